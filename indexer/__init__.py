@@ -1,0 +1,4 @@
+"""File -> vectors: media decoding, embedders, the indexing pipeline.
+
+Knows nothing about HTTP; depends only on ``store``.
+"""

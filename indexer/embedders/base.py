@@ -1,0 +1,89 @@
+"""The embedder interface.
+
+Every backend maps images and texts into one space and returns L2-normalised
+float32 arrays of shape (n, dim). Weights are loaded lazily, once, under a lock.
+Images go through two steps so the pipeline can run the CPU-heavy first step
+(resize, crop, to-tensor) in decoder threads while the model runs:
+``prepare_image`` (thread-safe, per image) then ``embed_prepared`` (batched).
+"""
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+
+def l2_normalize(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[None, :]
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (x / norms).astype(np.float32)
+
+
+class Embedder(ABC):
+    #: e.g. "openclip:ViT-B-32/laion2b_s34b_b79k"; stored with the index.
+    model_id: str
+    dim: int
+    batch_size: int = 32
+
+    def __init__(self) -> None:
+        self._load_lock = threading.Lock()
+        self._loaded = False
+
+    # -- identity ---------------------------------------------------------
+    @abstractmethod
+    def identity(self) -> dict:
+        """backend, architecture, weights identity and dim: what the index stores."""
+
+    @property
+    def spec(self) -> str:
+        """The ``--model`` value that recreates this embedder."""
+        return self.model_id
+
+    # -- lifecycle --------------------------------------------------------
+    def ensure_loaded(self) -> None:
+        if self._loaded:
+            return
+        with self._load_lock:
+            if not self._loaded:
+                self._load()
+                self._loaded = True
+
+    def _load(self) -> None:  # pragma: no cover - backends without weights
+        pass
+
+    # -- embedding --------------------------------------------------------
+    def prepare_image(self, image: Image.Image) -> Any:
+        """Per-image preprocessing; safe to call from several threads."""
+        return image
+
+    @abstractmethod
+    def _embed_prepared(self, items: list[Any]) -> np.ndarray: ...
+
+    @abstractmethod
+    def _embed_texts(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_prepared(self, items: list[Any]) -> np.ndarray:
+        if not items:
+            return np.zeros((0, self.dim), np.float32)
+        self.ensure_loaded()
+        out = [self._embed_prepared(items[i:i + self.batch_size])
+               for i in range(0, len(items), self.batch_size)]
+        return l2_normalize(np.concatenate(out))
+
+    def embed_images(self, images: list[Image.Image]) -> np.ndarray:
+        self.ensure_loaded()
+        return self.embed_prepared([self.prepare_image(im) for im in images])
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        self.ensure_loaded()
+        out = [self._embed_texts(texts[i:i + self.batch_size])
+               for i in range(0, len(texts), self.batch_size)]
+        return l2_normalize(np.concatenate(out))

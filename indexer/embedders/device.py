@@ -1,0 +1,24 @@
+"""The one place where the compute device is chosen."""
+from __future__ import annotations
+
+from store.errors import ConfigError
+
+VALID = ("auto", "cpu", "cuda", "mps")
+
+
+def pick_device(setting: str = "auto") -> str:
+    import torch
+
+    setting = (setting or "auto").lower()
+    if setting not in VALID and not setting.startswith("cuda:"):
+        raise ConfigError(f"unknown device {setting!r}: use one of {', '.join(VALID)}")
+    if setting == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "mps"
+        return "cpu"
+    if setting.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError("MEDIASEARCH_DEVICE asks for cuda but no CUDA device is available")
+    return setting

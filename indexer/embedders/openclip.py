@@ -1,0 +1,176 @@
+"""The open_clip backend: any open_clip architecture with a pretrained tag or a
+local checkpoint file.
+
+open_clip itself only logs a warning and carries on with random weights when
+``pretrained`` is missing; this adapter refuses instead. Weights are looked up
+in the local caches first (Hugging Face hub cache, ~/.cache/clip) and loaded
+from the file found, so no network call is made when they are present.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from store.errors import ConfigError, ModelUnavailableError
+
+from .base import Embedder
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ARCH = "ViT-B-32"
+DEFAULT_TAG = "laion2b_s34b_b79k"
+HF_WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
+
+
+def looks_like_path(weights: str) -> bool:
+    return (os.sep in weights or weights.startswith((".", "~"))
+            or weights.endswith((".pt", ".pth", ".bin", ".safetensors", ".ckpt")))
+
+
+def cached_weights(arch: str, tag: str) -> Path | None:
+    """The local file holding ``arch``/``tag`` weights, if already downloaded."""
+    import open_clip
+
+    cfg = open_clip.get_pretrained_cfg(arch, tag)
+    if not cfg:
+        return None
+    if cfg.get("file"):
+        return Path(cfg["file"]) if Path(cfg["file"]).is_file() else None
+    hub = cfg.get("hf_hub", "")
+    if hub:
+        from huggingface_hub import try_to_load_from_cache
+
+        repo_id, filename = os.path.split(hub)
+        names = (filename,) if filename else HF_WEIGHT_FILES
+        for name in names:
+            found = try_to_load_from_cache(repo_id, name)
+            if isinstance(found, str) and os.path.isfile(found):
+                return Path(found)
+    url = cfg.get("url", "")
+    if url:
+        local = Path(os.path.expanduser("~/.cache/clip")) / os.path.basename(url)
+        if local.is_file():
+            return local
+    return None
+
+
+def validate_tag(arch: str, tag: str) -> None:
+    import open_clip
+
+    if arch not in open_clip.list_models():
+        raise ConfigError(f"unknown open_clip architecture {arch!r}; see open_clip.list_models()")
+    tags = open_clip.list_pretrained_tags_by_model(arch)
+    if tag not in tags:
+        raise ConfigError(
+            f"open_clip has no weights tagged {tag!r} for {arch}; known tags: {', '.join(tags) or 'none'}"
+            " (or give a checkpoint file path)")
+
+
+class OpenClipEmbedder(Embedder):
+    """``weights`` is a pretrained tag, a checkpoint path, or None with
+    ``allow_random=True`` (tests and speed benchmarks only)."""
+
+    def __init__(self, arch: str = DEFAULT_ARCH, weights: str | None = DEFAULT_TAG,
+                 device: str = "cpu", batch_size: int = 32, allow_download: bool = False,
+                 allow_random: bool = False):
+        super().__init__()
+        if weights is None and not allow_random:
+            raise ModelUnavailableError("open_clip needs pretrained weights (a tag or a checkpoint file)")
+        self.arch = arch
+        self.weights = weights
+        self.device = device
+        self.batch_size = batch_size
+        self.allow_download = allow_download
+        self.checkpoint: Path | None = None
+        if weights is not None:
+            if looks_like_path(weights):
+                path = Path(weights).expanduser()
+                if not path.is_file():
+                    raise ModelUnavailableError(f"checkpoint file not found: {path}")
+                self.checkpoint = path.resolve()
+            else:
+                validate_tag(arch, weights)
+                self.checkpoint = cached_weights(arch, weights)
+                if self.checkpoint is None and not allow_download:
+                    raise ModelUnavailableError(
+                        f"open_clip weights {arch}/{weights} are not in the local cache and no "
+                        "download was allowed")
+        self.model_id = f"openclip:{arch}/{self._weights_label()}"
+        self.dim = self._embed_dim()
+
+    def _weights_label(self) -> str:
+        if self.weights is None:
+            return "random"
+        return str(self.checkpoint) if looks_like_path(self.weights) else self.weights
+
+    def _embed_dim(self) -> int:
+        import open_clip
+
+        cfg = open_clip.get_model_config(self.arch)
+        if not cfg:
+            raise ConfigError(f"unknown open_clip architecture {self.arch!r}")
+        return int(cfg["embed_dim"])
+
+    def identity(self) -> dict:
+        weights = self._weights_label()
+        if self.checkpoint is not None and looks_like_path(self.weights or ""):
+            st = self.checkpoint.stat()
+            weights = f"{self.checkpoint}#size={st.st_size}"
+        return {"backend": "openclip", "architecture": self.arch, "weights": weights, "dim": self.dim}
+
+    @property
+    def spec(self) -> str:
+        return self.model_id
+
+    def _load(self) -> None:
+        import open_clip
+        import torch
+
+        kwargs: dict = {}
+        pretrained: str | None
+        if self.weights is None:
+            pretrained = None
+        elif looks_like_path(self.weights):
+            pretrained = str(self.checkpoint)
+        else:
+            cfg = open_clip.get_pretrained_cfg(self.arch, self.weights)
+            for key, arg in (("mean", "image_mean"), ("std", "image_std"),
+                             ("interpolation", "image_interpolation"), ("resize_mode", "image_resize_mode")):
+                if cfg.get(key):
+                    kwargs[arg] = cfg[key]
+            if cfg.get("quick_gelu"):
+                kwargs["force_quick_gelu"] = True
+            # Load the cached file directly: no hub round trip when offline.
+            pretrained = str(self.checkpoint) if self.checkpoint else self.weights
+        try:
+            model, _, preprocess = open_clip.create_model_and_transforms(
+                self.arch, pretrained=pretrained, device=self.device, **kwargs)
+        except (RuntimeError, FileNotFoundError, OSError) as e:
+            raise ModelUnavailableError(f"could not load open_clip {self.arch}/{self.weights}: {e}") from e
+        if self.device.startswith("cuda"):
+            model = model.half()  # fp16 on GPU: half the memory, twice the speed
+        self.model = model.eval()
+        self.preprocess = preprocess
+        self.tokenizer = open_clip.get_tokenizer(self.arch)
+        self._dtype = next(model.parameters()).dtype
+        self._torch = torch
+
+    def prepare_image(self, image: Image.Image):
+        self.ensure_loaded()
+        return self.preprocess(image.convert("RGB"))
+
+    def _embed_prepared(self, items: list) -> np.ndarray:
+        torch = self._torch
+        with torch.inference_mode():
+            batch = torch.stack(items).to(self.device, dtype=self._dtype)
+            return self.model.encode_image(batch).float().cpu().numpy()
+
+    def _embed_texts(self, texts: list[str]) -> np.ndarray:
+        torch = self._torch
+        with torch.inference_mode():
+            tokens = self.tokenizer(texts).to(self.device)
+            return self.model.encode_text(tokens).float().cpu().numpy()

@@ -1,0 +1,116 @@
+"""Turn a ``--model`` value into an embedder.
+
+Values: ``auto`` (default), ``bundled``, ``fake`` (tests), ``openclip`` (the
+default CLIP), ``openclip:ARCH/TAG`` or ``openclip:ARCH/path/to/checkpoint``.
+
+``auto`` reuses the model an existing index was built with; otherwise it
+takes open_clip ViT-B-32/laion2b_s34b_b79k when its weights are cached or the
+hub answers within a couple of seconds, and the bundled model when not.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+from dataclasses import dataclass
+
+from store.errors import ConfigError, ModelUnavailableError
+from store.settings import Settings
+
+from .base import Embedder
+from .openclip import DEFAULT_ARCH, DEFAULT_TAG
+
+log = logging.getLogger(__name__)
+
+HUB_HOST = "huggingface.co"
+HOW_TO_GET_CLIP = (
+    "to use CLIP, download its weights once with network access "
+    "(mediasearch index --model openclip PATH), or point --model at a local "
+    "checkpoint: openclip:ViT-B-32/path/to/open_clip_model.safetensors")
+
+
+@dataclass
+class Choice:
+    embedder: Embedder
+    reason: str  # one plain sentence: which model and why
+
+
+def hub_reachable(timeout: float) -> bool:
+    """A quick TCP check, so offline machines decide in seconds, not minutes."""
+    import os
+
+    if os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "TRUE") or timeout <= 0:
+        return False
+    try:
+        with socket.create_connection((HUB_HOST, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def parse_openclip(spec: str) -> tuple[str, str]:
+    rest = spec.split(":", 1)[1] if ":" in spec else ""
+    if not rest:
+        return DEFAULT_ARCH, DEFAULT_TAG
+    if "/" not in rest:
+        raise ConfigError(f"bad model {spec!r}: use openclip:ARCH/TAG or openclip:ARCH/path/to/checkpoint")
+    arch, weights = rest.split("/", 1)
+    return arch, weights
+
+
+def build(spec: str, settings: Settings, allow_download: bool) -> Embedder:
+    from .device import pick_device
+
+    spec = spec.strip()
+    if spec == "fake":
+        from .fake import FakeEmbedder
+        return FakeEmbedder()
+    if spec == "bundled":
+        from .bundled import BundledEmbedder
+        return BundledEmbedder(device=pick_device(settings.device), cache_dir=settings.home / "cache",
+                               batch_size=settings.batch_size)
+    if spec == "openclip" or spec.startswith("openclip:"):
+        from .openclip import OpenClipEmbedder
+        arch, weights = parse_openclip(spec)
+        if weights == "random":
+            raise ConfigError("refusing to run open_clip on random weights")
+        return OpenClipEmbedder(arch, weights, device=pick_device(settings.device),
+                                batch_size=settings.batch_size, allow_download=allow_download)
+    raise ConfigError(f"unknown model {spec!r}: use auto, bundled, openclip:ARCH/TAG "
+                      "or openclip:ARCH/path/to/checkpoint")
+
+
+def resolve_embedder(settings: Settings, spec: str | None = None,
+                     stored: dict | None = None) -> Choice:
+    """Pick the embedder for ``spec`` (default: the setting), knowing what an
+    existing index was built with (``stored`` identity, with its ``spec``)."""
+    spec = (spec or settings.model or "auto").strip()
+    if spec != "auto":
+        allow = spec.startswith("openclip") and hub_reachable(settings.network_timeout)
+        emb = build(spec, settings, allow_download=allow)
+        return Choice(emb, f"using {emb.model_id} (asked for {spec})")
+    if stored and stored.get("spec"):
+        try:
+            emb = build(stored["spec"], settings, allow_download=False)
+            return Choice(emb, f"using {emb.model_id}, the model this index was built with")
+        except ModelUnavailableError as e:
+            raise ModelUnavailableError(
+                f"this index was built with {stored['spec']}, which cannot be loaded: {e}. "
+                "Make its weights available, or re-index with --rebuild --model MODEL") from e
+    from .device import pick_device
+    from .openclip import OpenClipEmbedder, cached_weights
+
+    try:
+        if cached_weights(DEFAULT_ARCH, DEFAULT_TAG) is not None:
+            emb = OpenClipEmbedder(DEFAULT_ARCH, DEFAULT_TAG, device=pick_device(settings.device),
+                                   batch_size=settings.batch_size)
+            return Choice(emb, f"using CLIP {emb.model_id} (weights found in the local cache)")
+        if hub_reachable(settings.network_timeout):
+            emb = OpenClipEmbedder(DEFAULT_ARCH, DEFAULT_TAG, device=pick_device(settings.device),
+                                   batch_size=settings.batch_size, allow_download=True)
+            return Choice(emb, f"using CLIP {emb.model_id} (weights will be downloaded once)")
+        why = "CLIP weights are not cached and the model hub cannot be reached"
+    except ImportError as e:  # open_clip not installed
+        why = f"open_clip is not available ({e})"
+    emb = build("bundled", settings, allow_download=False)
+    return Choice(emb, f"using the bundled offline model ({why}); {HOW_TO_GET_CLIP}")
+

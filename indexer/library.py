@@ -1,0 +1,72 @@
+"""An opened data directory: the catalog, the embedder it was built with, and
+its vector index. The one place that enforces "never mix vectors of two
+models"."""
+from __future__ import annotations
+
+import logging
+import threading
+
+from store.catalog import Catalog
+from store.errors import ModelMismatchError
+from store.settings import Settings
+from store.vector_index import VectorIndex, open_vector_index
+
+from .embedders import Choice, Embedder, resolve_embedder
+
+log = logging.getLogger(__name__)
+
+IDENTITY_KEYS = ("backend", "architecture", "weights", "dim")
+
+
+def same_model(a: dict, b: dict) -> bool:
+    return all(a.get(k) == b.get(k) for k in IDENTITY_KEYS)
+
+
+class Library:
+    def __init__(self, settings: Settings, model: str | None = None, rebuild: bool = False):
+        self.settings = settings
+        settings.ensure_home()
+        self.catalog = Catalog(settings.catalog_path)
+        stored = self.catalog.model_identity()
+        self.choice: Choice = resolve_embedder(settings, model, None if rebuild else stored)
+        self.embedder: Embedder = self.choice.embedder
+        identity = self.identity()
+        if rebuild:
+            self.catalog.clear()
+            stored = None
+        if stored and not same_model(stored, identity):
+            raise ModelMismatchError(
+                f"the index in {settings.home} was built with {stored.get('spec')} "
+                f"({stored.get('architecture')}, {stored.get('dim')}-d) but {identity['spec']} was "
+                "asked for. Re-embed everything with `mediasearch index --rebuild --model "
+                f"{identity['spec']} PATH...`, or keep a separate index with --data-dir DIR.")
+        self._vi: VectorIndex | None = None
+        self._vi_lock = threading.Lock()
+
+    def identity(self) -> dict:
+        return {**self.embedder.identity(), "spec": self.embedder.spec}
+
+    def claim_identity(self) -> None:
+        """Record the model before the first vector is written."""
+        if self.catalog.model_identity() is None:
+            self.catalog.set_model_identity(self.identity())
+
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
+
+    def vector_index(self, refresh: bool = False) -> VectorIndex:
+        """The FAISS index, loaded or rebuilt; ``refresh`` re-checks the catalog's
+        generation (for long-lived readers while a writer works)."""
+        with self._vi_lock:
+            if self._vi is None or (refresh and self._vi.generation != self.catalog.generation()):
+                self._vi = open_vector_index(self.catalog, self.settings.vector_index_path,
+                                             self.model_id, self.embedder.dim)
+            return self._vi
+
+    def save_vector_index(self) -> None:
+        if self._vi is not None:
+            self._vi.save(self.settings.vector_index_path, self.model_id)
+
+    def close(self) -> None:
+        self.catalog.close()

@@ -1,0 +1,1 @@
+"""Media decoding: content sniffing and image loading."""

@@ -1,0 +1,147 @@
+"""Load an image file into an RGB picture a model can take, or say why not.
+
+Handles EXIF orientation, palette/alpha/CMYK/16-bit modes, HEIC/AVIF when
+pillow-heif is installed, and refuses decompression bombs before decoding.
+Large JPEGs are decoded at reduced scale (``draft``), since the models look at
+a few hundred pixels anyway.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from store.errors import MediaDecodeError
+
+# We enforce our own pixel limit before decoding (see load_image); PIL's global
+# one would otherwise warn or raise with its own threshold.
+Image.MAX_IMAGE_PIXELS = None
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+_heif_registered: bool | None = None
+
+EXIF_DATETIME_ORIGINAL = 0x9003
+EXIF_DATETIME = 0x0132
+EXIF_IFD = 0x8769
+
+
+def register_heif() -> bool:
+    """Teach Pillow HEIC/AVIF when pillow-heif is installed (once)."""
+    global _heif_registered
+    if _heif_registered is None:
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+            _heif_registered = True
+        except ImportError:
+            _heif_registered = False
+    return _heif_registered
+
+
+@dataclass
+class LoadedImage:
+    image: Image.Image  # RGB, at most ``max_side`` on its long side
+    width: int          # full-size dimensions, after orientation
+    height: int
+    taken_at: float | None
+
+
+def _taken_at(img: Image.Image) -> float | None:
+    try:
+        exif = img.getexif()
+    except Exception:  # malformed EXIF must not fail the image
+        return None
+    raw = None
+    try:
+        raw = exif.get_ifd(EXIF_IFD).get(EXIF_DATETIME_ORIGINAL)
+    except Exception:
+        pass
+    raw = raw or exif.get(EXIF_DATETIME)
+    if not raw or not isinstance(raw, str):
+        return None
+    try:
+        return dt.datetime.strptime(raw.strip()[:19], "%Y:%m:%d %H:%M:%S").timestamp()
+    except ValueError:
+        return None
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to 8-bit RGB the way a person would see it."""
+    mode = img.mode
+    if mode == "RGB":
+        return img
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # 16-bit / float greyscale: scale to the used range, not a clip at 255.
+        a = np.asarray(img, dtype=np.float64)
+        hi = 65535.0 if mode.startswith("I;16") else max(float(a.max()), 1.0)
+        if mode in ("I", "F") and a.max() <= 255:
+            hi = 255.0
+        a = np.clip(a / hi * 255.0, 0, 255).astype(np.uint8)
+        return Image.fromarray(a, "L").convert("RGB")
+    if mode == "P":
+        img = img.convert("RGBA") if "transparency" in img.info else img.convert("RGB")
+        mode = img.mode
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        # Transparent pixels are shown on white, as viewers do.
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if mode == "CMYK":
+        # JPEG CMYK from Adobe apps is stored inverted; Pillow handles the
+        # common case, and the ICC profile when present.
+        return img.convert("RGB")
+    return img.convert("RGB")
+
+
+def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
+               head: bytes | None = None) -> LoadedImage:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise MediaDecodeError(f"cannot read file: {e.strerror or e}") from e
+    if size == 0:
+        raise MediaDecodeError("empty file (0 bytes)")
+    if head is not None and head[4:8] == b"ftyp" and not register_heif():
+        raise MediaDecodeError(
+            "HEIC/AVIF image, but pillow-heif is not installed (pip install 'mediasearch[heif]')")
+    register_heif()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as img:
+                w, h = img.size
+                if w * h > max_pixels:
+                    raise MediaDecodeError(
+                        f"image is {w}x{h} = {w * h:,} pixels, above the limit of {max_pixels:,} "
+                        "(a decompression bomb guard; raise MEDIASEARCH_MAX_IMAGE_PIXELS to allow it)")
+                if img.format == "JPEG":
+                    img.draft("RGB", (max_side, max_side))
+                taken = _taken_at(img)
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                # The full-size dimensions, as the viewer will display them.
+                if img.size != (w, h) and (img.size[0] > img.size[1]) != (w > h):
+                    w, h = h, w
+                img = to_rgb(img)
+                if max(img.size) > max_side:
+                    img.thumbnail((max_side, max_side), Image.BICUBIC)
+                return LoadedImage(img.copy(), w, h, taken)
+    except MediaDecodeError:
+        raise
+    except UnidentifiedImageError as e:
+        raise MediaDecodeError("not a readable image (unrecognised or corrupt data)") from e
+    except Image.DecompressionBombError as e:
+        raise MediaDecodeError(f"decompression bomb refused: {e}") from e
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        msg = str(e) or type(e).__name__
+        if "truncated" in msg:
+            msg = "truncated image (the file ends before the picture does)"
+        raise MediaDecodeError(f"cannot decode image: {msg}") from e
+    except MemoryError as e:
+        raise MediaDecodeError("image too large to decode in memory") from e

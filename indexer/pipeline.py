@@ -1,0 +1,333 @@
+"""The indexing pipeline: walk, compare with the catalog, decode in parallel,
+embed in batches, commit in batches, sweep what is gone.
+
+Incremental as rclip is (mark and sweep): unchanged files (size, mtime) are
+skipped; a file whose content hash matches one that disappeared is a rename
+(same row, same vectors); one whose hash matches a file still present is a
+duplicate (vectors copied, nothing embedded). A bad file is recorded with a
+reason and skipped, and retried only once it changes.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from store.catalog import Batch, KnownFile, MediaRecord, NewSegment, Rename
+from store.errors import MediaDecodeError, PathError
+from store.schema import STATUS_ERROR
+
+from .extract import EXTRACTORS, Extracted
+from .hashing import content_hash
+from .library import Library
+from .media.detect import kind_from_extension, sniff
+from .walk import FileInfo, walk
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+    path: str | None = None
+
+
+@dataclass
+class IndexReport:
+    roots: list[str] = field(default_factory=list)
+    model: str = ""
+    seen: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    renamed: int = 0
+    duplicates: int = 0
+    removed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    segments_added: int = 0
+    seconds: float = 0.0
+    errors: list[dict] = field(default_factory=list)
+    unreadable: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Job:
+    file: FileInfo
+    root: str
+    known: KnownFile | None
+
+
+@dataclass
+class _Prepared:
+    job: _Job
+    kind: str | None = None
+    content_hash: str | None = None
+    extracted: Extracted | None = None
+    error: str | None = None
+    skip: bool = False          # not a media file (or a kind not indexed)
+    reusable: bool = False      # the hash is known: rename or duplicate
+    changed: bool = False       # changed while being read: next run
+
+
+class Indexer:
+    def __init__(self, library: Library, progress: Callable[[Progress], None] | None = None):
+        self.lib = library
+        self.settings = library.settings
+        self.catalog = library.catalog
+        self.embedder = library.embedder
+        self.progress = progress or (lambda p: None)
+
+    # -- planning ---------------------------------------------------------
+    def _plan(self, paths: list[Path], report: IndexReport) -> tuple[list[_Job], dict[str, KnownFile]]:
+        jobs: list[_Job] = []
+        missing: dict[str, KnownFile] = {}
+        for raw in paths:
+            p = Path(raw).expanduser()
+            if not p.exists():
+                raise PathError(f"{p} does not exist")
+            p = p.resolve()
+            if p.is_file():
+                st = p.stat()
+                known = self.catalog.known_files(str(p)).get(str(p))
+                jobs.append(_Job(FileInfo(str(p), st.st_size, st.st_mtime_ns, st.st_ino), str(p.parent), known))
+                report.roots.append(str(p))
+                continue
+            if not os.access(p, os.R_OK | os.X_OK):
+                raise PathError(f"{p} cannot be read (permission denied)")
+            root = str(p)
+            report.roots.append(root)
+            walked = walk(p, self.settings.follow_symlinks, self.settings.ignore)
+            report.unreadable += [{"path": f, "reason": r} for f, r in walked.unreadable]
+            known = self.catalog.known_files(root)
+            seen = set()
+            for f in walked.files:
+                seen.add(f.path)
+                k = known.get(f.path)
+                if k is not None and k.size == f.size and k.mtime_ns == f.mtime_ns:
+                    report.unchanged += 1
+                    continue
+                jobs.append(_Job(f, root, k))
+            blocked = tuple(f.rstrip(os.sep) + os.sep for f, _ in walked.unreadable)
+            for path, k in known.items():
+                if path not in seen and not path.startswith(blocked) and path not in missing:
+                    missing[path] = k
+        report.seen = report.unchanged + len(jobs)
+        return jobs, missing
+
+    # -- the decoder threads ----------------------------------------------
+    def _prepare(self, job: _Job, reusable_hashes: set[str]) -> _Prepared:
+        f = job.file
+        out = _Prepared(job)
+        try:
+            with open(f.path, "rb") as fh:
+                head = fh.read(64)
+        except OSError as e:
+            out.kind = kind_from_extension(f.path)
+            if out.kind is None:
+                out.skip = True
+            else:
+                out.error = f"cannot read file: {e.strerror or e}"
+            return out
+        kind, _fmt = sniff(head)
+        ext_kind = kind_from_extension(f.path)
+        if kind is None:
+            if ext_kind is None:
+                out.skip = True
+            else:
+                out.kind = ext_kind
+                out.error = ("empty file (0 bytes)" if f.size == 0 else
+                             f"not a recognised {ext_kind} format (the content does not match "
+                             f"its {Path(f.path).suffix} extension, or the file is corrupt)")
+            return out
+        out.kind = kind
+        if kind not in EXTRACTORS:
+            out.skip = True
+            return out
+        try:
+            out.content_hash = content_hash(f.path, f.size)
+            if out.content_hash in reusable_hashes or self.catalog.ok_media_by_hash([out.content_hash]):
+                out.reusable = True
+                return out
+            out.extracted = EXTRACTORS[kind](Path(f.path), head, self.settings, self.embedder)
+        except MediaDecodeError as e:
+            out.error = str(e)
+        except OSError as e:
+            out.error = f"cannot read file: {e.strerror or e}"
+        try:
+            st = os.stat(f.path)
+            if st.st_size != f.size or st.st_mtime_ns != f.mtime_ns:
+                out.changed = True
+        except OSError:
+            out.changed = True
+        return out
+
+    # -- the run ------------------------------------------------------------
+    def run(self, paths: list[Path | str]) -> IndexReport:
+        t0 = time.monotonic()
+        report = IndexReport(model=self.lib.model_id)
+        jobs, missing = self._plan([Path(p) for p in paths], report)
+        self.lib.claim_identity()
+        self.lib.vector_index()
+
+        missing_by_hash: dict[str, list[KnownFile]] = {}
+        for path, k in missing.items():
+            if k.content_hash and k.status != STATUS_ERROR:
+                missing_by_hash.setdefault(k.content_hash, []).append(k)
+        missing_path = {k.id: p for p, k in missing.items()}
+        # hash -> media id now holding those vectors (renamed this run)
+        moved: dict[str, int] = {}
+        # hash -> segments embedded earlier in this run (duplicates within a run)
+        fresh: dict[str, list[NewSegment]] = {}
+        reusable = set(missing_by_hash)
+
+        batch = Batch()
+        pending_files = 0
+        to_embed: list[_Prepared] = []
+        to_embed_images = 0
+
+        def commit() -> None:
+            nonlocal batch, pending_files
+            if batch:
+                applied = self.catalog.apply(batch)
+                vi = self.lib.vector_index()
+                if applied.generation == vi.generation + 1:
+                    vi.apply(applied)
+                else:  # another writer committed in between: reload from the catalog
+                    self.lib.vector_index(refresh=True)
+                report.segments_added += len(applied.added_ids)
+            batch = Batch()
+            pending_files = 0
+
+        def embed_pending() -> None:
+            nonlocal to_embed, to_embed_images, pending_files
+            if not to_embed:
+                return
+            images = [it.image for p in to_embed for it in p.extracted.items if it.image is not None]
+            texts = [it.text for p in to_embed for it in p.extracted.items if it.image is None]
+            ivecs = iter(self.embedder.embed_prepared(images)) if images else iter(())
+            tvecs = iter(self.embedder.embed_texts(texts)) if texts else iter(())
+            for p in to_embed:
+                segs = [NewSegment(next(ivecs) if it.image is not None else next(tvecs), it.source,
+                                   it.t_start, it.t_end, it.text) for it in p.extracted.items]
+                fresh.setdefault(p.content_hash, segs)
+                batch.upserts.append(self._record(p, segs))
+                pending_files += 1
+            to_embed, to_embed_images = [], 0
+
+        total = len(jobs)
+        done = 0
+        window = max(8, self.settings.decode_workers * 4, self.settings.batch_size * 2)
+        pool = ThreadPoolExecutor(max(1, self.settings.decode_workers), thread_name_prefix="decode")
+        queue: deque[Future] = deque()
+        it = iter(jobs)
+        try:
+            while True:
+                while len(queue) < window:
+                    job = next(it, None)
+                    if job is None:
+                        break
+                    queue.append(pool.submit(self._prepare, job, reusable))
+                if not queue:
+                    break
+                p = queue.popleft().result()
+                job = p.job
+                done += 1
+                if p.skip or p.changed:
+                    report.skipped += 1
+                elif p.error:
+                    report.failed += 1
+                    report.errors.append({"path": job.file.path, "reason": p.error})
+                    batch.upserts.append(self._record(p, []))
+                    pending_files += 1
+                elif p.reusable:
+                    self._reuse(p, batch, missing_by_hash, missing_path, moved, fresh, report)
+                    pending_files += 1
+                    if p.extracted is not None:  # nothing to reuse after all: embed it
+                        to_embed.append(p)
+                        to_embed_images += len(p.extracted.items)
+                else:
+                    if job.known is None:
+                        report.new += 1
+                    else:
+                        report.updated += 1
+                    to_embed.append(p)
+                    to_embed_images += len(p.extracted.items)
+                if to_embed_images >= self.embedder.batch_size:
+                    embed_pending()
+                if pending_files >= self.settings.commit_every:
+                    commit()
+                self.progress(Progress(done, total, job.file.path))
+            embed_pending()
+            commit()
+            # Sweep: whatever disappeared and was not found again is removed.
+            gone = [k.id for k in missing.values() if k.id in missing_path]
+            report.removed = len(gone)
+            for start in range(0, len(gone), 1000):
+                batch.deletes = gone[start:start + 1000]
+                commit()
+        except BaseException:
+            # Keep what is complete (an interrupted run resumes from here).
+            pool.shutdown(wait=False, cancel_futures=True)
+            try:
+                commit()
+            finally:
+                self.lib.save_vector_index()
+            raise
+        pool.shutdown(wait=True)
+        self.lib.save_vector_index()
+        report.seconds = round(time.monotonic() - t0, 3)
+        return report
+
+    def _reuse(self, p: _Prepared, batch: Batch, missing_by_hash, missing_path, moved, fresh,
+               report: IndexReport) -> None:
+        """A file whose content is already embedded: a rename or a duplicate."""
+        f, h = p.job.file, p.content_hash
+        if missing_by_hash.get(h) and p.job.known is None:
+            gone = missing_by_hash[h].pop(0)
+            missing_path.pop(gone.id, None)
+            batch.renames.append(Rename(gone.id, f.path, p.job.root, f.size, f.mtime_ns, f.inode))
+            moved[h] = gone.id
+            report.renamed += 1
+            return
+        source = moved.get(h)
+        if source is None:
+            rows = self.catalog.ok_media_by_hash([h]).get(h, [])
+            source = rows[0][0] if rows else None
+        report.duplicates += 1
+        if source is not None:
+            batch.upserts.append(self._record(p, [], copy_from=source))
+        elif h in fresh:
+            batch.upserts.append(self._record(p, fresh[h]))
+        else:
+            report.duplicates -= 1
+            report.new += p.job.known is None
+            report.updated += p.job.known is not None
+            try:
+                p.extracted = EXTRACTORS[p.kind](Path(f.path), b"", self.settings, self.embedder)
+            except MediaDecodeError as e:
+                p.error = str(e)
+                report.failed += 1
+                report.errors.append({"path": f.path, "reason": p.error})
+                batch.upserts.append(self._record(p, []))
+
+    def _record(self, p: _Prepared, segments: list[NewSegment], copy_from: int | None = None) -> MediaRecord:
+        f = p.job.file
+        ex = p.extracted
+        return MediaRecord(
+            path=f.path, root=p.job.root, size=f.size, mtime_ns=f.mtime_ns, inode=f.inode,
+            kind=p.kind, content_hash=p.content_hash,
+            status=STATUS_ERROR if p.error else "ok", reason=p.error,
+            width=ex.width if ex else None, height=ex.height if ex else None,
+            duration=ex.duration if ex else None, taken_at=ex.taken_at if ex else None,
+            segments=segments, copy_segments_from=copy_from,
+        )

@@ -1,0 +1,1 @@
+"""Query -> ranked hits: query parsing, the engine, evaluation."""

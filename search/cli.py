@@ -1,0 +1,106 @@
+"""`mediasearch search` and `mediasearch status`."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from indexer.library import Library
+from store.cli_common import (DataDirOpt, JsonOpt, ModelOpt, emit_json, fmt_bytes, fmt_time, say,
+                              settings_from)
+from store.errors import QueryError
+from store.schema import KINDS
+
+from .engine import SearchEngine
+from .query import Query, build_terms
+
+
+def search_command(
+    terms: Annotated[list[str] | None, typer.Argument(
+        help='What to find: text ("a dog on the beach"), weighted ("beach^2"), or an image file.',
+        show_default=False)] = None,
+    image: Annotated[list[Path] | None, typer.Option("--image", "-i", help="Query by example image (repeatable).")] = None,
+    not_: Annotated[list[str] | None, typer.Option("--not", "-n", help="Subtract this text from the query (repeatable).")] = None,
+    k: Annotated[int, typer.Option("-k", "--top", min=1, max=10_000, help="How many results.")] = 10,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many results (paging).")] = 0,
+    kind: Annotated[list[str] | None, typer.Option("--kind", help="image | video | audio (repeatable).")] = None,
+    under: Annotated[list[Path] | None, typer.Option("--under", help="Only files below this folder (repeatable).")] = None,
+    data_dir: DataDirOpt = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the index by text and/or example images."""
+    for kd in kind or []:
+        if kd not in KINDS:
+            raise QueryError(f"unknown kind {kd!r}: use {', '.join(KINDS)}")
+    settings = settings_from(data_dir, model)
+    query = Query(build_terms(terms or [], not_ or [], [str(p) for p in image or []]), k=k,
+                  offset=offset, kinds=list(kind or []),
+                  under=[os.path.realpath(os.path.expanduser(u)) for u in under or []])
+    lib = Library(settings, model)
+    try:
+        if lib.catalog.model_identity() is None:
+            raise QueryError(f"the index in {settings.home} is empty: run `mediasearch index FOLDER` first")
+        results = SearchEngine(lib).search(query)
+    finally:
+        lib.close()
+    if as_json:
+        emit_json([r.to_dict() for r in results])
+        return
+    if not results:
+        say("no results")
+        return
+    for r in results:
+        where = r.path
+        if r.start is not None:
+            where += f" @ {fmt_time(r.start)}-{fmt_time(r.end)}"
+        line = f"{r.score:6.3f}  {r.kind:<5}  {where}"
+        if r.text:
+            line += f'  "{r.text[:80]}"'
+        typer.echo(line)
+
+
+def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
+                   failures: Annotated[int, typer.Option("--failures", help="How many failed files to list.")] = 20) -> None:
+    """What is indexed: model, counts by kind and status, index size, failures."""
+    from store.catalog import Catalog
+
+    settings = settings_from(data_dir)
+    if not settings.catalog_path.exists():
+        info = {"data_dir": str(settings.home), "model": None, "media": {}, "segments": 0,
+                "index_bytes": 0, "catalog_bytes": 0, "failures": [], "roots": []}
+    else:
+        cat = Catalog(settings.catalog_path)
+        try:
+            ident = cat.model_identity()
+            info = {"data_dir": str(settings.home), "model": ident, **cat.stats(),
+                    "catalog_bytes": settings.catalog_path.stat().st_size,
+                    "index_bytes": settings.vector_index_path.stat().st_size
+                    if settings.vector_index_path.exists() else 0,
+                    "failures": cat.failures(limit=failures or None)}
+        finally:
+            cat.close()
+    if as_json:
+        emit_json(info)
+        return
+    typer.echo(f"data dir : {info['data_dir']}")
+    model = info["model"]
+    typer.echo(f"model    : {model['spec'] + ' (' + str(model['dim']) + '-d)' if model else 'none yet'}")
+    for status, kinds in sorted(info["media"].items()):
+        parts = ", ".join(f"{n} {kd}" for kd, n in sorted(kinds.items()))
+        typer.echo(f"{status:<9}: {parts}")
+    typer.echo(f"vectors  : {info['segments']} ({fmt_bytes(info['index_bytes'])} index, "
+               f"{fmt_bytes(info['catalog_bytes'])} catalog)")
+    for root in info["roots"]:
+        typer.echo(f"root     : {root}")
+    if info["failures"]:
+        typer.echo("failed files:")
+        for f in info["failures"]:
+            typer.echo(f"  {f['path']}: {f['reason']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("search")(search_command)
+    app.command("status")(status_command)

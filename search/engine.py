@@ -1,0 +1,110 @@
+"""The search engine: query terms -> one vector -> FAISS -> catalog rows ->
+results grouped by file (a video's score is its best moment's)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from indexer.embedders.base import l2_normalize
+from indexer.library import Library
+from indexer.media.images import load_image
+from store.errors import MediaDecodeError, QueryError
+
+from .query import Query, Term
+
+
+@dataclass
+class Moment:
+    start: float | None
+    end: float | None
+    score: float
+    source: str
+    text: str | None = None
+
+
+@dataclass
+class Result:
+    media_id: int
+    path: str
+    kind: str
+    score: float
+    start: float | None = None   # the best moment (None for a still image)
+    end: float | None = None
+    text: str | None = None      # transcript/caption of the best moment
+    moments: list[Moment] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class SearchEngine:
+    def __init__(self, library: Library, live: bool = False):
+        self.lib = library
+        self.catalog = library.catalog
+        self.embedder = library.embedder
+        # A long-lived engine (web server) re-checks the index generation on
+        # every query, so it follows a daemon writing in the background.
+        self.live = live
+
+    # -- query vectors ------------------------------------------------------
+    def term_vector(self, term: Term) -> np.ndarray:
+        if term.text is not None:
+            return self.embedder.embed_texts([term.text])[0]
+        stored = self.catalog.segment_vectors(str(term.path))
+        if stored.size:
+            # An indexed file: its own vectors, no model needed.
+            return l2_normalize(stored.mean(0))[0]
+        try:
+            loaded = load_image(term.path, self.lib.settings.max_image_pixels)
+        except MediaDecodeError as e:
+            raise QueryError(f"cannot use {term.path} as a query: {e}") from e
+        return self.embedder.embed_images([loaded.image])[0]
+
+    def query_vector(self, terms: list[Term]) -> np.ndarray:
+        if not terms:
+            raise QueryError("empty query")
+        total = np.zeros(self.embedder.dim, np.float32)
+        for t in terms:
+            total += t.weight * self.term_vector(t)
+        if not np.any(total):
+            raise QueryError("the query terms cancel out")
+        return l2_normalize(total)[0]
+
+    # -- search -------------------------------------------------------------
+    def search(self, query: Query) -> list[Result]:
+        return self.search_vector(self.query_vector(query.terms), query)
+
+    def search_vector(self, vector: np.ndarray, query: Query) -> list[Result]:
+        vi = self.lib.vector_index(refresh=self.live)
+        allowed = None
+        if query.kinds or query.under:
+            allowed = self.catalog.segment_ids(query.kinds, query.under)
+        want = query.offset + query.k
+        n = max(want * 3, 32)
+        while True:
+            scores, ids = vi.search(vector, n, allowed)
+            results = self._group(scores, ids)
+            exhausted = len(ids) < n
+            if len(results) >= want or exhausted:
+                return results[query.offset:want]
+            n *= 4
+
+    def _group(self, scores: np.ndarray, ids: np.ndarray) -> list[Result]:
+        rows = self.catalog.hits([int(i) for i in ids])
+        by_media: dict[int, Result] = {}
+        order: list[Result] = []
+        for score, sid in zip(scores, ids):
+            hit = rows.get(int(sid))
+            if hit is None:  # deleted since the index was built
+                continue
+            moment = Moment(hit.t_start, hit.t_end, round(float(score), 4), hit.source, hit.text)
+            res = by_media.get(hit.media_id)
+            if res is None:
+                res = Result(hit.media_id, hit.path, hit.kind, moment.score, hit.t_start, hit.t_end,
+                             hit.text, [])
+                by_media[hit.media_id] = res
+                order.append(res)
+            if hit.t_start is not None and len(res.moments) < 5:
+                res.moments.append(moment)
+        return order

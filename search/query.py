@@ -1,0 +1,53 @@
+"""Query terms and their arithmetic (as rclip does): several terms add up with
+weights, ``--not`` terms subtract. ``"beach^2"`` gives a term weight 2; a term
+that names an existing file is a query by example."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from store.errors import QueryError
+
+_WEIGHT = re.compile(r"^(?P<text>.*?)\^(?P<w>[-+]?\d+(?:\.\d+)?)$", re.S)
+
+
+@dataclass
+class Term:
+    weight: float = 1.0
+    text: str | None = None
+    path: Path | None = None  # query by example (an image, or an indexed file)
+
+
+@dataclass
+class Query:
+    terms: list[Term]
+    k: int = 10
+    offset: int = 0
+    kinds: list[str] = field(default_factory=list)
+    under: list[str] = field(default_factory=list)
+
+
+def parse_term(raw: str, sign: float = 1.0, as_file: bool | None = None) -> Term:
+    raw = raw.strip()
+    weight = 1.0
+    m = _WEIGHT.match(raw)
+    if m and m.group("text").strip():
+        raw, weight = m.group("text").strip(), float(m.group("w"))
+    if not raw:
+        raise QueryError("empty query term")
+    path = Path(raw).expanduser()
+    if as_file or (as_file is None and len(raw) < 4096 and path.is_file()):
+        if not path.is_file():
+            raise QueryError(f"query file not found: {raw}")
+        return Term(sign * weight, path=path.resolve())
+    return Term(sign * weight, text=raw)
+
+
+def build_terms(texts: list[str] = (), nots: list[str] = (), files: list[str] = ()) -> list[Term]:
+    terms = [parse_term(t) for t in texts]
+    terms += [parse_term(f, as_file=True) for f in files]
+    terms += [parse_term(t, sign=-1.0) for t in nots]
+    if not any(t.weight > 0 for t in terms):
+        raise QueryError("give at least one thing to search for (text, or --image FILE)")
+    return terms

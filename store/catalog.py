@@ -1,0 +1,364 @@
+"""The catalog: media and segment rows in SQLite, the source of truth.
+
+Vectors live here as float32 BLOBs; the FAISS file is derived from them. Every
+transaction that adds or removes segments bumps ``generation``, which is how a
+stale vector index file is recognised.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from .db import sqlite_engine
+from .migrations import SCHEMA_VERSION, migrate
+from .schema import STATUS_ERROR, STATUS_OK, Media, Meta, Segment
+
+
+@dataclass
+class NewSegment:
+    vector: np.ndarray
+    source: str
+    t_start: float | None = None
+    t_end: float | None = None
+    text: str | None = None
+
+
+@dataclass
+class MediaRecord:
+    """A file to insert or update, with its freshly made (or reused) segments."""
+
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    inode: int | None
+    kind: str | None = None
+    content_hash: str | None = None
+    status: str = STATUS_OK
+    reason: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    taken_at: float | None = None
+    segments: list[NewSegment] = field(default_factory=list)
+    # Reuse the segments of another media row with the same content instead
+    # of embedding again (duplicates).
+    copy_segments_from: int | None = None
+
+
+@dataclass
+class Rename:
+    media_id: int
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    inode: int | None
+
+
+@dataclass
+class Batch:
+    upserts: list[MediaRecord] = field(default_factory=list)
+    renames: list[Rename] = field(default_factory=list)
+    deletes: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.upserts or self.renames or self.deletes)
+
+
+@dataclass
+class Applied:
+    """What a batch did to the set of vectors, for the vector index to follow."""
+
+    added_ids: np.ndarray
+    added_vectors: np.ndarray
+    removed_ids: np.ndarray
+    generation: int
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    id: int
+    size: int
+    mtime_ns: int
+    status: str
+    content_hash: str | None
+
+
+@dataclass
+class Hit:
+    segment_id: int
+    media_id: int
+    path: str
+    kind: str
+    t_start: float | None
+    t_end: float | None
+    source: str
+    text: str | None
+    width: int | None
+    height: int | None
+    duration: float | None
+
+
+def _under(folder: str):
+    """SQL condition: the media path is ``folder`` or lies below it.
+
+    A prefix compare with substr, not LIKE, so ``%`` and ``_`` in folder
+    names match literally.
+    """
+    folder = folder.rstrip(os.sep) or os.sep
+    prefix = folder if folder.endswith(os.sep) else folder + os.sep
+    return or_(Media.path == folder, func.substr(Media.path, 1, len(prefix)) == prefix)
+
+
+def to_blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+
+
+class Catalog:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine = sqlite_engine(self.path)
+        with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
+            with conn.begin():
+                migrate(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- sessions -------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only snapshot: every query inside sees the same state."""
+        with self.engine.connect() as conn, conn.begin():
+            with Session(bind=conn) as session:
+                yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction holding the write lock from its first statement."""
+        with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
+            with conn.begin():
+                with Session(bind=conn) as s:
+                    yield s
+                    s.flush()
+
+    # -- meta -----------------------------------------------------------
+    def get_meta(self, key: str, session: Session | None = None) -> str | None:
+        if session is None:
+            with self.read() as s:
+                return self.get_meta(key, s)
+        row = session.get(Meta, key)
+        return row.value if row else None
+
+    @staticmethod
+    def _set_meta(session: Session, key: str, value: str) -> None:
+        row = session.get(Meta, key)
+        if row is None:
+            session.add(Meta(key=key, value=value))
+        else:
+            row.value = value
+
+    def generation(self, session: Session | None = None) -> int:
+        return int(self.get_meta("generation", session) or 0)
+
+    def model_identity(self) -> dict | None:
+        raw = self.get_meta("model")
+        return json.loads(raw) if raw else None
+
+    def set_model_identity(self, identity: dict) -> None:
+        with self.write() as s:
+            self._set_meta(s, "model", json.dumps(identity, sort_keys=True))
+            self._set_meta(s, "schema_version", str(SCHEMA_VERSION))
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.write() as s:
+            self._set_meta(s, key, value)
+
+    def clear(self) -> None:
+        """Forget every file and vector (``--rebuild``)."""
+        with self.write() as s:
+            s.execute(delete(Segment))
+            s.execute(delete(Media))
+            s.execute(delete(Meta).where(Meta.key == "model"))
+            self._bump(s)
+
+    def _bump(self, s: Session) -> int:
+        gen = self.generation(s) + 1
+        self._set_meta(s, "generation", str(gen))
+        return gen
+
+    # -- reads for the indexer ------------------------------------------
+    def known_files(self, folder: str | None = None) -> dict[str, KnownFile]:
+        """Catalogued files at or below ``folder`` (by path, whatever root they came from)."""
+        stmt = select(Media.id, Media.path, Media.size, Media.mtime_ns, Media.status,
+                      Media.content_hash)
+        if folder is not None:
+            stmt = stmt.where(_under(folder))
+        with self.read() as s:
+            return {
+                r.path: KnownFile(r.id, r.size, r.mtime_ns, r.status, r.content_hash)
+                for r in s.execute(stmt)
+            }
+
+    def ok_media_by_hash(self, hashes: list[str]) -> dict[str, list[tuple[int, str]]]:
+        """Media rows with embedded content matching ``hashes``: hash -> [(id, path)]."""
+        out: dict[str, list[tuple[int, str]]] = {}
+        if not hashes:
+            return out
+        with self.read() as s:
+            for start in range(0, len(hashes), 500):
+                chunk = hashes[start:start + 500]
+                stmt = select(Media.id, Media.path, Media.content_hash).where(
+                    Media.content_hash.in_(chunk), Media.status == STATUS_OK
+                ).order_by(Media.id)
+                for r in s.execute(stmt):
+                    out.setdefault(r.content_hash, []).append((r.id, r.path))
+        return out
+
+    # -- the one write path ---------------------------------------------
+    def apply(self, batch: Batch) -> Applied:
+        """Apply a batch of changes in one transaction and bump the generation."""
+        added_ids: list[int] = []
+        added_vecs: list[bytes] = []
+        removed: list[int] = []
+        now = time.time()
+        with self.write() as s:
+            if batch.deletes:
+                for start in range(0, len(batch.deletes), 500):
+                    chunk = batch.deletes[start:start + 500]
+                    removed += s.scalars(select(Segment.id).where(Segment.media_id.in_(chunk))).all()
+                    s.execute(delete(Segment).where(Segment.media_id.in_(chunk)))
+                    s.execute(delete(Media).where(Media.id.in_(chunk)))
+            for r in batch.renames:
+                # A file that now sits where the moved one lands is replaced.
+                old = s.scalar(select(Media.id).where(Media.path == r.path, Media.id != r.media_id))
+                if old is not None:
+                    removed += s.scalars(select(Segment.id).where(Segment.media_id == old)).all()
+                    s.execute(delete(Segment).where(Segment.media_id == old))
+                    s.execute(delete(Media).where(Media.id == old))
+                s.execute(update(Media).where(Media.id == r.media_id).values(
+                    path=r.path, root=r.root, size=r.size, mtime_ns=r.mtime_ns,
+                    inode=r.inode, updated_at=now))
+            for rec in batch.upserts:
+                media = s.scalar(select(Media).where(Media.path == rec.path))
+                if media is None:
+                    media = Media(path=rec.path, created_at=now)
+                    s.add(media)
+                else:
+                    removed += s.scalars(select(Segment.id).where(Segment.media_id == media.id)).all()
+                    s.execute(delete(Segment).where(Segment.media_id == media.id))
+                for name in ("root", "kind", "size", "mtime_ns", "inode", "content_hash",
+                             "status", "reason", "width", "height", "duration", "taken_at"):
+                    setattr(media, name, getattr(rec, name))
+                media.updated_at = now
+                if rec.copy_segments_from is not None:
+                    src_media = s.get(Media, rec.copy_segments_from)
+                    for name in ("kind", "width", "height", "duration", "taken_at"):
+                        if getattr(media, name) is None and src_media is not None:
+                            setattr(media, name, getattr(src_media, name))
+                s.flush()
+                new_segments: list[Segment] = []
+                if rec.copy_segments_from is not None:
+                    for src in s.scalars(select(Segment).where(
+                            Segment.media_id == rec.copy_segments_from)):
+                        new_segments.append(Segment(
+                            media_id=media.id, t_start=src.t_start, t_end=src.t_end,
+                            source=src.source, text=src.text, vector=src.vector))
+                for seg in rec.segments:
+                    new_segments.append(Segment(
+                        media_id=media.id, t_start=seg.t_start, t_end=seg.t_end,
+                        source=seg.source, text=seg.text, vector=to_blob(seg.vector)))
+                s.add_all(new_segments)
+                s.flush()
+                for seg in new_segments:
+                    added_ids.append(seg.id)
+                    added_vecs.append(seg.vector)
+            gen = self._bump(s)
+        vectors = (np.frombuffer(b"".join(added_vecs), dtype=np.float32)
+                   if added_vecs else np.zeros(0, np.float32))
+        dim = vectors.size // len(added_ids) if added_ids else 0
+        return Applied(
+            added_ids=np.asarray(added_ids, dtype=np.int64),
+            added_vectors=vectors.reshape(len(added_ids), dim) if added_ids else vectors.reshape(0, 0),
+            removed_ids=np.asarray(removed, dtype=np.int64),
+            generation=gen,
+        )
+
+    # -- reads for the vector index and search --------------------------
+    def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """Every segment vector with its id, and the generation they belong to."""
+        with self.read() as s:
+            gen = self.generation(s)
+            n = s.scalar(select(func.count(Segment.id))) or 0
+            ids = np.empty(n, dtype=np.int64)
+            vecs = np.empty((n, dim), dtype=np.float32)
+            i = 0
+            result = s.execute(select(Segment.id, Segment.vector).order_by(Segment.id))
+            for sid, blob in result:
+                ids[i] = sid
+                vecs[i] = np.frombuffer(blob, dtype=np.float32)
+                i += 1
+        return ids[:i], vecs[:i], gen
+
+    def segment_ids(self, kinds: list[str] | None = None, under: list[str] | None = None) -> np.ndarray:
+        """Ids of the segments of ok media matching the filters."""
+        stmt = select(Segment.id).join(Media).where(Media.status == STATUS_OK)
+        if kinds:
+            stmt = stmt.where(Media.kind.in_(kinds))
+        if under:
+            stmt = stmt.where(or_(*[_under(folder) for folder in under]))
+        with self.read() as s:
+            return np.asarray(s.scalars(stmt).all(), dtype=np.int64)
+
+    def hits(self, segment_ids: list[int]) -> dict[int, Hit]:
+        out: dict[int, Hit] = {}
+        if not segment_ids:
+            return out
+        with self.read() as s:
+            for start in range(0, len(segment_ids), 500):
+                chunk = segment_ids[start:start + 500]
+                stmt = select(
+                    Segment.id, Segment.media_id, Segment.t_start, Segment.t_end, Segment.source,
+                    Segment.text, Media.path, Media.kind, Media.width, Media.height, Media.duration,
+                ).join(Media).where(Segment.id.in_(chunk), Media.status == STATUS_OK)
+                for r in s.execute(stmt):
+                    out[r.id] = Hit(r.id, r.media_id, r.path, r.kind, r.t_start, r.t_end,
+                                    r.source, r.text, r.width, r.height, r.duration)
+        return out
+
+    def segment_vectors(self, media_path: str) -> np.ndarray:
+        """The stored vectors of an already indexed file (query by example)."""
+        with self.read() as s:
+            blobs = s.scalars(select(Segment.vector).join(Media).where(
+                Media.path == media_path, Media.status == STATUS_OK)).all()
+        return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]) if blobs else np.zeros((0, 0), np.float32)
+
+    # -- status ---------------------------------------------------------
+    def stats(self) -> dict:
+        with self.read() as s:
+            by = {}
+            for kind, status, n in s.execute(
+                    select(Media.kind, Media.status, func.count()).group_by(Media.kind, Media.status)):
+                by.setdefault(status, {})[kind or "unknown"] = n
+            segments = s.scalar(select(func.count(Segment.id))) or 0
+            roots = sorted(s.scalars(select(Media.root).distinct()).all())
+            gen = self.generation(s)
+        return {"media": by, "segments": segments, "roots": roots, "generation": gen}
+
+    def failures(self, limit: int | None = None) -> list[dict]:
+        stmt = select(Media.path, Media.reason).where(Media.status == STATUS_ERROR).order_by(Media.path)
+        if limit:
+            stmt = stmt.limit(limit)
+        with self.read() as s:
+            return [{"path": p, "reason": r} for p, r in s.execute(stmt)]

@@ -1,0 +1,58 @@
+"""Pieces shared by every layer's CLI commands: common options, settings
+from options, JSON output, human formatting."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .settings import Settings
+
+DataDirOpt = Annotated[Path | None, typer.Option(
+    "--data-dir", envvar="MEDIASEARCH_HOME", help="Where the index lives (default: the user data dir).",
+    show_default=False)]
+ModelOpt = Annotated[str | None, typer.Option(
+    "--model", "-m", envvar="MEDIASEARCH_MODEL",
+    help="auto | bundled | openclip | openclip:ARCH/TAG | openclip:ARCH/path/to/checkpoint",
+    show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+
+
+def settings_from(data_dir: Path | None = None, model: str | None = None, **overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["home"] = Path(data_dir).expanduser()
+    if model:
+        values["model"] = model
+    return Settings(**values)
+
+
+def emit_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def say(message: str) -> None:
+    """A message for the person at the terminal (stderr keeps stdout clean)."""
+    typer.echo(message, err=True)
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def fmt_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"

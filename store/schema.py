@@ -1,0 +1,76 @@
+"""SQLAlchemy 2.0 typed models of the catalog.
+
+The tables are created by the named migrations in ``migrations.py``; these
+models mirror them and are what the rest of the code reads and writes.
+"""
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Kinds of media and statuses of a media row.
+KINDS = ("image", "video", "audio")
+STATUS_OK = "ok"
+STATUS_ERROR = "error"
+STATUS_OFFLINE = "offline"
+
+# Where a segment's vector came from.
+SOURCE_IMAGE = "image"
+SOURCE_FRAME = "frame"
+SOURCE_TRANSCRIPT = "transcript"
+SOURCE_METADATA = "metadata"
+SOURCE_CAPTION = "caption"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    """Key/value facts about the index: embedder identity, generation."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Media(Base):
+    """One row per file under an indexed root."""
+
+    __tablename__ = "media"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String, unique=True)
+    root: Mapped[str] = mapped_column(String, index=True)
+    kind: Mapped[str | None] = mapped_column(String)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    inode: Mapped[int | None] = mapped_column(BigInteger)
+    content_hash: Mapped[str | None] = mapped_column(String, index=True)
+    status: Mapped[str] = mapped_column(String, default=STATUS_OK)
+    reason: Mapped[str | None] = mapped_column(Text)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Float)
+    taken_at: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+    segments: Mapped[list["Segment"]] = relationship(
+        back_populates="media", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="Segment.t_start",
+    )
+
+
+class Segment(Base):
+    """One embedded unit of a media file: the unit the vector index holds."""
+
+    __tablename__ = "segment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="CASCADE"), index=True)
+    t_start: Mapped[float | None] = mapped_column(Float)
+    t_end: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String)
+    text: Mapped[str | None] = mapped_column(Text)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+    media: Mapped[Media] = relationship(back_populates="segments")

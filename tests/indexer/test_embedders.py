@@ -1,0 +1,120 @@
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from indexer.embedders.fake import FakeEmbedder
+from indexer.embedders.registry import resolve_embedder
+from store.errors import ConfigError, ModelUnavailableError
+
+TINY = "ms-test-tiny-clip"
+TINY_CFG = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 16, "head_width": 16},
+    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_clip():
+    """Register a tiny open_clip architecture (no download, random init)."""
+    from open_clip import factory
+
+    factory._MODEL_CONFIGS[TINY] = TINY_CFG
+    yield TINY
+    factory._MODEL_CONFIGS.pop(TINY, None)
+
+
+def images():
+    return [Image.new("RGB", (40, 30), c) for c in [(255, 0, 0), (0, 0, 255)]]
+
+
+def test_fake_is_deterministic_normalised_and_colour_aware():
+    e = FakeEmbedder()
+    a, b = e.embed_images(images()), e.embed_images(images())
+    np.testing.assert_array_equal(a, b)
+    assert a.dtype == np.float32 and np.allclose(np.linalg.norm(a, axis=1), 1)
+    t = e.embed_texts(["a red thing", "blue"])
+    assert (a @ t.T).argmax(0).tolist() == [0, 1]
+
+
+def test_openclip_runs_a_real_model_on_random_weights_only_when_asked(tiny_clip):
+    from indexer.embedders.openclip import OpenClipEmbedder
+
+    with pytest.raises(ModelUnavailableError):
+        OpenClipEmbedder(tiny_clip, None)
+    e = OpenClipEmbedder(tiny_clip, None, allow_random=True)
+    assert e.dim == 32 and e.identity()["weights"] == "random"
+    v = e.embed_images(images())
+    t = e.embed_texts(["a photo of a cat", "a dog"])
+    assert v.shape == (2, 32) and t.shape == (2, 32)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1) and np.allclose(np.linalg.norm(t, axis=1), 1)
+
+
+def test_openclip_loads_a_local_checkpoint_file(tiny_clip, tmp_path):
+    import torch
+
+    from indexer.embedders.openclip import OpenClipEmbedder
+
+    random_model = OpenClipEmbedder(tiny_clip, None, allow_random=True)
+    random_model.ensure_loaded()
+    ckpt = tmp_path / "tiny.pt"
+    torch.save(random_model.model.state_dict(), ckpt)
+    loaded = OpenClipEmbedder(tiny_clip, str(ckpt))
+    # Same weights -> same vectors: the file was really loaded.
+    np.testing.assert_allclose(loaded.embed_texts(["hello"]), random_model.embed_texts(["hello"]), atol=1e-5)
+    np.testing.assert_allclose(loaded.embed_images(images()), random_model.embed_images(images()), atol=1e-5)
+    assert str(ckpt) in loaded.identity()["weights"]
+
+
+def test_openclip_refuses_missing_weights_clearly(tiny_clip, tmp_path):
+    from indexer.embedders.openclip import OpenClipEmbedder
+
+    with pytest.raises(ModelUnavailableError, match="not found"):
+        OpenClipEmbedder(tiny_clip, str(tmp_path / "nope.safetensors"))
+    with pytest.raises(ConfigError, match="known tags"):
+        OpenClipEmbedder("ViT-B-32", "no_such_tag")
+    with pytest.raises(ModelUnavailableError, match="local cache"):
+        OpenClipEmbedder("ViT-B-32", "laion2b_s34b_b79k", allow_download=False)
+
+
+def test_model_spec_parsing(settings):
+    with pytest.raises(ConfigError):
+        resolve_embedder(settings, "nonsense")
+    with pytest.raises(ConfigError, match="random"):
+        resolve_embedder(settings, "openclip:ViT-B-32/random")
+    assert resolve_embedder(settings, "fake").embedder.model_id == "fake"
+
+
+def test_auto_falls_back_to_bundled_fast_and_says_why(settings, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hub"))  # nothing cached
+    settings.network_timeout = 2.0
+    start = time.monotonic()
+    choice = resolve_embedder(settings, "auto")
+    assert time.monotonic() - start < 10
+    assert choice.embedder.model_id == "bundled"
+    assert "bundled" in choice.reason and "CLIP" in choice.reason
+
+
+def test_auto_prefers_the_model_the_index_was_built_with(settings):
+    choice = resolve_embedder(settings, "auto", stored={"spec": "fake"})
+    assert choice.embedder.model_id == "fake" and "built with" in choice.reason
+
+
+@pytest.mark.slow
+def test_bundled_model_finds_the_cat(tmp_path):
+    from skimage import data
+
+    from indexer.embedders.bundled import BundledEmbedder
+
+    e = BundledEmbedder(cache_dir=tmp_path)
+    pics = {"cat": data.chelsea(), "coffee": data.coffee(), "rocket": data.rocket(),
+            "astronaut": data.astronaut()}
+    v = e.embed_images([Image.fromarray(a) for a in pics.values()])
+    assert v.shape == (4, 384) and np.allclose(np.linalg.norm(v, axis=1), 1)
+    names = list(pics)
+    t = e.embed_texts(["a photo of a cat", "a cup of coffee", "a rocket"])
+    best = (t @ v.T).argmax(1)
+    assert [names[i] for i in best] == ["cat", "coffee", "rocket"]
+    assert list(tmp_path.glob("bundled-classes-*.npy"))  # class vectors cached once

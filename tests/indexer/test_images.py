@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from indexer.media.detect import sniff
+from indexer.media.images import load_image
+from store.errors import MediaDecodeError
+
+from ..media_factory import split
+
+LIMIT = 50_000_000
+
+
+def px(img, x, y):
+    return np.asarray(img)[y, x]
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    src = split(tmp_path / "src.png", (255, 0, 0), (0, 0, 255), size=(80, 40))
+    img = Image.open(src)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 CW when displayed
+    img.save(tmp_path / "rot.jpg", exif=exif.tobytes(), quality=95)
+    loaded = load_image(tmp_path / "rot.jpg", LIMIT)
+    assert (loaded.width, loaded.height) == (40, 80)
+    top, bottom = px(loaded.image, 20, 5), px(loaded.image, 20, 75)
+    assert top[0] > 200 and bottom[2] > 200  # red on top, blue below after rotation
+
+
+def test_palette_with_transparency_on_white(tmp_path):
+    img = Image.new("P", (10, 10), 0)
+    img.putpalette([0, 0, 0] + [255, 0, 0] * 255)
+    img.info["transparency"] = 0
+    img.save(tmp_path / "p.gif", transparency=0)
+    loaded = load_image(tmp_path / "p.gif", LIMIT)
+    assert loaded.image.mode == "RGB" and tuple(px(loaded.image, 5, 5)) == (255, 255, 255)
+
+
+def test_rgba_alpha_composited_on_white(tmp_path):
+    Image.new("RGBA", (8, 8), (0, 0, 255, 0)).save(tmp_path / "a.png")
+    assert tuple(px(load_image(tmp_path / "a.png", LIMIT).image, 1, 1)) == (255, 255, 255)
+
+
+def test_cmyk_jpeg(tmp_path):
+    Image.new("CMYK", (16, 16), (0, 255, 255, 0)).save(tmp_path / "c.jpg")
+    r, g, b = px(load_image(tmp_path / "c.jpg", LIMIT).image, 8, 8)
+    assert r > 200 and g < 60 and b < 60
+
+
+def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
+    a = np.full((8, 8), 32768, np.uint16)  # mid grey in 16 bits
+    Image.fromarray(a).save(tmp_path / "g16.png")
+    value = px(load_image(tmp_path / "g16.png", LIMIT).image, 4, 4)[0]
+    assert 120 <= value <= 135
+
+
+def test_pixel_limit_refuses_bombs_before_decoding(tmp_path):
+    Image.new("L", (3000, 3000)).save(tmp_path / "big.png")
+    with pytest.raises(MediaDecodeError, match="above the limit"):
+        load_image(tmp_path / "big.png", max_pixels=1_000_000)
+
+
+@pytest.mark.parametrize("content,reason", [
+    (b"", "empty"),
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 40, "cannot decode|not a readable"),
+])
+def test_broken_files_say_why(tmp_path, content, reason):
+    (tmp_path / "x.jpg").write_bytes(content)
+    with pytest.raises(MediaDecodeError, match=reason):
+        load_image(tmp_path / "x.jpg", LIMIT)
+
+
+def test_truncated_jpeg(tmp_path):
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), np.uint8)).save(tmp_path / "f.jpg")
+    data = (tmp_path / "f.jpg").read_bytes()
+    (tmp_path / "t.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(MediaDecodeError, match="truncated"):
+        load_image(tmp_path / "t.jpg", LIMIT)
+
+
+def test_large_jpeg_is_decoded_small(tmp_path):
+    Image.new("RGB", (4000, 3000), (10, 200, 10)).save(tmp_path / "big.jpg")
+    loaded = load_image(tmp_path / "big.jpg", LIMIT, max_side=512)
+    assert (loaded.width, loaded.height) == (4000, 3000) and max(loaded.image.size) <= 512
+
+
+def test_sniff_by_content():
+    assert sniff(b"\x89PNG\r\n\x1a\n....")[0] == "image"
+    assert sniff(b"RIFF\x00\x00\x00\x00WEBPVP8 ")[1] == "webp"
+    assert sniff(b"RIFF\x00\x00\x00\x00WAVEfmt ")[0] == "audio"
+    assert sniff(b"\x00\x00\x00\x18ftypisom\x00\x00")[0] == "video"
+    assert sniff(b"\x00\x00\x00\x18ftypheic\x00\x00")[1] == "heif"
+    assert sniff(b"\x00\x00\x00\x18ftypM4A \x00\x00")[0] == "audio"
+    assert sniff(b"hello world") == (None, None)

@@ -1,0 +1,73 @@
+import pytest
+
+from indexer.library import Library
+from indexer.pipeline import Indexer
+from search.engine import SearchEngine
+from search.query import Query, build_terms
+from store.errors import QueryError
+
+from ..media_factory import pattern, solid
+
+
+@pytest.fixture
+def engine(settings, photos, tmp_path):
+    (photos / "more").mkdir()
+    solid(photos / "more" / "dark red.png", (150, 10, 10))
+    for i in range(6):
+        pattern(photos / "more" / f"p{i}.png", i)
+    lib = Library(settings)
+    Indexer(lib).run([photos])
+    yield SearchEngine(lib)
+    lib.close()
+
+
+def names(results):
+    return [r.path.rsplit("/", 1)[-1] for r in results]
+
+
+def test_text_query_ranks_the_matching_colour_first(engine):
+    res = engine.search(Query(build_terms(["red"]), k=3))
+    assert names(res)[:2] in (["red.png", "dark red.png"], ["dark red.png", "red.png"])
+    assert res[0].score >= res[1].score >= res[2].score
+    assert res[0].kind == "image" and res[0].start is None
+
+
+def test_image_query_finds_itself_first(engine, photos):
+    res = engine.search(Query(build_terms(files=[str(photos / "more" / "p3.png")]), k=1))
+    assert names(res) == ["p3.png"] and res[0].score == pytest.approx(1.0, abs=1e-4)
+
+
+def test_unindexed_image_is_embedded_for_the_query(engine, tmp_path):
+    q = solid(tmp_path / "query.png", (0, 0, 250))
+    assert names(engine.search(Query(build_terms(files=[str(q)]), k=1))) == ["blue.png"]
+
+
+def test_negative_terms_subtract(settings, photos):
+    lib = Library(settings)
+    Indexer(lib).run([photos])
+    engine = SearchEngine(lib)
+    def score_of_blue(terms):
+        res = engine.search(Query(terms, k=3))
+        return dict(zip(names(res), [r.score for r in res]))["blue.png"]
+
+    plain = score_of_blue(build_terms(["magenta"]))
+    minus = score_of_blue(build_terms(["magenta"], nots=["blue"]))
+    assert plain > 0.2 and minus < plain - 0.5
+    lib.close()
+
+
+def test_under_filter_still_returns_k(engine, photos):
+    res = engine.search(Query(build_terms(["blue"]), k=5, under=[str(photos / "more")]))
+    assert len(res) == 5 and all("/more/" in r.path for r in res)
+
+
+def test_kind_filter_and_paging(engine):
+    assert engine.search(Query(build_terms(["red"]), k=5, kinds=["video"])) == []
+    first = engine.search(Query(build_terms(["red"]), k=4))
+    page2 = engine.search(Query(build_terms(["red"]), k=2, offset=2))
+    assert names(page2) == names(first)[2:4]
+
+
+def test_cancelled_terms_are_an_error(engine):
+    with pytest.raises(QueryError):
+        engine.search(Query(build_terms(["red"], nots=["red"]), k=3))

@@ -1,0 +1,66 @@
+import sqlite3
+
+import numpy as np
+
+from store.catalog import Batch, Catalog, MediaRecord, NewSegment
+from store.migrations import MIGRATIONS
+
+
+def rec(path, vec, root="/r", **kw):
+    return MediaRecord(path=path, root=root, size=1, mtime_ns=1, inode=1, kind="image",
+                       content_hash=kw.pop("h", path), segments=[NewSegment(np.asarray(vec, np.float32), "image")], **kw)
+
+
+def test_migrations_run_once_and_are_recorded(tmp_path):
+    Catalog(tmp_path / "c.sqlite").close()
+    Catalog(tmp_path / "c.sqlite").close()  # reopening applies nothing twice
+    con = sqlite3.connect(tmp_path / "c.sqlite")
+    names = [r[0] for r in con.execute("SELECT name FROM _migrations")]
+    assert names == [n for n, _ in MIGRATIONS]
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_apply_bumps_generation_and_reports_vector_changes(tmp_path):
+    cat = Catalog(tmp_path / "c.sqlite")
+    g0 = cat.generation()
+    a = cat.apply(Batch(upserts=[rec("/r/a.jpg", [1, 0]), rec("/r/b.jpg", [0, 1])]))
+    assert a.generation == g0 + 1 and len(a.added_ids) == 2
+    assert a.added_vectors.shape == (2, 2)
+    media_id = cat.known_files("/r")["/r/a.jpg"].id
+    d = cat.apply(Batch(deletes=[media_id]))
+    assert list(d.removed_ids) == [a.added_ids[0]]
+    ids, vecs, gen = cat.all_vectors(2)
+    assert list(ids) == [a.added_ids[1]] and gen == d.generation
+    np.testing.assert_array_equal(vecs[0], [0, 1])
+    cat.close()
+
+
+def test_update_of_a_path_replaces_its_segments(tmp_path):
+    cat = Catalog(tmp_path / "c.sqlite")
+    first = cat.apply(Batch(upserts=[rec("/r/a.jpg", [1, 0])]))
+    second = cat.apply(Batch(upserts=[rec("/r/a.jpg", [0, 1])]))
+    assert list(second.removed_ids) == list(first.added_ids)
+    ids, vecs, _ = cat.all_vectors(2)
+    assert len(ids) == 1 and vecs[0][1] == 1
+    cat.close()
+
+
+def test_under_filter_is_a_literal_prefix(tmp_path):
+    cat = Catalog(tmp_path / "c.sqlite")
+    cat.apply(Batch(upserts=[rec("/r/100%_fun/a.jpg", [1, 0]), rec("/r/100x_fun/b.jpg", [1, 0]),
+                             rec("/r/100%_funny/c.jpg", [1, 0])]))
+    assert set(cat.known_files("/r/100%_fun")) == {"/r/100%_fun/a.jpg"}
+    assert len(cat.segment_ids(under=["/r/100%_fun/"])) == 1
+    cat.close()
+
+
+def test_copy_segments_reuses_vectors_without_new_embedding(tmp_path):
+    cat = Catalog(tmp_path / "c.sqlite")
+    cat.apply(Batch(upserts=[rec("/r/a.jpg", [0.6, 0.8], h="H")]))
+    src = cat.known_files()["/r/a.jpg"].id
+    copy = MediaRecord(path="/r/copy.jpg", root="/r", size=1, mtime_ns=1, inode=2, content_hash="H",
+                       copy_segments_from=src)
+    applied = cat.apply(Batch(upserts=[copy]))
+    np.testing.assert_allclose(applied.added_vectors[0], [0.6, 0.8])
+    assert cat.hits([int(applied.added_ids[0])])[int(applied.added_ids[0])].kind == "image"
+    cat.close()

@@ -1,0 +1,71 @@
+"""The command line end to end: real files, a real SQLite file, a real FAISS index."""
+import json
+import os
+
+from ..media_factory import solid
+
+
+def test_index_search_status_json(cli, photos, tmp_path):
+    data = tmp_path / "d"
+    code, out, err = cli("index", photos, "--data-dir", data, "--model", "fake", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["new"] == 3 and report["model"] == "fake"
+    assert "using fake" in err
+    code, out, _ = cli("search", "red", "--data-dir", data, "--json", "-k", "2")
+    hits = json.loads(out)
+    assert code == 0 and hits[0]["path"] == str(photos / "red.png")
+    assert {"path", "kind", "score", "start", "end"} <= set(hits[0])
+    code, out, _ = cli("status", "--data-dir", data, "--json")
+    status = json.loads(out)
+    assert status["media"]["ok"]["image"] == 3 and status["model"]["spec"] == "fake"
+    assert status["index_bytes"] > 0 and status["segments"] == 3
+
+
+def test_human_output_and_failures(cli, photos, tmp_path):
+    data = tmp_path / "d"
+    (photos / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\nnope")
+    code, _, err = cli("index", photos, "--data-dir", data, "--model", "fake", "--no-progress")
+    assert code == 0 and "1 failed" in err and "bad.png" in err
+    code, out, _ = cli("search", "blue", "--data-dir", data, "-k", "1")
+    assert code == 0 and out.split()[1:] == ["image", str(photos / "blue.png")]
+    code, out, _ = cli("status", "--data-dir", data)
+    assert "bad.png" in out and "3 image" in out
+
+
+def test_environment_variables_configure_the_commands(cli, photos, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDIASEARCH_HOME", str(tmp_path / "envhome"))
+    monkeypatch.setenv("MEDIASEARCH_MODEL", "fake")
+    code, _, err = cli("index", photos, "--no-progress")
+    assert code == 0, err
+    assert (tmp_path / "envhome" / "catalog.sqlite").exists()
+
+
+def test_errors_have_messages_and_exit_codes(cli, photos, tmp_path):
+    data = tmp_path / "d"
+    code, _, err = cli("search", "red", "--data-dir", data, "--model", "fake")
+    assert code == 2 and "empty" in err and "mediasearch index" in err
+    code, _, err = cli("index", tmp_path / "nowhere", "--data-dir", data, "--model", "fake")
+    assert code == 3 and "does not exist" in err
+    cli("index", photos, "--data-dir", data, "--model", "fake")
+    code, _, err = cli("search", "red", "--data-dir", data, "--model", "bundled")
+    assert code == 6 and "--rebuild" in err
+    code, _, err = cli("search", "--data-dir", data)
+    assert code == 2
+    code, _, err = cli("search", "red", "--kind", "sculpture", "--data-dir", data)
+    assert code == 2 and "unknown kind" in err
+
+
+def test_rename_add_delete_cycle_is_visible_in_search(cli, photos, tmp_path):
+    data = tmp_path / "d"
+    cli("index", photos, "--data-dir", data, "--model", "fake")
+    os.rename(photos / "red.png", photos / "crimson.png")
+    solid(photos / "yellow.png", (240, 240, 0))
+    (photos / "blue.png").unlink()
+    code, out, _ = cli("index", photos, "--data-dir", data, "--json")
+    r = json.loads(out)
+    assert (r["renamed"], r["new"], r["removed"]) == (1, 1, 1)
+    _, out, _ = cli("search", "red", "--data-dir", data, "--json")
+    paths = [h["path"] for h in json.loads(out)]
+    assert paths[0] == str(photos / "crimson.png")
+    assert str(photos / "blue.png") not in paths and str(photos / "yellow.png") in paths

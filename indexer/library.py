@@ -23,12 +23,15 @@ def same_model(a: dict, b: dict) -> bool:
 
 
 class Library:
-    def __init__(self, settings: Settings, model: str | None = None, rebuild: bool = False):
+    def __init__(self, settings: Settings, model: str | None = None, rebuild: bool = False,
+                 embedder: Embedder | None = None):
         self.settings = settings
         settings.ensure_home()
         self.catalog = Catalog(settings.catalog_path)
         stored = self.catalog.model_identity()
-        self.choice: Choice = resolve_embedder(settings, model, None if rebuild else stored)
+        # ``embedder`` is for programmatic use (benchmarks, tests with tiny models).
+        self.choice: Choice = (Choice(embedder, f"using {embedder.model_id}") if embedder is not None
+                               else resolve_embedder(settings, model, None if rebuild else stored))
         self.embedder: Embedder = self.choice.embedder
         identity = self.identity()
         if rebuild:

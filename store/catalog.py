@@ -250,14 +250,25 @@ class Catalog:
                 s.execute(update(Media).where(Media.id == r.media_id).values(
                     path=r.path, root=r.root, size=r.size, mtime_ns=r.mtime_ns,
                     inode=r.inode, updated_at=now))
+            # Media rows first, one flush for all (ids needed by segments).
+            existing = {}
+            paths = [rec.path for rec in batch.upserts]
+            for start in range(0, len(paths), 500):
+                for m in s.scalars(select(Media).where(Media.path.in_(paths[start:start + 500]))):
+                    existing[m.path] = m
+            if existing:
+                old_ids = [m.id for m in existing.values()]
+                for start in range(0, len(old_ids), 500):
+                    chunk = old_ids[start:start + 500]
+                    removed += s.scalars(select(Segment.id).where(Segment.media_id.in_(chunk))).all()
+                    s.execute(delete(Segment).where(Segment.media_id.in_(chunk)))
+            rows: list[Media] = []
             for rec in batch.upserts:
-                media = s.scalar(select(Media).where(Media.path == rec.path))
+                media = existing.get(rec.path)
                 if media is None:
                     media = Media(path=rec.path, created_at=now)
                     s.add(media)
-                else:
-                    removed += s.scalars(select(Segment.id).where(Segment.media_id == media.id)).all()
-                    s.execute(delete(Segment).where(Segment.media_id == media.id))
+                    existing[rec.path] = media
                 for name in ("root", "kind", "size", "mtime_ns", "inode", "content_hash",
                              "status", "reason", "width", "height", "duration", "taken_at"):
                     setattr(media, name, getattr(rec, name))
@@ -267,8 +278,10 @@ class Catalog:
                     for name in ("kind", "width", "height", "duration", "taken_at"):
                         if getattr(media, name) is None and src_media is not None:
                             setattr(media, name, getattr(src_media, name))
-                s.flush()
-                new_segments: list[Segment] = []
+                rows.append(media)
+            s.flush()
+            new_segments: list[Segment] = []
+            for rec, media in zip(batch.upserts, rows):
                 if rec.copy_segments_from is not None:
                     for src in s.scalars(select(Segment).where(
                             Segment.media_id == rec.copy_segments_from)):
@@ -279,11 +292,11 @@ class Catalog:
                     new_segments.append(Segment(
                         media_id=media.id, t_start=seg.t_start, t_end=seg.t_end,
                         source=seg.source, text=seg.text, vector=to_blob(seg.vector)))
-                s.add_all(new_segments)
-                s.flush()
-                for seg in new_segments:
-                    added_ids.append(seg.id)
-                    added_vecs.append(seg.vector)
+            s.add_all(new_segments)
+            s.flush()
+            for seg in new_segments:
+                added_ids.append(seg.id)
+                added_vecs.append(seg.vector)
             gen = self._bump(s)
         vectors = (np.frombuffer(b"".join(added_vecs), dtype=np.float32)
                    if added_vecs else np.zeros(0, np.float32))

@@ -1,0 +1,95 @@
+"""Search latency (p50/p99, ms) through the search engine (FAISS + catalog
+join + grouping) at 10k and 100k vectors of 512 dimensions, clustered like
+real embeddings, with and without a folder filter. Prints JSON.
+
+    python benchmarks/search_latency.py [--sizes 10000,100000] [--queries 200]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import cpu_info, emit
+
+from indexer.embedders.base import Embedder, l2_normalize
+from indexer.library import Library
+from search.engine import SearchEngine
+from search.query import Query
+from store.catalog import Batch, MediaRecord, NewSegment
+from store.settings import Settings
+
+DIM = 512
+
+
+class Fixed(Embedder):
+    """Stands in for a model: the benchmark queries with ready vectors."""
+    model_id = "bench-512"
+    dim = DIM
+
+    def identity(self):
+        return {"backend": "bench", "architecture": "none", "weights": "none", "dim": DIM}
+
+    def _embed_prepared(self, items):
+        raise NotImplementedError
+
+    def _embed_texts(self, texts):
+        raise NotImplementedError
+
+
+def clustered(rng, n, centers=256):
+    c = l2_normalize(rng.normal(size=(centers, DIM)))
+    x = c[rng.integers(0, centers, n)] + 0.35 * rng.normal(size=(n, DIM)) / np.sqrt(DIM) * 4
+    return l2_normalize(x)
+
+
+def percentile_ms(samples, q):
+    return round(float(np.percentile(samples, q)) * 1000, 2)
+
+
+def run(n: int, queries: int, rng) -> dict:
+    with tempfile.TemporaryDirectory() as home:
+        lib = Library(Settings(home=Path(home), network_timeout=0), embedder=Fixed())
+        lib.claim_identity()
+        vecs = clustered(rng, n)
+        t0 = time.perf_counter()
+        for start in range(0, n, 5000):
+            batch = Batch(upserts=[
+                MediaRecord(path=f"/lib/{i % 100:02d}/{i}.jpg", root="/lib", size=1, mtime_ns=1, inode=i,
+                            kind="image", content_hash=str(i),
+                            segments=[NewSegment(vecs[i], "image")])
+                for i in range(start, min(n, start + 5000))])
+            lib.catalog.apply(batch)
+        build_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        lib.vector_index()  # rebuilt from SQLite: the cold-start cost
+        load_s = time.perf_counter() - t0
+        engine = SearchEngine(lib)
+        qs = clustered(rng, queries)
+        out = {"vectors": n, "catalog_insert_s": round(build_s, 2), "index_from_catalog_s": round(load_s, 2)}
+        for label, under in (("unfiltered", []), ("folder_filter_1pct", ["/lib/07"])):
+            times = []
+            for q in qs:
+                t = time.perf_counter()
+                res = engine.search_vector(q, Query([], k=10, under=under))
+                times.append(time.perf_counter() - t)
+                assert len(res) == 10
+            out[label] = {"p50_ms": percentile_ms(times, 50), "p99_ms": percentile_ms(times, 99)}
+        lib.close()
+        return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--queries", type=int, default=200)
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    emit({"machine": cpu_info(), "dim": DIM,
+          "results": [run(int(n), args.queries, rng) for n in args.sizes.split(",")]})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Tune the bundled (EfficientNet-Lite2 -> ConSE -> MiniLM) model on a captioned
+photo set and print text->image Recall@K for each setting, as JSON.
+
+    python benchmarks/tune_bundled.py [--data ../shared/data/flickr8k-1000]
+
+Class probabilities are computed once per image; the sweep varies the prompt
+templates, the number of top classes and the softmax temperature.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from _common import DEFAULT_FLICKR, emit, flickr_pairs, recall_at
+from PIL import Image
+
+from indexer.embedders.base import l2_normalize
+from indexer.embedders.bundled import TEMPLATES, BundledEmbedder, class_names
+from indexer.media.images import load_image
+
+TEMPLATE_SETS = {
+    "one": ("a photo of a {}.",),
+    "five(default)": TEMPLATES,
+    "scene": ("a photo of a {}.", "a photo of people with a {}.", "a {} in the scene.",
+              "a photo of something with a {}.", "a blurry photo of a {}.", "a photo of a {} outdoors."),
+    "bare": ("{}",),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(DEFAULT_FLICKR))
+    ap.add_argument("--limit", type=int, default=None)
+    args = ap.parse_args()
+    images, captions = flickr_pairs(args.data, args.limit)
+    emb = BundledEmbedder()
+    emb.ensure_loaded()
+    t0 = time.time()
+    items = [emb.prepare_image(load_image(p, 10**9).image) for p in images]
+    logits_probs = np.concatenate([emb.class_probabilities(items[i:i + 32]) for i in range(0, len(items), 32)])
+    # Recover logits (up to a constant) so temperatures can be swept cheaply.
+    logits = np.log(np.clip(logits_probs, 1e-30, None)) * emb.temperature
+    t_images = time.time() - t0
+    texts = emb.embed_texts([c for c, _ in captions])
+    truth = [i for _, i in captions]
+    names = class_names()
+    results = []
+    for tname, templates in TEMPLATE_SETS.items():
+        prompts = [t.format(n) for n in names for t in templates]
+        cv = l2_normalize(emb._encode_texts(prompts).reshape(len(names), len(templates), -1).mean(1))
+        emb.class_vectors = cv
+        for top_k in (1, 3, 5, 10, 20, 50):
+            for temp in (0.5, 1.0, 2.0):
+                z = logits / temp
+                p = np.exp(z - z.max(1, keepdims=True))
+                p /= p.sum(1, keepdims=True)
+                emb.top_k = top_k
+                img = l2_normalize(emb.conse(p))
+                r = recall_at(texts @ img.T, truth)
+                results.append({"templates": tname, "top_k": top_k, "temperature": temp, **r})
+    results.sort(key=lambda r: (-r["R@10"], -r["R@1"]))
+    emit({"images": len(images), "captions": len(captions), "image_seconds": round(t_images, 1),
+          "best": results[0], "top10": results[:10],
+          "default": next(r for r in results if r["templates"] == "five(default)" and r["top_k"] == 10
+                          and r["temperature"] == 1.0)})
+
+
+if __name__ == "__main__":
+    main()

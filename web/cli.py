@@ -10,6 +10,7 @@ import typer
 
 from indexer import cli as indexer_cli
 from search import cli as search_cli
+from search import eval_cli
 from store.errors import ConfigError, MediaSearchError, ModelMismatchError, ModelUnavailableError, PathError, QueryError
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
     help="Semantic search for your own photos, offline: index folders, search by text or by example.")
 indexer_cli.register(app)
 search_cli.register(app)
+eval_cli.register(app)
 
 EXIT_CODES = {QueryError: 2, PathError: 3, ConfigError: 4, ModelUnavailableError: 5, ModelMismatchError: 6}
 

@@ -1,17 +1,24 @@
 """Turn one media file into the items to embed (images and texts with time
-ranges). One extractor per kind; video and audio plug in here too."""
+ranges). One extractor per kind: image, video, audio."""
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from store.schema import SOURCE_IMAGE
+import numpy as np
+from PIL import Image
+
+from store.errors import MediaDecodeError, ModelUnavailableError
+from store.schema import SOURCE_FRAME, SOURCE_IMAGE, SOURCE_METADATA, SOURCE_TRANSCRIPT
 from store.settings import Settings
 
 from .embedders import Embedder
 from .media.images import load_image
+from .speech import Transcriber
 
 
 @dataclass
@@ -19,8 +26,9 @@ class Item:
     source: str
     t_start: float | None = None
     t_end: float | None = None
-    image: Any = None        # prepared by the embedder (prepare_image)
-    text: str | None = None  # embedded with the text tower
+    image: Any = None                 # prepared by the embedder (prepare_image)
+    text: str | None = None           # embedded with the text tower
+    vector: np.ndarray | None = None  # already embedded (video frames, streamed)
 
 
 @dataclass
@@ -31,15 +39,123 @@ class Extracted:
     duration: float | None = None
     taken_at: float | None = None
     items: list[Item] = field(default_factory=list)
+    note: str | None = None  # a non-fatal problem (e.g. transcription unavailable)
 
 
-Extractor = Callable[[Path, bytes, Settings, Embedder], Extracted]
+@dataclass
+class Context:
+    settings: Settings
+    embedder: Embedder
+    transcriber: Transcriber | None
+    keyframe_dir: Path | None = None  # where this file's keyframe thumbnails go
 
 
-def extract_image(path: Path, head: bytes, settings: Settings, embedder: Embedder) -> Extracted:
-    loaded = load_image(path, settings.max_image_pixels, head=head)
-    item = Item(SOURCE_IMAGE, image=embedder.prepare_image(loaded.image))
+Extractor = Callable[[Path, bytes, Context], Extracted]
+KEYFRAME_SIDE = 320
+
+
+def keyframe_path(home: Path, content_hash: str, t_start: float) -> Path:
+    """Where the keyframe of the segment starting at ``t_start`` is cached."""
+    safe = re.sub(r"[^A-Za-z0-9]", "_", content_hash)
+    return home / "keyframes" / safe[-2:] / safe / f"{int(round(t_start * 1000))}.jpg"
+
+
+def extract_image(path: Path, head: bytes, ctx: Context) -> Extracted:
+    loaded = load_image(path, ctx.settings.max_image_pixels, head=head)
+    item = Item(SOURCE_IMAGE, image=ctx.embedder.prepare_image(loaded.image))
     return Extracted("image", loaded.width, loaded.height, None, loaded.taken_at, [item])
 
 
-EXTRACTORS: dict[str, Extractor] = {"image": extract_image}
+def _metadata_text(path: Path, tags: dict[str, str]) -> str:
+    stem = re.sub(r"[_\-.]+", " ", path.stem).strip()
+    parts = [tags[k] for k in ("title", "artist", "album", "comment", "description") if k in tags]
+    return " - ".join(dict.fromkeys([*parts, stem]))
+
+
+def _transcript_items(path: Path, ctx: Context, out: Extracted, tags: dict[str, str] | None = None,
+                      samples: np.ndarray | None = None) -> None:
+    from .media.audio import read_audio
+
+    s = ctx.settings
+    if samples is None:
+        samples, tags2 = read_audio(path, s.max_audio_seconds)
+        tags = tags if tags is not None else tags2
+    if ctx.transcriber is None or not s.transcribe:
+        return
+    try:
+        windows = ctx.transcriber.transcribe(samples, s.transcript_window)
+    except ModelUnavailableError as e:
+        out.note = f"speech not transcribed: {e}"
+        return
+    for w in windows:
+        out.items.append(Item(SOURCE_TRANSCRIPT, w.start, w.end, text=w.text))
+
+
+def extract_audio(path: Path, head: bytes, ctx: Context) -> Extracted:
+    from .media.audio import RATE, read_audio
+
+    samples, tags = read_audio(path, ctx.settings.max_audio_seconds)
+    if samples.size == 0:
+        raise MediaDecodeError("the audio has no decodable samples")
+    out = Extracted("audio", duration=round(samples.size / RATE, 3))
+    # Tags and the file name make music and sounds findable without speech.
+    out.items.append(Item(SOURCE_METADATA, 0.0, out.duration, text=_metadata_text(path, tags)))
+    _transcript_items(path, ctx, out, tags, samples)
+    return out
+
+
+def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
+    from .media.video import group_shots, probe, sample_frames
+
+    s, emb = ctx.settings, ctx.embedder
+    try:
+        duration, width, height, has_audio = probe(path)
+    except MediaDecodeError as e:
+        # An MP4/Matroska container holding only sound is an audio file.
+        if "no video stream" in str(e):
+            return extract_audio(path, head, ctx)
+        raise
+    out = Extracted("video", width, height, duration)
+    shots = group_shots(sample_frames(path, s.video_interval, s.scene_threshold), duration)
+    pending: list = []
+
+    def flush() -> None:
+        # Frames are embedded here, in bounded batches, so a long video never
+        # holds more than one batch of pictures in memory.
+        if not pending:
+            return
+        vecs = emb.embed_prepared([emb.prepare_image(sh.image) for sh in pending])
+        for sh, v in zip(pending, vecs):
+            out.items.append(Item(SOURCE_FRAME, round(sh.t_start, 3), round(sh.t_end, 3), vector=v))
+            if ctx.keyframe_dir is not None:
+                _save_keyframe(sh.image, ctx.keyframe_dir / f"{int(round(sh.t_start * 1000))}.jpg")
+        pending.clear()
+
+    for shot in shots:
+        pending.append(shot)
+        if len(pending) >= emb.batch_size:
+            flush()
+    flush()
+    if not out.items:
+        raise MediaDecodeError("the video has no decodable frames")
+    if has_audio and s.transcribe:
+        try:
+            _transcript_items(path, ctx, out)
+        except MediaDecodeError as e:  # a broken soundtrack does not lose the pictures
+            out.note = f"soundtrack not transcribed: {e}"
+    return out
+
+
+def _save_keyframe(image: Image.Image, dest: Path) -> None:
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        im = image.copy()
+        im.thumbnail((KEYFRAME_SIDE, KEYFRAME_SIDE))
+        tmp = dest.with_suffix(f".{os.getpid()}.tmp")
+        im.save(tmp, "JPEG", quality=85)
+        tmp.replace(dest)
+    except OSError:
+        pass  # a missing thumbnail is regenerated on demand; never fail indexing for it
+
+
+EXTRACTORS: dict[str, Extractor] = {"image": extract_image, "video": extract_video, "audio": extract_audio}

@@ -22,10 +22,12 @@ from store.catalog import Batch, KnownFile, MediaRecord, NewSegment, Rename
 from store.errors import MediaDecodeError, PathError
 from store.schema import STATUS_ERROR
 
-from .extract import EXTRACTORS, Extracted
+from .embedders.device import pick_device
+from .extract import EXTRACTORS, Context, Extracted, keyframe_path
 from .hashing import content_hash
 from .library import Library
 from .media.detect import kind_from_extension, sniff
+from .speech import Transcriber
 from .walk import FileInfo, walk
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class IndexReport:
     segments_added: int = 0
     seconds: float = 0.0
     errors: list[dict] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
     unreadable: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -79,6 +82,12 @@ class _Prepared:
     changed: bool = False       # changed while being read: next run
 
 
+def _pending_work(ex: Extracted) -> int:
+    """Items still to embed (video frames arrive embedded); at least 1 per file
+    so text-only files also fill a batch."""
+    return max(1, sum(1 for it in ex.items if it.vector is None))
+
+
 class Indexer:
     def __init__(self, library: Library, progress: Callable[[Progress], None] | None = None):
         self.lib = library
@@ -86,6 +95,12 @@ class Indexer:
         self.catalog = library.catalog
         self.embedder = library.embedder
         self.progress = progress or (lambda p: None)
+        self.transcriber = Transcriber(self.settings.whisper_model,
+                                       getattr(self.embedder, "device", None) or pick_device("cpu"))
+
+    def _context(self, content_hash: str | None) -> Context:
+        kf = (keyframe_path(self.settings.home, content_hash, 0).parent if content_hash else None)
+        return Context(self.settings, self.embedder, self.transcriber, kf)
 
     # -- planning ---------------------------------------------------------
     def _plan(self, paths: list[Path], report: IndexReport) -> tuple[list[_Job], dict[str, KnownFile]]:
@@ -158,7 +173,7 @@ class Indexer:
             if out.content_hash in reusable_hashes or self.catalog.ok_media_by_hash([out.content_hash]):
                 out.reusable = True
                 return out
-            out.extracted = EXTRACTORS[kind](Path(f.path), head, self.settings, self.embedder)
+            out.extracted = EXTRACTORS[kind](Path(f.path), head, self._context(out.content_hash))
         except MediaDecodeError as e:
             out.error = str(e)
         except OSError as e:
@@ -212,13 +227,23 @@ class Indexer:
             nonlocal to_embed, to_embed_images, pending_files
             if not to_embed:
                 return
-            images = [it.image for p in to_embed for it in p.extracted.items if it.image is not None]
-            texts = [it.text for p in to_embed for it in p.extracted.items if it.image is None]
+            items = [it for p in to_embed for it in p.extracted.items]
+            images = [it.image for it in items if it.vector is None and it.image is not None]
+            texts = [it.text for it in items if it.vector is None and it.image is None]
             ivecs = iter(self.embedder.embed_prepared(images)) if images else iter(())
-            tvecs = iter(self.embedder.embed_texts(texts)) if texts else iter(())
+            tvecs = iter(self.embedder.embed_texts(texts) * self.embedder.text_segment_scale
+                         ) if texts else iter(())
+
+            def vector(it):
+                if it.vector is not None:
+                    return it.vector
+                return next(ivecs) if it.image is not None else next(tvecs)
+
             for p in to_embed:
-                segs = [NewSegment(next(ivecs) if it.image is not None else next(tvecs), it.source,
-                                   it.t_start, it.t_end, it.text) for it in p.extracted.items]
+                segs = [NewSegment(vector(it), it.source, it.t_start, it.t_end, it.text)
+                        for it in p.extracted.items]
+                if p.extracted.note:
+                    report.notes.append({"path": p.job.file.path, "note": p.extracted.note})
                 fresh.setdefault(p.content_hash, segs)
                 batch.upserts.append(self._record(p, segs))
                 pending_files += 1
@@ -254,14 +279,14 @@ class Indexer:
                     pending_files += 1
                     if p.extracted is not None:  # nothing to reuse after all: embed it
                         to_embed.append(p)
-                        to_embed_images += len(p.extracted.items)
+                        to_embed_images += _pending_work(p.extracted)
                 else:
                     if job.known is None:
                         report.new += 1
                     else:
                         report.updated += 1
                     to_embed.append(p)
-                    to_embed_images += len(p.extracted.items)
+                    to_embed_images += _pending_work(p.extracted)
                 if to_embed_images >= self.embedder.batch_size:
                     embed_pending()
                 if pending_files >= self.settings.commit_every:
@@ -313,7 +338,7 @@ class Indexer:
             report.new += p.job.known is None
             report.updated += p.job.known is not None
             try:
-                p.extracted = EXTRACTORS[p.kind](Path(f.path), b"", self.settings, self.embedder)
+                p.extracted = EXTRACTORS[p.kind](Path(f.path), b"", self._context(h))
             except MediaDecodeError as e:
                 p.error = str(e)
                 report.failed += 1

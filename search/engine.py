@@ -8,7 +8,11 @@ import numpy as np
 
 from indexer.embedders.base import l2_normalize
 from indexer.library import Library
+from indexer.extract import Context, extract_video
+from indexer.media.audio import read_audio
+from indexer.media.detect import detect
 from indexer.media.images import load_image
+from indexer.speech import Transcriber
 from store.errors import MediaDecodeError, QueryError
 
 from .query import Query, Term
@@ -46,6 +50,7 @@ class SearchEngine:
         # A long-lived engine (web server) re-checks the index generation on
         # every query, so it follows a daemon writing in the background.
         self.live = live
+        self._transcriber: Transcriber | None = None
 
     # -- query vectors ------------------------------------------------------
     def term_vector(self, term: Term) -> np.ndarray:
@@ -56,10 +61,28 @@ class SearchEngine:
             # An indexed file: its own vectors, no model needed.
             return l2_normalize(stored.mean(0))[0]
         try:
+            kind, _ = detect(term.path)
+            if kind == "audio":
+                return self._audio_vector(term.path)
+            if kind == "video":
+                ex = extract_video(term.path, b"", Context(self.lib.settings, self.embedder, None))
+                return l2_normalize(np.stack([it.vector for it in ex.items]).mean(0))[0]
             loaded = load_image(term.path, self.lib.settings.max_image_pixels)
         except MediaDecodeError as e:
             raise QueryError(f"cannot use {term.path} as a query: {e}") from e
         return self.embedder.embed_images([loaded.image])[0]
+
+    def _audio_vector(self, path) -> np.ndarray:
+        """An audio query: what is said in it (and its tags) becomes the query text."""
+        settings = self.lib.settings
+        samples, tags = read_audio(path, settings.max_audio_seconds)
+        if self._transcriber is None:
+            self._transcriber = Transcriber(settings.whisper_model)
+        words = " ".join(w.text for w in self._transcriber.transcribe(samples, settings.transcript_window))
+        text = " ".join([words, *[tags[k] for k in ("title", "artist", "album") if k in tags]]).strip()
+        if not text:
+            raise QueryError(f"no speech or tags found in {path} to search with")
+        return self.embedder.embed_texts([text])[0]
 
     def query_vector(self, terms: list[Term]) -> np.ndarray:
         if not terms:

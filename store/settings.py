@@ -38,6 +38,18 @@ class Settings(BaseSettings):
     follow_symlinks: bool = False
     # Extra glob patterns (file or folder names) to ignore while walking.
     ignore: list[str] = Field(default_factory=list)
+    # Video: at least one frame every this many seconds, plus scene changes.
+    video_interval: float = 2.0
+    # Mean grey-level jump (0-255, on a 16x16 thumbnail) that counts as a cut.
+    scene_threshold: float = 30.0
+    # Speech: transcribe audio files and soundtracks.
+    transcribe: bool = True
+    # "bundled" (Whisper tiny.en, offline), a faster-whisper model name, or a folder.
+    whisper_model: str = "bundled"
+    # Transcript sentences are merged into windows of at most this many seconds.
+    transcript_window: float = 15.0
+    # Audio longer than this is cut (memory bound: 16 kHz float32 = 230 MB/hour).
+    max_audio_seconds: float = 4 * 3600
     # Seconds to wait for a hub connection before deciding we are offline.
     network_timeout: float = 2.0
 

@@ -27,3 +27,103 @@ def pattern(path: Path, seed: int, size=(64, 64)) -> Path:
     base = rng.integers(0, 255, (4, 4, 3), dtype=np.uint8)
     Image.fromarray(base).resize(size, Image.NEAREST).save(path)
     return path
+
+
+def video(path: Path, segments: list[tuple[float, tuple[int, int, int] | np.ndarray]], fps: int = 10,
+          size=(96, 64), codec: str = "mpeg4", audio: np.ndarray | None = None, rate: int = 16000) -> Path:
+    """A video showing each picture (an RGB colour or an HxWx3 array) for its duration (seconds)."""
+    import av
+
+    with av.open(str(path), "w") as c:
+        vs = c.add_stream(codec, rate=fps)
+        vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
+        ast = None
+        if audio is not None:
+            ast = c.add_stream("aac", rate=rate)
+            ast.layout = "mono"
+        n = 0
+        for seconds, pic in segments:
+            arr = pic if isinstance(pic, np.ndarray) else np.full((size[1], size[0], 3), pic, np.uint8)
+            if arr.shape[:2] != (size[1], size[0]):
+                arr = np.asarray(Image.fromarray(arr).resize(size))
+            for _ in range(int(round(seconds * fps))):
+                frame = av.VideoFrame.from_ndarray(arr, format="rgb24")
+                frame.pts = n
+                n += 1
+                for pkt in vs.encode(frame):
+                    c.mux(pkt)
+        for pkt in vs.encode():
+            c.mux(pkt)
+        if ast is not None:
+            _encode_audio(c, ast, audio, rate)
+    return path
+
+
+def _encode_audio(c, stream, samples: np.ndarray, rate: int) -> None:
+    import av
+
+    frame_size = stream.codec_context.frame_size or 1024
+    pts = 0
+    for start in range(0, len(samples), frame_size):
+        chunk = samples[start:start + frame_size].astype(np.float32)
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="fltp", layout="mono")
+        frame.sample_rate = rate
+        frame.pts = pts
+        pts += len(chunk)
+        for pkt in stream.encode(frame):
+            c.mux(pkt)
+    for pkt in stream.encode():
+        c.mux(pkt)
+
+
+def speech(text: str, rate: int = 16000) -> np.ndarray:
+    """Spoken ``text`` (espeak-ng) as float32 samples at ``rate``."""
+    import subprocess
+    import tempfile
+
+    import av
+
+    with tempfile.TemporaryDirectory() as d:
+        wav = Path(d) / "s.wav"
+        subprocess.run(["espeak-ng", "-w", str(wav), text], check=True, capture_output=True)
+        with av.open(str(wav)) as c:
+            r = av.AudioResampler(format="flt", layout="mono", rate=rate)
+            chunks = [o.to_ndarray().reshape(-1) for f in c.decode(c.streams.audio[0]) for o in r.resample(f)]
+            chunks += [o.to_ndarray().reshape(-1) for o in r.resample(None)]
+    return np.concatenate(chunks).astype(np.float32)
+
+
+def audio_file(path: Path, samples: np.ndarray, rate: int = 16000, codec: str | None = None,
+               tags: dict[str, str] | None = None) -> Path:
+    """Write samples in the format the extension implies (wav, mp3, m4a, flac, ogg/opus)."""
+    import av
+
+    ext = path.suffix.lower()
+    codec = codec or {".wav": "pcm_s16le", ".mp3": "libmp3lame", ".m4a": "aac", ".flac": "flac",
+                      ".ogg": "libopus", ".opus": "libopus"}[ext]
+    fmt = {"pcm_s16le": "s16", "flac": "s16"}.get(codec)
+    out_rate = 48000 if codec == "libopus" else rate
+    with av.open(str(path), "w") as c:
+        for k, v in (tags or {}).items():
+            c.metadata[k] = v
+        st = c.add_stream(codec, rate=out_rate)
+        st.layout = "mono"
+        if out_rate != rate:
+            samples = np.interp(np.arange(0, len(samples), rate / out_rate), np.arange(len(samples)), samples)
+        frame_size = st.codec_context.frame_size or 1024
+        pts = 0
+        for start in range(0, len(samples), frame_size):
+            chunk = samples[start:start + frame_size].astype(np.float32)
+            if fmt == "s16":
+                data = (np.clip(chunk, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
+                frame = av.AudioFrame.from_ndarray(data, format="s16", layout="mono")
+            else:
+                frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="fltp", layout="mono")
+            frame.sample_rate = out_rate
+            frame.pts = pts
+            pts += len(chunk)
+            for pkt in st.encode(frame):
+                c.mux(pkt)
+        for pkt in st.encode():
+            c.mux(pkt)
+    return path

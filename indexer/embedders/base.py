@@ -31,9 +31,17 @@ class Embedder(ABC):
     dim: int
     batch_size: int = 32
 
+    #: Similarity of a text query to text-derived segments (transcripts, tags)
+    #: runs higher than to pictures; their vectors are scaled by this so both
+    #: kinds of hit compete fairly in one ranking.
+    text_segment_scale: float = 1.0
+
     def __init__(self) -> None:
         self._load_lock = threading.Lock()
         self._loaded = False
+        # Model calls are serialised: decoder threads (video frames) and the
+        # main thread share one model without oversubscribing the CPU.
+        self._infer_lock = threading.Lock()
 
     # -- identity ---------------------------------------------------------
     @abstractmethod
@@ -72,8 +80,9 @@ class Embedder(ABC):
         if not items:
             return np.zeros((0, self.dim), np.float32)
         self.ensure_loaded()
-        out = [self._embed_prepared(items[i:i + self.batch_size])
-               for i in range(0, len(items), self.batch_size)]
+        with self._infer_lock:
+            out = [self._embed_prepared(items[i:i + self.batch_size])
+                   for i in range(0, len(items), self.batch_size)]
         return l2_normalize(np.concatenate(out))
 
     def embed_images(self, images: list[Image.Image]) -> np.ndarray:
@@ -84,6 +93,7 @@ class Embedder(ABC):
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         self.ensure_loaded()
-        out = [self._embed_texts(texts[i:i + self.batch_size])
-               for i in range(0, len(texts), self.batch_size)]
+        with self._infer_lock:
+            out = [self._embed_texts(texts[i:i + self.batch_size])
+                   for i in range(0, len(texts), self.batch_size)]
         return l2_normalize(np.concatenate(out))

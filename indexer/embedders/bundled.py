@@ -26,8 +26,8 @@ from .base import Embedder, l2_normalize
 log = logging.getLogger(__name__)
 
 # ConSE parameters (see benchmarks/tune_bundled.py for the sweep).
-TOP_K = 10
-TEMPERATURE = 1.0
+TOP_K = 20
+TEMPERATURE = 2.0
 TEMPLATES = (
     "a photo of a {}.",
     "a photo of the {}.",
@@ -81,6 +81,8 @@ def class_names() -> list[str]:
 class BundledEmbedder(Embedder):
     model_id = "bundled"
     dim = 384
+
+    text_segment_scale = 0.7
 
     def __init__(self, device: str = "cpu", cache_dir: Path | None = None,
                  top_k: int = TOP_K, temperature: float = TEMPERATURE,

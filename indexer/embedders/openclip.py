@@ -74,6 +74,8 @@ class OpenClipEmbedder(Embedder):
     """``weights`` is a pretrained tag, a checkpoint path, or None with
     ``allow_random=True`` (tests and speed benchmarks only)."""
 
+    text_segment_scale = 0.4
+
     def __init__(self, arch: str = DEFAULT_ARCH, weights: str | None = DEFAULT_TAG,
                  device: str = "cpu", batch_size: int = 32, allow_download: bool = False,
                  allow_random: bool = False):

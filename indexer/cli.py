@@ -8,6 +8,8 @@ import typer
 
 from store.cli_common import DataDirOpt, JsonOpt, ModelOpt, emit_json, say, settings_from
 
+from store.lock import WriterLock
+
 from .library import Library
 from .pipeline import Indexer, Progress
 
@@ -47,6 +49,7 @@ def index_command(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Forget all vectors and re-embed everything (e.g. with another --model).")] = False,
     follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help="Follow symbolic links while walking.")] = False,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Glob of file/folder names to skip (repeatable).")] = None,
+    allow_mass_delete: Annotated[bool, typer.Option("--allow-mass-delete", help="Delete files that vanished even when most of a folder is gone (default: mark them offline).")] = False,
     as_json: JsonOpt = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.")] = True,
 ) -> None:
@@ -56,30 +59,76 @@ def index_command(
     settings = settings_from(data_dir, model, **overrides)
     if ignore:
         settings.ignore = list(settings.ignore) + list(ignore)
-    lib = Library(settings, model, rebuild=rebuild)
-    say(f"mediasearch: {lib.choice.reason}")
-    bar, update = _progress_bar(progress)
-    try:
-        if bar is not None:
-            with bar:
-                report = Indexer(lib, update).run(paths)
-        else:
-            report = Indexer(lib, update).run(paths)
-    finally:
-        lib.close()
+    settings.ensure_home()
+    with WriterLock(settings.home, "mediasearch index"):
+        lib = Library(settings, model, rebuild=rebuild)
+        say(f"mediasearch: {lib.choice.reason}")
+        bar, update = _progress_bar(progress)
+        indexer = Indexer(lib, update, allow_mass_delete=allow_mass_delete)
+        try:
+            if bar is not None:
+                with bar:
+                    report = indexer.run(paths)
+            else:
+                report = indexer.run(paths)
+        finally:
+            lib.close()
     if as_json:
         emit_json(report.to_dict())
         return
     say(f"{report.seen} files seen in {report.seconds:.1f}s: {report.new} new, {report.updated} changed, "
         f"{report.unchanged} unchanged, {report.renamed} renamed, {report.duplicates} duplicates, "
-        f"{report.removed} removed, {report.failed} failed, {report.skipped} skipped (not media)")
+        f"{report.removed} removed, {report.offline} offline, {report.restored} back online, {report.failed} failed, {report.skipped} skipped (not media)")
     for e in report.errors[:20]:
         say(f"  failed: {e['path']}: {e['reason']}")
     if len(report.errors) > 20:
         say(f"  ... and {len(report.errors) - 20} more (see `mediasearch status`)")
+    for w in report.warnings:
+        say(f"  warning: {w}")
+    for n in report.notes[:20]:
+        say(f"  note: {n['path']}: {n['note']}")
     for u in report.unreadable:
         say(f"  unreadable: {u['path']}: {u['reason']} (its files were left as they were)")
 
 
+def watch_command(
+    paths: Annotated[list[Path], typer.Argument(help="Folders to keep indexed.", show_default=False)],
+    data_dir: DataDirOpt = None,
+    model: ModelOpt = None,
+    polling: Annotated[bool, typer.Option("--polling", help="Poll instead of native events (network drives).")] = False,
+    settle: Annotated[float, typer.Option("--settle", min=0.1, help="Seconds a file must stay unchanged before it is indexed.")] = 2.0,
+    reconcile_every: Annotated[float, typer.Option("--reconcile-every", min=10, help="Seconds between full reconciliation scans.")] = 3600.0,
+) -> None:
+    """Watch folders and keep the index in step: new, changed, moved and deleted
+    files, through bursts, crashes and unplugged disks. Stops cleanly on Ctrl-C / SIGTERM."""
+    import signal
+    import threading
+
+    from .watch import Watcher
+
+    settings = settings_from(data_dir, model)
+    settings.ensure_home()
+    stop = threading.Event()
+    with WriterLock(settings.home, "mediasearch watch"):
+        lib = Library(settings, model)
+        say(f"mediasearch: {lib.choice.reason}")
+        lib.claim_identity()
+        watcher = Watcher(lib, paths, settle=settle, reconcile_every=reconcile_every, force_polling=polling)
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            watcher.start()
+            say(f"watching {', '.join(watcher.roots)} ({watcher.state.mode}"
+                f"{': ' + watcher.state.mode_reason if watcher.state.mode_reason else ''}); Ctrl-C stops")
+            while not stop.wait(1.0):
+                pass
+            say("stopping: finishing the batch in flight")
+        finally:
+            watcher.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            lib.close()
+
+
 def register(app: typer.Typer) -> None:
     app.command("index")(index_command)
+    app.command("watch")(watch_command)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from store.catalog import Batch, KnownFile, MediaRecord, NewSegment, Rename
 from store.errors import MediaDecodeError, PathError
-from store.schema import STATUS_ERROR
+from store.schema import STATUS_ERROR, STATUS_OFFLINE, STATUS_OK
 
 from .embedders.device import pick_device
 from .extract import EXTRACTORS, Context, Extracted, keyframe_path
@@ -28,7 +28,7 @@ from .hashing import content_hash
 from .library import Library
 from .media.detect import kind_from_extension, sniff
 from .speech import Transcriber
-from .walk import FileInfo, walk
+from .walk import FileInfo, is_ignored_name, walk
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +53,15 @@ class IndexReport:
     removed: int = 0
     failed: int = 0
     skipped: int = 0
+    offline: int = 0
+    restored: int = 0
+    interrupted: bool = False
     segments_added: int = 0
     seconds: float = 0.0
     errors: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    changed_while_reading: list[str] = field(default_factory=list)
     unreadable: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -89,12 +94,15 @@ def _pending_work(ex: Extracted) -> int:
 
 
 class Indexer:
-    def __init__(self, library: Library, progress: Callable[[Progress], None] | None = None):
+    def __init__(self, library: Library, progress: Callable[[Progress], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None, allow_mass_delete: bool = False):
         self.lib = library
         self.settings = library.settings
         self.catalog = library.catalog
         self.embedder = library.embedder
         self.progress = progress or (lambda p: None)
+        self.should_stop = should_stop or (lambda: False)
+        self.allow_mass_delete = allow_mass_delete
         self.transcriber = Transcriber(self.settings.whisper_model,
                                        getattr(self.embedder, "device", None) or pick_device("cpu"))
 
@@ -103,41 +111,100 @@ class Indexer:
         return Context(self.settings, self.embedder, self.transcriber, kf)
 
     # -- planning ---------------------------------------------------------
-    def _plan(self, paths: list[Path], report: IndexReport) -> tuple[list[_Job], dict[str, KnownFile]]:
+    def _root_of(self, path: str, roots: list[str]) -> str | None:
+        for r in sorted(roots, key=len, reverse=True):
+            if path == r or path.startswith(r.rstrip(os.sep) + os.sep):
+                return r
+        return None
+
+    def _ignored_below(self, path: str, root: str) -> bool:
+        rel = os.path.relpath(path, root)
+        return rel != "." and any(is_ignored_name(part, self.settings.ignore) for part in rel.split(os.sep))
+
+    def _plan(self, paths: list[Path], report: IndexReport, roots: list[str] | None
+              ) -> tuple[list[_Job], dict[str, KnownFile], list[int]]:
+        """What to do: files to (re)process, catalogued files now missing, and
+        offline files that are back unchanged (restored without re-embedding).
+
+        With ``roots`` (the watcher), ``paths`` are places inside those roots
+        that changed; a path that no longer exists means its files are missing.
+        Without, each path is a root given by the person, and must exist."""
         jobs: list[_Job] = []
         missing: dict[str, KnownFile] = {}
+        restore: list[int] = []
+
+        def consider(f: FileInfo, root: str, k: KnownFile | None) -> None:
+            if k is not None and k.size == f.size and k.mtime_ns == f.mtime_ns:
+                report.unchanged += 1
+                if k.status == STATUS_OFFLINE:
+                    restore.append(k.id)
+                return
+            jobs.append(_Job(f, root, k))
+
         for raw in paths:
-            p = Path(raw).expanduser()
+            p = Path(os.path.abspath(Path(raw).expanduser()))
+            root = self._root_of(str(p), roots) if roots else None
+            if roots and (root is None or self._ignored_below(str(p), root)):
+                continue
             if not p.exists():
-                raise PathError(f"{p} does not exist")
-            p = p.resolve()
+                if not roots:
+                    raise PathError(f"{p} does not exist")
+                missing.update(self.catalog.known_files(str(p)))
+                continue
+            if roots is None:
+                p = p.resolve()
             if p.is_file():
                 st = p.stat()
                 known = self.catalog.known_files(str(p)).get(str(p))
-                jobs.append(_Job(FileInfo(str(p), st.st_size, st.st_mtime_ns, st.st_ino), str(p.parent), known))
+                consider(FileInfo(str(p), st.st_size, st.st_mtime_ns, st.st_ino), root or str(p.parent), known)
                 report.roots.append(str(p))
                 continue
             if not os.access(p, os.R_OK | os.X_OK):
+                if roots:
+                    report.unreadable.append({"path": str(p), "reason": "permission denied"})
+                    continue
                 raise PathError(f"{p} cannot be read (permission denied)")
-            root = str(p)
-            report.roots.append(root)
+            folder = str(p)
+            report.roots.append(folder)
             walked = walk(p, self.settings.follow_symlinks, self.settings.ignore)
             report.unreadable += [{"path": f, "reason": r} for f, r in walked.unreadable]
-            known = self.catalog.known_files(root)
+            known = self.catalog.known_files(folder)
             seen = set()
             for f in walked.files:
                 seen.add(f.path)
-                k = known.get(f.path)
-                if k is not None and k.size == f.size and k.mtime_ns == f.mtime_ns:
-                    report.unchanged += 1
-                    continue
-                jobs.append(_Job(f, root, k))
+                consider(f, root or folder, known.get(f.path))
             blocked = tuple(f.rstrip(os.sep) + os.sep for f, _ in walked.unreadable)
             for path, k in known.items():
                 if path not in seen and not path.startswith(blocked) and path not in missing:
                     missing[path] = k
         report.seen = report.unchanged + len(jobs)
-        return jobs, missing
+        return jobs, missing, restore
+
+    def _sweep(self, gone: dict[str, KnownFile], roots: list[str] | None, report: IndexReport) -> tuple[list[int], list[int]]:
+        """Split missing files into (delete, mark offline). A root that vanished
+        (unplugged disk, unmounted share) or that suddenly lost most of its
+        files is marked offline, never emptied."""
+        if not gone or self.allow_mass_delete:
+            return [k.id for k in gone.values()], []
+        by_root: dict[str, list[KnownFile]] = {}
+        for path, k in gone.items():
+            r = (self._root_of(path, roots) if roots else None) or self._root_of(path, report.roots) or ""
+            by_root.setdefault(r, []).append(k)
+        delete, offline = [], []
+        for r, ks in by_root.items():
+            vanished = bool(r) and not os.path.isdir(r)
+            total = self.catalog.count_under(r) if r else len(ks)
+            mass = len(ks) >= self.settings.mass_delete_min and len(ks) > total * self.settings.mass_delete_fraction
+            if vanished or mass:
+                offline += [k.id for k in ks if k.status != STATUS_OFFLINE]
+                report.warnings.append(
+                    f"{len(ks)} of {total} files under {r or 'the index'} are missing"
+                    f"{' (the folder itself is gone)' if vanished else ''}: marked offline, not deleted. "
+                    "They come back as they were when the files return; "
+                    "`mediasearch index --allow-mass-delete FOLDER` removes them for good.")
+            else:
+                delete += [k.id for k in ks]
+        return delete, offline
 
     # -- the decoder threads ----------------------------------------------
     def _prepare(self, job: _Job, reusable_hashes: set[str]) -> _Prepared:
@@ -187,10 +254,16 @@ class Indexer:
         return out
 
     # -- the run ------------------------------------------------------------
-    def run(self, paths: list[Path | str]) -> IndexReport:
+    def run(self, paths: list[Path | str], roots: list[str] | None = None, save: bool = True) -> IndexReport:
+        """Index ``paths``. With ``roots`` (the watcher), ``paths`` are changed
+        places inside those roots. ``save=False`` leaves writing the vector
+        index file to the caller (the daemon saves it periodically)."""
         t0 = time.monotonic()
         report = IndexReport(model=self.lib.model_id)
-        jobs, missing = self._plan([Path(p) for p in paths], report)
+        jobs, missing, restore = self._plan([Path(p) for p in paths], report, roots)
+        if restore:
+            self.catalog.set_status(restore, STATUS_OK)
+            report.restored = len(restore)
         self.lib.claim_identity()
         self.lib.vector_index()
 
@@ -267,7 +340,9 @@ class Indexer:
                 p = queue.popleft().result()
                 job = p.job
                 done += 1
-                if p.skip or p.changed:
+                if p.changed:
+                    report.changed_while_reading.append(job.file.path)
+                elif p.skip:
                     report.skipped += 1
                 elif p.error:
                     report.failed += 1
@@ -292,24 +367,35 @@ class Indexer:
                 if pending_files >= self.settings.commit_every:
                     commit()
                 self.progress(Progress(done, total, job.file.path))
+                if self.should_stop():
+                    report.interrupted = True
+                    break
             embed_pending()
             commit()
-            # Sweep: whatever disappeared and was not found again is removed.
-            gone = [k.id for k in missing.values() if k.id in missing_path]
-            report.removed = len(gone)
-            for start in range(0, len(gone), 1000):
-                batch.deletes = gone[start:start + 1000]
-                commit()
+            if not report.interrupted:
+                # Sweep: whatever disappeared and was not found again is removed
+                # (or marked offline when a whole root seems to have gone).
+                unclaimed = {p: k for p, k in missing.items() if k.id in missing_path}
+                gone, offline = self._sweep(unclaimed, roots, report)
+                if offline:
+                    self.catalog.set_status(offline, STATUS_OFFLINE, "missing from disk (offline)")
+                report.offline = len(offline)
+                report.removed = len(gone)
+                for start in range(0, len(gone), 1000):
+                    batch.deletes = gone[start:start + 1000]
+                    commit()
         except BaseException:
             # Keep what is complete (an interrupted run resumes from here).
             pool.shutdown(wait=False, cancel_futures=True)
             try:
                 commit()
             finally:
-                self.lib.save_vector_index()
+                if save:
+                    self.lib.save_vector_index()
             raise
-        pool.shutdown(wait=True)
-        self.lib.save_vector_index()
+        pool.shutdown(wait=True, cancel_futures=True)
+        if save:
+            self.lib.save_vector_index()
         report.seconds = round(time.monotonic() - t0, 3)
         return report
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -82,6 +83,7 @@ def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
                     "failures": cat.failures(limit=failures or None)}
         finally:
             cat.close()
+    info["watcher"] = _watcher_state(settings.home)
     if as_json:
         emit_json(info)
         return
@@ -95,10 +97,37 @@ def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
                f"{fmt_bytes(info['catalog_bytes'])} catalog)")
     for root in info["roots"]:
         typer.echo(f"root     : {root}")
+    w = info["watcher"]
+    if w:
+        running = "running" if w["running"] else "not running (last state)"
+        typer.echo(f"watcher  : {running}, pid {w.get('pid')}, mode {w.get('mode')}"
+                   f"{' (' + w['mode_reason'] + ')' if w.get('mode_reason') else ''}, queue {w.get('queue', 0)}")
+        if w.get("last_reconcile"):
+            typer.echo(f"           last reconciliation {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(w['last_reconcile']))}")
+        for e in w.get("errors", [])[-5:]:
+            typer.echo(f"           error: {e}")
     if info["failures"]:
         typer.echo("failed files:")
         for f in info["failures"]:
             typer.echo(f"  {f['path']}: {f['reason']}")
+
+
+def _watcher_state(home: Path) -> dict | None:
+    """The daemon's last published state, and whether it is still alive."""
+    import json
+
+    try:
+        state = json.loads((home / "watcher.json").read_text())
+    except (OSError, ValueError):
+        return None
+    alive = False
+    try:
+        os.kill(int(state.get("pid", -1)), 0)
+        alive = state.get("mode") != "stopped"
+    except (OSError, ValueError):
+        pass
+    state["running"] = alive
+    return state
 
 
 def register(app: typer.Typer) -> None:

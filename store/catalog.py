@@ -249,7 +249,7 @@ class Catalog:
                     s.execute(delete(Media).where(Media.id == old))
                 s.execute(update(Media).where(Media.id == r.media_id).values(
                     path=r.path, root=r.root, size=r.size, mtime_ns=r.mtime_ns,
-                    inode=r.inode, updated_at=now))
+                    inode=r.inode, status=STATUS_OK, reason=None, updated_at=now))
             # Media rows first, one flush for all (ids needed by segments).
             existing = {}
             paths = [rec.path for rec in batch.upserts]
@@ -307,6 +307,17 @@ class Catalog:
             removed_ids=np.asarray(removed, dtype=np.int64),
             generation=gen,
         )
+
+    def set_status(self, media_ids: list[int], status: str, reason: str | None = None) -> None:
+        """Change status without touching vectors (offline / back online)."""
+        with self.write() as s:
+            for start in range(0, len(media_ids), 500):
+                s.execute(update(Media).where(Media.id.in_(media_ids[start:start + 500])).values(
+                    status=status, reason=reason, updated_at=time.time()))
+
+    def count_under(self, folder: str) -> int:
+        with self.read() as s:
+            return s.scalar(select(func.count(Media.id)).where(_under(folder))) or 0
 
     # -- reads for the vector index and search --------------------------
     def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray, int]:

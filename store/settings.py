@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     transcript_window: float = 15.0
     # Audio longer than this is cut (memory bound: 16 kHz float32 = 230 MB/hour).
     max_audio_seconds: float = 4 * 3600
+    # Mass-deletion guard: when at least this many files, and more than this
+    # fraction of a root, vanish at once, they are marked offline, not deleted.
+    mass_delete_min: int = 20
+    mass_delete_fraction: float = 0.5
     # Seconds to wait for a hub connection before deciding we are offline.
     network_timeout: float = 2.0
 

@@ -1,0 +1,312 @@
+"""The folder daemon: keep the index in step with folders as they change.
+
+Events only say *where* something changed; the pipeline decides what changed
+(new, modified, renamed by content hash, deleted), so every kind of event -
+create, modify, delete, move, directory rename, atomic save, a move into or
+out of a root - goes through the same, tested path. A path is processed once
+it has settled (no events for ``settle`` seconds and the same size and mtime
+across one more check), so a slow copy is indexed once, complete.
+
+A reconciliation scan runs at start, periodically (with jitter) and at once
+when the OS reports lost events (inotify queue overflow), so nothing missed
+while the daemon was down or during a burst stays missed.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from store.errors import MediaSearchError, PathError
+
+from .library import Library
+from .pipeline import Indexer
+from .walk import is_ignored_name
+
+log = logging.getLogger(__name__)
+
+NETWORK_FS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "fuse.sshfs", "9p", "afs", "ncpfs", "davfs",
+              "fuse.rclone", "glusterfs", "ceph", "fuse.s3fs"}
+
+
+def filesystem_type(path: str) -> str | None:
+    """The mount type holding ``path`` (Linux /proc/mounts), or None."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    best, kind = "", None
+    real = os.path.realpath(path)
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mnt = parts[1].replace("\\040", " ")
+        if (real == mnt or real.startswith(mnt.rstrip("/") + "/")) and len(mnt) > len(best):
+            best, kind = mnt, parts[2]
+    return kind
+
+
+@dataclass
+class WatchState:
+    roots: list[str]
+    mode: str = "starting"
+    mode_reason: str | None = None
+    queue: int = 0
+    last_reconcile: float | None = None
+    next_reconcile: float | None = None
+    reconciles: int = 0
+    batches: int = 0
+    last_batch: dict | None = None
+    errors: list[str] = field(default_factory=list)
+    started_at: float = field(default_factory=time.time)
+    pid: int = field(default_factory=os.getpid)
+
+
+class _Overflow(logging.Handler):
+    """watchdog reports inotify queue overflow only in its log: listen there."""
+
+    def __init__(self, callback):
+        super().__init__(logging.WARNING)
+        self.callback = callback
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self.callback()
+
+
+class Watcher:
+    def __init__(self, library: Library, roots: list[Path | str], settle: float = 2.0,
+                 reconcile_every: float = 3600.0, force_polling: bool = False,
+                 poll_interval: float = 1.0, save_every: float = 30.0):
+        self.lib = library
+        self.settings = library.settings
+        resolved = []
+        for r in roots:
+            p = Path(r).expanduser()
+            if not p.is_dir():
+                raise PathError(f"{p} is not a folder")
+            resolved.append(str(p.resolve()))
+        self.roots = resolved
+        self.settle = settle
+        self.reconcile_every = reconcile_every
+        self.force_polling = force_polling
+        self.poll_interval = poll_interval
+        self.save_every = save_every
+        self.state = WatchState(list(self.roots))
+        self._pending: dict[str, tuple[float, tuple | None]] = {}
+        self._lock = threading.Condition()
+        self._stop = threading.Event()
+        self._reconcile_now = threading.Event()
+        self._observer = None
+        self._thread: threading.Thread | None = None
+        self._overflow = _Overflow(self.request_reconcile)
+        self._dirty_index = False
+        self._last_save = time.monotonic()
+        #: set after each processed batch / reconciliation (tests wait on it)
+        self.processed = threading.Event()
+
+    # -- events -----------------------------------------------------------
+    def _ignored(self, path: str) -> bool:
+        for r in self.roots:
+            if path == r or path.startswith(r + os.sep):
+                rel = os.path.relpath(path, r)
+                return rel != "." and any(is_ignored_name(p, self.settings.ignore) for p in rel.split(os.sep))
+        return True  # outside every root (a move out: the source side is what counts)
+
+    def touch(self, path: str) -> None:
+        if self._ignored(path):
+            return
+        with self._lock:
+            self._pending[path] = (time.monotonic(), None)
+            self.state.queue = len(self._pending)
+            self._lock.notify()
+
+    def request_reconcile(self) -> None:
+        self._reconcile_now.set()
+        with self._lock:
+            self._lock.notify()
+
+    def _handler(self):
+        from watchdog.events import FileSystemEventHandler
+
+        watcher = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event):
+                if event.event_type in ("opened", "closed_no_write"):
+                    return
+                if event.is_directory and event.event_type == "modified":
+                    return  # a folder's mtime changes with every file event: noise
+                watcher.touch(os.fsdecode(event.src_path))
+                dest = getattr(event, "dest_path", None)
+                if dest:
+                    watcher.touch(os.fsdecode(dest))
+
+        return Handler()
+
+    def _start_observer(self) -> None:
+        from watchdog.observers import Observer
+        from watchdog.observers.polling import PollingObserver
+
+        reason = None
+        if self.force_polling:
+            reason = "polling was asked for"
+        else:
+            for r in self.roots:
+                fs = filesystem_type(r)
+                if fs in NETWORK_FS:
+                    reason = f"{r} is on a network file system ({fs}) where change events are unreliable"
+        if reason is None:
+            try:
+                obs = Observer()
+                for r in self.roots:
+                    obs.schedule(self._handler(), r, recursive=True)
+                obs.start()
+                self._observer = obs
+                self.state.mode = "native"
+                logging.getLogger("watchdog.observers.inotify_c").addHandler(self._overflow)
+                logging.getLogger("watchdog.observers.inotify").addHandler(self._overflow)
+                return
+            except OSError as e:  # inotify watch/instance limits (ENOSPC, EMFILE)
+                reason = f"native events failed ({e.strerror or e}); raise fs.inotify.max_user_watches to use them"
+                try:
+                    obs.stop()
+                except Exception:
+                    pass
+        obs = PollingObserver(timeout=self.poll_interval)
+        for r in self.roots:
+            obs.schedule(self._handler(), r, recursive=True)
+        obs.start()
+        self._observer = obs
+        self.state.mode = "polling"
+        self.state.mode_reason = reason
+        log.warning("watching by polling: %s", reason)
+
+    # -- the worker -------------------------------------------------------
+    def _ready(self) -> list[str]:
+        """Paths quiet for ``settle`` seconds whose size and mtime held still."""
+        now = time.monotonic()
+        ready = []
+        with self._lock:
+            for path, (t, last) in list(self._pending.items()):
+                if now - t < self.settle:
+                    continue
+                try:
+                    st = os.stat(path)
+                    sig = (st.st_size, st.st_mtime_ns)
+                except OSError:
+                    sig = ("gone",)
+                if sig == last:
+                    ready.append(path)
+                    del self._pending[path]
+                else:  # still changing (or first check): look again after another settle
+                    self._pending[path] = (now, sig)
+            self.state.queue = len(self._pending)
+        return ready
+
+    def _run_indexer(self, paths: list[str], label: str) -> None:
+        indexer = Indexer(self.lib, should_stop=self._stop.is_set)
+        try:
+            report = indexer.run(paths, roots=self.roots, save=False)
+        except MediaSearchError as e:
+            self._error(f"{label}: {e}")
+            return
+        except Exception as e:  # keep the daemon alive; the next reconciliation retries
+            log.exception("%s failed", label)
+            self._error(f"{label}: {type(e).__name__}: {e}")
+            return
+        for p in report.changed_while_reading:
+            self.touch(p)
+        for w in report.warnings:
+            self._error(w)
+        changed = report.new + report.updated + report.renamed + report.duplicates + report.removed \
+            + report.failed + report.offline + report.restored
+        if changed:
+            self._dirty_index = True
+        self.state.batches += 1
+        self.state.last_batch = {"kind": label, "at": time.time(), "new": report.new,
+                                 "updated": report.updated, "renamed": report.renamed,
+                                 "removed": report.removed, "offline": report.offline,
+                                 "restored": report.restored, "failed": report.failed,
+                                 "seconds": report.seconds}
+
+    def _error(self, message: str) -> None:
+        log.warning("%s", message)
+        self.state.errors = (self.state.errors + [f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}"])[-20:]
+
+    def reconcile(self) -> None:
+        self._reconcile_now.clear()
+        with self._lock:  # a full scan covers whatever was queued
+            self._pending.clear()
+            self.state.queue = 0
+        self._run_indexer(list(self.roots), "reconcile")
+        self.state.last_reconcile = time.time()
+        self.state.reconciles += 1
+        jitter = random.uniform(-0.1, 0.1) * self.reconcile_every
+        self.state.next_reconcile = time.time() + self.reconcile_every + jitter
+
+    def _save(self, force: bool = False) -> None:
+        if self._dirty_index and (force or time.monotonic() - self._last_save >= self.save_every):
+            self.lib.save_vector_index()
+            self._dirty_index = False
+            self._last_save = time.monotonic()
+        self.write_state()
+
+    def write_state(self) -> None:
+        path = self.settings.home / "watcher.json"
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps({**self.state.__dict__, "updated_at": time.time()}))
+            tmp.replace(path)
+        except OSError as e:
+            log.debug("cannot write watcher state: %s", e)
+
+    def _loop(self) -> None:
+        try:
+            self.reconcile()
+            self.processed.set()
+            while not self._stop.is_set():
+                with self._lock:
+                    self._lock.wait(timeout=min(0.25, self.settle / 2 or 0.25))
+                if self._stop.is_set():
+                    break
+                if self._reconcile_now.is_set() or (
+                        self.state.next_reconcile and time.time() >= self.state.next_reconcile):
+                    self.reconcile()
+                    self.processed.set()
+                ready = self._ready()
+                if ready:
+                    self._run_indexer(ready, "changes")
+                    self.processed.set()
+                self._save()
+        finally:
+            self._save(force=True)
+
+    # -- lifecycle --------------------------------------------------------
+    def start(self) -> "Watcher":
+        self._start_observer()
+        self._thread = threading.Thread(target=self._loop, name="mediasearch-watch", daemon=False)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop cleanly: the batch in flight finishes its current file, commits,
+        and the vector index is saved."""
+        self._stop.set()
+        with self._lock:
+            self._lock.notify_all()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout)
+        for name in ("watchdog.observers.inotify_c", "watchdog.observers.inotify"):
+            logging.getLogger(name).removeHandler(self._overflow)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.state.mode = "stopped"
+        self.write_state()

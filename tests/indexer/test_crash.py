@@ -1,0 +1,158 @@
+"""kill -9 at random moments of a real `mediasearch index` process, many times;
+after each, the catalog and the vector index agree and SQLite is intact."""
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from indexer.library import Library
+from indexer.pipeline import Indexer
+from search.engine import SearchEngine
+from search.query import Query, build_terms
+from store.errors import IndexCorruptError
+from store.vector_index import VectorIndex
+
+from ..media_factory import pattern
+
+N_FILES = 300
+
+
+def spawn(folder, data, *extra):
+    env = {**os.environ, "MEDIASEARCH_COMMIT_EVERY": "16", "MEDIASEARCH_BATCH_SIZE": "8"}
+    return subprocess.Popen([sys.executable, "-m", "web.cli", "index", str(folder), "--data-dir", str(data),
+                             "--model", "fake", "--no-progress", *extra],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+
+
+def check_invariants(data, settings_factory):
+    con = sqlite3.connect(data / "catalog.sqlite")
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    paths = [r[0] for r in con.execute("SELECT path FROM media")]
+    assert len(paths) == len(set(paths))  # no file twice
+    orphans = con.execute("SELECT count(*) FROM segment s LEFT JOIN media m ON m.id = s.media_id "
+                          "WHERE m.id IS NULL").fetchone()[0]
+    assert orphans == 0
+    con.close()
+    vf = data / "vectors.faiss"
+    if vf.exists():
+        try:
+            VectorIndex.load(vf)  # never left unreadable: old or new, whole
+        except IndexCorruptError as e:
+            pytest.fail(f"vector index file damaged by a kill: {e}")
+    lib = Library(settings_factory())
+    try:
+        vi = lib.vector_index()
+        ids, _, gen = lib.catalog.all_vectors(lib.embedder.dim)
+        assert len(vi) == len(ids) and vi.generation == gen
+        assert set(vi.index.id_map.at(i) for i in range(vi.index.ntotal)) == set(ids.tolist()) if len(ids) else True
+    finally:
+        lib.close()
+
+
+def test_kill_9_at_random_points_then_resume(tmp_path, settings):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(N_FILES):
+        pattern(folder / f"{i:03d}.png", i, size=(96, 96))
+    data = settings.home
+    rng = random.Random(1234)
+    kills = 0
+    for _ in range(8):
+        proc = spawn(folder, data)
+        time.sleep(rng.uniform(0.3, 2.5))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=60)
+        check_invariants(data, lambda: settings.model_copy())
+        # Some of the files move between runs, so renames are crash-tested too.
+        victim = folder / f"{rng.randrange(N_FILES):03d}.png"
+        if victim.exists():
+            victim.rename(victim.with_name("moved_" + victim.name))
+    assert kills >= 3
+    proc = spawn(folder, data)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err.decode()
+    check_invariants(data, lambda: settings.model_copy())
+    lib = Library(settings)
+    assert len(lib.catalog.known_files()) == N_FILES
+    lib.close()
+
+
+def test_sigterm_stops_the_daemon_cleanly(tmp_path, settings):
+    folder = tmp_path / "w"
+    folder.mkdir()
+    for i in range(5):
+        pattern(folder / f"{i}.png", i)
+    proc = subprocess.Popen([sys.executable, "-m", "web.cli", "watch", str(folder), "--data-dir",
+                             str(settings.home), "--model", "fake", "--settle", "0.3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        state = settings.home / "watcher.json"
+        import json
+        while time.monotonic() < deadline:
+            if state.exists() and json.loads(state.read_text()).get("last_reconcile"):
+                break
+            time.sleep(0.1)  # polling another process's published state
+        else:
+            pytest.fail("watcher never reconciled")
+        # While it runs, a second daemon refuses and status shows it.
+        second = subprocess.run([sys.executable, "-m", "web.cli", "watch", str(folder), "--data-dir",
+                                 str(settings.home)], capture_output=True, timeout=60)
+        assert second.returncode != 0 and b"already writing" in second.stderr
+        st = subprocess.run([sys.executable, "-m", "web.cli", "status", "--data-dir", str(settings.home)],
+                            capture_output=True, timeout=60, text=True)
+        assert "watcher  : running" in st.stdout and "mode native" in st.stdout
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert json.loads(state.read_text())["mode"] == "stopped"
+    _, header = VectorIndex.load(settings.home / "vectors.faiss")
+    assert header["count"] == 5
+
+
+def test_readers_keep_working_while_a_writer_commits(settings, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(200):
+        pattern(folder / f"{i}.png", i)
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    pattern(seed / "s.png", 999)
+    settings.commit_every = 4
+    lib = Library(settings)
+    Indexer(lib).run([seed])
+    errors, searches = [], [0]
+    done = threading.Event()
+
+    def reader():
+        rlib = Library(settings)
+        engine = SearchEngine(rlib, live=True)
+        try:
+            while not done.is_set():
+                engine.search(Query(build_terms(["red"]), k=5))
+                searches[0] += 1
+        except Exception as e:  # "database is locked" would land here
+            errors.append(repr(e))
+        finally:
+            rlib.close()
+
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        Indexer(lib).run([folder])
+    finally:
+        done.set()
+        t.join(30)
+        lib.close()
+    assert errors == [] and searches[0] > 0

@@ -1,0 +1,210 @@
+"""The folder daemon, scenario by scenario, over temporary folders. Every wait
+is on a condition with a deadline (woken by the watcher's own 'processed'
+event), never a bare sleep."""
+import logging
+import os
+import shutil
+import time
+
+import pytest
+
+from indexer.library import Library
+from indexer.watch import Watcher
+from store.lock import WriterBusyError, WriterLock
+
+from ..media_factory import pattern, solid
+
+
+def wait_for(pred, watcher, timeout=30.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        watcher.processed.wait(0.2)
+        watcher.processed.clear()
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def folder(tmp_path):
+    d = tmp_path / "watched"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture(params=["native", "polling"])
+def mode(request):
+    return request.param
+
+
+@pytest.fixture
+def daemon(settings, folder, mode):
+    lib = Library(settings)
+    lib.claim_identity()
+    w = Watcher(lib, [folder], settle=0.3, force_polling=(mode == "polling"), poll_interval=0.2,
+                save_every=0.5).start()
+    wait_for(lambda: w.state.last_reconcile is not None, w, what="first reconciliation")
+    yield w, lib
+    w.stop()
+    lib.close()
+
+
+def known(lib):
+    return lib.catalog.known_files()
+
+
+def test_create_modify_delete(daemon, folder):
+    w, lib = daemon
+    assert w.state.mode in ("native", "polling")
+    p = solid(folder / "a.png", (200, 0, 0))
+    wait_for(lambda: str(p) in known(lib), w, what="create")
+    first = lib.catalog.segment_vectors(str(p))
+    solid(p, (0, 0, 200), size=(80, 60))
+    wait_for(lambda: (lib.catalog.segment_vectors(str(p)) != first).any(), w, what="modify")
+    p.unlink()
+    wait_for(lambda: str(p) not in known(lib), w, what="delete")
+
+
+def test_rename_and_directory_rename_keep_ids(daemon, folder):
+    w, lib = daemon
+    (folder / "trip").mkdir()
+    a = pattern(folder / "trip" / "a.png", 1)
+    b = pattern(folder / "trip" / "b.png", 2)
+    wait_for(lambda: {str(a), str(b)} <= set(known(lib)), w)
+    ids = {p: known(lib)[str(p)].id for p in (a, b)}
+    os.rename(a, folder / "trip" / "a renamed.png")
+    wait_for(lambda: str(folder / "trip" / "a renamed.png") in known(lib), w, what="rename")
+    assert known(lib)[str(folder / "trip" / "a renamed.png")].id == ids[a]
+    os.rename(folder / "trip", folder / "Trip 2024")
+    wait_for(lambda: str(folder / "Trip 2024" / "b.png") in known(lib), w, what="dir rename")
+    k = known(lib)
+    assert k[str(folder / "Trip 2024" / "b.png")].id == ids[b]
+    assert k[str(folder / "Trip 2024" / "a renamed.png")].id == ids[a]
+    assert not any("/trip/" in p for p in k)
+
+
+def test_moves_into_and_out_of_a_root(daemon, folder, tmp_path):
+    w, lib = daemon
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    p = pattern(outside / "in.png", 3)
+    shutil.move(p, folder / "in.png")
+    wait_for(lambda: str(folder / "in.png") in known(lib), w, what="move in")
+    shutil.move(folder / "in.png", outside / "back.png")
+    wait_for(lambda: str(folder / "in.png") not in known(lib), w, what="move out")
+
+
+def test_atomic_save_and_temporary_files(daemon, folder):
+    w, lib = daemon
+    p = solid(folder / "doc.png", (10, 200, 10))
+    wait_for(lambda: str(p) in known(lib), w)
+    old_id = known(lib)[str(p)].id
+    tmp = folder / ".doc.png.tmp"
+    solid(tmp, (200, 200, 10), format="PNG")
+    (folder / "download.jpg.part").write_bytes(b"partial")
+    os.replace(tmp, p)  # an editor's atomic save
+    wait_for(lambda: known(lib)[str(p)].size == p.stat().st_size and
+             known(lib)[str(p)].mtime_ns == p.stat().st_mtime_ns, w, what="atomic save")
+    k = known(lib)
+    assert set(k) == {str(p)} and k[str(p)].status == "ok"
+    assert k[str(p)].id == old_id  # same path, same row
+
+
+def test_slow_copy_is_indexed_once_complete(settings, folder):
+    lib = Library(settings)
+    lib.claim_identity()
+    w = Watcher(lib, [folder], settle=0.6).start()
+    try:
+        wait_for(lambda: w.state.last_reconcile is not None, w)
+        src = folder.parent / "big.png"
+        pattern(src, 7, size=(400, 400))
+        data = src.read_bytes()
+        dest = folder / "copying.png"
+        with open(dest, "wb") as f:
+            for i in range(0, len(data), len(data) // 6 + 1):
+                f.write(data[i:i + len(data) // 6 + 1])
+                f.flush()
+                time.sleep(0.15)  # a slow copy, not a wait on the watcher
+        wait_for(lambda: str(dest) in known(lib), w, what="copy indexed")
+        k = known(lib)[str(dest)]
+        assert k.status == "ok" and k.size == len(data)
+        assert lib.catalog.failures() == []
+    finally:
+        w.stop()
+        lib.close()
+
+
+def test_reconciliation_catches_what_happened_while_down(settings, folder):
+    keep = pattern(folder / "keep.png", 1)
+    gone = pattern(folder / "gone.png", 2)
+    lib = Library(settings)
+    from indexer.pipeline import Indexer
+    Indexer(lib).run([folder])
+    gone.unlink()
+    new = pattern(folder / "new.png", 3)
+    w = Watcher(lib, [folder], settle=0.3).start()
+    try:
+        wait_for(lambda: w.state.reconciles >= 1, w)
+        assert set(known(lib)) == {str(keep), str(new)}
+        # Lost events (inotify overflow) trigger a reconciliation at once.
+        n = w.state.reconciles
+        logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed; filesystem events were lost")
+        wait_for(lambda: w.state.reconciles > n, w, what="overflow reconciliation")
+    finally:
+        w.stop()
+        lib.close()
+
+
+def test_mass_deletion_marks_offline_and_comes_back(settings, folder, tmp_path):
+    for i in range(30):
+        pattern(folder / f"{i}.png", i)
+    lib = Library(settings)
+    lib.claim_identity()
+    w = Watcher(lib, [folder], settle=0.3, reconcile_every=3600).start()
+    try:
+        wait_for(lambda: len(known(lib)) == 30, w)
+        ids_before, _, _ = lib.catalog.all_vectors(lib.embedder.dim)
+        parked = tmp_path / "parked"
+        shutil.move(str(folder), str(parked))  # the disk is unplugged
+        w.request_reconcile()
+        wait_for(lambda: all(k.status == "offline" for k in known(lib).values()), w, what="offline")
+        assert len(known(lib)) == 30  # nothing deleted
+        shutil.move(str(parked), str(folder))  # plugged back in
+        w.request_reconcile()
+        wait_for(lambda: all(k.status == "ok" for k in known(lib).values()), w, what="back online")
+        ids_after, _, _ = lib.catalog.all_vectors(lib.embedder.dim)
+        assert list(ids_after) == list(ids_before)  # no re-embedding
+        assert w.state.errors and "offline" in w.state.errors[0]
+    finally:
+        w.stop()
+        lib.close()
+
+
+def test_a_burst_of_files_is_all_indexed(settings, folder):
+    lib = Library(settings)
+    lib.claim_identity()
+    settings.commit_every = 200
+    settings.batch_size = 64
+    w = Watcher(lib, [folder], settle=0.5).start()
+    try:
+        wait_for(lambda: w.state.last_reconcile is not None, w)
+        src = solid(folder.parent / "src.png", (1, 2, 3))
+        data = src.read_bytes()
+        for i in range(1500):
+            (folder / f"burst_{i:04d}.png").write_bytes(data)
+        w.request_reconcile()
+        wait_for(lambda: len(known(lib)) == 1500, w, timeout=120, what="burst indexed")
+    finally:
+        w.stop()
+        lib.close()
+
+
+def test_one_writer_per_data_dir(settings, cli, photos):
+    settings.ensure_home()
+    with WriterLock(settings.home, "test holder"):
+        with pytest.raises(WriterBusyError, match="test holder"):
+            WriterLock(settings.home).acquire()
+        code, _, err = cli("index", photos, "--data-dir", settings.home, "--model", "fake")
+        assert code != 0 and "already writing" in err
+    code, _, err = cli("index", photos, "--data-dir", settings.home, "--model", "fake")
+    assert code == 0, err

@@ -15,6 +15,7 @@ from store.errors import QueryError
 from store.schema import KINDS
 
 from .engine import SearchEngine
+from .status import gather_status
 from .query import Query, build_terms
 
 
@@ -65,25 +66,9 @@ def search_command(
 
 def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
                    failures: Annotated[int, typer.Option("--failures", help="How many failed files to list.")] = 20) -> None:
-    """What is indexed: model, counts by kind and status, index size, failures."""
-    from store.catalog import Catalog
-
+    """What is indexed: model, counts by kind and status, index size, failures, the watcher."""
     settings = settings_from(data_dir)
-    if not settings.catalog_path.exists():
-        info = {"data_dir": str(settings.home), "model": None, "media": {}, "segments": 0,
-                "index_bytes": 0, "catalog_bytes": 0, "failures": [], "roots": []}
-    else:
-        cat = Catalog(settings.catalog_path)
-        try:
-            ident = cat.model_identity()
-            info = {"data_dir": str(settings.home), "model": ident, **cat.stats(),
-                    "catalog_bytes": settings.catalog_path.stat().st_size,
-                    "index_bytes": settings.vector_index_path.stat().st_size
-                    if settings.vector_index_path.exists() else 0,
-                    "failures": cat.failures(limit=failures or None)}
-        finally:
-            cat.close()
-    info["watcher"] = _watcher_state(settings.home)
+    info = gather_status(settings, failures)
     if as_json:
         emit_json(info)
         return
@@ -110,24 +95,6 @@ def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
         typer.echo("failed files:")
         for f in info["failures"]:
             typer.echo(f"  {f['path']}: {f['reason']}")
-
-
-def _watcher_state(home: Path) -> dict | None:
-    """The daemon's last published state, and whether it is still alive."""
-    import json
-
-    try:
-        state = json.loads((home / "watcher.json").read_text())
-    except (OSError, ValueError):
-        return None
-    alive = False
-    try:
-        os.kill(int(state.get("pid", -1)), 0)
-        alive = state.get("mode") != "stopped"
-    except (OSError, ValueError):
-        pass
-    state["running"] = alive
-    return state
 
 
 def register(app: typer.Typer) -> None:

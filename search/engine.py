@@ -43,7 +43,7 @@ class Result:
 
 
 class SearchEngine:
-    def __init__(self, library: Library, live: bool = False):
+    def __init__(self, library: Library, live: bool = False, max_query_pixels: int | None = None):
         self.lib = library
         self.catalog = library.catalog
         self.embedder = library.embedder
@@ -51,6 +51,8 @@ class SearchEngine:
         # every query, so it follows a daemon writing in the background.
         self.live = live
         self._transcriber: Transcriber | None = None
+        # Query images may come from strangers (web uploads): their own pixel cap.
+        self.max_query_pixels = max_query_pixels or library.settings.max_image_pixels
 
     # -- query vectors ------------------------------------------------------
     def term_vector(self, term: Term) -> np.ndarray:
@@ -67,7 +69,7 @@ class SearchEngine:
             if kind == "video":
                 ex = extract_video(term.path, b"", Context(self.lib.settings, self.embedder, None))
                 return l2_normalize(np.stack([it.vector for it in ex.items]).mean(0))[0]
-            loaded = load_image(term.path, self.lib.settings.max_image_pixels)
+            loaded = load_image(term.path, self.max_query_pixels)
         except MediaDecodeError as e:
             raise QueryError(f"cannot use {term.path} as a query: {e}") from e
         return self.embedder.embed_images([loaded.image])[0]
@@ -94,6 +96,13 @@ class SearchEngine:
             raise QueryError("the query terms cancel out")
         return l2_normalize(total)[0]
 
+    def media_vector(self, media_id: int) -> np.ndarray:
+        """"More like this": the mean of a file's stored vectors."""
+        vecs = self.catalog.media_vectors(media_id)
+        if not vecs.size:
+            raise QueryError(f"no indexed media with id {media_id}")
+        return l2_normalize(vecs.mean(0))[0]
+
     # -- search -------------------------------------------------------------
     def search(self, query: Query) -> list[Result]:
         return self.search_vector(self.query_vector(query.terms), query)
@@ -101,8 +110,8 @@ class SearchEngine:
     def search_vector(self, vector: np.ndarray, query: Query) -> list[Result]:
         vi = self.lib.vector_index(refresh=self.live)
         allowed = None
-        if query.kinds or query.under:
-            allowed = self.catalog.segment_ids(query.kinds, query.under)
+        if query.filtered:
+            allowed = self.catalog.segment_ids(query.kinds, query.under, query.after, query.before)
         want = query.offset + query.k
         n = max(want * 3, 32)
         while True:
@@ -128,6 +137,7 @@ class SearchEngine:
                              hit.text, [])
                 by_media[hit.media_id] = res
                 order.append(res)
-            if hit.t_start is not None and len(res.moments) < 5:
+            # Other moments of the same file are listed when they match nearly as well.
+            if hit.t_start is not None and len(res.moments) < 5 and moment.score >= res.score - 0.1:
                 res.moments.append(moment)
         return order

@@ -26,6 +26,12 @@ class Query:
     offset: int = 0
     kinds: list[str] = field(default_factory=list)
     under: list[str] = field(default_factory=list)
+    after: float | None = None   # unix time; EXIF date, else file mtime
+    before: float | None = None
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.kinds or self.under or self.after is not None or self.before is not None)
 
 
 def parse_term(raw: str, sign: float = 1.0, as_file: bool | None = None) -> Term:
@@ -42,6 +48,14 @@ def parse_term(raw: str, sign: float = 1.0, as_file: bool | None = None) -> Term
             raise QueryError(f"query file not found: {raw}")
         return Term(sign * weight, path=path.resolve())
     return Term(sign * weight, text=raw)
+
+
+def split_text_query(text: str) -> tuple[list[str], list[str]]:
+    """'beach sunset -people -"red car"' -> (["beach sunset"], ["people", "red car"]):
+    the words form one positive phrase; each -word or -"quoted phrase" is subtracted."""
+    nots = [a or b for a, b in re.findall(r'(?:^|\s)-"([^"]+)"|(?:^|\s)-(\S+)', text)]
+    rest = re.sub(r'(?:^|\s)-"[^"]+"|(?:^|\s)-\S+', " ", text).strip()
+    return ([" ".join(rest.split())] if rest else []), nots
 
 
 def build_terms(texts: list[str] = (), nots: list[str] = (), files: list[str] = ()) -> list[Term]:

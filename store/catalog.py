@@ -335,9 +335,16 @@ class Catalog:
                 i += 1
         return ids[:i], vecs[:i], gen
 
-    def segment_ids(self, kinds: list[str] | None = None, under: list[str] | None = None) -> np.ndarray:
-        """Ids of the segments of ok media matching the filters."""
+    def segment_ids(self, kinds: list[str] | None = None, under: list[str] | None = None,
+                    after: float | None = None, before: float | None = None) -> np.ndarray:
+        """Ids of the segments of ok media matching the filters. Dates are the
+        photo's EXIF time when known, else the file's modification time."""
         stmt = select(Segment.id).join(Media).where(Media.status == STATUS_OK)
+        when = func.coalesce(Media.taken_at, Media.mtime_ns / 1e9)
+        if after is not None:
+            stmt = stmt.where(when >= after)
+        if before is not None:
+            stmt = stmt.where(when < before)
         if kinds:
             stmt = stmt.where(Media.kind.in_(kinds))
         if under:
@@ -360,6 +367,32 @@ class Catalog:
                     out[r.id] = Hit(r.id, r.media_id, r.path, r.kind, r.t_start, r.t_end,
                                     r.source, r.text, r.width, r.height, r.duration)
         return out
+
+    def media(self, media_id: int) -> dict | None:
+        """One file's row and its segments (without vectors), for details views."""
+        with self.read() as s:
+            m = s.get(Media, media_id)
+            if m is None:
+                return None
+            segs = s.execute(select(Segment.id, Segment.t_start, Segment.t_end, Segment.source, Segment.text)
+                             .where(Segment.media_id == media_id).order_by(Segment.t_start, Segment.id)).all()
+            return {
+                "id": m.id, "path": m.path, "root": m.root, "kind": m.kind, "size": m.size,
+                "mtime": m.mtime_ns / 1e9, "status": m.status, "reason": m.reason, "width": m.width,
+                "height": m.height, "duration": m.duration, "taken_at": m.taken_at,
+                "content_hash": m.content_hash,
+                "segments": [{"id": r.id, "start": r.t_start, "end": r.t_end, "source": r.source,
+                              "text": r.text} for r in segs],
+            }
+
+    def media_vectors(self, media_id: int) -> np.ndarray:
+        with self.read() as s:
+            blobs = s.scalars(select(Segment.vector).where(Segment.media_id == media_id)).all()
+        return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]) if blobs else np.zeros((0, 0), np.float32)
+
+    def roots(self) -> list[str]:
+        with self.read() as s:
+            return sorted(s.scalars(select(Media.root).distinct()).all())
 
     def segment_vectors(self, media_path: str) -> np.ndarray:
         """The stored vectors of an already indexed file (query by example)."""

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     ignore: list[str] = Field(default_factory=list)
     # Video: at least one frame every this many seconds, plus scene changes.
     video_interval: float = 2.0
-    # Mean grey-level jump (0-255, on a 16x16 thumbnail) that counts as a cut.
+    # Mean per-channel jump (0-255, on a 12x12 colour thumbnail) that counts as a cut.
     scene_threshold: float = 30.0
     # Speech: transcribe audio files and soundtracks.
     transcribe: bool = True
@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     # fraction of a root, vanish at once, they are marked offline, not deleted.
     mass_delete_min: int = 20
     mass_delete_fraction: float = 0.5
+    # Web server: uploads cap (bytes, checked before the body is read), decoding
+    # pixel cap for uploaded images, and bounded concurrency for searches.
+    web_max_upload_bytes: int = 50 * 1024 * 1024
+    web_max_upload_pixels: int = 40_000_000
+    web_max_concurrency: int = 2
+    web_max_queue: int = 16
+    web_queue_wait: float = 10.0
     # Seconds to wait for a hub connection before deciding we are offline.
     network_timeout: float = 2.0
 

@@ -6,11 +6,15 @@ import logging
 import os
 import sys
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from indexer import cli as indexer_cli
 from search import cli as search_cli
 from search import eval_cli
+from store.cli_common import DataDirOpt, ModelOpt, settings_from
 from store.errors import ConfigError, MediaSearchError, ModelMismatchError, ModelUnavailableError, PathError, QueryError
 
 app = typer.Typer(
@@ -19,6 +23,57 @@ app = typer.Typer(
 indexer_cli.register(app)
 search_cli.register(app)
 eval_cli.register(app)
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8765,
+    watch: Annotated[list[Path] | None, typer.Option("--watch", help="Also keep these folders indexed (repeatable).")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", envvar="MEDIASEARCH_API_KEY", help="Required when binding beyond loopback.", show_default=False)] = None,
+    allow_host: Annotated[list[str] | None, typer.Option("--allow-host", help="Extra Host header names to accept (DNS-rebinding guard).")] = None,
+    cors_origin: Annotated[list[str] | None, typer.Option("--cors-origin", help="Allow cross-origin requests from this origin (off by default).")] = None,
+    data_dir: DataDirOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Start the web search page and API, and print its address."""
+    import uvicorn
+
+    from indexer.library import Library
+    from indexer.watch import Watcher
+    from store.lock import WriterLock
+
+    from .app import create_app
+    from .security import is_loopback
+
+    if not is_loopback(host) and not api_key:
+        raise ConfigError(f"binding to {host} exposes your files to the network: set an API key "
+                          "with --api-key or MEDIASEARCH_API_KEY (clients send it as X-API-Key)")
+    settings = settings_from(data_dir, model)
+    hosts = list(allow_host or [])
+    if not is_loopback(host) and host not in ("0.0.0.0", "::"):
+        hosts.append(host)
+    watch_roots = [str(Path(w).expanduser().resolve()) for w in watch or []]
+    lock = watcher = wlib = None
+    if watch_roots:
+        settings.ensure_home()
+        lock = WriterLock(settings.home, "mediasearch serve --watch").acquire()
+        wlib = Library(settings, model)
+        wlib.claim_identity()
+        watcher = Watcher(wlib, watch_roots).start()
+    try:
+        web = create_app(settings, model, api_key=api_key if not is_loopback(host) or api_key else None,
+                         allowed_hosts=hosts or (["*"] if host in ("0.0.0.0", "::") and not allow_host else None),
+                         cors_origins=cors_origin, watch_roots=watch_roots)
+        shown = f"[{host}]" if ":" in host else host
+        typer.echo(f"mediasearch: serving http://{shown}:{port}/  (API docs at /docs; Ctrl-C stops)")
+        uvicorn.run(web, host=host, port=port, log_level="warning")
+    finally:
+        if watcher is not None:
+            watcher.stop()
+            wlib.close()
+        if lock is not None:
+            lock.release()
+
 
 EXIT_CODES = {QueryError: 2, PathError: 3, ConfigError: 4, ModelUnavailableError: 5, ModelMismatchError: 6}
 

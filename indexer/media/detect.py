@@ -46,7 +46,7 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
             return "audio", "m4a"
         return "video", "mp4"
     if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video", "matroska"
+        return "video", "webm" if b"webm" in head else "matroska"
     if head.startswith(b"OggS"):
         if b"theora" in head or b"\x80theora" in head:
             return "video", "ogg"

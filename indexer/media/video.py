@@ -2,7 +2,7 @@
 every ``interval`` seconds, then merge consecutive near-identical samples into
 one segment (a static shot is one vector, not thirty).
 
-Frames are streamed: only a 16x16 grey signature of every decoded frame and
+Frames are streamed: only a 12x12 colour signature of every decoded frame and
 the samples of the current batch are held, so an hour-long file costs the same
 memory as a short one. Non-reference frames are not decoded (they are never
 needed to sample at a 2-second grain), which roughly halves decoding work.
@@ -23,7 +23,7 @@ from store.errors import MediaDecodeError
 class Sample:
     t: float
     image: Image.Image
-    signature: np.ndarray  # 16x16 grey levels, float32 0-255
+    signature: np.ndarray  # 12x12 RGB, float32 0-255
 
 
 @dataclass
@@ -81,7 +81,9 @@ def sample_frames(path: Path, interval: float = 2.0, scene_threshold: float = 30
                 decoded += 1
                 t = frame.time if frame.time is not None else (
                     float(frame.pts * vs.time_base) if frame.pts is not None else decoded / 25.0)
-                sig = frame.reformat(width=16, height=16, format="gray").to_ndarray().astype(np.float32)
+                # A colour signature: a cut between shots of equal brightness but
+                # different colour (grey wall -> yellow sand) is still a cut.
+                sig = frame.reformat(width=12, height=12, format="rgb24").to_ndarray().astype(np.float32)
                 scene = prev is not None and float(np.abs(sig - prev).mean()) > scene_threshold
                 prev = sig
                 if last_t is None or t - last_t >= interval or scene:
@@ -102,7 +104,7 @@ def sample_frames(path: Path, interval: float = 2.0, scene_threshold: float = 30
 def group_shots(samples: Iterator[Sample], duration: float | None,
                 merge_threshold: float = 6.0) -> Iterator[Shot]:
     """Merge consecutive samples whose signature stays within ``merge_threshold``
-    (mean grey-level difference) of the shot's first frame."""
+    (mean per-channel difference, 0-255) of the shot's first frame."""
     current: Shot | None = None
     for s in samples:
         if current is not None and float(np.abs(s.signature - current.signature).mean()) <= merge_threshold:

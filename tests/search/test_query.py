@@ -27,3 +27,11 @@ def test_needs_something_positive():
         build_terms([], nots=["people"])
     with pytest.raises(QueryError):
         build_terms(["   "])
+
+
+def test_minus_syntax_in_one_box():
+    from search.query import split_text_query
+
+    assert split_text_query('beach sunset -people -"red car"') == (["beach sunset"], ["people", "red car"])
+    assert split_text_query("t-shirt on a chair") == (["t-shirt on a chair"], [])
+    assert split_text_query("-dogs") == ([], ["dogs"])

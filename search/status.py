@@ -1,0 +1,47 @@
+"""What the index holds, for `mediasearch status` and the web status view."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from store.catalog import Catalog
+from store.settings import Settings
+
+
+def watcher_state(home: Path) -> dict | None:
+    """The daemon's last published state, and whether it is still alive."""
+    try:
+        state = json.loads((home / "watcher.json").read_text())
+    except (OSError, ValueError):
+        return None
+    alive = False
+    try:
+        os.kill(int(state.get("pid", -1)), 0)
+        alive = state.get("mode") != "stopped"
+    except (OSError, ValueError):
+        pass
+    state["running"] = alive
+    return state
+
+
+def gather_status(settings: Settings, failures: int = 20, catalog: Catalog | None = None) -> dict:
+    info = {"data_dir": str(settings.home), "model": None, "media": {}, "segments": 0, "roots": [],
+            "generation": 0, "index_bytes": 0, "catalog_bytes": 0, "failures": []}
+    if catalog is None and not settings.catalog_path.exists():
+        info["watcher"] = watcher_state(settings.home)
+        return info
+    own = catalog is None
+    cat = catalog or Catalog(settings.catalog_path)
+    try:
+        info.update(cat.stats())
+        info["model"] = cat.model_identity()
+        info["failures"] = cat.failures(limit=failures or None)
+        info["catalog_bytes"] = settings.catalog_path.stat().st_size
+        if settings.vector_index_path.exists():
+            info["index_bytes"] = settings.vector_index_path.stat().st_size
+    finally:
+        if own:
+            cat.close()
+    info["watcher"] = watcher_state(settings.home)
+    return info

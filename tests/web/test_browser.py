@@ -1,0 +1,117 @@
+"""The page in real headless Chromium (Debian's), driven by Playwright:
+type a query, see the expected thumbnail first, open a video hit at its moment."""
+import shutil
+import socket
+import threading
+
+import pytest
+import uvicorn
+
+from web.app import create_app
+
+from ..media_factory import video
+from .conftest import XSS_NAME
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (.ci/run installs it)")
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--autoplay-policy=no-user-gesture-required"]
+
+
+@pytest.fixture
+def server(settings, library_dir):
+    # A WebM clip too: the codecs every Chromium build can play.
+    video(library_dir / "beach.webm", [(3, (200, 200, 200)), (3, (230, 230, 20)), (2, (20, 20, 20))],
+          codec="libvpx", fps=10)
+    from indexer.library import Library
+    from indexer.pipeline import Indexer
+    lib = Library(settings)
+    Indexer(lib).run([library_dir])
+    lib.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(settings)
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    t = threading.Thread(target=srv.run)
+    t.start()
+    import time
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)  # waiting for our own server thread to bind
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    t.join(20)
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page()
+        pg.dialogs = []
+        pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+        pg.goto(server)
+        yield pg
+        browser.close()
+
+
+def wait_js(page, expr, timeout=15.0):
+    """Poll a JS expression (Playwright's wait_for_function evaluates strings,
+    which our Content-Security-Policy rightly forbids)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.evaluate(expr):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out waiting for {expr}")
+
+
+def search(page, text):
+    page.fill("#q", text)
+    page.click("#go")
+    page.wait_for_selector("#results .card")
+
+
+def test_query_shows_the_expected_thumbnail_first(page):
+    search(page, "red")
+    first = page.locator("#results .card").first
+    assert first.locator(".name").inner_text() == "red.png"
+    wait_js(page, "document.querySelector('#results .card img').naturalWidth > 0")
+
+
+def test_video_hit_opens_at_its_moment(page):
+    search(page, "yellow")
+    card = page.locator('#results .card[data-kind="video"]').first
+    assert "beach.webm" in card.locator(".name").inner_text()
+    assert "00:03" in card.locator(".badge").inner_text()
+    card.locator("img").click()
+    page.wait_for_selector("#viewer[open] video")
+    wait_js(page, "document.getElementById('player').readyState >= 1 && "
+                  "document.getElementById('player').currentTime >= 2.9")
+    t = page.evaluate("document.getElementById('player').currentTime")
+    assert 2.9 <= t < 6.0
+
+
+def test_hostile_names_run_no_script(page):
+    search(page, "yellow")
+    names = page.locator("#results .card .name").all_inner_texts()
+    assert XSS_NAME in names
+    page.wait_for_timeout(300)  # give a would-be onerror handler its chance to fire
+    assert page.dialogs == []
+    assert page.locator("#results img[src='x']").count() == 0
+
+
+def test_empty_results_and_status_view(page):
+    page.click("#filters summary")
+    page.select_option("#kind", "audio")
+    page.fill("#q", "anything")
+    page.click("#go")
+    wait_js(page, "document.getElementById('message').textContent.includes('No results')")
+    page.click("#status-btn")
+    page.wait_for_selector("#status table")
+    assert "fake" in page.inner_text("#status")

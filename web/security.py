@@ -1,0 +1,162 @@
+"""What makes the server safe to expose: an API key off loopback, a Host
+allowlist against DNS rebinding, strict response headers, an upload cap
+enforced before the body is read, and bounded concurrency."""
+from __future__ import annotations
+
+import hmac
+import os
+import threading
+from http.cookies import SimpleCookie
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSP = ("default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; script-src 'self'; "
+       "style-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"content-security-policy", CSP.encode()),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+]
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+KEY_COOKIE = "mediasearch_key"
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK or host.startswith("127.")
+
+
+def host_name(host: str) -> str:
+    """'example.com:8000' -> 'example.com'; '[::1]:8000' -> '::1'."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _plain(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] = ()):
+    async def respond() -> None:
+        body = text.encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS, *extra]})
+        await send({"type": "http.response.body", "body": body})
+    return respond()
+
+
+class GuardMiddleware:
+    """One pure-ASGI layer for the checks every request passes (cheap, before
+    any route or body parsing): Host allowlist, API key, upload size."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: set[str], api_key: str | None, max_body: int):
+        self.app = app
+        self.allowed_hosts = {h.lower() for h in allowed_hosts}
+        self.api_key = api_key
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        hostname = host_name(headers.get("host", ""))
+        if self.allowed_hosts and "*" not in self.allowed_hosts and hostname not in self.allowed_hosts:
+            await _plain(send, 400, "Invalid Host header")
+            return
+        if self.api_key is not None and not self._authorised(scope, headers):
+            await _plain(send, 401, "API key required (X-API-Key header, or open /?key=KEY once)",
+                         [(b"www-authenticate", b"X-API-Key")])
+            return
+        length = headers.get("content-length")
+        if length is not None:
+            try:
+                too_big = int(length) > self.max_body
+            except ValueError:
+                await _plain(send, 400, "Bad Content-Length")
+                return
+            if too_big:
+                await _plain(send, 413, f"Upload too large (limit {self.max_body} bytes)")
+                return
+        received = 0
+        started = responded = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, responded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body and not started:
+                    # A body without Content-Length grew past the cap while
+                    # streaming: answer 413 now, and tell the app the client left.
+                    await _plain(send, 413, f"Upload too large (limit {self.max_body} bytes)")
+                    responded = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if responded:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, counting_receive, tracking_send)
+
+    def _authorised(self, scope: Scope, headers: dict[str, str]) -> bool:
+        given = headers.get("x-api-key")
+        if given is None and "cookie" in headers:
+            c = SimpleCookie()
+            try:
+                c.load(headers["cookie"])
+            except Exception:
+                return False
+            if KEY_COOKIE in c:
+                given = c[KEY_COOKIE].value
+        if given is None and scope.get("path") == "/":
+            from urllib.parse import parse_qs
+            given = (parse_qs(scope.get("query_string", b"").decode()).get("key") or [None])[0]
+        return given is not None and hmac.compare_digest(given.encode(), self.api_key.encode())
+
+
+class Overloaded(Exception):
+    def __init__(self, status: int, message: str):
+        self.status = status
+        self.message = message
+
+
+class ConcurrencyLimit:
+    """At most ``limit`` heavy requests at once (embedding a query is CPU-bound);
+    up to ``queue`` more wait ``wait`` seconds; beyond that, 429 at once, and a
+    request that waited too long gets 503. Nothing queues without limit."""
+
+    def __init__(self, limit: int, queue: int, wait: float):
+        self._sem = threading.BoundedSemaphore(limit)
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self.queue = queue
+        self.wait = wait
+
+    def __enter__(self):
+        if self._sem.acquire(blocking=False):
+            return self
+        with self._lock:
+            if self._waiting >= self.queue:
+                raise Overloaded(429, "Too many searches at once; try again shortly")
+            self._waiting += 1
+        try:
+            if not self._sem.acquire(timeout=self.wait):
+                raise Overloaded(503, "The server is busy; try again shortly")
+        finally:
+            with self._lock:
+                self._waiting -= 1
+        return self
+
+    def __exit__(self, *exc):
+        self._sem.release()
+
+
+def api_key_from_env() -> str | None:
+    return os.environ.get("MEDIASEARCH_API_KEY") or None

@@ -1,0 +1,174 @@
+// mediasearch page: plain DOM, no build step. Every piece of data from the
+// server (file names, transcripts) goes in with textContent, never innerHTML.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { offset: 0, k: 24, example: null, like: null, lastParams: null };
+
+function el(tag, attrs = {}, text) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function fmtTime(s) {
+  if (s === null || s === undefined) return "";
+  s = Math.round(s);
+  const m = Math.floor(s / 60), sec = s % 60;
+  return String(m).padStart(2, "0") + ":" + String(sec).padStart(2, "0");
+}
+
+function message(text, isError = false) {
+  const m = $("message");
+  m.textContent = text;
+  m.className = isError ? "error" : "";
+}
+
+function filters() {
+  const f = {};
+  if ($("kind").value) f.kind = $("kind").value;
+  if ($("under").value.trim()) f.under = $("under").value.trim();
+  if ($("after").value) f.after = $("after").value;
+  if ($("before").value) f.before = $("before").value;
+  return f;
+}
+
+async function request(offset) {
+  const q = $("q").value.trim();
+  const f = filters();
+  let resp;
+  if (state.example) {
+    const body = new FormData();
+    body.append("file", state.example);
+    body.append("q", q);
+    body.append("k", state.k);
+    body.append("offset", offset);
+    for (const [k, v] of Object.entries(f)) body.append(k, v);
+    resp = await fetch("/api/search", { method: "POST", body });
+  } else {
+    const params = new URLSearchParams({ q, k: state.k, offset, ...f });
+    if (state.like !== null) params.set("like", state.like);
+    resp = await fetch("/api/search?" + params.toString());
+  }
+  let data = null;
+  try { data = await resp.json(); } catch (e) { /* not JSON */ }
+  if (!resp.ok) throw new Error((data && data.detail) ? (typeof data.detail === "string" ? data.detail : "invalid request") : ("HTTP " + resp.status));
+  return data;
+}
+
+async function search(append = false) {
+  if (!append) { state.offset = 0; $("results").replaceChildren(); }
+  if (!$("q").value.trim() && !state.example && state.like === null) { message("Type what you are looking for, or search by example."); return; }
+  message("Searching…");
+  $("more").hidden = true;
+  try {
+    const data = await request(state.offset);
+    if (data.empty_index) { message("The index is empty: run `mediasearch index FOLDER` (or serve --watch FOLDER) first."); return; }
+    const results = data.results;
+    if (!results.length && !append) { message("No results. Try other words, or fewer filters."); return; }
+    for (const r of results) $("results").appendChild(card(r));
+    state.offset += results.length;
+    $("more").hidden = results.length < state.k;
+    message(state.offset + " results");
+  } catch (e) {
+    message("Search failed: " + e.message, true);
+  }
+}
+
+function card(r) {
+  const c = el("article", { class: "card", "data-kind": r.kind, "data-id": String(r.id) });
+  const img = el("img", { src: r.thumb, alt: r.name, loading: "lazy" });
+  img.addEventListener("click", () => openViewer(r));
+  c.appendChild(img);
+  const meta = el("div", { class: "meta" });
+  meta.appendChild(el("span", { class: "name", title: r.path }, r.name));
+  const row = el("div", { class: "row" });
+  row.appendChild(el("span", { class: "badge" }, r.kind + (r.start !== null ? " @ " + fmtTime(r.start) + "–" + fmtTime(r.end) : "")));
+  row.appendChild(el("span", { class: "score" }, r.score.toFixed(3)));
+  meta.appendChild(row);
+  if (r.text) meta.appendChild(el("span", { class: "snippet" }, "“" + r.text + "”"));
+  const like = el("button", { class: "like", type: "button" }, "More like this");
+  like.addEventListener("click", () => { state.like = r.id; state.example = null; $("q").value = ""; showExample("“" + r.name + "”"); search(); });
+  meta.appendChild(like);
+  c.appendChild(meta);
+  return c;
+}
+
+function openViewer(r) {
+  const body = $("viewer-body");
+  body.replaceChildren();
+  if (r.kind === "image") {
+    body.appendChild(el("img", { src: r.url, alt: r.name }));
+  } else {
+    const player = el(r.kind === "video" ? "video" : "audio", { controls: "", preload: "metadata", id: "player" });
+    player.src = r.url;
+    const start = r.start || 0;
+    // Open at the moment that matched.
+    player.addEventListener("loadedmetadata", () => { player.currentTime = start; player.play().catch(() => {}); }, { once: true });
+    body.appendChild(player);
+  }
+  $("viewer-caption").textContent = r.path + (r.text ? " — “" + r.text + "”" : "") + (r.start !== null ? " (" + fmtTime(r.start) + ")" : "");
+  $("viewer").showModal();
+}
+
+function showExample(name) {
+  $("example").hidden = !name;
+  $("example-name").textContent = name || "";
+}
+
+function clearExample() {
+  state.example = null; state.like = null; $("file").value = ""; showExample(null);
+}
+
+function useFile(file) {
+  if (!file) return;
+  state.example = file; state.like = null;
+  showExample(file.name);
+  search();
+}
+
+async function showStatus() {
+  const box = $("status");
+  if (!box.hidden) { box.hidden = true; return; }
+  box.replaceChildren(el("p", {}, "Loading…"));
+  box.hidden = false;
+  try {
+    const resp = await fetch("/api/status");
+    const s = await resp.json();
+    const t = el("table");
+    const add = (k, v) => { const tr = el("tr"); tr.appendChild(el("td", {}, k)); tr.appendChild(el("td", {}, v)); t.appendChild(tr); };
+    add("Model", s.model ? s.model.spec + " (" + s.model.dim + "-d)" : "none yet");
+    for (const [status, kinds] of Object.entries(s.media)) add("Files " + status, Object.entries(kinds).map(([k, n]) => n + " " + k).join(", "));
+    add("Vectors", String(s.segments));
+    add("Index size", Math.round(s.index_bytes / 1024) + " KB (catalog " + Math.round(s.catalog_bytes / 1024) + " KB)");
+    add("Folders", s.roots.join(", ") || "none");
+    const w = s.watcher;
+    add("Watcher", w ? (w.running ? "running" : "not running") + ", " + w.mode + (w.mode_reason ? " (" + w.mode_reason + ")" : "") + ", queue " + w.queue : "not running");
+    if (w && w.errors && w.errors.length) add("Watcher errors", w.errors.slice(-3).join(" | "));
+    box.replaceChildren(el("h2", {}, "Status"), t);
+    if (s.failures.length) {
+      box.appendChild(el("h3", {}, "Files that failed"));
+      const ul = el("ul");
+      for (const f of s.failures) ul.appendChild(el("li", {}, f.path + ": " + f.reason));
+      box.appendChild(ul);
+    }
+  } catch (e) {
+    box.replaceChildren(el("p", { class: "error" }, "Status unavailable: " + e.message));
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("search-form").addEventListener("submit", (ev) => { ev.preventDefault(); search(); });
+  $("file").addEventListener("change", () => useFile($("file").files[0]));
+  $("clear-example").addEventListener("click", () => { clearExample(); $("results").replaceChildren(); message(""); });
+  $("more").addEventListener("click", () => search(true));
+  $("status-btn").addEventListener("click", showStatus);
+  $("viewer").addEventListener("close", () => { const p = $("player"); if (p) p.pause(); });
+  document.body.addEventListener("dragover", (ev) => { ev.preventDefault(); document.body.classList.add("dragging"); });
+  document.body.addEventListener("dragleave", () => document.body.classList.remove("dragging"));
+  document.body.addEventListener("drop", (ev) => {
+    ev.preventDefault(); document.body.classList.remove("dragging");
+    if (ev.dataTransfer.files.length) useFile(ev.dataTransfer.files[0]);
+  });
+});

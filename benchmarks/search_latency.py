@@ -36,7 +36,10 @@ class Fixed(Embedder):
         raise NotImplementedError
 
     def _embed_texts(self, texts):
-        raise NotImplementedError
+        # Deterministic stand-in vectors: the benchmark measures the search path.
+        import hashlib
+        return np.stack([np.random.default_rng(int(hashlib.md5(t.encode()).hexdigest()[:8], 16))
+                         .normal(size=DIM).astype(np.float32) for t in texts])
 
 
 def clustered(rng, n, centers=256):
@@ -49,20 +52,25 @@ def percentile_ms(samples, q):
     return round(float(np.percentile(samples, q)) * 1000, 2)
 
 
+def fill(lib: Library, n: int, rng) -> float:
+    """n synthetic images in the catalog; returns the seconds it took."""
+    lib.claim_identity()
+    vecs = clustered(rng, n)
+    t0 = time.perf_counter()
+    for start in range(0, n, 5000):
+        batch = Batch(upserts=[
+            MediaRecord(path=f"/lib/{i % 100:02d}/{i}.jpg", root="/lib", size=1, mtime_ns=1, inode=i,
+                        kind="image", content_hash=str(i),
+                        segments=[NewSegment(vecs[i], "image")])
+            for i in range(start, min(n, start + 5000))])
+        lib.catalog.apply(batch)
+    return time.perf_counter() - t0
+
+
 def run(n: int, queries: int, rng) -> dict:
     with tempfile.TemporaryDirectory() as home:
         lib = Library(Settings(home=Path(home), network_timeout=0), embedder=Fixed())
-        lib.claim_identity()
-        vecs = clustered(rng, n)
-        t0 = time.perf_counter()
-        for start in range(0, n, 5000):
-            batch = Batch(upserts=[
-                MediaRecord(path=f"/lib/{i % 100:02d}/{i}.jpg", root="/lib", size=1, mtime_ns=1, inode=i,
-                            kind="image", content_hash=str(i),
-                            segments=[NewSegment(vecs[i], "image")])
-                for i in range(start, min(n, start + 5000))])
-            lib.catalog.apply(batch)
-        build_s = time.perf_counter() - t0
+        build_s = fill(lib, n, rng)
         t0 = time.perf_counter()
         lib.vector_index()  # rebuilt from SQLite: the cold-start cost
         load_s = time.perf_counter() - t0

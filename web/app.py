@@ -89,9 +89,10 @@ def text_terms(q: str, nots: list[str]) -> list[Term]:
 
 def create_app(settings: Settings, model: str | None = None, api_key: str | None = None,
                allowed_hosts: list[str] | None = None, cors_origins: list[str] | None = None,
-               watch_roots: list[str] | None = None) -> FastAPI:
+               watch_roots: list[str] | None = None, embedder=None) -> FastAPI:
+    """``embedder`` is for programmatic use (benchmarks): a ready model object."""
     settings.ensure_home()
-    library = Library(settings, model)
+    library = Library(settings, model, embedder=embedder)
     state = State(settings, library, [os.path.realpath(r) for r in watch_roots or []])
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

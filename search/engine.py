@@ -15,7 +15,7 @@ from indexer.media.images import load_image
 from indexer.speech import Transcriber
 from store.errors import MediaDecodeError, QueryError
 
-from .query import Query, Term
+from .query import Query, Term, positive_text
 
 
 @dataclass
@@ -37,9 +37,33 @@ class Result:
     end: float | None = None
     text: str | None = None      # transcript/caption of the best moment
     moments: list[Moment] = field(default_factory=list)
+    lexical: bool = False        # also matched by words (name, folder, tags, transcript, caption)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+FUSION_DEPTH = 100  # candidates taken from each ranking before fusing
+RRF_K = 60           # reciprocal rank fusion constant (Cormack et al., 2009)
+
+
+def fuse(dense: list[Result], lexical: list[Result], limit: int) -> list[Result]:
+    """Reciprocal rank fusion of the vector and the full-text rankings. A file's
+    displayed score stays its vector similarity; its place comes from both."""
+    fused: dict[int, float] = {}
+    by_id: dict[int, Result] = {}
+    for ranking in (dense, lexical):
+        for rank, r in enumerate(ranking):
+            fused[r.media_id] = fused.get(r.media_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            if r.media_id in by_id:
+                kept = by_id[r.media_id]
+                kept.lexical = kept.lexical or r.lexical
+                if kept.text is None and r.text:  # show the words that matched
+                    kept.text, kept.start, kept.end = r.text, r.start, r.end
+            else:
+                by_id[r.media_id] = r
+    order = sorted(fused, key=lambda m: (-fused[m], -by_id[m].score))
+    return [by_id[m] for m in order[:limit]]
 
 
 class SearchEngine:
@@ -105,7 +129,36 @@ class SearchEngine:
 
     # -- search -------------------------------------------------------------
     def search(self, query: Query) -> list[Result]:
-        return self.search_vector(self.query_vector(query.terms), query)
+        vector = self.query_vector(query.terms)
+        words = positive_text(query.terms) if query.lexical else ""
+        if not words:
+            return self.search_vector(vector, query)
+        want = query.offset + query.k
+        depth = max(want, FUSION_DEPTH)
+        lex = self.catalog.lexical(words, query.kinds, query.under, query.after, query.before, limit=depth * 3)
+        if not lex:
+            return self.search_vector(vector, query)
+        dense = self.search_vector(vector, Query([], k=depth, kinds=query.kinds, under=query.under,
+                                                 after=query.after, before=query.before))
+        return fuse(dense, self._lexical_results(lex, vector), depth)[query.offset:want]
+
+    def _lexical_results(self, lex: list[tuple[int, int]], vector: np.ndarray) -> list[Result]:
+        """Full-text hits as results, one per file, each with its vector score."""
+        best: dict[int, int] = {}
+        for sid, mid in lex:
+            best.setdefault(mid, sid)
+        rows = self.catalog.hits(list(best.values()))
+        out = []
+        for mid, sid in best.items():
+            hit = rows.get(sid)
+            if hit is None:
+                continue
+            vecs = self.catalog.media_vectors(mid)
+            score = round(float((vecs @ vector).max()), 4) if vecs.size else 0.0
+            moments = [Moment(hit.t_start, hit.t_end, score, hit.source, hit.text)] if hit.t_start is not None else []
+            out.append(Result(mid, hit.path, hit.kind, score, hit.t_start, hit.t_end, hit.text, moments,
+                              lexical=True))
+        return out
 
     def search_vector(self, vector: np.ndarray, query: Query) -> list[Result]:
         vi = self.lib.vector_index(refresh=self.live)

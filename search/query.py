@@ -28,6 +28,9 @@ class Query:
     under: list[str] = field(default_factory=list)
     after: float | None = None   # unix time; EXIF date, else file mtime
     before: float | None = None
+    # Fuse full-text matches (names, folders, tags, transcripts, captions) with
+    # the vector ranking (reciprocal rank fusion).
+    lexical: bool = True
 
     @property
     def filtered(self) -> bool:
@@ -48,6 +51,10 @@ def parse_term(raw: str, sign: float = 1.0, as_file: bool | None = None) -> Term
             raise QueryError(f"query file not found: {raw}")
         return Term(sign * weight, path=path.resolve())
     return Term(sign * weight, text=raw)
+
+
+def positive_text(terms: list[Term]) -> str:
+    return " ".join(t.text for t in terms if t.text and t.weight > 0)
 
 
 def split_text_query(text: str) -> tuple[list[str], list[str]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
 from .db import sqlite_engine
@@ -351,6 +353,41 @@ class Catalog:
             stmt = stmt.where(or_(*[_under(folder) for folder in under]))
         with self.read() as s:
             return np.asarray(s.scalars(stmt).all(), dtype=np.int64)
+
+    def lexical(self, text: str, kinds: list[str] | None = None, under: list[str] | None = None,
+                after: float | None = None, before: float | None = None, limit: int = 100
+                ) -> list[tuple[int, int]]:
+        """Full-text matches, best first: [(segment_id, media_id)]. Every word
+        must match (in the name, folders, tags/transcript or captions); names
+        weigh most."""
+        words = re.findall(r"\w+", text.lower())
+        if not words:
+            return []
+        match = " ".join('"' + w.replace('"', '""') + '"' for w in words[:32])
+        sql = ("SELECT f.rowid, s.media_id FROM segment_fts f JOIN segment s ON s.id = f.rowid "
+               "JOIN media m ON m.id = s.media_id WHERE segment_fts MATCH :q AND m.status = 'ok'")
+        params: dict = {"q": match, "limit": limit}
+        if kinds:
+            sql += " AND m.kind IN (" + ",".join(f":k{i}" for i in range(len(kinds))) + ")"
+            params.update({f"k{i}": k for i, k in enumerate(kinds)})
+        if under:
+            conds = []
+            for i, folder in enumerate(under):
+                folder = folder.rstrip(os.sep) or os.sep
+                prefix = folder if folder.endswith(os.sep) else folder + os.sep
+                conds.append(f"(m.path = :u{i} OR substr(m.path, 1, {len(prefix)}) = :p{i})")
+                params[f"u{i}"], params[f"p{i}"] = folder, prefix
+            sql += " AND (" + " OR ".join(conds) + ")"
+        when = "coalesce(m.taken_at, m.mtime_ns / 1e9)"
+        if after is not None:
+            sql += f" AND {when} >= :after"
+            params["after"] = after
+        if before is not None:
+            sql += f" AND {when} < :before"
+            params["before"] = before
+        sql += " ORDER BY bm25(segment_fts, 4.0, 1.5, 1.0, 1.0) LIMIT :limit"
+        with self.read() as s:
+            return [(r[0], r[1]) for r in s.execute(text_sql(sql), params)]
 
     def hits(self, segment_ids: list[int]) -> dict[int, Hit]:
         out: dict[int, Hit] = {}

@@ -3,11 +3,38 @@ foreign keys, and real transactions (BEGIN / BEGIN IMMEDIATE) so readers see a
 consistent snapshot while a writer works."""
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
 BUSY_TIMEOUT_MS = 30_000
+
+
+def _words(s: str) -> str:
+    # Separators people use in names ("IMG_2041", "beach-2024.jpg") become spaces.
+    return re.sub(r"[_\-.+]+", " ", s)
+
+
+def ms_name(path: str | None) -> str:
+    """A file name as searchable words: the name itself and its parts."""
+    if not path:
+        return ""
+    name = os.path.basename(path)
+    return f"{name} {_words(os.path.splitext(name)[0])}"
+
+
+def ms_folders(path: str | None, root: str | None) -> str:
+    """The folders between the root and the file, plus the root's own name."""
+    if not path:
+        return ""
+    parent = os.path.dirname(path)
+    rel = os.path.relpath(parent, root) if root and parent.startswith(root) else parent
+    parts = [p for p in rel.split(os.sep) if p and p != "."]
+    if root:
+        parts.insert(0, os.path.basename(root.rstrip(os.sep)))
+    return _words(" ".join(parts))
 
 
 def sqlite_engine(path: Path) -> Engine:
@@ -27,6 +54,9 @@ def sqlite_engine(path: Path) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+        # Used by the full-text triggers (see migrations.m002_fulltext).
+        dbapi_conn.create_function("ms_name", 1, ms_name, deterministic=True)
+        dbapi_conn.create_function("ms_folders", 2, ms_folders, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # pragma: no cover - trivial wiring

@@ -60,6 +60,49 @@ def m001_initial(conn: Connection) -> None:
     conn.exec_driver_sql("INSERT INTO meta (key, value) VALUES ('generation', '0')")
 
 
+@migration
+def m002_fulltext(conn: Connection) -> None:
+    """Full-text index (FTS5) over file names, folder names, segment text
+    (tags, transcripts) and captions, one row per segment, kept in step by
+    triggers so every write path (and every rename) updates it in the same
+    transaction. ms_name/ms_folders are SQL functions registered by db.py."""
+    conn.exec_driver_sql(
+        "CREATE VIRTUAL TABLE segment_fts USING fts5(name, folders, text, caption, "
+        "tokenize = 'unicode61 remove_diacritics 2')")
+    conn.exec_driver_sql(
+        """CREATE TABLE caption (
+            id INTEGER PRIMARY KEY,
+            segment_id INTEGER NOT NULL REFERENCES segment(id) ON DELETE CASCADE,
+            captioner TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at FLOAT NOT NULL,
+            UNIQUE (segment_id, captioner)
+        )""")
+    conn.exec_driver_sql(
+        """CREATE TRIGGER segment_fts_insert AFTER INSERT ON segment BEGIN
+            INSERT INTO segment_fts (rowid, name, folders, text, caption)
+            SELECT NEW.id, ms_name(m.path), ms_folders(m.path, m.root), NEW.text, ''
+            FROM media m WHERE m.id = NEW.media_id;
+        END""")
+    conn.exec_driver_sql(
+        """CREATE TRIGGER segment_fts_delete AFTER DELETE ON segment BEGIN
+            DELETE FROM segment_fts WHERE rowid = OLD.id;
+        END""")
+    conn.exec_driver_sql(
+        """CREATE TRIGGER segment_fts_rename AFTER UPDATE OF path, root ON media BEGIN
+            UPDATE segment_fts SET name = ms_name(NEW.path), folders = ms_folders(NEW.path, NEW.root)
+            WHERE rowid IN (SELECT id FROM segment WHERE media_id = NEW.id);
+        END""")
+    conn.exec_driver_sql(
+        """CREATE TRIGGER caption_fts AFTER INSERT ON caption BEGIN
+            UPDATE segment_fts SET caption = trim(caption || ' ' || NEW.text) WHERE rowid = NEW.segment_id;
+        END""")
+    conn.exec_driver_sql(
+        """INSERT INTO segment_fts (rowid, name, folders, text, caption)
+           SELECT s.id, ms_name(m.path), ms_folders(m.path, m.root), s.text, ''
+           FROM segment s JOIN media m ON m.id = s.media_id""")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at FLOAT NOT NULL)"

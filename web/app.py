@@ -125,7 +125,7 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
         return templates.TemplateResponse(request, "index.html", {"kinds": KINDS})
 
     def run_search(s: State, terms: list[Term], k: int, offset: int, kind: list[str], under: list[str],
-                   after: str | None, before: str | None, like: int | None) -> dict:
+                   after: str | None, before: str | None, like: int | None, lexical: bool = True) -> dict:
         for kd in kind:
             if kd not in KINDS:
                 raise QueryError(f"unknown kind {kd!r}: use {', '.join(KINDS)}")
@@ -133,7 +133,7 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
             return {"results": [], "empty_index": True, "k": k, "offset": offset}
         query = Query(terms, k=k, offset=offset, kinds=kind,
                       under=[os.path.realpath(os.path.expanduser(u)) for u in under],
-                      after=_parse_date(after, "after"), before=_parse_date(before, "before"))
+                      after=_parse_date(after, "after"), before=_parse_date(before, "before"), lexical=lexical)
         with s.limit:
             if like is not None:
                 import numpy as np
@@ -152,12 +152,13 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
                    kind: Annotated[list[str], Q()] = [],
                    under: Annotated[list[str], Q()] = [],
                    not_: Annotated[list[str], Q(alias="not")] = [],
-                   after: str | None = None, before: str | None = None, like: int | None = None):
+                   after: str | None = None, before: str | None = None, like: int | None = None,
+                   lexical: bool = True):
         """``q`` may hold ``-word`` / ``-"a phrase"`` negatives; ``not`` adds more."""
         terms = text_terms(q, not_)
         if like is None and not any(t.weight > 0 for t in terms):
             raise QueryError("type something to search for")
-        return run_search(s, terms, k, offset, kind, under, after, before, like)
+        return run_search(s, terms, k, offset, kind, under, after, before, like, lexical)
 
     @app.post("/api/search", summary="Search with an uploaded image or audio file and/or text")
     def api_search_upload(s: StateDep, file: Annotated[UploadFile | None, File()] = None,

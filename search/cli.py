@@ -29,6 +29,7 @@ def search_command(
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many results (paging).")] = 0,
     kind: Annotated[list[str] | None, typer.Option("--kind", help="image | video | audio (repeatable).")] = None,
     under: Annotated[list[Path] | None, typer.Option("--under", help="Only files below this folder (repeatable).")] = None,
+    rerank: Annotated[bool, typer.Option("--rerank", help="Rerank the top results with image captions (MEDIASEARCH_CAPTIONER).")] = False,
     lexical: Annotated[bool, typer.Option("--lexical/--no-lexical", help="Fuse word matches (names, folders, tags, transcripts, captions) with the vector ranking.")] = True,
     data_dir: DataDirOpt = None,
     model: ModelOpt = None,
@@ -46,7 +47,18 @@ def search_command(
     try:
         if lib.catalog.model_identity() is None:
             raise QueryError(f"the index in {settings.home} is empty: run `mediasearch index FOLDER` first")
-        results = SearchEngine(lib).search(query)
+        engine = SearchEngine(lib)
+        results = engine.search(query)
+        if rerank:
+            from indexer.captioners import resolve_captioner
+
+            from .query import positive_text
+            from .rerank import rerank as do_rerank
+            results, stats = do_rerank(engine, results, positive_text(query.terms),
+                                       resolve_captioner(settings.captioner), settings.rerank_top,
+                                       settings.rerank_weight)
+            say(f"reranked {stats.candidates} results with {settings.captioner} captions "
+                f"({stats.captioned_now} made now) in {stats.seconds:.2f}s")
     finally:
         lib.close()
     if as_json:
@@ -62,6 +74,8 @@ def search_command(
         line = f"{r.score:6.3f}  {r.kind:<5}  {where}"
         if r.text:
             line += f'  "{r.text[:80]}"'
+        if r.caption:
+            line += f"  [{r.caption[:80]}]"
         typer.echo(line)
 
 
@@ -98,6 +112,29 @@ def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
             typer.echo(f"  {f['path']}: {f['reason']}")
 
 
+def caption_command(
+    captioner: Annotated[str | None, typer.Option("--captioner", envvar="MEDIASEARCH_CAPTIONER", help="llava | llava:MODEL_OR_PATH | image-to-text:MODEL_OR_PATH")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many pictures.")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Caption indexed pictures and video keyframes that have no caption yet
+    (a background job: run it beside the indexer; captions are made once)."""
+    from indexer.captioners import resolve_captioner
+    from indexer.captioning import caption_missing
+    from store.catalog import Catalog
+
+    settings = settings_from(data_dir)
+    cap = resolve_captioner(captioner or settings.captioner)
+    catalog = Catalog(settings.catalog_path)
+    try:
+        n = caption_missing(catalog, settings.home, cap, settings.max_image_pixels, limit,
+                            progress=lambda d, t: say(f"captioned {d}/{t}") if d % 50 == 0 or d == t else None)
+    finally:
+        catalog.close()
+    say(f"{n} captions made with {cap.name}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("search")(search_command)
+    app.command("caption")(caption_command)
     app.command("status")(status_command)

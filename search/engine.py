@@ -38,6 +38,9 @@ class Result:
     text: str | None = None      # transcript/caption of the best moment
     moments: list[Moment] = field(default_factory=list)
     lexical: bool = False        # also matched by words (name, folder, tags, transcript, caption)
+    segment_id: int | None = None  # the best-matching segment
+    caption: str | None = None     # set when reranked with captions
+    rerank_score: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -157,7 +160,7 @@ class SearchEngine:
             score = round(float((vecs @ vector).max()), 4) if vecs.size else 0.0
             moments = [Moment(hit.t_start, hit.t_end, score, hit.source, hit.text)] if hit.t_start is not None else []
             out.append(Result(mid, hit.path, hit.kind, score, hit.t_start, hit.t_end, hit.text, moments,
-                              lexical=True))
+                              lexical=True, segment_id=sid))
         return out
 
     def search_vector(self, vector: np.ndarray, query: Query) -> list[Result]:
@@ -187,7 +190,7 @@ class SearchEngine:
             res = by_media.get(hit.media_id)
             if res is None:
                 res = Result(hit.media_id, hit.path, hit.kind, moment.score, hit.t_start, hit.t_end,
-                             hit.text, [])
+                             hit.text, [], segment_id=hit.segment_id)
                 by_media[hit.media_id] = res
                 order.append(res)
             # Other moments of the same file are listed when they match nearly as well.

@@ -19,10 +19,11 @@ eval_app = typer.Typer(no_args_is_help=True, help="Measure Recall@K through the 
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for results.json and recall.png (default: the evaluation data dir).")]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N images (a quick run).")]
 FreshOpt = Annotated[bool, typer.Option("--fresh", help="Re-embed everything instead of reusing the evaluation index.")]
+RerankOpt = Annotated[bool, typer.Option("--rerank", help="Also report Recall@K after reranking with captions (MEDIASEARCH_CAPTIONER), and its cost per query.")]
 
 
 def _run(data: EvalSet, data_dir: Path | None, model: str | None, out: Path | None, fresh: bool,
-         as_json: bool) -> None:
+         as_json: bool, rerank: bool = False) -> None:
     settings = settings_from(data_dir, model)
     # Evaluation never touches the person's own index: a data dir of its own per model.
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", settings.model)
@@ -30,8 +31,12 @@ def _run(data: EvalSet, data_dir: Path | None, model: str | None, out: Path | No
     if data.missing:
         say(f"{len(data.missing)} listed images are not on disk (first: {data.missing[0]}); evaluating the rest")
     say(f"evaluating {len(data.images)} images in {settings.home}")
+    captioner = None
+    if rerank:
+        from indexer.captioners import resolve_captioner
+        captioner = resolve_captioner(settings.captioner)
     result: EvalResult = evaluate(data, settings, model, fresh=fresh,
-                                  progress=lambda stage, p: None)
+                                  progress=lambda stage, p: None, captioner=captioner)
     out = out or settings.home
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result.to_dict(), indent=2))
@@ -49,10 +54,10 @@ def coco_command(
     images: Annotated[Path, typer.Option("--images", help="Folder with the COCO images.")],
     split: Annotated[str, typer.Option("--split", help="Karpathy split to use.")] = "test",
     limit: LimitOpt = None, data_dir: DataDirOpt = None, model: ModelOpt = None, out: OutOpt = None,
-    fresh: FreshOpt = False, as_json: JsonOpt = False,
+    fresh: FreshOpt = False, rerank: RerankOpt = False, as_json: JsonOpt = False,
 ) -> None:
     """Text->image and image->text Recall@1/5/10 on COCO captions."""
-    _run(load_coco(captions, images, split).limit(limit), data_dir, model, out, fresh, as_json)
+    _run(load_coco(captions, images, split).limit(limit), data_dir, model, out, fresh, as_json, rerank)
 
 
 @eval_app.command("pairs")
@@ -60,10 +65,10 @@ def pairs_command(
     csv_file: Annotated[Path, typer.Option("--csv", help="CSV of image path, caption (one row per caption).")],
     images: Annotated[Path | None, typer.Option("--images", help="Base folder for relative image paths (default: the CSV's folder).")] = None,
     limit: LimitOpt = None, data_dir: DataDirOpt = None, model: ModelOpt = None, out: OutOpt = None,
-    fresh: FreshOpt = False, as_json: JsonOpt = False,
+    fresh: FreshOpt = False, rerank: RerankOpt = False, as_json: JsonOpt = False,
 ) -> None:
     """The same evaluation on your own labelled photos."""
-    _run(load_pairs_csv(csv_file, images).limit(limit), data_dir, model, out, fresh, as_json)
+    _run(load_pairs_csv(csv_file, images).limit(limit), data_dir, model, out, fresh, as_json, rerank)
 
 
 def register(app: typer.Typer) -> None:

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # fraction of a root, vanish at once, they are marked offline, not deleted.
     mass_delete_min: int = 20
     mass_delete_fraction: float = 0.5
+    # Reranking with captions: captioner (llava, llava:MODEL_OR_PATH,
+    # image-to-text:MODEL_OR_PATH), how many top results, and the caption weight.
+    captioner: str = "llava"
+    rerank_top: int = 20
+    rerank_weight: float = 0.5
     # Web server: uploads cap (bytes, checked before the body is read), decoding
     # pixel cap for uploaded images, and bounded concurrency for searches.
     web_max_upload_bytes: int = 50 * 1024 * 1024

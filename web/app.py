@@ -18,7 +18,7 @@ from indexer.library import Library
 from indexer.media.detect import detect
 from indexer.media.thumbs import SIZES, thumbnail
 from search.engine import Result, SearchEngine
-from search.query import Query, Term, parse_term, split_text_query
+from search.query import Query, Term, parse_term, positive_text, split_text_query
 from search.status import gather_status
 from store.errors import (MediaDecodeError, MediaSearchError, ModelMismatchError, ModelUnavailableError,
                           QueryError)
@@ -45,8 +45,16 @@ class State:
         self.lib = library
         self.engine = SearchEngine(library, live=True, max_query_pixels=settings.web_max_upload_pixels)
         self.watch_roots = watch_roots
+        self._captioner = None
         self.limit = ConcurrencyLimit(settings.web_max_concurrency, settings.web_max_queue,
                                       settings.web_queue_wait)
+
+    def captioner(self):
+        """The captioner for reranking, created once (its weights load lazily)."""
+        if self._captioner is None:
+            from indexer.captioners import resolve_captioner
+            self._captioner = resolve_captioner(self.settings.captioner)
+        return self._captioner
 
 
 def get_state(request: Request) -> State:
@@ -125,7 +133,8 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
         return templates.TemplateResponse(request, "index.html", {"kinds": KINDS})
 
     def run_search(s: State, terms: list[Term], k: int, offset: int, kind: list[str], under: list[str],
-                   after: str | None, before: str | None, like: int | None, lexical: bool = True) -> dict:
+                   after: str | None, before: str | None, like: int | None, lexical: bool = True,
+                   rerank: bool = False) -> dict:
         for kd in kind:
             if kd not in KINDS:
                 raise QueryError(f"unknown kind {kd!r}: use {', '.join(KINDS)}")
@@ -144,6 +153,10 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
                 results = s.engine.search_vector(vec, query)
             else:
                 results = s.engine.search(query)
+            if rerank and offset == 0:
+                from search.rerank import rerank as do_rerank
+                results, _ = do_rerank(s.engine, results, positive_text(terms), s.captioner(),
+                                       s.settings.rerank_top, s.settings.rerank_weight)
         return {"results": [hit_dict(r) for r in results], "empty_index": False, "k": k, "offset": offset}
 
     @app.get("/api/search", summary="Search by text (and 'more like this')")
@@ -153,12 +166,12 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
                    under: Annotated[list[str], Q()] = [],
                    not_: Annotated[list[str], Q(alias="not")] = [],
                    after: str | None = None, before: str | None = None, like: int | None = None,
-                   lexical: bool = True):
+                   lexical: bool = True, rerank: bool = False):
         """``q`` may hold ``-word`` / ``-"a phrase"`` negatives; ``not`` adds more."""
         terms = text_terms(q, not_)
         if like is None and not any(t.weight > 0 for t in terms):
             raise QueryError("type something to search for")
-        return run_search(s, terms, k, offset, kind, under, after, before, like, lexical)
+        return run_search(s, terms, k, offset, kind, under, after, before, like, lexical, rerank)
 
     @app.post("/api/search", summary="Search with an uploaded image or audio file and/or text")
     def api_search_upload(s: StateDep, file: Annotated[UploadFile | None, File()] = None,

@@ -31,6 +31,7 @@ function filters() {
   if ($("under").value.trim()) f.under = $("under").value.trim();
   if ($("after").value) f.after = $("after").value;
   if ($("before").value) f.before = $("before").value;
+  if ($("rerank").checked) f.rerank = "true";
   return f;
 }
 
@@ -88,6 +89,7 @@ function card(r) {
   row.appendChild(el("span", { class: "score" }, r.score.toFixed(3)));
   meta.appendChild(row);
   if (r.text) meta.appendChild(el("span", { class: "snippet" }, "“" + r.text + "”"));
+  if (r.caption) meta.appendChild(el("span", { class: "snippet caption" }, r.caption));
   const like = el("button", { class: "like", type: "button" }, "More like this");
   like.addEventListener("click", () => { state.like = r.id; state.example = null; $("q").value = ""; showExample("“" + r.name + "”"); search(); });
   meta.appendChild(like);

@@ -1,0 +1,160 @@
+"""Captions and reranking: the LLaVA code path on a tiny randomly initialised
+model built here from a small config (no download), and reranking on
+constructed cases where the order must change."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from indexer.captioners import Captioner, LlavaCaptioner, resolve_captioner
+from indexer.captioning import caption_missing
+from indexer.library import Library
+from indexer.pipeline import Indexer
+from search.engine import SearchEngine
+from search.query import Query, build_terms
+from search.rerank import rerank
+from store.errors import ConfigError, ModelUnavailableError
+
+from ..media_factory import solid, video
+
+
+@pytest.fixture(scope="module")
+def tiny_llava(tmp_path_factory):
+    """A tiny LlavaForConditionalGeneration + processor saved to a folder, as a
+    person's local copy of a real model would be."""
+    import torch
+    from transformers import (CLIPImageProcessor, CLIPVisionConfig, LlamaConfig,
+                              LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor)
+
+    from indexer.embedders.bundled import _minilm_path
+
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(str(_minilm_path()), local_files_only=True)
+    tok.add_special_tokens({"additional_special_tokens": ["<image>"]})
+    vision = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                              image_size=32, patch_size=8)
+    text = LlamaConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                       num_key_value_heads=2, vocab_size=len(tok), max_position_embeddings=256)
+    cfg = LlavaConfig(vision_config=vision, text_config=text,
+                      image_token_index=tok.convert_tokens_to_ids("<image>"), vision_feature_layer=-1)
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny-llava")
+    LlavaForConditionalGeneration(cfg).save_pretrained(folder)
+    LlavaProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32},
+                                                      crop_size={"height": 32, "width": 32}),
+                   tokenizer=tok, patch_size=8, vision_feature_select_strategy="default",
+                   num_additional_image_tokens=1).save_pretrained(folder)
+    return folder
+
+
+class ColourCaptioner(Captioner):
+    """A deterministic captioner for reranking tests: names what it sees."""
+    name = "test-colours"
+
+    def __init__(self, words: dict[str, str]):
+        super().__init__()
+        self.words = words
+        self.calls = 0
+
+    def _load(self):
+        pass
+
+    def _caption(self, images):
+        self.calls += len(images)
+        out = []
+        for im in images:
+            r, g, b = np.asarray(im.resize((1, 1)))[0, 0]
+            out.append(self.words["red" if r > max(g, b) else "green" if g > b else "blue"])
+        return out
+
+
+@pytest.fixture
+def indexed(settings, tmp_path):
+    root = tmp_path / "pics"
+    root.mkdir()
+    solid(root / "a.png", (230, 30, 30))
+    solid(root / "b.png", (200, 60, 40))
+    solid(root / "c.png", (20, 200, 30))
+    video(root / "v.mp4", [(2, (20, 30, 220)), (2, (10, 10, 10))])
+    lib = Library(settings)
+    Indexer(lib).run([root])
+    yield lib, root
+    lib.close()
+
+
+def test_llava_captions_land_in_the_catalog_once(indexed, tiny_llava):
+    lib, root = indexed
+    cap = LlavaCaptioner(str(tiny_llava), max_new_tokens=4)
+    seen_prompts = []
+    cap.ensure_loaded()
+    real_generate = cap.model.generate
+
+    def recording_generate(**kw):
+        seen_prompts.extend(cap.processor.batch_decode(kw["input_ids"], skip_special_tokens=False))
+        return real_generate(**kw)
+
+    cap.model.generate = recording_generate
+    n = caption_missing(lib.catalog, lib.settings.home, cap, lib.settings.max_image_pixels)
+    pictures = len(lib.catalog.uncaptioned("someone-else"))
+    assert n == pictures == 5  # three images and two video keyframes
+    assert all("describe this photo" in p.lower() and "<image>" in p for p in seen_prompts)
+    assert caption_missing(lib.catalog, lib.settings.home, cap, lib.settings.max_image_pixels) == 0
+    sids = [int(i) for i in lib.catalog.segment_ids()]
+    assert len(lib.catalog.captions(sids, cap.name)) == 5
+
+
+def test_missing_captioner_weights_are_a_clear_error(tmp_path):
+    with pytest.raises(ModelUnavailableError, match="not available locally"):
+        LlavaCaptioner(str(tmp_path / "no-such-model")).caption([Image.new("RGB", (8, 8))])
+    with pytest.raises(ConfigError):
+        resolve_captioner("nonsense")
+
+
+def test_rerank_reorders_by_caption(indexed):
+    lib, root = indexed
+    engine = SearchEngine(lib)
+    results = engine.search(Query(build_terms(["red dog"]), k=4, lexical=False))
+    names = [Path(r.path).name for r in results]
+    assert names[:2] in (["a.png", "b.png"], ["b.png", "a.png"])  # red pictures first by vector
+    assert "c.png" in names[2:]
+    cap = ColourCaptioner({"red": "a plate of food", "green": "a red dog sleeping", "blue": "the sea"})
+    reranked, stats = rerank(engine, results, "red dog", cap, top_n=4, weight=0.7)
+    assert Path(reranked[0].path).name == "c.png" and reranked[0].caption == "a red dog sleeping"
+    assert stats.captioned_now == 4 and stats.candidates == 4
+    again, stats2 = rerank(engine, engine.search(Query(build_terms(["red dog"]), k=4, lexical=False)),
+                           "red dog", cap, top_n=4, weight=0.7)
+    assert stats2.captioned_now == 0 and cap.calls == 4  # cached in the catalog
+
+
+def test_rerank_weight_zero_keeps_vector_order(indexed):
+    lib, _ = indexed
+    engine = SearchEngine(lib)
+    results = engine.search(Query(build_terms(["red"]), k=3, lexical=False))
+    before = [r.media_id for r in results]
+    cap = ColourCaptioner({"red": "x", "green": "red red red", "blue": "y"})
+    after, _ = rerank(engine, results, "red", cap, top_n=3, weight=0.0)
+    assert [r.media_id for r in after] == before
+
+
+def test_captions_are_searchable_words(indexed):
+    lib, root = indexed
+    cap = ColourCaptioner({"red": "a kite festival", "green": "a tractor in a field", "blue": "waves"})
+    caption_missing(lib.catalog, lib.settings.home, cap, lib.settings.max_image_pixels)
+    res = SearchEngine(lib).search(Query(build_terms(["tractor"]), k=1))
+    assert Path(res[0].path).name == "c.png" and res[0].lexical
+
+
+def test_eval_reports_rerank_and_its_cost(settings, tmp_path):
+    from search.datasets import EvalSet
+    from search.evaluate import evaluate
+
+    d = tmp_path / "set"
+    d.mkdir()
+    s = EvalSet(format="t")
+    for name, rgb in {"red": (230, 20, 20), "green": (20, 200, 30), "blue": (20, 30, 220)}.items():
+        s.add(solid(d / f"{name}.png", rgb), [f"a {name} picture"])
+    cap = ColourCaptioner({"red": "a red picture", "green": "a green picture", "blue": "a blue picture"})
+    r = evaluate(s, settings, "fake", captioner=cap)
+    assert r.reranked["text_to_image"]["R@1"] == 100.0 and r.reranked["ms_per_query"] >= 0
+    assert r.reranked["captioner"] == "test-colours"

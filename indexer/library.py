@@ -9,6 +9,7 @@ import threading
 from store.catalog import Catalog
 from store.errors import ModelMismatchError
 from store.settings import Settings
+from store.index_plan import IndexPlan, plan_index
 from store.vector_index import VectorIndex, open_vector_index
 
 from .embedders import Choice, Embedder, resolve_embedder
@@ -64,8 +65,33 @@ class Library:
         with self._vi_lock:
             if self._vi is None or (refresh and self._vi.generation != self.catalog.generation()):
                 self._vi = open_vector_index(self.catalog, self.settings.vector_index_path,
-                                             self.model_id, self.embedder.dim)
+                                             self.model_id, self.embedder.dim, planner=self.plan_for,
+                                             recall_target=self.settings.recall_target)
             return self._vi
+
+    def plan_for(self, n: int) -> IndexPlan:
+        s = self.settings
+        return plan_index(n, self.embedder.dim, s.index_type, s.index_memory_mb, s.index_flat_max)
+
+    def replan(self) -> bool:
+        """Rebuild the vector index from the catalog when the collection has
+        outgrown its index type (or HNSW carries too many tombstones); the new
+        index is swapped in whole, and saved atomically. True if rebuilt."""
+        with self._vi_lock:
+            vi = self._vi
+            if vi is None:
+                return False
+            stale_graph = len(vi.tombstones) > 0.2 * max(1, vi.index.ntotal)
+            if self.plan_for(len(vi)).kind == vi.plan.kind and not stale_graph:
+                return False
+            ids, vecs, gen = self.catalog.all_vectors(self.embedder.dim)
+            new = VectorIndex.build(ids, vecs, self.embedder.dim, gen, self.plan_for(len(ids)),
+                                    self.settings.recall_target)
+            dim = self.embedder.dim
+            new.fetch = lambda wanted: self.catalog.vectors_by_id(wanted, dim)
+            self._vi = new
+        self.save_vector_index()
+        return True
 
     def save_vector_index(self) -> None:
         if self._vi is not None:

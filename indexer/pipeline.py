@@ -394,7 +394,7 @@ class Indexer:
                     self.lib.save_vector_index()
             raise
         pool.shutdown(wait=True, cancel_futures=True)
-        if save:
+        if not self.lib.replan() and save:  # replan() saves what it rebuilds
             self.lib.save_vector_index()
         report.seconds = round(time.monotonic() - t0, 3)
         return report

@@ -95,6 +95,12 @@ def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
         typer.echo(f"{status:<9}: {parts}")
     typer.echo(f"vectors  : {info['segments']} ({fmt_bytes(info['index_bytes'])} index, "
                f"{fmt_bytes(info['catalog_bytes'])} catalog)")
+    idx = info.get("index")
+    if idx:
+        recall = idx["params"].get("recall_at_10")
+        typer.echo(f"index    : {idx['type']}" + (f", recall@10 {recall:.3f} vs exact" if recall is not None else "")
+                   + "".join(f", {k} {v}" for k, v in idx["params"].items() if k in ("efSearch", "nprobe", "nlist", "m"))
+                   + ("" if idx["fresh"] else " (stale: rebuilt on next use)"))
     for root in info["roots"]:
         typer.echo(f"root     : {root}")
     w = info["watcher"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from store.catalog import Catalog
 from store.settings import Settings
+from store.vector_index import read_header
 
 
 def watcher_state(home: Path) -> dict | None:
@@ -40,6 +41,10 @@ def gather_status(settings: Settings, failures: int = 20, catalog: Catalog | Non
         info["catalog_bytes"] = settings.catalog_path.stat().st_size
         if settings.vector_index_path.exists():
             info["index_bytes"] = settings.vector_index_path.stat().st_size
+            header = read_header(settings.vector_index_path) or {}
+            info["index"] = {"type": header.get("index_type", "flat"), "params": header.get("params", {}),
+                             "vectors": header.get("count"), "generation": header.get("generation"),
+                             "fresh": header.get("generation") == info.get("generation")}
     finally:
         if own:
             cat.close()

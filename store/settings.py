@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     transcript_window: float = 15.0
     # Audio longer than this is cut (memory bound: 16 kHz float32 = 230 MB/hour).
     max_audio_seconds: float = 4 * 3600
+    # Vector index: auto | flat | hnsw | ivfpq; auto picks flat up to
+    # index_flat_max vectors, then HNSW while it fits index_memory_mb, then IVF-PQ.
+    index_type: str = "auto"
+    index_memory_mb: float = 2048
+    index_flat_max: int = 100_000
+    # Search parameters of approximate indexes are tuned to this recall@10.
+    recall_target: float = 0.95
     # Mass-deletion guard: when at least this many files, and more than this
     # fraction of a root, vanish at once, they are marked offline, not deleted.
     mass_delete_min: int = 20

@@ -15,6 +15,7 @@ import struct
 import tempfile
 import threading
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import faiss
@@ -22,6 +23,7 @@ import numpy as np
 
 from .catalog import Applied, Catalog
 from .errors import IndexCorruptError
+from .index_plan import IndexPlan, make_index, search_params, tune
 
 log = logging.getLogger(__name__)
 
@@ -29,28 +31,53 @@ MAGIC = b"MSVI1\n"
 
 
 class VectorIndex:
-    """Inner-product search over L2-normalised vectors, keyed by segment id."""
+    """Inner-product search over L2-normalised vectors, keyed by segment id.
 
-    def __init__(self, dim: int, generation: int = 0, index: faiss.Index | None = None):
+    Flat (exact), HNSW or IVF-PQ (see index_plan). HNSW graphs cannot drop
+    points, so removals there become tombstones, excluded inside the search
+    and cleared by the next rebuild."""
+
+    def __init__(self, dim: int, generation: int = 0, index: faiss.Index | None = None,
+                 plan: IndexPlan | None = None, tombstones: set[int] | None = None):
         self.dim = dim
         self.generation = generation
+        self.plan = plan or IndexPlan("flat")
         self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.tombstones: set[int] = set(tombstones or ())
+        # ids -> exact vectors (the catalog's), for refining compressed (PQ) candidates.
+        self.fetch: Callable[[np.ndarray], np.ndarray] | None = None
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
-        return int(self.index.ntotal)
+        """Live vectors (tombstoned ones excluded)."""
+        return int(self.index.ntotal) - len(self.tombstones)
 
     @classmethod
-    def build(cls, ids: np.ndarray, vectors: np.ndarray, dim: int, generation: int) -> "VectorIndex":
-        vi = cls(dim, generation)
+    def build(cls, ids: np.ndarray, vectors: np.ndarray, dim: int, generation: int,
+              plan: IndexPlan | None = None, recall_target: float = 0.95) -> "VectorIndex":
+        plan = plan or IndexPlan("flat")
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        train = None
+        if plan.kind == "ivfpq":
+            rng = np.random.default_rng(0)
+            train = vectors[rng.choice(len(vectors), size=min(len(vectors), 100_000), replace=False)] \
+                if len(vectors) else np.zeros((0, dim), np.float32)
+        vi = cls(dim, generation, make_index(plan, dim, train), plan)
         if len(ids):
-            vi.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+            vi.index.add_with_ids(vectors, ids.astype(np.int64))
+            row = {int(i): n for n, i in enumerate(ids)}
+            vi.fetch = lambda wanted: vectors[[row[int(i)] for i in wanted]]
+            tune(vi, vectors, ids.astype(np.int64), recall_target)
+            vi.fetch = None  # the caller points it at the catalog
         return vi
 
     def apply(self, applied: Applied) -> None:
         with self._lock:
             if len(applied.removed_ids):
-                self.index.remove_ids(applied.removed_ids.astype(np.int64))
+                if self.plan.kind == "hnsw":
+                    self.tombstones.update(int(i) for i in applied.removed_ids)
+                else:
+                    self.index.remove_ids(applied.removed_ids.astype(np.int64))
             if len(applied.added_ids):
                 self.index.add_with_ids(
                     np.ascontiguousarray(applied.added_vectors, dtype=np.float32),
@@ -69,16 +96,45 @@ class VectorIndex:
             k = min(k, len(self))
             if k <= 0:
                 return np.zeros(0, np.float32), np.zeros(0, np.int64)
-            params = None
+            sel = None
+            plan = self.plan
             if allowed is not None:
+                if self.tombstones:
+                    allowed = np.setdiff1d(allowed, np.fromiter(self.tombstones, np.int64))
                 if len(allowed) == 0:
                     return np.zeros(0, np.float32), np.zeros(0, np.int64)
-                sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-                params = faiss.SearchParameters(sel=sel)
                 k = min(k, len(allowed))
-            scores, ids = self.index.search(q, k, params=params)
+                total = max(1, int(self.index.ntotal))
+                if plan.kind != "flat" and self.fetch is not None and len(allowed) <= max(4096, total // 50):
+                    # A selective filter: a graph walk or a few IVF lists may
+                    # never reach the allowed points; score them all instead.
+                    return self._exact_subset(q[0], k, allowed)
+                sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+                # A filter skips candidates: widen the search in proportion.
+                widen = min(16.0, total / len(allowed))
+                if plan.kind == "hnsw":
+                    plan = IndexPlan("hnsw", {**plan.params, "efSearch": int(min(4096, plan.params["efSearch"] * widen))})
+                elif plan.kind == "ivfpq":
+                    plan = IndexPlan("ivfpq", {**plan.params, "nprobe": int(min(plan.params["nlist"], plan.params["nprobe"] * widen))})
+            elif self.tombstones:
+                dead = faiss.IDSelectorBatch(np.fromiter(self.tombstones, np.int64))
+                sel = faiss.IDSelectorNot(dead)
+            refine = plan.params.get("refine") if self.fetch is not None else None
+            fetch_k = min(int(self.index.ntotal), k * refine) if refine else k
+            scores, ids = self.index.search(q, fetch_k, params=search_params(plan, sel))
         keep = ids[0] >= 0
-        return scores[0][keep], ids[0][keep]
+        scores, ids = scores[0][keep], ids[0][keep]
+        if refine and len(ids):
+            exact = self.fetch(ids) @ q[0]
+            top = np.argsort(-exact)[:k]
+            return exact[top].astype(np.float32), ids[top]
+        return scores, ids
+
+    def _exact_subset(self, q: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        vecs = self.fetch(allowed)  # the catalog's exact vectors
+        sims = vecs @ q
+        top = np.argsort(-sims)[:k]
+        return sims[top].astype(np.float32), allowed[top].astype(np.int64)
 
     # -- persistence ----------------------------------------------------
     def save(self, path: Path, model_id: str) -> None:
@@ -87,6 +143,8 @@ class VectorIndex:
             header = {
                 "generation": self.generation, "model_id": model_id, "dim": self.dim,
                 "count": len(self), "crc32": zlib.crc32(payload),
+                "index_type": self.plan.kind, "params": self.plan.params,
+                "tombstones": sorted(self.tombstones),
             }
         head = json.dumps(header).encode()
         path = Path(path)
@@ -126,8 +184,22 @@ class VectorIndex:
             index = faiss.deserialize_index(np.frombuffer(payload, dtype=np.uint8))
         except Exception as e:  # any damage means: rebuild from the catalog
             raise IndexCorruptError(f"{path} is damaged ({e})") from e
-        vi = cls(header["dim"], header["generation"], index)
+        plan = IndexPlan(header.get("index_type", "flat"), header.get("params", {}))
+        vi = cls(header["dim"], header["generation"], index, plan, set(header.get("tombstones", [])))
         return vi, header
+
+
+def read_header(path: Path) -> dict | None:
+    """The saved index's header alone (type, params, recall, count) for status."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(MAGIC) + 4)
+            if not head.startswith(MAGIC):
+                return None
+            (n,) = struct.unpack_from("<I", head, len(MAGIC))
+            return json.loads(f.read(n))
+    except (OSError, ValueError):
+        return None
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -144,17 +216,28 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def open_vector_index(catalog: Catalog, path: Path, model_id: str, dim: int,
-                      save_if_rebuilt: bool = True) -> VectorIndex:
-    """Load the index file if it matches the catalog, else rebuild it from SQLite."""
+                      save_if_rebuilt: bool = True, planner=None, recall_target: float = 0.95) -> VectorIndex:
+    """Load the index file if it matches the catalog, else rebuild it from SQLite.
+
+    ``planner(n) -> IndexPlan`` picks the index type for n vectors; a file of
+    another type than the planner wants now (the collection grew past a
+    threshold) or with too many tombstones is rebuilt too."""
+    planner = planner or (lambda n: IndexPlan("flat"))
     generation = catalog.generation()
     reason = None
     try:
         vi, header = VectorIndex.load(path)
+        wanted = planner(len(vi))
         if header.get("model_id") != model_id or header.get("dim") != dim:
             reason = "it was built with another model"
         elif header.get("generation") != generation:
             reason = f"it is stale (generation {header.get('generation')} != {generation})"
+        elif wanted.kind != vi.plan.kind:
+            reason = f"the collection now wants a {wanted.kind} index, not {vi.plan.kind}"
+        elif len(vi.tombstones) > 0.2 * max(1, vi.index.ntotal):
+            reason = "too many deleted vectors linger in the graph"
         else:
+            vi.fetch = lambda wanted: catalog.vectors_by_id(wanted, dim)
             return vi
     except FileNotFoundError:
         reason = "it is missing"
@@ -162,7 +245,8 @@ def open_vector_index(catalog: Catalog, path: Path, model_id: str, dim: int,
         reason = str(e)
     ids, vecs, gen = catalog.all_vectors(dim)
     log.info("rebuilding vector index from the catalog: %s (%d vectors)", reason, len(ids))
-    vi = VectorIndex.build(ids, vecs, dim, gen)
+    vi = VectorIndex.build(ids, vecs, dim, gen, planner(len(ids)), recall_target)
+    vi.fetch = lambda wanted: catalog.vectors_by_id(wanted, dim)
     if save_if_rebuilt:
         try:
             vi.save(path, model_id)

@@ -39,9 +39,13 @@ class Library:
             self.catalog.clear()
             stored = None
         if stored and not same_model(stored, identity):
+            was, now = stored.get("spec"), identity["spec"]
+            if was == now:  # same name, other weights or settings (e.g. after an upgrade)
+                was = f"{was} [{stored.get('weights')}]"
+                now = f"{now} [{identity.get('weights')}]"
             raise ModelMismatchError(
-                f"the index in {settings.home} was built with {stored.get('spec')} "
-                f"({stored.get('architecture')}, {stored.get('dim')}-d) but {identity['spec']} was "
+                f"the index in {settings.home} was built with {was} "
+                f"({stored.get('architecture')}, {stored.get('dim')}-d) but {now} was "
                 "asked for. Re-embed everything with `mediasearch index --rebuild --model "
                 f"{identity['spec']} PATH...`, or keep a separate index with --data-dir DIR.")
         self._vi: VectorIndex | None = None

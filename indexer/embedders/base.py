@@ -76,24 +76,21 @@ class Embedder(ABC):
     @abstractmethod
     def _embed_texts(self, texts: list[str]) -> np.ndarray: ...
 
-    def embed_prepared(self, items: list[Any]) -> np.ndarray:
+    def _batched(self, fn, items: list) -> np.ndarray:
+        """Run ``fn`` over batches under the inference lock; normalised rows."""
         if not items:
             return np.zeros((0, self.dim), np.float32)
         self.ensure_loaded()
         with self._infer_lock:
-            out = [self._embed_prepared(items[i:i + self.batch_size])
-                   for i in range(0, len(items), self.batch_size)]
+            out = [fn(items[i:i + self.batch_size]) for i in range(0, len(items), self.batch_size)]
         return l2_normalize(np.concatenate(out))
+
+    def embed_prepared(self, items: list[Any]) -> np.ndarray:
+        return self._batched(self._embed_prepared, items)
 
     def embed_images(self, images: list[Image.Image]) -> np.ndarray:
         self.ensure_loaded()
         return self.embed_prepared([self.prepare_image(im) for im in images])
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        self.ensure_loaded()
-        with self._infer_lock:
-            out = [self._embed_texts(texts[i:i + self.batch_size])
-                   for i in range(0, len(texts), self.batch_size)]
-        return l2_normalize(np.concatenate(out))
+        return self._batched(self._embed_texts, texts)

@@ -12,7 +12,8 @@ import numpy as np
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 EF_STEPS = (16, 32, 48, 64, 96, 128, 192, 256, 384, 512)
-NPROBE_STEPS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
+NPROBE_STEPS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+REFINE_STEPS = (8, 16, 32, 64)
 
 
 @dataclass
@@ -51,7 +52,7 @@ def plan_index(n: int, dim: int, kind: str = "auto", memory_mb: float = 2048,
     if kind == "hnsw":
         return IndexPlan("hnsw", {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": 64})
     if kind == "ivfpq":
-        nlist = int(min(65536, max(16, 4 * math.sqrt(max(n, 1)))))
+        nlist = int(min(65536, max(16, 2 * math.sqrt(max(n, 1)))))
         # PQ codes find candidates; the exact vectors of the best refine*k
         # (fetched from the catalog, the source of truth) decide the order.
         return IndexPlan("ivfpq", {"nlist": nlist, "m": pq_m(dim), "nbits": 8, "nprobe": 16, "refine": 8})
@@ -123,15 +124,33 @@ def tune(vi, vectors: np.ndarray, ids: np.ndarray, target: float = 0.95, k: int 
         return 1.0
     queries = held_out_queries(vectors)
     truth = exact_top(vectors, ids, queries, k)
-    key, steps = ("efSearch", EF_STEPS) if plan.kind == "hnsw" else ("nprobe", NPROBE_STEPS)
-    recall = 0.0
-    for value in steps:
-        if key == "nprobe" and value > plan.params["nlist"]:
-            break
-        plan.params[key] = value
+
+    def measure() -> float:
         hits = sum(len(set(vi.search(q, k)[1]) & set(t)) for q, t in zip(queries, truth))
-        recall = hits / truth.size
-        if recall >= target:
-            break
+        return hits / truth.size
+
+    recall = 0.0
+    if plan.kind == "hnsw":
+        for ef in EF_STEPS:
+            plan.params["efSearch"] = ef
+            if (recall := measure()) >= target:
+                break
+    else:
+        # PQ codes bound what nprobe alone can reach: widen the exact
+        # re-scoring (refine) too, cheapest settings first.
+        best = None
+        for refine in REFINE_STEPS:
+            plan.params["refine"] = refine
+            for nprobe in (p for p in NPROBE_STEPS if p <= plan.params["nlist"]):
+                plan.params["nprobe"] = nprobe
+                recall = measure()
+                if best is None or recall > best[0]:
+                    best = (recall, refine, nprobe)
+                if recall >= target:
+                    break
+            if recall >= target:
+                break
+        if recall < target and best is not None:
+            recall, plan.params["refine"], plan.params["nprobe"] = best
     plan.params["recall_at_10"] = round(recall, 4)
     return recall

@@ -60,7 +60,7 @@ class VectorIndex:
         train = None
         if plan.kind == "ivfpq":
             rng = np.random.default_rng(0)
-            train = vectors[rng.choice(len(vectors), size=min(len(vectors), 100_000), replace=False)] \
+            train = vectors[rng.choice(len(vectors), size=min(len(vectors), max(100_000, 64 * plan.params["nlist"])), replace=False)] \
                 if len(vectors) else np.zeros((0, dim), np.float32)
         vi = cls(dim, generation, make_index(plan, dim, train), plan)
         if len(ids):

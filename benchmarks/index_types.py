@@ -24,7 +24,35 @@ from store.index_plan import exact_top, held_out_queries, plan_index
 from store.vector_index import VectorIndex
 
 
+def milvus(ids, vecs, queries, truth) -> dict:
+    """The same vectors and queries through Milvus-lite (pymilvus MilvusClient)."""
+    from pymilvus import MilvusClient
+
+    with tempfile.TemporaryDirectory() as d:
+        client = MilvusClient(str(Path(d) / "bench.db"))
+        t0 = time.perf_counter()
+        client.create_collection("bench", dimension=DIM, metric_type="IP", auto_id=False, id_type="int")
+        for start in range(0, len(ids), 5000):
+            client.insert("bench", [{"id": int(i), "vector": v.tolist()}
+                                    for i, v in zip(ids[start:start + 5000], vecs[start:start + 5000])])
+        build_s = time.perf_counter() - t0
+        lat, hits = [], 0
+        for q, t in zip(queries, truth):
+            t1 = time.perf_counter()
+            res = client.search("bench", [q.tolist()], limit=10)
+            lat.append(time.perf_counter() - t1)
+            hits += len({h["id"] for h in res[0]} & set(t))
+        size = sum(f.stat().st_size for f in Path(d).rglob("*") if f.is_file())
+        client.close()
+    lat_ms = np.asarray(lat) * 1000
+    return {"type": "milvus-lite", "build_s": round(build_s, 2), "index_bytes": size,
+            "bytes_per_vector": round(size / len(ids), 1), "recall_at_10_test_queries": round(hits / truth.size, 4),
+            "p50_ms": round(float(np.percentile(lat_ms, 50)), 3), "p99_ms": round(float(np.percentile(lat_ms, 99)), 3)}
+
+
 def one(kind: str, ids, vecs, queries, truth) -> dict:
+    if kind == "milvus":
+        return milvus(ids, vecs, queries, truth)
     t0 = time.perf_counter()
     vi = VectorIndex.build(ids, vecs, DIM, 1, plan_index(len(ids), DIM, kind=kind), recall_target=0.95)
     build_s = time.perf_counter() - t0
@@ -66,8 +94,9 @@ def catalog_fetch_ms(n: int = 20_000, fetch: int = 80) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,1000000")
-    ap.add_argument("--types", default="flat,hnsw,ivfpq")
-    ap.add_argument("--skip", default="1000000:hnsw", help="size:type pairs to skip (HNSW at 1M takes long on 2 cores)")
+    ap.add_argument("--types", default="flat,hnsw,ivfpq,milvus")
+    ap.add_argument("--skip", default="1000000:hnsw,1000000:milvus",
+                    help="size:type pairs to skip (HNSW and Milvus-lite at 1M take long on 2 cores)")
     args = ap.parse_args()
     skip = set(args.skip.split(",")) if args.skip else set()
     rng = np.random.default_rng(0)

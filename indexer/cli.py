@@ -129,6 +129,37 @@ def watch_command(
             lib.close()
 
 
+def migrate_vectors_command(
+    to: Annotated[str, typer.Option("--to", help="faiss | milvus")],
+    milvus_uri: Annotated[str | None, typer.Option("--milvus-uri", envvar="MEDIASEARCH_MILVUS_URI", help="milvus-lite file or cluster URI (default: DATA_DIR/milvus.db).")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Copy every vector from the catalog into another vector store; then set
+    MEDIASEARCH_VECTOR_STORE (and MEDIASEARCH_MILVUS_URI) to use it."""
+    from store.errors import ConfigError
+
+    if to not in ("faiss", "milvus"):
+        raise ConfigError("--to must be faiss or milvus")
+    settings = settings_from(data_dir, None, vector_store=to, milvus_uri=milvus_uri)
+    with WriterLock(settings.home, "mediasearch migrate-vectors"):
+        lib = Library(settings)
+        try:
+            if lib.catalog.model_identity() is None:
+                raise ConfigError(f"the index in {settings.home} is empty: nothing to migrate")
+            vi = lib.vector_index()
+            if to == "milvus":
+                n = vi.resync()
+                where = lib.milvus_uri()
+            else:
+                lib.save_vector_index()
+                n, where = len(vi), str(settings.vector_index_path)
+        finally:
+            lib.close()
+    say(f"copied {n} vectors to {to} at {where}; use it with MEDIASEARCH_VECTOR_STORE={to}"
+        + (f" MEDIASEARCH_MILVUS_URI={where}" if to == "milvus" else ""))
+
+
 def register(app: typer.Typer) -> None:
     app.command("index")(index_command)
+    app.command("migrate-vectors")(migrate_vectors_command)
     app.command("watch")(watch_command)

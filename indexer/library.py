@@ -7,7 +7,7 @@ import logging
 import threading
 
 from store.catalog import Catalog
-from store.errors import ModelMismatchError
+from store.errors import ConfigError, ModelMismatchError
 from store.settings import Settings
 from store.index_plan import IndexPlan, plan_index
 from store.vector_index import VectorIndex, open_vector_index
@@ -68,10 +68,23 @@ class Library:
         generation (for long-lived readers while a writer works)."""
         with self._vi_lock:
             if self._vi is None or (refresh and self._vi.generation != self.catalog.generation()):
+                if self.settings.vector_store == "milvus":
+                    from store.milvus_store import open_milvus_index
+
+                    if self._vi is not None:
+                        self._vi.close()
+                    self._vi = open_milvus_index(self.catalog, self.milvus_uri(), self.settings.milvus_collection,
+                                                 self.embedder.dim, self.model_id)
+                    return self._vi
+                if self.settings.vector_store != "faiss":
+                    raise ConfigError(f"unknown vector store {self.settings.vector_store!r}: use faiss or milvus")
                 self._vi = open_vector_index(self.catalog, self.settings.vector_index_path,
                                              self.model_id, self.embedder.dim, planner=self.plan_for,
                                              recall_target=self.settings.recall_target)
             return self._vi
+
+    def milvus_uri(self) -> str:
+        return self.settings.milvus_uri or str(self.settings.home / "milvus.db")
 
     def plan_for(self, n: int) -> IndexPlan:
         s = self.settings
@@ -83,7 +96,7 @@ class Library:
         index is swapped in whole, and saved atomically. True if rebuilt."""
         with self._vi_lock:
             vi = self._vi
-            if vi is None:
+            if vi is None or vi.plan.kind == "milvus":  # Milvus manages its own index
                 return False
             stale_graph = len(vi.tombstones) > 0.2 * max(1, vi.index.ntotal)
             if self.plan_for(len(vi)).kind == vi.plan.kind and not stale_graph:
@@ -102,4 +115,6 @@ class Library:
             self._vi.save(self.settings.vector_index_path, self.model_id)
 
     def close(self) -> None:
+        if self._vi is not None and hasattr(self._vi, "close"):
+            self._vi.close()
         self.catalog.close()

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     index_type: str = "auto"
     index_memory_mb: float = 2048
     index_flat_max: int = 100_000
+    # Where vectors are searched: faiss (embedded, default) or milvus. For
+    # milvus, milvus_uri is a milvus-lite file (default: <home>/milvus.db) or
+    # a cluster URI such as http://milvus:19530.
+    vector_store: str = "faiss"
+    milvus_uri: str | None = None
+    milvus_collection: str = "mediasearch"
     # Search parameters of approximate indexes are tuned to this recall@10.
     recall_target: float = 0.95
     # Mass-deletion guard: when at least this many files, and more than this

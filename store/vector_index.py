@@ -136,6 +136,9 @@ class VectorIndex:
         top = np.argsort(-sims)[:k]
         return sims[top].astype(np.float32), allowed[top].astype(np.int64)
 
+    def close(self) -> None:
+        """Nothing to release (the Milvus store has a client to close)."""
+
     # -- persistence ----------------------------------------------------
     def save(self, path: Path, model_id: str) -> None:
         with self._lock:

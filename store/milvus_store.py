@@ -1,0 +1,107 @@
+"""Vectors in Milvus (pymilvus MilvusClient): a local milvus-lite file for
+small set-ups and tests, or a Milvus cluster URI for libraries beyond one
+machine. Same interface as the FAISS VectorIndex; the catalog stays the source
+of truth: the collection is stamped with the catalog generation it matches
+(kept in the catalog's meta) and resynchronised from the catalog when not."""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .catalog import Applied, Catalog
+from .errors import ConfigError
+from .index_plan import IndexPlan
+
+log = logging.getLogger(__name__)
+META_KEY = "milvus_generation"
+
+
+class MilvusIndex:
+    def __init__(self, catalog: Catalog, uri: str, collection: str, dim: int, model_id: str):
+        try:
+            from pymilvus import MilvusClient
+        except ImportError as e:
+            raise ConfigError("the Milvus vector store needs pymilvus (pip install 'mediasearch[milvus]')") from e
+        self.catalog = catalog
+        self.uri = uri
+        self.collection = collection
+        self.dim = dim
+        self.model_id = model_id
+        self.plan = IndexPlan("milvus", {"uri": uri, "collection": collection})
+        self.tombstones: set[int] = set()
+        self._lock = threading.RLock()
+        self.client = MilvusClient(uri)
+        self.generation = -1
+        stamp = catalog.get_meta(META_KEY)
+        if stamp:
+            gen, _, model = stamp.partition("|")
+            if model == model_id and self.client.has_collection(collection):
+                self.generation = int(gen)
+
+    # -- the copy from the catalog (also the migration command) -------------
+    def resync(self) -> int:
+        """Replace the collection's contents with the catalog's vectors."""
+        with self._lock:
+            ids, vecs, gen = self.catalog.all_vectors(self.dim)
+            if self.client.has_collection(self.collection):
+                self.client.drop_collection(self.collection)
+            self.client.create_collection(self.collection, dimension=self.dim, metric_type="IP",
+                                          auto_id=False, id_type="int")
+            for start in range(0, len(ids), 5000):
+                self._insert(ids[start:start + 5000], vecs[start:start + 5000])
+            self._stamp(gen)
+            return len(ids)
+
+    def _insert(self, ids: np.ndarray, vecs: np.ndarray) -> None:
+        if len(ids):
+            self.client.insert(self.collection, [{"id": int(i), "vector": v.tolist()} for i, v in zip(ids, vecs)])
+
+    def _stamp(self, generation: int) -> None:
+        self.generation = generation
+        self.catalog.set_meta(META_KEY, f"{generation}|{self.model_id}")
+
+    def apply(self, applied: Applied) -> None:
+        with self._lock:
+            if len(applied.removed_ids):
+                self.client.delete(self.collection, ids=[int(i) for i in applied.removed_ids])
+            self._insert(applied.added_ids, applied.added_vectors)
+            self._stamp(applied.generation)
+
+    def __len__(self) -> int:
+        res = self.client.query(self.collection, filter="", output_fields=["count(*)"])
+        return int(res[0]["count(*)"]) if res else 0
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        flt = ""
+        if allowed is not None:
+            if len(allowed) == 0:
+                return np.zeros(0, np.float32), np.zeros(0, np.int64)
+            # The filter runs inside Milvus's search, so k results still come back.
+            flt = "id in [" + ",".join(str(int(i)) for i in allowed) + "]"
+        with self._lock:
+            res = self.client.search(self.collection, [np.asarray(query, np.float32).tolist()],
+                                     limit=int(k), filter=flt, output_fields=[])
+        hits = res[0] if res else []
+        return (np.asarray([h["distance"] for h in hits], np.float32),
+                np.asarray([h["id"] for h in hits], np.int64))
+
+    def save(self, path: Path, model_id: str) -> None:
+        """Milvus persists its own data; nothing to write."""
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        except Exception:  # pragma: no cover - best effort on shutdown
+            pass
+
+
+def open_milvus_index(catalog: Catalog, uri: str, collection: str, dim: int, model_id: str) -> MilvusIndex:
+    mi = MilvusIndex(catalog, uri, collection, dim, model_id)
+    if mi.generation != catalog.generation():
+        log.info("resynchronising Milvus collection %s from the catalog", collection)
+        mi.resync()
+    return mi

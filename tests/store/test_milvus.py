@@ -1,0 +1,58 @@
+"""The same pipeline and searches with vectors in Milvus (a milvus-lite file)."""
+import os
+
+import pytest
+
+pytest.importorskip("pymilvus")
+pytest.importorskip("milvus_lite")
+
+from indexer.library import Library  # noqa: E402
+from indexer.pipeline import Indexer  # noqa: E402
+from search.engine import SearchEngine  # noqa: E402
+from search.query import Query, build_terms  # noqa: E402
+
+from ..media_factory import pattern  # noqa: E402
+
+
+@pytest.fixture
+def milvus_settings(settings, tmp_path):
+    settings.vector_store = "milvus"
+    settings.milvus_uri = str(tmp_path / "milvus.db")
+    return settings
+
+
+def test_index_search_delete_through_milvus(milvus_settings, photos):
+    (photos / "sub").mkdir()
+    for i in range(8):
+        pattern(photos / "sub" / f"p{i}.png", i)
+    lib = Library(milvus_settings)
+    Indexer(lib).run([photos])
+    engine = SearchEngine(lib)
+    res = engine.search(Query(build_terms(["red"]), k=3, lexical=False))
+    assert os.path.basename(res[0].path) == "red.png"
+    only_sub = engine.search(Query(build_terms(["red"]), k=5, under=[str(photos / "sub")], lexical=False))
+    assert len(only_sub) == 5 and all("/sub/" in r.path for r in only_sub)
+    (photos / "red.png").unlink()
+    Indexer(lib).run([photos])
+    assert len(lib.vector_index()) == 10
+    res = engine.search(Query(build_terms(["red"]), k=3, lexical=False))
+    assert "red.png" not in [os.path.basename(r.path) for r in res]
+    lib.close()
+    # Reopened: the stamp matches the catalog, no resync needed, same answers.
+    lib = Library(milvus_settings)
+    vi = lib.vector_index()
+    assert vi.generation == lib.catalog.generation() and len(vi) == 10
+    lib.close()
+
+
+def test_migrate_from_faiss_to_milvus(settings, photos, cli, tmp_path):
+    code, _, err = cli("index", photos, "--data-dir", settings.home, "--model", "fake")
+    assert code == 0, err
+    uri = tmp_path / "m.db"
+    code, _, err = cli("migrate-vectors", "--to", "milvus", "--milvus-uri", uri, "--data-dir", settings.home)
+    assert code == 0 and "copied 3 vectors" in err
+    settings.vector_store, settings.milvus_uri = "milvus", str(uri)
+    lib = Library(settings)
+    res = SearchEngine(lib).search(Query(build_terms(["blue"]), k=1, lexical=False))
+    assert os.path.basename(res[0].path) == "blue.png"
+    lib.close()

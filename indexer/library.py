@@ -28,7 +28,7 @@ class Library:
                  embedder: Embedder | None = None):
         self.settings = settings
         settings.ensure_home()
-        self.catalog = Catalog(settings.catalog_path)
+        self.catalog = Catalog(settings.catalog_target)
         stored = self.catalog.model_identity()
         # ``embedder`` is for programmatic use (benchmarks, tests with tiny models).
         self.choice: Choice = (Choice(embedder, f"using {embedder.model_id}") if embedder is not None

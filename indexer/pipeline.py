@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,6 +58,7 @@ class IndexReport:
     skipped: int = 0
     offline: int = 0
     restored: int = 0
+    elsewhere: int = 0  # handled by another indexer sharing the catalog
     interrupted: bool = False
     segments_added: int = 0
     seconds: float = 0.0
@@ -85,6 +89,7 @@ class _Prepared:
     skip: bool = False          # not a media file (or a kind not indexed)
     reusable: bool = False      # the hash is known: rename or duplicate
     changed: bool = False       # changed while being read: next run
+    elsewhere: bool = False     # claimed or done by another worker
 
 
 def _pending_work(ex: Extracted) -> int:
@@ -103,6 +108,12 @@ class Indexer:
         self.progress = progress or (lambda p: None)
         self.should_stop = should_stop or (lambda: False)
         self.allow_mass_delete = allow_mass_delete
+        # Several indexers may share a PostgreSQL catalog: each file is claimed
+        # first. (A SQLite catalog has one writer per data dir: no claims.)
+        self.use_claims = not self.catalog.sqlite
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._claimed: list[str] = []
+        self._claim_lock = threading.Lock()
         self.transcriber = Transcriber(self.settings.whisper_model,
                                        getattr(self.embedder, "device", None) or pick_device("cpu"))
 
@@ -210,6 +221,16 @@ class Indexer:
     def _prepare(self, job: _Job, reusable_hashes: set[str]) -> _Prepared:
         f = job.file
         out = _Prepared(job)
+        if self.use_claims:
+            if not self.catalog.claim(f.path, self.owner):
+                out.skip = out.elsewhere = True  # another worker has it
+                return out
+            with self._claim_lock:
+                self._claimed.append(f.path)
+            now = self.catalog.known_files(f.path).get(f.path)
+            if now is not None and now.size == f.size and now.mtime_ns == f.mtime_ns:
+                out.skip = out.elsewhere = True  # another worker did it meanwhile
+                return out
         try:
             with open(f.path, "rb") as fh:
                 head = fh.read(64)
@@ -285,6 +306,7 @@ class Indexer:
 
         def commit() -> None:
             nonlocal batch, pending_files
+            done_paths = [r.path for r in batch.upserts] + [r.path for r in batch.renames]
             if batch:
                 applied = self.catalog.apply(batch)
                 vi = self.lib.vector_index()
@@ -295,6 +317,7 @@ class Indexer:
                 report.segments_added += len(applied.added_ids)
             batch = Batch()
             pending_files = 0
+            self._release(done_paths)
 
         def embed_pending() -> None:
             nonlocal to_embed, to_embed_images, pending_files
@@ -340,8 +363,12 @@ class Indexer:
                 p = queue.popleft().result()
                 job = p.job
                 done += 1
+                if (p.changed or p.skip) and not p.elsewhere:
+                    self._release([job.file.path])  # nothing of it will be committed
                 if p.changed:
                     report.changed_while_reading.append(job.file.path)
+                elif p.elsewhere:
+                    report.elsewhere += 1
                 elif p.skip:
                     report.skipped += 1
                 elif p.error:
@@ -386,18 +413,35 @@ class Indexer:
                     commit()
         except BaseException:
             # Keep what is complete (an interrupted run resumes from here).
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Queued decodes are cancelled; the few running ones finish, so no
+            # claim is taken after ours are given back.
+            pool.shutdown(wait=True, cancel_futures=True)
             try:
                 commit()
             finally:
+                self._release(None)
                 if save:
                     self.lib.save_vector_index()
             raise
         pool.shutdown(wait=True, cancel_futures=True)
+        self._release(None)
         if not self.lib.replan() and save:  # replan() saves what it rebuilds
             self.lib.save_vector_index()
         report.seconds = round(time.monotonic() - t0, 3)
         return report
+
+    def _release(self, paths: list[str] | None) -> None:
+        """Give back the claims of files now committed (``None``: all of them,
+        on the way out). A file mid-embedding keeps its claim until committed."""
+        if not self.use_claims:
+            return
+        with self._claim_lock:
+            if paths is None:
+                paths, self._claimed = self._claimed, []
+            else:
+                gone = set(paths)
+                self._claimed = [p for p in self._claimed if p not in gone]
+        self.catalog.release(list(paths), self.owner)
 
     def _reuse(self, p: _Prepared, batch: Batch, missing_by_hash, missing_path, moved, fresh,
                report: IndexReport) -> None:

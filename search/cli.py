@@ -131,7 +131,7 @@ def caption_command(
 
     settings = settings_from(data_dir)
     cap = resolve_captioner(captioner or settings.captioner)
-    catalog = Catalog(settings.catalog_path)
+    catalog = Catalog(settings.catalog_target)
     try:
         n = caption_missing(catalog, settings.home, cap, settings.max_image_pixels, limit,
                             progress=lambda d, t: say(f"captioned {d}/{t}") if d % 50 == 0 or d == t else None)

@@ -29,16 +29,17 @@ def watcher_state(home: Path) -> dict | None:
 def gather_status(settings: Settings, failures: int = 20, catalog: Catalog | None = None) -> dict:
     info = {"data_dir": str(settings.home), "model": None, "media": {}, "segments": 0, "roots": [],
             "generation": 0, "index_bytes": 0, "catalog_bytes": 0, "failures": []}
-    if catalog is None and not settings.catalog_path.exists():
+    if catalog is None and not settings.catalog_url and not settings.catalog_path.exists():
         info["watcher"] = watcher_state(settings.home)
         return info
     own = catalog is None
-    cat = catalog or Catalog(settings.catalog_path)
+    cat = catalog or Catalog(settings.catalog_target)
     try:
         info.update(cat.stats())
         info["model"] = cat.model_identity()
         info["failures"] = cat.failures(limit=failures or None)
-        info["catalog_bytes"] = settings.catalog_path.stat().st_size
+        info["catalog_bytes"] = settings.catalog_path.stat().st_size if settings.catalog_path.exists() else 0
+        info["catalog"] = "sqlite" if not settings.catalog_url else settings.catalog_url.split("://")[0]
         if settings.vector_index_path.exists():
             info["index_bytes"] = settings.vector_index_path.stat().st_size
             header = read_header(settings.vector_index_path) or {}

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
-from .db import sqlite_engine
+from .db import make_engine
 from .migrations import SCHEMA_VERSION, migrate
 from .schema import STATUS_ERROR, STATUS_OK, Media, Meta, Segment
 
@@ -127,10 +127,18 @@ def to_blob(vector: np.ndarray) -> bytes:
 
 
 class Catalog:
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sqlite_engine(self.path)
+    """``target``: a SQLite file path (default) or a SQLAlchemy URL
+    (``postgresql+psycopg://user:pw@host/db``) for a catalog shared by several
+    indexers and web servers."""
+
+    def __init__(self, target: Path | str):
+        if isinstance(target, str) and "://" in target:
+            self.path = None
+        else:
+            self.path = Path(target)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(target)
+        self.sqlite = self.engine.dialect.name == "sqlite"
         with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
             with conn.begin():
                 migrate(conn)
@@ -142,7 +150,8 @@ class Catalog:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only snapshot: every query inside sees the same state."""
-        with self.engine.connect() as conn, conn.begin():
+        opts = {} if self.sqlite else {"isolation_level": "REPEATABLE READ"}
+        with self.engine.connect().execution_options(**opts) as conn, conn.begin():
             with Session(bind=conn) as session:
                 yield session
 
@@ -196,9 +205,11 @@ class Catalog:
             self._bump(s)
 
     def _bump(self, s: Session) -> int:
-        gen = self.generation(s) + 1
-        self._set_meta(s, "generation", str(gen))
-        return gen
+        # One statement: concurrent writers (PostgreSQL) serialise on the row.
+        s.flush()
+        return int(s.execute(text_sql(
+            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+            "WHERE key = 'generation' RETURNING value")).scalar_one())
 
     # -- reads for the indexer ------------------------------------------
     def known_files(self, folder: str | None = None) -> dict[str, KnownFile]:
@@ -310,6 +321,32 @@ class Catalog:
             generation=gen,
         )
 
+    # -- claims: several indexers on one catalog ----------------------------
+    def claim(self, path: str, owner: str, stale_after: float = 900.0) -> bool:
+        """Take ``path`` for this worker; False while another worker holds it
+        (claims older than ``stale_after`` seconds are from a dead worker)."""
+        now = time.time()
+        with self.write() as s:
+            s.execute(text_sql("DELETE FROM claim WHERE path = :p AND at < :old"),
+                      {"p": path, "old": now - stale_after})
+            got = s.execute(text_sql(
+                "INSERT INTO claim (path, owner, at) VALUES (:p, :o, :t) ON CONFLICT DO NOTHING RETURNING path"),
+                {"p": path, "o": owner, "t": now}).first()
+            if got is None:
+                mine = s.execute(text_sql("SELECT owner FROM claim WHERE path = :p"), {"p": path}).scalar()
+                return mine == owner
+            return True
+
+    def release(self, paths: list[str], owner: str) -> None:
+        if not paths:
+            return
+        with self.write() as s:
+            for start in range(0, len(paths), 500):
+                chunk = paths[start:start + 500]
+                s.execute(text_sql("DELETE FROM claim WHERE owner = :o AND path IN ("
+                                   + ",".join(f":p{i}" for i in range(len(chunk))) + ")"),
+                          {"o": owner, **{f"p{i}": p for i, p in enumerate(chunk)}})
+
     def set_status(self, media_ids: list[int], status: str, reason: str | None = None) -> None:
         """Change status without touching vectors (offline / back online)."""
         with self.write() as s:
@@ -374,9 +411,22 @@ class Catalog:
         words = re.findall(r"\w+", text.lower())
         if not words:
             return []
-        match = " ".join('"' + w.replace('"', '""') + '"' for w in words[:32])
-        sql = ("SELECT f.rowid, s.media_id FROM segment_fts f JOIN segment s ON s.id = f.rowid "
-               "JOIN media m ON m.id = s.media_id WHERE segment_fts MATCH :q AND m.status = 'ok'")
+        if self.sqlite:
+            match = " ".join('"' + w.replace('"', '""') + '"' for w in words[:32])
+            sql = ("SELECT f.rowid, s.media_id FROM segment_fts f JOIN segment s ON s.id = f.rowid "
+                   "JOIN media m ON m.id = s.media_id WHERE segment_fts MATCH :q AND m.status = 'ok'")
+            order = " ORDER BY bm25(segment_fts, 4.0, 1.5, 1.0, 1.0) LIMIT :limit"
+        else:
+            # PostgreSQL: the same fields as a weighted tsvector built on the fly.
+            match = " & ".join(words[:32])
+            doc = ("setweight(to_tsvector('simple', regexp_replace(regexp_replace(m.path, '^.*/', ''), "
+                   "'[_.+-]+', ' ', 'g')), 'A') || setweight(to_tsvector('simple', regexp_replace("
+                   "regexp_replace(m.path, '/[^/]*$', ''), '[/_.+-]+', ' ', 'g')), 'B') || "
+                   "to_tsvector('simple', coalesce(s.text, '') || ' ' || coalesce((SELECT string_agg(c.text, ' ') "
+                   "FROM caption c WHERE c.segment_id = s.id), ''))")
+            sql = (f"SELECT s.id, s.media_id FROM segment s JOIN media m ON m.id = s.media_id "
+                   f"WHERE {doc} @@ to_tsquery('simple', :q) AND m.status = 'ok'")
+            order = f" ORDER BY ts_rank({doc}, to_tsquery('simple', :q)) DESC, s.id LIMIT :limit"
         params: dict = {"q": match, "limit": limit}
         if kinds:
             sql += " AND m.kind IN (" + ",".join(f":k{i}" for i in range(len(kinds))) + ")"
@@ -396,7 +446,7 @@ class Catalog:
         if before is not None:
             sql += f" AND {when} < :before"
             params["before"] = before
-        sql += " ORDER BY bm25(segment_fts, 4.0, 1.5, 1.0, 1.0) LIMIT :limit"
+        sql += order
         with self.read() as s:
             return [(r[0], r[1]) for r in s.execute(text_sql(sql), params)]
 
@@ -417,8 +467,9 @@ class Catalog:
         with self.write() as s:
             for sid, caption in rows:
                 s.execute(text_sql(
-                    "INSERT OR IGNORE INTO caption (segment_id, captioner, text, created_at) "
-                    "SELECT :sid, :c, :t, :now WHERE EXISTS (SELECT 1 FROM segment WHERE id = :sid)"),
+                    "INSERT INTO caption (segment_id, captioner, text, created_at) "
+                    "SELECT :sid, :c, :t, :now WHERE EXISTS (SELECT 1 FROM segment WHERE id = :sid) "
+                    "ON CONFLICT DO NOTHING"),
                     {"sid": sid, "c": captioner, "t": caption, "now": now})
 
     def uncaptioned(self, captioner: str, limit: int | None = None) -> list[dict]:

@@ -37,6 +37,16 @@ def ms_folders(path: str | None, root: str | None) -> str:
     return _words(" ".join(parts))
 
 
+def make_engine(target: Path | str) -> Engine:
+    """SQLite for a path (the default), any SQLAlchemy URL otherwise
+    (postgresql+psycopg://... for a catalog shared by several machines)."""
+    if isinstance(target, str) and "://" in target:
+        if target.startswith("sqlite"):
+            return sqlite_engine(Path(target.split(":///", 1)[1]))
+        return create_engine(target, pool_pre_ping=True)
+    return sqlite_engine(Path(target))
+
+
 def sqlite_engine(path: Path) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",

@@ -18,12 +18,22 @@ def migration(fn: Callable[[Connection], None]) -> Callable[[Connection], None]:
     return fn
 
 
+def is_sqlite(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def ddl(conn: Connection, sql: str) -> None:
+    """Run DDL written for SQLite, translated for PostgreSQL where types differ."""
+    if not is_sqlite(conn):
+        sql = (sql.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY").replace("BLOB", "BYTEA")
+               .replace("FLOAT", "DOUBLE PRECISION").replace("INTEGER NOT NULL REFERENCES", "BIGINT NOT NULL REFERENCES"))
+    conn.exec_driver_sql(sql)
+
+
 @migration
 def m001_initial(conn: Connection) -> None:
-    conn.exec_driver_sql(
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-    )
-    conn.exec_driver_sql(
+    ddl(conn, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    ddl(conn,
         """CREATE TABLE media (
             id INTEGER PRIMARY KEY,
             path TEXT NOT NULL UNIQUE,
@@ -45,7 +55,7 @@ def m001_initial(conn: Connection) -> None:
     )
     conn.exec_driver_sql("CREATE INDEX ix_media_root ON media (root)")
     conn.exec_driver_sql("CREATE INDEX ix_media_content_hash ON media (content_hash)")
-    conn.exec_driver_sql(
+    ddl(conn,
         """CREATE TABLE segment (
             id INTEGER PRIMARY KEY,
             media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
@@ -66,10 +76,7 @@ def m002_fulltext(conn: Connection) -> None:
     (tags, transcripts) and captions, one row per segment, kept in step by
     triggers so every write path (and every rename) updates it in the same
     transaction. ms_name/ms_folders are SQL functions registered by db.py."""
-    conn.exec_driver_sql(
-        "CREATE VIRTUAL TABLE segment_fts USING fts5(name, folders, text, caption, "
-        "tokenize = 'unicode61 remove_diacritics 2')")
-    conn.exec_driver_sql(
+    ddl(conn,
         """CREATE TABLE caption (
             id INTEGER PRIMARY KEY,
             segment_id INTEGER NOT NULL REFERENCES segment(id) ON DELETE CASCADE,
@@ -78,6 +85,12 @@ def m002_fulltext(conn: Connection) -> None:
             created_at FLOAT NOT NULL,
             UNIQUE (segment_id, captioner)
         )""")
+    if not is_sqlite(conn):
+        # PostgreSQL: full-text queries build tsvectors on the fly (catalog.lexical).
+        return
+    conn.exec_driver_sql(
+        "CREATE VIRTUAL TABLE segment_fts USING fts5(name, folders, text, caption, "
+        "tokenize = 'unicode61 remove_diacritics 2')")
     conn.exec_driver_sql(
         """CREATE TRIGGER segment_fts_insert AFTER INSERT ON segment BEGIN
             INSERT INTO segment_fts (rowid, name, folders, text, caption)
@@ -103,15 +116,24 @@ def m002_fulltext(conn: Connection) -> None:
            FROM segment s JOIN media m ON m.id = s.media_id""")
 
 
+@migration
+def m003_claims(conn: Connection) -> None:
+    """Files being worked on, so several indexers sharing one catalog
+    (PostgreSQL) never embed the same file twice."""
+    ddl(conn, "CREATE TABLE claim (path TEXT PRIMARY KEY, owner TEXT NOT NULL, at FLOAT NOT NULL)")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
-        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at FLOAT NOT NULL)"
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
     )
     return {row[0] for row in conn.exec_driver_sql("SELECT name FROM _migrations")}
 
 
 def migrate(conn: Connection) -> list[str]:
     """Apply pending migrations on ``conn`` (inside its transaction)."""
+    if not is_sqlite(conn):  # several processes may start at once: one migrates
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242)")
     done = applied(conn)
     ran = []
     for name, fn in MIGRATIONS:

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
 
     # Data directory: catalog.sqlite, vectors.faiss, thumbnails.
     home: Path = Field(default_factory=_default_home)
+    # Catalog on another database (SQLAlchemy URL, e.g.
+    # postgresql+psycopg://user:pw@host/db); default: <home>/catalog.sqlite.
+    catalog_url: str | None = None
     # Embedder: auto | bundled | fake | openclip:ARCH/TAG | openclip:ARCH/path/to/ckpt
     model: str = "auto"
     # cuda | mps | cpu | auto
@@ -81,6 +84,11 @@ class Settings(BaseSettings):
     web_queue_wait: float = 10.0
     # Seconds to wait for a hub connection before deciding we are offline.
     network_timeout: float = 2.0
+
+    @property
+    def catalog_target(self) -> Path | str:
+        """Where the catalog lives: ``catalog_url`` when set, else the SQLite file."""
+        return self.catalog_url or self.catalog_path
 
     @property
     def catalog_path(self) -> Path:

@@ -68,3 +68,37 @@ def cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+# A PostgreSQL server for the catalog tests that run on both databases:
+# MEDIASEARCH_TEST_PG is an admin URL (e.g. postgresql+psycopg://ms:ms@127.0.0.1/postgres);
+# .ci/run installs and starts a real server and sets it.
+PG_ADMIN = os.environ.get("MEDIASEARCH_TEST_PG")
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database for one test; dropped afterwards."""
+    if not PG_ADMIN:
+        pytest.skip("no PostgreSQL server (set MEDIASEARCH_TEST_PG to an admin URL)")
+    import uuid
+
+    from sqlalchemy import create_engine
+
+    name = f"ms_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as c:
+        c.exec_driver_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog_target(request, tmp_path):
+    """Where a test's catalog lives: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "c.sqlite"
+    return request.getfixturevalue("pg_url")

@@ -12,6 +12,14 @@ from store.settings import Settings
 from ..media_factory import pattern, solid
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request, settings):
+    """Every pipeline test runs on a SQLite catalog and on PostgreSQL."""
+    if request.param == "postgresql":
+        settings.catalog_url = request.getfixturevalue("pg_url")
+    return settings
+
+
 def run(settings, *paths, model=None, rebuild=False):
     lib = Library(settings, model, rebuild=rebuild)
     try:
@@ -233,3 +241,35 @@ def test_interrupted_run_keeps_committed_batches(settings, tmp_path):
     report, known, _ = run(settings, folder)
     assert len(known) == 20 and report.unchanged == committed
     consistent(settings)
+
+
+def test_several_workers_share_one_catalog_without_double_work(settings, tmp_path):
+    """Two indexers on two machines (here: two data dirs) and one PostgreSQL
+    catalog, over the same folder at once: every file is embedded once."""
+    import threading
+
+    if not settings.catalog_url:
+        pytest.skip("several writers need a PostgreSQL catalog (SQLite has one writer per data dir)")
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    for i in range(60):
+        pattern(folder / f"{i:02d}.png", i)
+    reports = []
+
+    def worker(n):
+        s = settings.model_copy(update={"home": tmp_path / f"worker{n}"})
+        lib = Library(s)
+        reports.append(Indexer(lib).run([folder]))
+        lib.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.new for r in reports) == 60
+    assert sum(r.segments_added for r in reports) == 60
+    lib = Library(settings)
+    ids, _, _ = lib.catalog.all_vectors(lib.embedder.dim)
+    assert len(lib.catalog.known_files()) == 60 and len(ids) == 60
+    lib.close()

@@ -20,8 +20,8 @@ def test_migrations_run_once_and_are_recorded(tmp_path):
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_apply_bumps_generation_and_reports_vector_changes(tmp_path):
-    cat = Catalog(tmp_path / "c.sqlite")
+def test_apply_bumps_generation_and_reports_vector_changes(catalog_target):
+    cat = Catalog(catalog_target)
     g0 = cat.generation()
     a = cat.apply(Batch(upserts=[rec("/r/a.jpg", [1, 0]), rec("/r/b.jpg", [0, 1])]))
     assert a.generation == g0 + 1 and len(a.added_ids) == 2
@@ -35,8 +35,8 @@ def test_apply_bumps_generation_and_reports_vector_changes(tmp_path):
     cat.close()
 
 
-def test_update_of_a_path_replaces_its_segments(tmp_path):
-    cat = Catalog(tmp_path / "c.sqlite")
+def test_update_of_a_path_replaces_its_segments(catalog_target):
+    cat = Catalog(catalog_target)
     first = cat.apply(Batch(upserts=[rec("/r/a.jpg", [1, 0])]))
     second = cat.apply(Batch(upserts=[rec("/r/a.jpg", [0, 1])]))
     assert list(second.removed_ids) == list(first.added_ids)
@@ -45,8 +45,8 @@ def test_update_of_a_path_replaces_its_segments(tmp_path):
     cat.close()
 
 
-def test_under_filter_is_a_literal_prefix(tmp_path):
-    cat = Catalog(tmp_path / "c.sqlite")
+def test_under_filter_is_a_literal_prefix(catalog_target):
+    cat = Catalog(catalog_target)
     cat.apply(Batch(upserts=[rec("/r/100%_fun/a.jpg", [1, 0]), rec("/r/100x_fun/b.jpg", [1, 0]),
                              rec("/r/100%_funny/c.jpg", [1, 0])]))
     assert set(cat.known_files("/r/100%_fun")) == {"/r/100%_fun/a.jpg"}
@@ -54,8 +54,8 @@ def test_under_filter_is_a_literal_prefix(tmp_path):
     cat.close()
 
 
-def test_copy_segments_reuses_vectors_without_new_embedding(tmp_path):
-    cat = Catalog(tmp_path / "c.sqlite")
+def test_copy_segments_reuses_vectors_without_new_embedding(catalog_target):
+    cat = Catalog(catalog_target)
     cat.apply(Batch(upserts=[rec("/r/a.jpg", [0.6, 0.8], h="H")]))
     src = cat.known_files()["/r/a.jpg"].id
     copy = MediaRecord(path="/r/copy.jpg", root="/r", size=1, mtime_ns=1, inode=2, content_hash="H",
@@ -64,3 +64,45 @@ def test_copy_segments_reuses_vectors_without_new_embedding(tmp_path):
     np.testing.assert_allclose(applied.added_vectors[0], [0.6, 0.8])
     assert cat.hits([int(applied.added_ids[0])])[int(applied.added_ids[0])].kind == "image"
     cat.close()
+
+
+def test_words_captions_and_claims(catalog_target):
+    cat = Catalog(catalog_target)
+    cat.apply(Batch(upserts=[rec("/r/Paris 2019/IMG_2041.jpg", [1, 0]), rec("/r/other.jpg", [0, 1])]))
+    sid = int(cat.segment_ids(under=["/r/Paris 2019"])[0])
+    assert [s for s, _ in cat.lexical("IMG_2041")] == [sid]
+    assert [s for s, _ in cat.lexical("paris")] == [sid]
+    cat.add_captions([(sid, "a bicycle by the river")], "cap")
+    cat.add_captions([(sid, "ignored: made once")], "cap")
+    assert cat.captions([sid], "cap") == {sid: "a bicycle by the river"}
+    assert [s for s, _ in cat.lexical("bicycle river")] == [sid]
+    assert cat.claim("/r/x.jpg", "worker-a") and not cat.claim("/r/x.jpg", "worker-b")
+    cat.release(["/r/x.jpg"], "worker-a")
+    assert cat.claim("/r/x.jpg", "worker-b")
+    assert cat.claim("/r/x.jpg", "worker-c", stale_after=-1)  # a dead worker's claim is taken over
+    cat.close()
+
+
+def test_generation_is_bumped_atomically_by_concurrent_writers(catalog_target):
+    import threading
+
+    Catalog(catalog_target).close()
+    g0 = Catalog(catalog_target).generation()
+    errors = []
+
+    def writer(n):
+        try:
+            cat = Catalog(catalog_target)
+            for i in range(5):
+                cat.apply(Batch(upserts=[rec(f"/r/w{n}_{i}.jpg", [1, 0])]))
+            cat.close()
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Catalog(catalog_target).generation() == g0 + 15

@@ -61,7 +61,7 @@ def serve_command(
         wlib.claim_identity()
         watcher = Watcher(wlib, watch_roots).start()
     try:
-        web = create_app(settings, model, api_key=api_key if not is_loopback(host) or api_key else None,
+        web = create_app(settings, model, api_key=api_key,
                          allowed_hosts=hosts or (["*"] if host in ("0.0.0.0", "::") and not allow_host else None),
                          cors_origins=cors_origin, watch_roots=watch_roots)
         shown = f"[{host}]" if ":" in host else host

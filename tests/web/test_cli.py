@@ -69,3 +69,8 @@ def test_rename_add_delete_cycle_is_visible_in_search(cli, photos, tmp_path):
     paths = [h["path"] for h in json.loads(out)]
     assert paths[0] == str(photos / "crimson.png")
     assert str(photos / "blue.png") not in paths and str(photos / "yellow.png") in paths
+
+
+def test_serve_refuses_the_network_without_an_api_key(cli, tmp_path):
+    code, _, err = cli("serve", "--host", "0.0.0.0", "--data-dir", tmp_path / "d", "--model", "fake")
+    assert code == 4 and "API key" in err

@@ -97,15 +97,19 @@ def text_terms(q: str, nots: list[str]) -> list[Term]:
 
 def create_app(settings: Settings, model: str | None = None, api_key: str | None = None,
                allowed_hosts: list[str] | None = None, cors_origins: list[str] | None = None,
-               watch_roots: list[str] | None = None, embedder=None) -> FastAPI:
-    """``embedder`` is for programmatic use (benchmarks): a ready model object."""
+               watch_roots: list[str] | None = None, embedder=None, library: Library | None = None) -> FastAPI:
+    """``embedder`` is for programmatic use (benchmarks): a ready model object.
+    ``library``: share an open Library (the in-process watcher's), so searches
+    use the index it keeps up to date in memory instead of reloading it."""
     settings.ensure_home()
-    library = Library(settings, model, embedder=embedder)
+    own_library = library is None
+    library = library or Library(settings, model, embedder=embedder)
     state = State(settings, library, [os.path.realpath(r) for r in watch_roots or []])
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
-        library.close()
+        if own_library:
+            library.close()
 
     app = FastAPI(title="mediasearch", description="Semantic search over your own photos, videos and audio.",
                   version="0.1.0", lifespan=lifespan)

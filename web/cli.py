@@ -63,7 +63,7 @@ def serve_command(
     try:
         web = create_app(settings, model, api_key=api_key,
                          allowed_hosts=hosts or (["*"] if host in ("0.0.0.0", "::") and not allow_host else None),
-                         cors_origins=cors_origin, watch_roots=watch_roots)
+                         cors_origins=cors_origin, watch_roots=watch_roots, library=wlib)
         shown = f"[{host}]" if ":" in host else host
         typer.echo(f"mediasearch: serving http://{shown}:{port}/  (API docs at /docs; Ctrl-C stops)")
         uvicorn.run(web, host=host, port=port, log_level="warning")

@@ -214,3 +214,33 @@ def test_concurrency_limit_waits_then_503():
     assert got == [503]
     with lim:
         pass  # released properly
+
+
+def test_in_process_watcher_and_web_share_one_index(settings, tmp_path):
+    """`serve --watch`: new files show up in searches without reloading the index."""
+    import time
+
+    from indexer.library import Library
+    from indexer.watch import Watcher
+
+    folder = tmp_path / "live"
+    folder.mkdir()
+    lib = Library(settings)
+    lib.claim_identity()
+    w = Watcher(lib, [folder], settle=0.3).start()
+    try:
+        app = create_app(settings, allowed_hosts=["testserver"], library=lib, watch_roots=[str(folder)])
+        with TestClient(app) as c:
+            solid(folder / "fresh red.png", (235, 10, 10))
+            deadline = time.monotonic() + 30
+            while str(folder / "fresh red.png") not in lib.catalog.known_files() and time.monotonic() < deadline:
+                w.processed.wait(0.2)
+                w.processed.clear()
+            index_before = lib.vector_index()
+            hits = c.get("/api/search", params={"q": "red", "k": 1}).json()["results"]
+            assert hits[0]["name"] == "fresh red.png"
+            assert lib.vector_index() is index_before  # followed in memory, not rebuilt
+            assert c.get(hits[0]["url"]).status_code == 200  # a watched root is a served root
+    finally:
+        w.stop()
+        lib.close()

@@ -67,6 +67,9 @@ class Library:
         """The FAISS index, loaded or rebuilt; ``refresh`` re-checks the catalog's
         generation (for long-lived readers while a writer works)."""
         with self._vi_lock:
+            if (refresh and self._vi is not None and self.settings.vector_store == "faiss"
+                    and self._vi.generation != self.catalog.generation() and self._catch_up()):
+                return self._vi
             if self._vi is None or (refresh and self._vi.generation != self.catalog.generation()):
                 if self.settings.vector_store == "milvus":
                     from store.milvus_store import open_milvus_index
@@ -82,6 +85,16 @@ class Library:
                                              self.model_id, self.embedder.dim, planner=self.plan_for,
                                              recall_target=self.settings.recall_target)
             return self._vi
+
+    def _catch_up(self) -> bool:
+        """Apply another process's commits from the change log; False when the
+        log does not cover the gap (then the index is reloaded)."""
+        changes = self.catalog.changes_since(self._vi.generation, self.embedder.dim)
+        if changes is None:
+            return False
+        for applied in changes:
+            self._vi.apply(applied)
+        return True
 
     def milvus_uri(self) -> str:
         return self.settings.milvus_uri or str(self.settings.home / "milvus.db")

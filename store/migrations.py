@@ -123,6 +123,14 @@ def m003_claims(conn: Connection) -> None:
     ddl(conn, "CREATE TABLE claim (path TEXT PRIMARY KEY, owner TEXT NOT NULL, at FLOAT NOT NULL)")
 
 
+@migration
+def m004_change_log(conn: Connection) -> None:
+    """Which segment ids each generation added and removed, so a long-lived
+    reader (the web server) follows a writer in another process by applying
+    the changes, not by reloading every vector. Old entries are pruned."""
+    ddl(conn, "CREATE TABLE change_log (generation INTEGER PRIMARY KEY, added BLOB NOT NULL, removed BLOB NOT NULL)")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"

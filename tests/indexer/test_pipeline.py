@@ -273,3 +273,26 @@ def test_several_workers_share_one_catalog_without_double_work(settings, tmp_pat
     ids, _, _ = lib.catalog.all_vectors(lib.embedder.dim)
     assert len(lib.catalog.known_files()) == 60 and len(ids) == 60
     lib.close()
+
+
+def test_a_reader_in_another_process_follows_the_writer_by_the_change_log(settings, photos):
+    """A long-lived reader (the web server) applies the writer's commits from
+    the change log instead of reloading every vector."""
+    from search.engine import SearchEngine
+    from search.query import Query, build_terms
+
+    writer = Library(settings)
+    Indexer(writer).run([photos])
+    reader = Library(settings)
+    engine = SearchEngine(reader, live=True)
+    assert [os.path.basename(r.path) for r in engine.search(Query(build_terms(["yellow"]), k=1))] != ["yellow.png"]
+    index = reader.vector_index()
+    solid(photos / "yellow.png", (240, 240, 0))
+    (photos / "blue.png").unlink()
+    Indexer(writer).run([photos])
+    res = engine.search(Query(build_terms(["yellow"]), k=5, lexical=False))
+    assert os.path.basename(res[0].path) == "yellow.png"
+    assert "blue.png" not in [os.path.basename(r.path) for r in res]
+    assert reader.vector_index() is index and len(index) == 3  # caught up in place
+    writer.close()
+    reader.close()

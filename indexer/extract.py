@@ -2,7 +2,6 @@
 ranges). One extractor per kind: image, video, audio."""
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -147,15 +146,14 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
 
 
 def _save_keyframe(image: Image.Image, dest: Path) -> None:
+    from .media.thumbs import save_atomically
+
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
         im = image.copy()
         im.thumbnail((KEYFRAME_SIDE, KEYFRAME_SIDE))
-        tmp = dest.with_suffix(f".{os.getpid()}.tmp")
-        im.save(tmp, "JPEG", quality=85)
-        tmp.replace(dest)
+        save_atomically(im, dest)
     except OSError:
-        pass  # a missing thumbnail is regenerated on demand; never fail indexing for it
+        pass  # a missing keyframe is decoded again on demand; never fail indexing for it
 
 
 EXTRACTORS: dict[str, Extractor] = {"image": extract_image, "video": extract_video, "audio": extract_audio}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -23,11 +24,21 @@ def pick_size(size: int) -> int:
     return min(SIZES, key=lambda s: (s < size, abs(s - size)))
 
 
-def _save(img: Image.Image, dest: Path, fmt: str = "JPEG") -> Path:
+def save_atomically(img: Image.Image, dest: Path, fmt: str = "JPEG") -> Path:
+    """Write via a unique temp file and rename: concurrent requests for the
+    same thumbnail (two duplicate files share one) never see a half file."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    img.save(tmp, fmt, quality=85) if fmt == "JPEG" else img.save(tmp, fmt)
-    tmp.replace(dest)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            img.save(f, fmt, quality=85) if fmt == "JPEG" else img.save(f, fmt)
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     return dest
 
 
@@ -59,7 +70,7 @@ def audio_tile(home: Path, size: int) -> Path:
         h = size * (0.15 + 0.5 * abs(((i * 37) % 11) / 10 - 0.5) + 0.1 * (i % 3))
         x = size * (0.2 + 0.6 * i / (n - 1))
         d.line([x, size / 2 - h / 2, x, size / 2 + h / 2], fill=(236, 240, 241), width=max(2, size // 40))
-    return _save(img, dest, "PNG")
+    return save_atomically(img, dest, "PNG")
 
 
 def thumbnail(home: Path, media: dict, size: int, t: float | None = None, max_pixels: int = 200_000_000) -> Path:
@@ -91,4 +102,4 @@ def thumbnail(home: Path, media: dict, size: int, t: float | None = None, max_pi
         img = load_image(Path(media["path"]), max_pixels, max_side=size * 2).image
     img = img.copy()
     img.thumbnail((size, size), Image.BICUBIC)
-    return _save(img.convert("RGB"), dest)
+    return save_atomically(img.convert("RGB"), dest)

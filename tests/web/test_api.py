@@ -244,3 +244,27 @@ def test_in_process_watcher_and_web_share_one_index(settings, tmp_path):
     finally:
         w.stop()
         lib.close()
+
+
+def test_concurrent_thumbnails_of_duplicate_files(settings, tmp_path):
+    """Duplicates share one cached thumbnail; concurrent first requests for it
+    must all succeed (no half-written or vanished temp files)."""
+    import shutil
+    from concurrent.futures import ThreadPoolExecutor
+
+    from indexer.library import Library
+    from indexer.pipeline import Indexer
+
+    root = tmp_path / "dups"
+    root.mkdir()
+    solid(root / "a.png", (10, 120, 200), size=(900, 700))
+    for i in range(5):
+        shutil.copy(root / "a.png", root / f"copy{i}.png")
+    lib = Library(settings)
+    Indexer(lib).run([root])
+    ids = [k.id for k in lib.catalog.known_files().values()]
+    lib.close()
+    with TestClient(create_app(settings, allowed_hosts=["testserver"])) as c:
+        with ThreadPoolExecutor(6) as pool:
+            codes = list(pool.map(lambda i: c.get(f"/thumb/{i}?size=512").status_code, ids * 3))
+    assert codes == [200] * len(codes)

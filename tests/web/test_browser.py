@@ -82,6 +82,14 @@ def test_query_shows_the_expected_thumbnail_first(page):
     first = page.locator("#results .card").first
     assert first.locator(".name").inner_text() == "red.png"
     wait_js(page, "document.querySelector('#results .card img').naturalWidth > 0")
+    # A full page offers "Load more"; the last page does not.
+    assert page.locator("#results .card").count() == 24 and page.locator("#more").is_visible()
+    page.click("#more")
+    wait_js(page, "document.querySelectorAll('#results .card').length > 24")
+    wait_js(page, "document.getElementById('more').hidden === true")
+    assert not page.locator("#more").is_visible()
+    names = page.locator("#results .card .name").all_inner_texts()
+    assert len(names) == len(set(names))  # pages do not repeat files
 
 
 def test_video_hit_opens_at_its_moment(page):

@@ -234,7 +234,7 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
         m["thumb"] = f"/thumb/{media_id}?size=512"
         return m
 
-    @app.get("/media/{media_id}", summary="The file's bytes (supports HTTP range requests)")
+    @app.api_route("/media/{media_id}", methods=["GET", "HEAD"], summary="The file's bytes (supports HTTP range requests)")
     def media_bytes(s: StateDep, media_id: int):
         m = media_or_404(s, media_id)
         path = safe_file(s, m)

@@ -99,6 +99,8 @@ def test_media_bytes_with_ranges_and_details(client, library_dir):
     assert full.status_code == 200 and full.headers["content-type"] == "video/mp4"
     part = client.get(hit["url"], headers={"Range": "bytes=10-19"})
     assert part.status_code == 206 and part.content == full.content[10:20]
+    head = client.head(hit["url"])
+    assert head.status_code == 200 and int(head.headers["content-length"]) == len(full.content)
     details = client.get(f"/api/media/{hit['id']}").json()
     assert details["kind"] == "video" and len(details["segments"]) >= 3 and "content_hash" not in details
 

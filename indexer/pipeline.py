@@ -317,6 +317,9 @@ class Indexer:
                 report.segments_added += len(applied.added_ids)
             batch = Batch()
             pending_files = 0
+            # Committed files are found by hash in the catalog from now on:
+            # keeping their vectors here too would grow memory with the run.
+            fresh.clear()
             self._release(done_paths)
 
         def embed_pending() -> None:
@@ -382,6 +385,10 @@ class Indexer:
                     if p.extracted is not None:  # nothing to reuse after all: embed it
                         to_embed.append(p)
                         to_embed_images += _pending_work(p.extracted)
+                elif p.content_hash in fresh:  # a copy of a file embedded moments ago
+                    report.duplicates += 1
+                    batch.upserts.append(self._record(p, fresh[p.content_hash]))
+                    pending_files += 1
                 else:
                     if job.known is None:
                         report.new += 1

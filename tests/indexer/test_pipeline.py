@@ -296,3 +296,18 @@ def test_a_reader_in_another_process_follows_the_writer_by_the_change_log(settin
     assert reader.vector_index() is index and len(index) == 3  # caught up in place
     writer.close()
     reader.close()
+
+
+def test_copies_in_one_run_are_embedded_once(settings, tmp_path):
+    import shutil
+
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    pattern(folder / "a.png", 1)
+    settings.batch_size = 1  # a is embedded before its copies are reached
+    settings.decode_workers = 1
+    for i in range(3):
+        shutil.copy(folder / "a.png", folder / f"b{i}.png")
+    report, known, _ = run(settings, folder)
+    assert len(known) == 4 and report.new + report.duplicates == 4
+    assert report.duplicates >= 1

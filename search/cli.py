@@ -12,11 +12,11 @@ from indexer.library import Library
 from store.cli_common import (DataDirOpt, JsonOpt, ModelOpt, emit_json, fmt_bytes, fmt_time, say,
                               settings_from)
 from store.errors import QueryError
-from store.schema import KINDS
+
 
 from .engine import SearchEngine
 from .status import gather_status
-from .query import Query, build_terms
+from .query import Query, build_terms, check_kinds
 
 
 def search_command(
@@ -36,9 +36,7 @@ def search_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Search the index by text and/or example images."""
-    for kd in kind or []:
-        if kd not in KINDS:
-            raise QueryError(f"unknown kind {kd!r}: use {', '.join(KINDS)}")
+    check_kinds(kind or [])
     settings = settings_from(data_dir, model)
     query = Query(build_terms(terms or [], not_ or [], [str(p) for p in image or []]), k=k,
                   offset=offset, kinds=list(kind or []),

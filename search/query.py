@@ -53,6 +53,15 @@ def parse_term(raw: str, sign: float = 1.0, as_file: bool | None = None) -> Term
     return Term(sign * weight, text=raw)
 
 
+def check_kinds(kinds: list[str]) -> list[str]:
+    from store.schema import KINDS
+
+    for kd in kinds:
+        if kd not in KINDS:
+            raise QueryError(f"unknown kind {kd!r}: use {', '.join(KINDS)}")
+    return kinds
+
+
 def positive_text(terms: list[Term]) -> str:
     return " ".join(t.text for t in terms if t.text and t.weight > 0)
 

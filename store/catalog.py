@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import column, table
 from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
@@ -426,7 +427,15 @@ class Catalog:
                     after: float | None = None, before: float | None = None) -> np.ndarray:
         """Ids of the segments of ok media matching the filters. Dates are the
         photo's EXIF time when known, else the file's modification time."""
-        stmt = select(Segment.id).join(Media).where(Media.status == STATUS_OK)
+        stmt = self._filtered(select(Segment.id).join(Media), kinds, under, after, before)
+        with self.read() as s:
+            return np.asarray(s.scalars(stmt).all(), dtype=np.int64)
+
+    @staticmethod
+    def _filtered(stmt, kinds, under, after, before):
+        """The search filters, shared by vector and word search: ok media of
+        these kinds, below these folders, dated (EXIF, else mtime) in range."""
+        stmt = stmt.where(Media.status == STATUS_OK)
         when = func.coalesce(Media.taken_at, Media.mtime_ns / 1e9)
         if after is not None:
             stmt = stmt.where(when >= after)
@@ -436,8 +445,7 @@ class Catalog:
             stmt = stmt.where(Media.kind.in_(kinds))
         if under:
             stmt = stmt.where(or_(*[_under(folder) for folder in under]))
-        with self.read() as s:
-            return np.asarray(s.scalars(stmt).all(), dtype=np.int64)
+        return stmt
 
     def lexical(self, text: str, kinds: list[str] | None = None, under: list[str] | None = None,
                 after: float | None = None, before: float | None = None, limit: int = 100
@@ -450,42 +458,25 @@ class Catalog:
             return []
         if self.sqlite:
             match = " ".join('"' + w.replace('"', '""') + '"' for w in words[:32])
-            sql = ("SELECT f.rowid, s.media_id FROM segment_fts f JOIN segment s ON s.id = f.rowid "
-                   "JOIN media m ON m.id = s.media_id WHERE segment_fts MATCH :q AND m.status = 'ok'")
-            order = " ORDER BY bm25(segment_fts, 4.0, 1.5, 1.0, 1.0) LIMIT :limit"
+            where = "segment_fts MATCH :q"
+            order = "bm25(segment_fts, 4.0, 1.5, 1.0, 1.0)"
         else:
             # PostgreSQL: the same fields as a weighted tsvector built on the fly.
             match = " & ".join(words[:32])
-            doc = ("setweight(to_tsvector('simple', regexp_replace(regexp_replace(m.path, '^.*/', ''), "
+            doc = ("setweight(to_tsvector('simple', regexp_replace(regexp_replace(media.path, '^.*/', ''), "
                    "'[_.+-]+', ' ', 'g')), 'A') || setweight(to_tsvector('simple', regexp_replace("
-                   "regexp_replace(m.path, '/[^/]*$', ''), '[/_.+-]+', ' ', 'g')), 'B') || "
-                   "to_tsvector('simple', coalesce(s.text, '') || ' ' || coalesce((SELECT string_agg(c.text, ' ') "
-                   "FROM caption c WHERE c.segment_id = s.id), ''))")
-            sql = (f"SELECT s.id, s.media_id FROM segment s JOIN media m ON m.id = s.media_id "
-                   f"WHERE {doc} @@ to_tsquery('simple', :q) AND m.status = 'ok'")
-            order = f" ORDER BY ts_rank({doc}, to_tsquery('simple', :q)) DESC, s.id LIMIT :limit"
-        params: dict = {"q": match, "limit": limit}
-        if kinds:
-            sql += " AND m.kind IN (" + ",".join(f":k{i}" for i in range(len(kinds))) + ")"
-            params.update({f"k{i}": k for i, k in enumerate(kinds)})
-        if under:
-            conds = []
-            for i, folder in enumerate(under):
-                folder = folder.rstrip(os.sep) or os.sep
-                prefix = folder if folder.endswith(os.sep) else folder + os.sep
-                conds.append(f"(m.path = :u{i} OR substr(m.path, 1, {len(prefix)}) = :p{i})")
-                params[f"u{i}"], params[f"p{i}"] = folder, prefix
-            sql += " AND (" + " OR ".join(conds) + ")"
-        when = "coalesce(m.taken_at, m.mtime_ns / 1e9)"
-        if after is not None:
-            sql += f" AND {when} >= :after"
-            params["after"] = after
-        if before is not None:
-            sql += f" AND {when} < :before"
-            params["before"] = before
-        sql += order
+                   "regexp_replace(media.path, '/[^/]*$', ''), '[/_.+-]+', ' ', 'g')), 'B') || "
+                   "to_tsvector('simple', coalesce(segment.text, '') || ' ' || coalesce((SELECT "
+                   "string_agg(c.text, ' ') FROM caption c WHERE c.segment_id = segment.id), ''))")
+            where = f"{doc} @@ to_tsquery('simple', :q)"
+            order = f"ts_rank({doc}, to_tsquery('simple', :q)) DESC, segment.id"
+        stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media),
+                              kinds, under, after, before)
+        if self.sqlite:
+            stmt = stmt.join(table("segment_fts", column("rowid")), text_sql("segment_fts.rowid = segment.id"))
+        stmt = stmt.where(text_sql(where)).order_by(text_sql(order)).limit(limit)
         with self.read() as s:
-            return [(r[0], r[1]) for r in s.execute(text_sql(sql), params)]
+            return [(r[0], r[1]) for r in s.execute(stmt, {"q": match})]
 
     # -- captions (reranking) --------------------------------------------
     def captions(self, segment_ids: list[int], captioner: str) -> dict[int, str]:

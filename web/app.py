@@ -18,7 +18,7 @@ from indexer.library import Library
 from indexer.media.detect import detect
 from indexer.media.thumbs import SIZES, thumbnail
 from search.engine import Result, SearchEngine
-from search.query import Query, Term, parse_term, positive_text, split_text_query
+from search.query import Query, Term, check_kinds, parse_term, positive_text, split_text_query
 from search.status import gather_status
 from store.errors import (MediaDecodeError, MediaSearchError, ModelMismatchError, ModelUnavailableError,
                           QueryError)
@@ -139,9 +139,7 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
     def run_search(s: State, terms: list[Term], k: int, offset: int, kind: list[str], under: list[str],
                    after: str | None, before: str | None, like: int | None, lexical: bool = True,
                    rerank: bool = False) -> dict:
-        for kd in kind:
-            if kd not in KINDS:
-                raise QueryError(f"unknown kind {kd!r}: use {', '.join(KINDS)}")
+        check_kinds(kind)
         if s.lib.catalog.model_identity() is None:
             return {"results": [], "empty_index": True, "k": k, "offset": offset}
         query = Query(terms, k=k, offset=offset, kinds=kind,

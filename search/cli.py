@@ -13,7 +13,6 @@ from store.cli_common import (DataDirOpt, JsonOpt, ModelOpt, emit_json, fmt_byte
                               settings_from)
 from store.errors import QueryError
 
-
 from .engine import SearchEngine
 from .status import gather_status
 from .query import Query, build_terms, check_kinds

@@ -3,6 +3,11 @@ recall@10 against exact search (parameters tuned to 0.95 on held-out
 queries) and single-query latency p50/p99, as JSON.
 
     python benchmarks/index_types.py [--sizes 100000,1000000] [--types flat,hnsw,ivfpq]
+                                     [--device gpu]
+
+With ``--device gpu`` (faiss-gpu and a GPU) flat and IVF-PQ are searched on
+the GPU copy as the product does, and each result also reports how many of
+its top-10 lists equal the CPU's ("same_as_cpu").
 
 IVF-PQ refines its candidates with exact vectors fetched from the catalog in
 the product; here they come from memory, and the cost of that fetch from
@@ -20,6 +25,7 @@ from _common import cpu_info, emit
 from search_latency import DIM, clustered
 
 from store.catalog import Batch, Catalog, MediaRecord, NewSegment
+from store.gpu_index import gpu_backend
 from store.index_plan import exact_top, held_out_queries, plan_index
 from store.vector_index import VectorIndex
 
@@ -50,7 +56,7 @@ def milvus(ids, vecs, queries, truth) -> dict:
             "p50_ms": round(float(np.percentile(lat_ms, 50)), 3), "p99_ms": round(float(np.percentile(lat_ms, 99)), 3)}
 
 
-def one(kind: str, ids, vecs, queries, truth) -> dict:
+def one(kind: str, ids, vecs, queries, truth, device: str = "cpu") -> dict:
     if kind == "milvus":
         return milvus(ids, vecs, queries, truth)
     t0 = time.perf_counter()
@@ -61,14 +67,22 @@ def one(kind: str, ids, vecs, queries, truth) -> dict:
     with tempfile.TemporaryDirectory() as d:
         vi.save(Path(d) / "v.faiss", "bench")
         size = (Path(d) / "v.faiss").stat().st_size
-    lat, hits = [], 0
-    for q, t in zip(queries, truth):
+    cpu_answers = [vi.search(q, 10)[1] for q in queries] if device == "gpu" else None
+    on = "cpu"
+    if device == "gpu" and vi.use_gpu(gpu_backend(0)):
+        on = "gpu:0"
+        vi.search(queries[0], 10)  # first call pays for kernels and scratch memory
+    lat, hits, same = [], 0, 0
+    for n, (q, t) in enumerate(zip(queries, truth)):
         t1 = time.perf_counter()
         _, got = vi.search(q, 10)
         lat.append(time.perf_counter() - t1)
         hits += len(set(got) & set(t))
+        if cpu_answers is not None:
+            same += list(got) == list(cpu_answers[n])
     lat_ms = np.asarray(lat) * 1000
-    return {"type": kind, "build_s": round(build_s, 2), "index_bytes": size,
+    extra = {"device": on, **({"same_as_cpu": f"{same}/{len(queries)}"} if cpu_answers is not None else {})}
+    return {"type": kind, **extra, "build_s": round(build_s, 2), "index_bytes": size,
             "bytes_per_vector": round(size / len(ids), 1), "params": vi.plan.params,
             "recall_at_10_test_queries": round(hits / truth.size, 4),
             "p50_ms": round(float(np.percentile(lat_ms, 50)), 3), "p99_ms": round(float(np.percentile(lat_ms, 99)), 3)}
@@ -95,6 +109,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--types", default="flat,hnsw,ivfpq,milvus")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
     ap.add_argument("--skip", default="1000000:hnsw,1000000:milvus",
                     help="size:type pairs to skip (HNSW and Milvus-lite at 1M take long on 2 cores)")
     args = ap.parse_args()
@@ -109,7 +124,7 @@ def main() -> None:
         for kind in args.types.split(","):
             if f"{n}:{kind}" in skip:
                 continue
-            out["results"].append({"vectors": n, **one(kind, ids, vecs, queries, truth)})
+            out["results"].append({"vectors": n, **one(kind, ids, vecs, queries, truth, args.device)})
     emit(out)
 
 

@@ -9,6 +9,7 @@ import threading
 from store.catalog import Catalog
 from store.errors import ConfigError, ModelMismatchError
 from store.settings import Settings
+from store.gpu_index import gpu_backend, resolve_index_device
 from store.index_plan import IndexPlan, plan_index
 from store.vector_index import VectorIndex, open_vector_index
 
@@ -50,6 +51,9 @@ class Library:
                 f"{identity['spec']} PATH...`, or keep a separate index with --data-dir DIR.")
         self._vi: VectorIndex | None = None
         self._vi_lock = threading.Lock()
+        # FAISS on a GPU when one is there (or asked for: then an error if not).
+        self.index_gpu: int | None = (resolve_index_device(settings.index_device)
+                                      if settings.vector_store == "faiss" else None)
 
     def identity(self) -> dict:
         return {**self.embedder.identity(), "spec": self.embedder.spec}
@@ -81,10 +85,16 @@ class Library:
                     return self._vi
                 if self.settings.vector_store != "faiss":
                     raise ConfigError(f"unknown vector store {self.settings.vector_store!r}: use faiss or milvus")
-                self._vi = open_vector_index(self.catalog, self.settings.vector_index_path,
-                                             self.model_id, self.embedder.dim, planner=self.plan_for,
-                                             recall_target=self.settings.recall_target)
+                self._vi = self._accelerate(open_vector_index(
+                    self.catalog, self.settings.vector_index_path, self.model_id, self.embedder.dim,
+                    planner=self.plan_for, recall_target=self.settings.recall_target))
             return self._vi
+
+    def _accelerate(self, vi: VectorIndex) -> VectorIndex:
+        if self.index_gpu is not None:
+            explicit = self.settings.index_device.strip().lower() != "auto"
+            vi.use_gpu(gpu_backend(self.index_gpu), required=explicit)
+        return vi
 
     def _catch_up(self) -> bool:
         """Apply another process's commits from the change log; False when the
@@ -101,7 +111,8 @@ class Library:
 
     def plan_for(self, n: int) -> IndexPlan:
         s = self.settings
-        return plan_index(n, self.embedder.dim, s.index_type, s.index_memory_mb, s.index_flat_max)
+        return plan_index(n, self.embedder.dim, s.index_type, s.index_memory_mb, s.index_flat_max,
+                          gpu=self.index_gpu is not None)
 
     def replan(self) -> bool:
         """Rebuild the vector index from the catalog when the collection has
@@ -119,7 +130,7 @@ class Library:
                                     self.settings.recall_target)
             dim = self.embedder.dim
             new.fetch = lambda wanted: self.catalog.vectors_by_id(wanted, dim)
-            self._vi = new
+            self._vi = self._accelerate(new)
         self.save_vector_index()
         return True
 

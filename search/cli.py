@@ -97,6 +97,7 @@ def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
         recall = idx["params"].get("recall_at_10")
         typer.echo(f"index    : {idx['type']}" + (f", recall@10 {recall:.3f} vs exact" if recall is not None else "")
                    + "".join(f", {k} {v}" for k, v in idx["params"].items() if k in ("efSearch", "nprobe", "nlist", "m"))
+                   + f", on {idx['device']}"
                    + ("" if idx["fresh"] else " (stale: rebuilt on next use)"))
     for root in info["roots"]:
         typer.echo(f"root     : {root}")

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 from store.catalog import Catalog
+from store.errors import ConfigError
+from store.gpu_index import resolve_index_device
 from store.settings import Settings
 from store.vector_index import read_header
 
@@ -24,6 +26,15 @@ def watcher_state(home: Path) -> dict | None:
         pass
     state["running"] = alive
     return state
+
+
+def index_device(settings: Settings, index_type: str) -> str:
+    """Where searches of this index run: cpu, or gpu:N (HNSW always on the CPU)."""
+    try:
+        gpu = resolve_index_device(settings.index_device)
+    except ConfigError as e:
+        return f"cpu ({e})"
+    return f"gpu:{gpu}" if gpu is not None and index_type != "hnsw" else "cpu"
 
 
 def gather_status(settings: Settings, failures: int = 20, catalog: Catalog | None = None) -> dict:
@@ -45,7 +56,8 @@ def gather_status(settings: Settings, failures: int = 20, catalog: Catalog | Non
             header = read_header(settings.vector_index_path) or {}
             info["index"] = {"type": header.get("index_type", "flat"), "params": header.get("params", {}),
                              "vectors": header.get("count"), "generation": header.get("generation"),
-                             "fresh": header.get("generation") == info.get("generation")}
+                             "fresh": header.get("generation") == info.get("generation"),
+                             "device": index_device(settings, header.get("index_type", "flat"))}
     finally:
         if own:
             cat.close()

@@ -40,10 +40,15 @@ def pq_m(dim: int) -> int:
 
 
 def plan_index(n: int, dim: int, kind: str = "auto", memory_mb: float = 2048,
-               flat_max: int = 100_000) -> IndexPlan:
+               flat_max: int = 100_000, gpu: bool = False) -> IndexPlan:
     if kind == "auto":
         budget = memory_mb * 1024 * 1024
-        if n <= flat_max and n * dim * 4 <= budget:
+        if gpu:
+            # On a GPU a flat scan is exact and about a millisecond per
+            # million vectors, and HNSW cannot go there: flat while it fits,
+            # then IVF-PQ (which the GPU searches too).
+            kind = "flat" if n * dim * 4 <= budget else "ivfpq"
+        elif n <= flat_max and n * dim * 4 <= budget:
             kind = "flat"
         elif n * IndexPlan("hnsw").bytes_per_vector(dim) <= budget:
             kind = "hnsw"
@@ -76,9 +81,11 @@ def make_index(plan: IndexPlan, dim: int, train: np.ndarray | None) -> faiss.Ind
         inner = faiss.IndexIVFPQ(quantizer, dim, nlist, plan.params["m"], plan.params["nbits"],
                                  faiss.METRIC_INNER_PRODUCT)
         inner.train(np.ascontiguousarray(train, dtype=np.float32))
-        # A hashtable direct map lets vectors be reconstructed (exact scoring
-        # of small filtered subsets) and removed.
+        # IVF lists store our ids themselves (no IDMap wrapper: IDMap's
+        # removal renumbers positions, which IVF lists never do). A hashtable
+        # direct map lets ids be removed and vectors reconstructed.
         inner.set_direct_map_type(faiss.DirectMap.Hashtable)
+        return inner
     return faiss.IndexIDMap2(inner)
 
 

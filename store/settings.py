@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     index_type: str = "auto"
     index_memory_mb: float = 2048
     index_flat_max: int = 100_000
+    # Where FAISS searches: auto (a GPU when the faiss-gpu build sees one),
+    # cpu, gpu or gpu:N (an error when there is none). With a GPU, auto
+    # plans flat while it fits index_memory_mb, then IVF-PQ.
+    index_device: str = "auto"
     # Where vectors are searched: faiss (embedded, default) or milvus. For
     # milvus, milvus_uri is a milvus-lite file (default: <home>/milvus.db) or
     # a cluster URI such as http://milvus:19530.

@@ -22,12 +22,16 @@ import faiss
 import numpy as np
 
 from .catalog import Applied, Catalog
-from .errors import IndexCorruptError
+from .errors import ConfigError, IndexCorruptError
+from .gpu_index import Backend, GpuMirror
 from .index_plan import IndexPlan, make_index, search_params, tune
 
 log = logging.getLogger(__name__)
 
 MAGIC = b"MSVI1\n"
+# 2: IVF-PQ indexes hold our ids in their lists (layout 1 wrapped them in an
+# IDMap, which could not remove ids); files of an older layout are rebuilt.
+LAYOUT = 2
 
 
 class VectorIndex:
@@ -46,6 +50,7 @@ class VectorIndex:
         self.tombstones: set[int] = set(tombstones or ())
         # ids -> exact vectors (the catalog's), for refining compressed (PQ) candidates.
         self.fetch: Callable[[np.ndarray], np.ndarray] | None = None
+        self.mirror: GpuMirror | None = None  # a copy on a GPU (see gpu_index)
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -74,15 +79,66 @@ class VectorIndex:
     def apply(self, applied: Applied) -> None:
         with self._lock:
             if len(applied.removed_ids):
+                removed = np.ascontiguousarray(applied.removed_ids, dtype=np.int64)
                 if self.plan.kind == "hnsw":
-                    self.tombstones.update(int(i) for i in applied.removed_ids)
+                    self.tombstones.update(int(i) for i in removed)
+                elif self.plan.kind == "ivfpq":
+                    # An IVF direct map (hashtable) removes by an id array only.
+                    self.index.remove_ids(faiss.IDSelectorArray(removed))
                 else:
-                    self.index.remove_ids(applied.removed_ids.astype(np.int64))
+                    self.index.remove_ids(removed)
+                if self.mirror is not None:
+                    self.mirror.invalidate()
             if len(applied.added_ids):
-                self.index.add_with_ids(
-                    np.ascontiguousarray(applied.added_vectors, dtype=np.float32),
-                    applied.added_ids)
+                added = np.ascontiguousarray(applied.added_vectors, dtype=np.float32)
+                self.index.add_with_ids(added, applied.added_ids)
+                if self.mirror is not None:
+                    self.mirror.add(applied.added_ids, added)
             self.generation = applied.generation
+
+    def ids(self) -> np.ndarray:
+        """Every id held (tombstoned ones included), for checks and tests."""
+        with self._lock:
+            if isinstance(self.index, faiss.IndexIDMap2):
+                return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+            lists = self.index.invlists
+            out = [faiss.rev_swig_ptr(lists.get_ids(n), lists.list_size(n)).copy()
+                   for n in range(self.index.nlist) if lists.list_size(n)]
+            return np.concatenate(out).astype(np.int64) if out else np.zeros(0, np.int64)
+
+    # -- GPU ------------------------------------------------------------
+    def use_gpu(self, backend: Backend, required: bool = False) -> bool:
+        """Mirror the index on a GPU for searches; False (with the reason
+        logged) where it cannot be, unless ``required``, which raises."""
+        if self.plan.kind == "hnsw":
+            reason = "HNSW has no GPU form in faiss-gpu; it is searched on the CPU"
+        else:
+            mirror = GpuMirror(backend)
+            try:
+                with self._lock:
+                    mirror.sync(self.index)
+                self.mirror = mirror
+                return True
+            except Exception as e:  # out of GPU memory, unsupported code size...
+                reason = f"could not copy the {self.plan.kind} index to {backend.name}: {e}"
+        if required:
+            raise ConfigError(reason)
+        log.warning("%s", reason)
+        return False
+
+    def _mirror_search(self, q: np.ndarray, want: int, plan: IndexPlan):
+        """(scores, ids) of the ``want`` best from the GPU copy, or None when
+        the copy cannot answer (too deep, or a device error: then the CPU does)."""
+        mirror = self.mirror
+        if mirror is None or want > mirror.backend.max_k:
+            return None
+        try:
+            mirror.sync(self.index)
+            return mirror.search(q, want, plan.params.get("nprobe") if plan.kind == "ivfpq" else None)
+        except Exception as e:
+            log.warning("GPU search failed (%s); searching on the CPU from now on", e)
+            self.mirror = None
+            return None
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -98,37 +154,54 @@ class VectorIndex:
                 return np.zeros(0, np.float32), np.zeros(0, np.int64)
             sel = None
             plan = self.plan
+            total = max(1, int(self.index.ntotal))
+            refine = plan.params.get("refine") if self.fetch is not None else None
             if allowed is not None:
                 if self.tombstones:
                     allowed = np.setdiff1d(allowed, np.fromiter(self.tombstones, np.int64))
                 if len(allowed) == 0:
                     return np.zeros(0, np.float32), np.zeros(0, np.int64)
                 k = min(k, len(allowed))
-                total = max(1, int(self.index.ntotal))
                 if plan.kind != "flat" and self.fetch is not None and len(allowed) <= max(4096, total // 50):
                     # A selective filter: a graph walk or a few IVF lists may
                     # never reach the allowed points; score them all instead.
                     return self._exact_subset(q[0], k, allowed)
-                sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
                 # A filter skips candidates: widen the search in proportion.
                 widen = min(16.0, total / len(allowed))
                 if plan.kind == "hnsw":
                     plan = IndexPlan("hnsw", {**plan.params, "efSearch": int(min(4096, plan.params["efSearch"] * widen))})
                 elif plan.kind == "ivfpq":
                     plan = IndexPlan("ivfpq", {**plan.params, "nprobe": int(min(plan.params["nlist"], plan.params["nprobe"] * widen))})
+                need = k * refine if refine else k
+                if self.mirror is not None:
+                    # GPU indexes ignore id selectors: over-fetch there, filter
+                    # here; the same answer as the selector as long as enough
+                    # allowed results survive (else the CPU index answers).
+                    got = self._mirror_search(q, min(total, int(need * widen * 2) + k), plan)
+                    if got is not None:
+                        mask = np.isin(got[1], allowed)
+                        if mask.sum() >= need or len(got[1]) >= total:
+                            return self._finish(got[0][mask][:need], got[1][mask][:need], q[0], k, refine)
+                sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
             elif self.tombstones:
                 dead = faiss.IDSelectorBatch(np.fromiter(self.tombstones, np.int64))
                 sel = faiss.IDSelectorNot(dead)
-            refine = plan.params.get("refine") if self.fetch is not None else None
             fetch_k = min(int(self.index.ntotal), k * refine) if refine else k
-            scores, ids = self.index.search(q, fetch_k, params=search_params(plan, sel))
-        keep = ids[0] >= 0
-        scores, ids = scores[0][keep], ids[0][keep]
+            got = self._mirror_search(q, fetch_k, plan) if sel is None else None
+            if got is None:
+                scores, ids = self.index.search(q, fetch_k, params=search_params(plan, sel))
+                keep = ids[0] >= 0
+                got = scores[0][keep], ids[0][keep]
+        return self._finish(got[0], got[1], q[0], k, refine)
+
+    def _finish(self, scores: np.ndarray, ids: np.ndarray, q: np.ndarray, k: int, refine):
+        """The best ``k``; compressed (PQ) candidates re-scored with exact vectors."""
         if refine and len(ids):
-            exact = self.fetch(ids) @ q[0]
+            exact = self.fetch(ids) @ q
             top = np.argsort(-exact)[:k]
             return exact[top].astype(np.float32), ids[top]
-        return scores, ids
+        top = np.argsort(-scores, kind="stable")[:k]
+        return scores[top], ids[top]
 
     def _exact_subset(self, q: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         vecs = self.fetch(allowed)  # the catalog's exact vectors
@@ -147,7 +220,7 @@ class VectorIndex:
                 "generation": self.generation, "model_id": model_id, "dim": self.dim,
                 "count": len(self), "crc32": zlib.crc32(payload),
                 "index_type": self.plan.kind, "params": self.plan.params,
-                "tombstones": sorted(self.tombstones),
+                "tombstones": sorted(self.tombstones), "layout": LAYOUT,
             }
         head = json.dumps(header).encode()
         path = Path(path)
@@ -233,6 +306,8 @@ def open_vector_index(catalog: Catalog, path: Path, model_id: str, dim: int,
         wanted = planner(len(vi))
         if header.get("model_id") != model_id or header.get("dim") != dim:
             reason = "it was built with another model"
+        elif header.get("layout", 1) != LAYOUT:
+            reason = "it was saved in an older layout"
         elif header.get("generation") != generation:
             reason = f"it is stale (generation {header.get('generation')} != {generation})"
         elif wanted.kind != vi.plan.kind:

@@ -50,7 +50,7 @@ def check_invariants(data, settings_factory):
         vi = lib.vector_index()
         ids, _, gen = lib.catalog.all_vectors(lib.embedder.dim)
         assert len(vi) == len(ids) and vi.generation == gen
-        assert set(vi.index.id_map.at(i) for i in range(vi.index.ntotal)) == set(ids.tolist()) if len(ids) else True
+        assert set(vi.ids().tolist()) == set(ids.tolist())
     finally:
         lib.close()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
 import uuid
@@ -21,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from store.catalog import Batch, KnownFile, MediaRecord, NewSegment, Rename
+from store.catalog import CLAIM_HEARTBEAT, Batch, KnownFile, MediaRecord, NewSegment, Rename, claim_owner
 from store.errors import MediaDecodeError, PathError
 from store.schema import STATUS_ERROR, STATUS_OFFLINE, STATUS_OK
 
@@ -111,7 +110,7 @@ class Indexer:
         # Several indexers may share a PostgreSQL catalog: each file is claimed
         # first. (A SQLite catalog has one writer per data dir: no claims.)
         self.use_claims = not self.catalog.sqlite
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = claim_owner(uuid.uuid4().hex[:8])
         self._claimed: list[str] = []
         self._claim_lock = threading.Lock()
         self.transcriber = Transcriber(self.settings.whisper_model,
@@ -354,6 +353,7 @@ class Indexer:
         pool = ThreadPoolExecutor(max(1, self.settings.decode_workers), thread_name_prefix="decode")
         queue: deque[Future] = deque()
         it = iter(jobs)
+        heartbeat = self._heartbeat()
         try:
             while True:
                 while len(queue) < window:
@@ -423,6 +423,7 @@ class Indexer:
             # Queued decodes are cancelled; the few running ones finish, so no
             # claim is taken after ours are given back.
             pool.shutdown(wait=True, cancel_futures=True)
+            heartbeat.set()
             try:
                 commit()
             finally:
@@ -431,11 +432,29 @@ class Indexer:
                     self.lib.save_vector_index()
             raise
         pool.shutdown(wait=True, cancel_futures=True)
+        heartbeat.set()
         self._release(None)
         if not self.lib.replan() and save:  # replan() saves what it rebuilds
             self.lib.save_vector_index()
         report.seconds = round(time.monotonic() - t0, 3)
         return report
+
+    def _heartbeat(self) -> threading.Event:
+        """Keep this worker's claims fresh while it runs (a long video holds
+        its claim for minutes); set the returned event to stop."""
+        stop = threading.Event()
+        if not self.use_claims:
+            return stop
+
+        def beat() -> None:
+            while not stop.wait(CLAIM_HEARTBEAT):
+                try:
+                    self.catalog.touch_claims(self.owner)
+                except Exception as e:  # a lost connection: the next beat retries
+                    log.warning("claim heartbeat failed: %s", e)
+
+        threading.Thread(target=beat, name="claim-heartbeat", daemon=True).start()
+        return stop
 
     def _release(self, paths: list[str] | None) -> None:
         """Give back the claims of files now committed (``None``: all of them,

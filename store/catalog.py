@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,33 @@ from sqlalchemy.orm import Session
 from .db import make_engine
 from .migrations import SCHEMA_VERSION, migrate
 from .schema import STATUS_ERROR, STATUS_OK, Media, Meta, Segment
+
+
+# A claim whose heartbeat is older than this is from a dead worker (workers
+# touch their claims every CLAIM_HEARTBEAT seconds).
+CLAIM_HEARTBEAT = 30.0
+CLAIM_STALE_AFTER = 120.0
+
+
+def claim_owner(unique: str) -> str:
+    """``host:pid:unique``, so a worker on the same host can tell a dead one."""
+    return f"{socket.gethostname()}:{os.getpid()}:{unique}"
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True when ``owner`` ran on this host and its process no longer exists.
+    (A reused pid reads as alive: then the heartbeat's age decides.)"""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
 
 
 @dataclass
@@ -360,20 +388,32 @@ class Catalog:
         )
 
     # -- claims: several indexers on one catalog ----------------------------
-    def claim(self, path: str, owner: str, stale_after: float = 900.0) -> bool:
-        """Take ``path`` for this worker; False while another worker holds it
-        (claims older than ``stale_after`` seconds are from a dead worker)."""
+    def claim(self, path: str, owner: str, stale_after: float = CLAIM_STALE_AFTER) -> bool:
+        """Take ``path`` for this worker; False while another live worker holds it.
+
+        A claim is another worker's until it goes stale: at once when that
+        worker ran on this host and its process is gone (kill -9), else when
+        its heartbeat (``touch_claims``) is older than ``stale_after``."""
         now = time.time()
         with self.write() as s:
             s.execute(text_sql("DELETE FROM claim WHERE path = :p AND at < :old"),
                       {"p": path, "old": now - stale_after})
-            got = s.execute(text_sql(
-                "INSERT INTO claim (path, owner, at) VALUES (:p, :o, :t) ON CONFLICT DO NOTHING RETURNING path"),
-                {"p": path, "o": owner, "t": now}).first()
-            if got is None:
-                mine = s.execute(text_sql("SELECT owner FROM claim WHERE path = :p"), {"p": path}).scalar()
-                return mine == owner
-            return True
+            insert = text_sql("INSERT INTO claim (path, owner, at) VALUES (:p, :o, :t) "
+                              "ON CONFLICT DO NOTHING RETURNING path")
+            if s.execute(insert, {"p": path, "o": owner, "t": now}).first() is not None:
+                return True
+            holder = s.execute(text_sql("SELECT owner FROM claim WHERE path = :p"), {"p": path}).scalar()
+            if holder == owner:
+                return True
+            if holder is not None and owner_is_dead(holder):
+                s.execute(text_sql("DELETE FROM claim WHERE path = :p AND owner = :o"), {"p": path, "o": holder})
+                return s.execute(insert, {"p": path, "o": owner, "t": now}).first() is not None
+            return False
+
+    def touch_claims(self, owner: str) -> None:
+        """A worker's heartbeat: its claims stay fresh while it lives."""
+        with self.write() as s:
+            s.execute(text_sql("UPDATE claim SET at = :t WHERE owner = :o"), {"t": time.time(), "o": owner})
 
     def release(self, paths: list[str], owner: str) -> None:
         if not paths:

@@ -83,6 +83,37 @@ def test_words_captions_and_claims(catalog_target):
     cat.close()
 
 
+def test_claims_of_a_killed_worker_are_taken_at_once_and_live_ones_kept(catalog_target):
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from store.catalog import claim_owner
+
+    cat = Catalog(catalog_target)
+    host = socket.gethostname()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        alive = f"{host}:{child.pid}:w1"
+        assert cat.claim("/r/a.jpg", alive)
+        assert not cat.claim("/r/a.jpg", claim_owner("me"))  # a live worker on this host keeps it
+        far = "other-host:1:w2"  # another machine: only its heartbeat's age tells
+        assert cat.claim("/r/b.jpg", far) and not cat.claim("/r/b.jpg", claim_owner("me"))
+        child.kill()
+        child.wait()
+        assert cat.claim("/r/a.jpg", claim_owner("me"))  # kill -9: taken over at once, not in minutes
+        time.sleep(0.05)
+        cat.touch_claims(far)  # the heartbeat keeps a slow worker's claim
+        assert not cat.claim("/r/b.jpg", claim_owner("me"), stale_after=0.04)
+        time.sleep(0.05)
+        assert cat.claim("/r/b.jpg", claim_owner("me"), stale_after=0.04)  # silent too long
+    finally:
+        child.kill()
+        child.wait()
+        cat.close()
+
+
 def test_generation_is_bumped_atomically_by_concurrent_writers(catalog_target):
     import threading
 

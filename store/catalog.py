@@ -501,15 +501,10 @@ class Catalog:
             where = "segment_fts MATCH :q"
             order = "bm25(segment_fts, 4.0, 1.5, 1.0, 1.0)"
         else:
-            # PostgreSQL: the same fields as a weighted tsvector built on the fly.
+            # PostgreSQL: the same fields in a stored, GIN-indexed tsvector (m005).
             match = " & ".join(words[:32])
-            doc = ("setweight(to_tsvector('simple', regexp_replace(regexp_replace(media.path, '^.*/', ''), "
-                   "'[_.+-]+', ' ', 'g')), 'A') || setweight(to_tsvector('simple', regexp_replace("
-                   "regexp_replace(media.path, '/[^/]*$', ''), '[/_.+-]+', ' ', 'g')), 'B') || "
-                   "to_tsvector('simple', coalesce(segment.text, '') || ' ' || coalesce((SELECT "
-                   "string_agg(c.text, ' ') FROM caption c WHERE c.segment_id = segment.id), ''))")
-            where = f"{doc} @@ to_tsquery('simple', :q)"
-            order = f"ts_rank({doc}, to_tsquery('simple', :q)) DESC, segment.id"
+            where = "segment.words @@ to_tsquery('simple', :q)"
+            order = "ts_rank(segment.words, to_tsquery('simple', :q)) DESC, segment.id"
         stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media),
                               kinds, under, after, before)
         if self.sqlite:

@@ -131,6 +131,58 @@ def m004_change_log(conn: Connection) -> None:
     ddl(conn, "CREATE TABLE change_log (generation INTEGER PRIMARY KEY, added BLOB NOT NULL, removed BLOB NOT NULL)")
 
 
+@migration
+def m005_pg_word_index(conn: Connection) -> None:
+    """PostgreSQL word search from a stored, GIN-indexed tsvector per segment
+    (name weighted A, folders B, tags/transcript/captions D), kept in step by
+    triggers like SQLite's FTS5 table, instead of tsvectors built per query
+    (a full scan: fine for thousands of files, slow for millions)."""
+    if is_sqlite(conn):
+        return  # SQLite has segment_fts (m002)
+    conn.exec_driver_sql("ALTER TABLE segment ADD COLUMN words tsvector")
+    conn.exec_driver_sql(
+        """CREATE FUNCTION ms_words(path TEXT, body TEXT, seg BIGINT) RETURNS tsvector
+           LANGUAGE sql STABLE AS $$
+             SELECT setweight(to_tsvector('simple', regexp_replace(regexp_replace(path, '^.*/', ''),
+                                                                   '[_.+-]+', ' ', 'g')), 'A')
+                 || setweight(to_tsvector('simple', regexp_replace(regexp_replace(path, '/[^/]*$', ''),
+                                                                   '[/_.+-]+', ' ', 'g')), 'B')
+                 || to_tsvector('simple', coalesce(body, '') || ' ' || coalesce(
+                      (SELECT string_agg(c.text, ' ') FROM caption c WHERE c.segment_id = seg), ''))
+           $$""")
+    conn.exec_driver_sql(
+        """CREATE FUNCTION ms_segment_words() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN
+             NEW.words := ms_words((SELECT path FROM media WHERE id = NEW.media_id), NEW.text, NEW.id);
+             RETURN NEW;
+           END $$""")
+    conn.exec_driver_sql(
+        "CREATE TRIGGER segment_words BEFORE INSERT OR UPDATE OF text, media_id ON segment "
+        "FOR EACH ROW EXECUTE FUNCTION ms_segment_words()")
+    conn.exec_driver_sql(
+        """CREATE FUNCTION ms_media_words() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN
+             UPDATE segment SET words = ms_words(NEW.path, text, id) WHERE media_id = NEW.id;
+             RETURN NULL;
+           END $$""")
+    conn.exec_driver_sql(
+        "CREATE TRIGGER media_words AFTER UPDATE OF path ON media "
+        "FOR EACH ROW EXECUTE FUNCTION ms_media_words()")
+    conn.exec_driver_sql(
+        """CREATE FUNCTION ms_caption_words() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN
+             UPDATE segment s SET words = ms_words(m.path, s.text, s.id)
+               FROM media m WHERE s.id = NEW.segment_id AND m.id = s.media_id;
+             RETURN NULL;
+           END $$""")
+    conn.exec_driver_sql(
+        "CREATE TRIGGER caption_words AFTER INSERT ON caption "
+        "FOR EACH ROW EXECUTE FUNCTION ms_caption_words()")
+    conn.exec_driver_sql(
+        "UPDATE segment s SET words = ms_words(m.path, s.text, s.id) FROM media m WHERE m.id = s.media_id")
+    conn.exec_driver_sql("CREATE INDEX ix_segment_words ON segment USING GIN (words)")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"

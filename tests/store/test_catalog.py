@@ -1,6 +1,7 @@
 import sqlite3
 
 import numpy as np
+from sqlalchemy import text as text_sql
 
 from store.catalog import Batch, Catalog, MediaRecord, NewSegment
 from store.migrations import MIGRATIONS
@@ -80,6 +81,29 @@ def test_words_captions_and_claims(catalog_target):
     cat.release(["/r/x.jpg"], "worker-a")
     assert cat.claim("/r/x.jpg", "worker-b")
     assert cat.claim("/r/x.jpg", "worker-c", stale_after=-1)  # a dead worker's claim is taken over
+    cat.close()
+
+
+def test_word_search_follows_renames_and_copies(catalog_target):
+    from store.catalog import Rename
+
+    cat = Catalog(catalog_target)
+    cat.apply(Batch(upserts=[rec("/r/beach/sunset.jpg", [1, 0]), rec("/r/other.jpg", [0, 1])]))
+    mid = cat.known_files()["/r/beach/sunset.jpg"].id
+    sid = int(cat.segment_ids(under=["/r/beach"])[0])
+    assert [s for s, _ in cat.lexical("sunset beach")] == [sid]
+    cat.apply(Batch(renames=[Rename(mid, "/r/mountains/dawn.jpg", "/r", 1, 1, 1)]))
+    assert cat.lexical("sunset") == [] and cat.lexical("beach") == []
+    assert [s for s, _ in cat.lexical("dawn mountains")] == [sid]
+    cat.apply(Batch(upserts=[MediaRecord(path="/r/x/dawn copy.jpg", root="/r", size=1, mtime_ns=1, inode=3,
+                                         content_hash="C", copy_segments_from=mid)]))
+    assert len(cat.lexical("dawn")) == 2
+    if not cat.sqlite:  # the stored tsvector is GIN-indexed: usable without a scan
+        with cat.read() as s:
+            s.execute(text_sql("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(r[0] for r in s.execute(text_sql(
+                "EXPLAIN SELECT id FROM segment WHERE words @@ to_tsquery('simple', 'dawn')")))
+        assert "ix_segment_words" in plan
     cat.close()
 
 

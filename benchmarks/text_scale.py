@@ -21,20 +21,19 @@ from pathlib import Path
 import numpy as np
 from _common import DEFAULT_FLICKR, emit, flickr_pairs
 
-from indexer.embedders.base import l2_normalize
 from indexer.embedders.bundled import BundledEmbedder
 from indexer.media.images import load_image
 
 
 def picture_vectors(emb: BundledEmbedder, images: list[Path], cache: Path | None) -> np.ndarray:
-    if cache and cache.exists():  # the class probabilities tune_bundled.py saves
+    if cache and cache.exists():  # class probabilities and colours saved by tune_bundled.py
         saved = np.load(cache)
         probs, made_with = saved["probs"], float(saved["temperature"])
         z = np.log(np.clip(probs, 1e-30, None)) * made_with / emb.temperature
         probs = np.exp(z - z.max(1, keepdims=True))
         probs /= probs.sum(1, keepdims=True)
         emb.net  # loads the class-name vectors
-        return l2_normalize(emb.conse(probs))
+        return emb.with_colours(emb.conse(probs), saved["shares"])
     return emb.embed_images([load_image(p, 10**9).image for p in images])
 
 

@@ -295,7 +295,7 @@ class Indexer:
         # hash -> media id now holding those vectors (renamed this run)
         moved: dict[str, int] = {}
         # hash -> segments embedded earlier in this run (duplicates within a run)
-        fresh: dict[str, list[NewSegment]] = {}
+        fresh: dict[str, tuple[str, list[NewSegment]]] = {}  # with the kind decoding found
         reusable = set(missing_by_hash)
 
         batch = Batch()
@@ -342,7 +342,7 @@ class Indexer:
                         for it in p.extracted.items]
                 if p.extracted.note:
                     report.notes.append({"path": p.job.file.path, "note": p.extracted.note})
-                fresh.setdefault(p.content_hash, segs)
+                fresh.setdefault(p.content_hash, (p.extracted.kind, segs))
                 batch.upserts.append(self._record(p, segs))
                 pending_files += 1
             to_embed, to_embed_images = [], 0
@@ -387,7 +387,8 @@ class Indexer:
                         to_embed_images += _pending_work(p.extracted)
                 elif p.content_hash in fresh:  # a copy of a file embedded moments ago
                     report.duplicates += 1
-                    batch.upserts.append(self._record(p, fresh[p.content_hash]))
+                    p.kind, segs = fresh[p.content_hash]
+                    batch.upserts.append(self._record(p, segs))
                     pending_files += 1
                 else:
                     if job.known is None:
@@ -488,7 +489,8 @@ class Indexer:
         if source is not None:
             batch.upserts.append(self._record(p, [], copy_from=source))
         elif h in fresh:
-            batch.upserts.append(self._record(p, fresh[h]))
+            p.kind, segs = fresh[h]
+            batch.upserts.append(self._record(p, segs))
         else:
             report.duplicates -= 1
             report.new += p.job.known is None
@@ -506,7 +508,9 @@ class Indexer:
         ex = p.extracted
         return MediaRecord(
             path=f.path, root=p.job.root, size=f.size, mtime_ns=f.mtime_ns, inode=f.inode,
-            kind=p.kind, content_hash=p.content_hash,
+            # What decoding found wins over the sniffed kind (an MP4 of sound
+            # with cover art is audio).
+            kind=ex.kind if ex else p.kind, content_hash=p.content_hash,
             status=STATUS_ERROR if p.error else "ok", reason=p.error,
             width=ex.width if ex else None, height=ex.height if ex else None,
             duration=ex.duration if ex else None, taken_at=ex.taken_at if ex else None,

@@ -353,7 +353,9 @@ class Catalog:
                 media.updated_at = now
                 if rec.copy_segments_from is not None:
                     src_media = s.get(Media, rec.copy_segments_from)
-                    for name in ("kind", "width", "height", "duration", "taken_at"):
+                    if src_media is not None:
+                        media.kind = src_media.kind  # same content: what decoding found there
+                    for name in ("width", "height", "duration", "taken_at"):
                         if getattr(media, name) is None and src_media is not None:
                             setattr(media, name, getattr(src_media, name))
                 rows.append(media)

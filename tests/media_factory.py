@@ -116,3 +116,27 @@ def audio_file(path: Path, samples: np.ndarray, rate: int = 16000, codec: str | 
             samples = np.interp(np.arange(0, len(samples), rate / out_rate), np.arange(len(samples)), samples)
         _encode_audio(c, st, samples, out_rate, fmt or "fltp")
     return path
+
+
+def audio_with_cover(path: Path, samples: np.ndarray, cover_rgb: tuple[int, int, int], rate: int = 16000) -> Path:
+    """An MP4 audio file (brand isom, so it sniffs as video) carrying cover
+    art as an attached-picture stream, as music from a store does."""
+    import io
+
+    import av
+    from av.stream import Disposition
+
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), cover_rgb).save(png, "PNG")
+    with av.open(str(path), "w", format="mp4") as c:
+        st = c.add_stream("aac", rate=rate)
+        st.layout = "mono"
+        art = c.add_stream("png")
+        art.width = art.height = 64
+        art.pix_fmt = "rgb24"
+        art.disposition = Disposition.attached_pic
+        pkt = av.Packet(png.getvalue())
+        pkt.stream, pkt.pts, pkt.dts = art, 0, 0
+        c.mux(pkt)
+        _encode_audio(c, st, samples, rate, "fltp")
+    return path

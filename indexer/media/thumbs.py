@@ -1,7 +1,10 @@
 """Thumbnails, generated once and cached on disk in a fixed set of sizes.
 
 Keyed by content hash, so a renamed file keeps its cached thumbnail. A video's
-thumbnail is the keyframe of the moment asked for; audio gets a drawn tile.
+thumbnail is the keyframe of the moment asked for. Audio shows its cover art
+when the file carries one, else its own waveform with the moment asked for
+(the transcript window that matched) highlighted; a file that cannot be
+decoded gets a drawn tile.
 """
 from __future__ import annotations
 
@@ -10,11 +13,13 @@ import re
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 from store.errors import MediaDecodeError
 
 from ..extract import keyframe_path
+from .audio import cover_art, loudness_envelope
 from .images import load_image
 
 SIZES = (128, 256, 512)
@@ -73,13 +78,77 @@ def audio_tile(home: Path, size: int) -> Path:
     return save_atomically(img, dest, "PNG")
 
 
+def _envelope(home: Path, key: str, path: Path) -> tuple[np.ndarray, float]:
+    """A file's loudness envelope, decoded once and cached beside the thumbnails."""
+    cache = home / "thumbs" / "wave" / key[-2:] / f"{key}.npz"
+    try:
+        with np.load(cache) as saved:
+            return saved["env"], float(saved["duration"])
+    except (OSError, ValueError, KeyError):
+        pass
+    env, duration = loudness_envelope(path)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{cache.name}.", suffix=".npz", dir=cache.parent)
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, env=env, duration=duration)
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # a read-only data dir still draws the waveform
+    return env, duration
+
+
+def waveform(env: np.ndarray, duration: float, size: int,
+             window: tuple[float, float] | None = None) -> Image.Image:
+    """Mirrored bars of the loudness envelope; ``window`` (seconds) highlighted."""
+    img = Image.new("RGB", (size, size), (44, 62, 80))
+    d = ImageDraw.Draw(img)
+    bars = max(16, min(len(env), size // 3))
+    per = len(env) / bars
+    level = np.array([env[int(i * per):max(int(i * per) + 1, int((i + 1) * per))].max() for i in range(bars)])
+    level = level / max(float(level.max()), 1e-6)  # quiet recordings still show their shape
+    step = size / bars
+    for i, v in enumerate(level):
+        t0 = duration * i / bars
+        lit = window is not None and window[0] - 1e-6 <= t0 + duration / bars / 2 <= window[1] + 1e-6
+        h = max(2.0, v * size * 0.7)
+        x = step * (i + 0.5)
+        d.line([x, size / 2 - h / 2, x, size / 2 + h / 2], width=max(1, int(step * 0.6)),
+               fill=(241, 196, 15) if lit else (236, 240, 241))
+    return img
+
+
+def _audio_thumbnail(home: Path, media: dict, size: int, key: str, folder: Path, t: float | None) -> Path:
+    path = Path(media["path"])
+    art = folder / f"{key}_art.jpg"
+    if art.exists():
+        return art
+    window = None
+    if t is not None:
+        for s in media.get("segments", []):
+            if s.get("start") is not None and s["start"] <= t + 1e-6 <= (s.get("end") or s["start"]) + 1e-6:
+                window = (s["start"], s.get("end") or s["start"])
+    dest = folder / (f"{key}_wave_{int(round(window[0] * 1000))}.png" if window else f"{key}_wave.png")
+    if dest.exists():
+        return dest
+    picture = cover_art(path)
+    if picture is not None:
+        picture.thumbnail((size, size), Image.BICUBIC)
+        return save_atomically(picture.convert("RGB"), art)
+    try:
+        env, duration = _envelope(home, key, path)
+    except MediaDecodeError:
+        return audio_tile(home, size)
+    return save_atomically(waveform(env, duration, size, window), dest, "PNG")
+
+
 def thumbnail(home: Path, media: dict, size: int, t: float | None = None, max_pixels: int = 200_000_000) -> Path:
     """The cached thumbnail of ``media`` (a catalog row as dict) at ``size``."""
     size = pick_size(size)
-    if media["kind"] == "audio":
-        return audio_tile(home, size)
     key = re.sub(r"[^A-Za-z0-9]", "_", media.get("content_hash") or f"id{media['id']}")
     folder = home / "thumbs" / str(size) / key[-2:]
+    if media["kind"] == "audio":
+        return _audio_thumbnail(home, media, size, key, folder, t)
     if media["kind"] == "video":
         frames = [s for s in media["segments"] if s["source"] == "frame"]
         start = 0.0

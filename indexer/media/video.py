@@ -46,12 +46,23 @@ def _open(path: Path):
         raise MediaDecodeError(f"cannot open video: {e}") from e
 
 
+def _moving_picture(c):
+    """The first video stream that is not a cover picture (music files in
+    MP4/Matroska carry their artwork as a one-frame "attached picture" stream,
+    which makes them audio files, not videos)."""
+    import av
+
+    for vs in c.streams.video:
+        if not vs.disposition & av.stream.Disposition.attached_pic:
+            return vs
+    raise MediaDecodeError("no video stream in the file (only cover art)" if c.streams.video
+                           else "no video stream in the file")
+
+
 def probe(path: Path) -> tuple[float | None, int | None, int | None, bool]:
     """(duration seconds, width, height, has audio)."""
     with _open(path) as c:
-        if not c.streams.video:
-            raise MediaDecodeError("no video stream in the file")
-        vs = c.streams.video[0]
+        vs = _moving_picture(c)
         duration = None
         if c.duration:
             duration = c.duration / 1_000_000
@@ -65,9 +76,7 @@ def sample_frames(path: Path, interval: float = 2.0, scene_threshold: float = 30
     import av
 
     with _open(path) as c:
-        if not c.streams.video:
-            raise MediaDecodeError("no video stream in the file")
-        vs = c.streams.video[0]
+        vs = _moving_picture(c)
         vs.thread_type = "AUTO"
         try:
             vs.codec_context.skip_frame = "NONREF"

@@ -120,6 +120,40 @@ def test_bundled_model_finds_the_cat(tmp_path):
     assert list(tmp_path.glob("bundled-classes-*.npy"))  # class vectors cached once
 
 
+def test_colour_shares_name_the_colours_a_person_would():
+    from indexer.embedders.colour import COLOURS, colour_shares
+
+    def share(rgb, name):
+        return colour_shares(Image.new("RGB", (120, 80), rgb))[COLOURS.index(name)]
+
+    for rgb, name in (((200, 30, 30), "red"), ((20, 60, 200), "blue"), ((30, 160, 40), "green"),
+                      ((10, 10, 10), "black"), ((245, 245, 245), "white"), ((128, 128, 128), "grey"),
+                      ((120, 70, 20), "brown"), ((240, 200, 20), "yellow"), ((250, 150, 190), "pink")):
+        assert share(rgb, name) > 0.99, (rgb, name)
+    # A subject in the middle counts more than the edges around it.
+    img = Image.new("RGB", (100, 100), (20, 60, 200))
+    img.paste((200, 30, 30), (30, 30, 70, 70))
+    s = colour_shares(img)
+    assert s[COLOURS.index("red")] > 2 * 0.16 and abs(s.sum() - 1) < 1e-5  # 16% of the area
+
+
+@pytest.mark.slow
+def test_bundled_model_knows_colours_imagenet_does_not_name(tmp_path):
+    from indexer.embedders.bundled import BundledEmbedder
+
+    e = BundledEmbedder(cache_dir=tmp_path)
+    rng = np.random.default_rng(0)
+    pics = {}
+    for name, rgb in (("red", (200, 30, 30)), ("blue", (20, 60, 200)), ("yellow", (240, 200, 20))):
+        # the same texture in three colours: only the colour tells them apart
+        noise = rng.normal(0, 12, (120, 160, 1))
+        pics[name] = Image.fromarray(np.clip(np.asarray(rgb) + noise, 0, 255).astype(np.uint8))
+    v = e.embed_images(list(pics.values()))
+    t = e.embed_texts(["something red", "a blue thing", "yellow"])
+    assert [list(pics)[i] for i in (t @ v.T).argmax(1)] == ["red", "blue", "yellow"]
+    assert "colour=" in e.identity()["weights"]  # indexes built before colours are told to rebuild
+
+
 @pytest.mark.slow
 def test_plain_minilm_matches_sentence_transformers():
     from sentence_transformers import SentenceTransformer

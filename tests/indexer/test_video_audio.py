@@ -10,7 +10,7 @@ from indexer.pipeline import Indexer
 from search.engine import SearchEngine
 from search.query import Query, build_terms
 
-from ..media_factory import audio_file, solid, speech, video
+from ..media_factory import audio_file, audio_with_cover, solid, speech, video
 
 RED, GREEN, BLUE, YELLOW = (230, 20, 20), (20, 200, 30), (20, 30, 220), (230, 230, 20)
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
@@ -129,6 +129,49 @@ def test_tags_and_file_names_make_music_findable(settings, tmp_path):
     assert search(lib, "ocean waves", k=1)[0].path.endswith("track01.mp3")
     assert search(lib, "thunder storm", k=1)[0].path.endswith("thunder_storm_night.wav")
     lib.close()
+
+
+def test_music_with_cover_art_is_audio_and_shows_its_cover(settings, tmp_path):
+    from indexer.media.thumbs import thumbnail
+    from PIL import Image
+
+    d = tmp_path / "music"
+    d.mkdir()
+    tone = (0.2 * np.sin(np.arange(16000 * 3) / 16000 * 2 * np.pi * 440)).astype(np.float32)
+    audio_with_cover(d / "Blue Horizon.m4a", tone, (200, 30, 30))  # an MP4 that sniffs as video
+    shutil.copy(d / "Blue Horizon.m4a", d / "copy of it.m4a")  # a duplicate reuses the vectors
+    lib, report = index(settings, d)
+    assert report.failed == 0
+    hit = search(lib, "blue horizon", k=1)[0]
+    assert hit.kind == "audio"  # not a one-frame "video" of its cover
+    assert {lib.catalog.media(k.id)["kind"] for k in lib.catalog.known_files().values()} == {"audio"}
+    media = lib.catalog.media(hit.media_id)
+    lib.close()
+    cover = Image.open(thumbnail(settings.home, media, 128)).convert("RGB")
+    r, g, b = cover.resize((1, 1)).getpixel((0, 0))
+    assert r > 150 and g < 80 and b < 80
+
+
+def test_audio_thumbnail_is_its_waveform_with_the_moment_lit(settings, tmp_path):
+    from indexer.media.thumbs import thumbnail
+    from PIL import Image
+
+    rate = 16000
+    quiet, loud = np.zeros(rate * 2, np.float32), 0.8 * np.sin(np.arange(rate * 2) / rate * 2 * np.pi * 300)
+    path = audio_file(tmp_path / "memo.wav", np.concatenate([quiet, loud, quiet]).astype(np.float32))
+    media = {"id": 1, "kind": "audio", "path": str(path), "content_hash": "abc123",
+             "segments": [{"start": 2.0, "end": 4.0, "source": "transcript"}]}
+    img = np.asarray(Image.open(thumbnail(settings.home, media, 256, t=3.0)).convert("RGB")).astype(int)
+    lit = (img[..., 0] > 200) & (img[..., 1] > 150) & (img[..., 2] < 80)  # highlight colour
+    drawn = img.sum(2) > 400  # bars (light or lit) on the dark tile
+    third = img.shape[1] // 3
+    height = [int(drawn[:, c * third:(c + 1) * third].sum()) for c in range(3)]
+    assert height[1] > 5 * max(height[0], height[2])  # loud in the middle, quiet around
+    cols = np.flatnonzero(lit.any(0))  # the lit bars: the 2-4 s window of 6 s, give or take a bar
+    assert len(cols) and third - 6 <= cols.min() and cols.max() <= 2 * third + 6
+    plain = np.asarray(Image.open(thumbnail(settings.home, media, 256)).convert("RGB")).astype(int)
+    assert not ((plain[..., 0] > 200) & (plain[..., 2] < 80)).any()  # no moment asked: nothing lit
+    assert list((settings.home / "thumbs" / "wave").rglob("*.npz"))  # decoded once, then cached
 
 
 @needs_espeak

@@ -17,6 +17,7 @@ from store.settings import Settings
 
 from .embedders import Embedder
 from .media.images import load_image
+from .places import place_name
 from .speech import Transcriber
 
 
@@ -61,7 +62,10 @@ def keyframe_path(home: Path, content_hash: str, t_start: float) -> Path:
 
 def extract_image(path: Path, head: bytes, ctx: Context) -> Extracted:
     loaded = load_image(path, ctx.settings.max_image_pixels, head=head)
-    item = Item(SOURCE_IMAGE, image=ctx.embedder.prepare_image(loaded.image))
+    # The place name rides on the picture's segment as words (found by word
+    # search); the vector stays the picture's own.
+    place = place_name(*loaded.gps) if loaded.gps else None
+    item = Item(SOURCE_IMAGE, image=ctx.embedder.prepare_image(loaded.image), text=place)
     return Extracted("image", loaded.width, loaded.height, None, loaded.taken_at, [item])
 
 
@@ -104,7 +108,7 @@ def extract_audio(path: Path, head: bytes, ctx: Context) -> Extracted:
 
 
 def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
-    from .media.video import group_shots, probe, sample_frames
+    from .media.video import container_facts, group_shots, probe, sample_frames
 
     s, emb = ctx.settings, ctx.embedder
     try:
@@ -114,7 +118,9 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
         if "no video stream" in str(e):
             return extract_audio(path, head, ctx)
         raise
-    out = Extracted("video", width, height, duration)
+    taken, where = container_facts(path)
+    place = place_name(*where) if where else None
+    out = Extracted("video", width, height, duration, taken)
     shots = group_shots(sample_frames(path, s.video_interval, s.scene_threshold), duration)
     pending: list = []
 
@@ -125,7 +131,7 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
             return
         vecs = emb.embed_prepared([emb.prepare_image(sh.image) for sh in pending])
         for sh, v in zip(pending, vecs):
-            out.items.append(Item(SOURCE_FRAME, round(sh.t_start, 3), round(sh.t_end, 3), vector=v))
+            out.items.append(Item(SOURCE_FRAME, round(sh.t_start, 3), round(sh.t_end, 3), vector=v, text=place))
             if ctx.keyframe_dir is not None:
                 _save_keyframe(sh.image, ctx.keyframe_dir / f"{int(round(sh.t_start * 1000))}.jpg")
         pending.clear()

@@ -7,6 +7,20 @@ import numpy as np
 from PIL import Image
 
 
+def geotagged(path: Path, rgb: tuple[int, int, int], lat: float, lon: float) -> Path:
+    """A JPEG whose EXIF GPS tags say where it was taken (degrees, minutes, seconds)."""
+    def dms(x: float) -> tuple[float, float, float]:
+        x = abs(x)
+        d, m = int(x), int((x - int(x)) * 60)
+        return float(d), float(m), round((x - d - m / 60) * 3600, 2)
+
+    exif = Image.Exif()
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N" if lat >= 0 else "S", 2: dms(lat), 3: "E" if lon >= 0 else "W", 4: dms(lon)})
+    Image.new("RGB", (64, 48), rgb).save(path, "JPEG", exif=exif)
+    return path
+
+
 def solid(path: Path, rgb: tuple[int, int, int], size=(64, 48), **save_kw) -> Path:
     Image.new("RGB", size, rgb).save(path, **save_kw)
     return path
@@ -30,11 +44,15 @@ def pattern(path: Path, seed: int, size=(64, 64)) -> Path:
 
 
 def video(path: Path, segments: list[tuple[float, tuple[int, int, int] | np.ndarray]], fps: int = 10,
-          size=(96, 64), codec: str = "mpeg4", audio: np.ndarray | None = None, rate: int = 16000) -> Path:
-    """A video showing each picture (an RGB colour or an HxWx3 array) for its duration (seconds)."""
+          size=(96, 64), codec: str = "mpeg4", audio: np.ndarray | None = None, rate: int = 16000,
+          tags: dict[str, str] | None = None) -> Path:
+    """A video showing each picture (an RGB colour or an HxWx3 array) for its
+    duration (seconds); ``tags`` are container metadata (creation_time, location...)."""
     import av
 
     with av.open(str(path), "w") as c:
+        for k, v in (tags or {}).items():
+            c.metadata[k] = v
         vs = c.add_stream(codec, rate=fps)
         vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
         ast = None

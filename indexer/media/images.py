@@ -49,6 +49,7 @@ class LoadedImage:
     width: int          # full-size dimensions, after orientation
     height: int
     taken_at: float | None
+    gps: tuple[float, float] | None = None  # (latitude, longitude) from EXIF
 
 
 def _taken_at(img: Image.Image) -> float | None:
@@ -68,6 +69,32 @@ def _taken_at(img: Image.Image) -> float | None:
         return dt.datetime.strptime(raw.strip()[:19], "%Y:%m:%d %H:%M:%S").timestamp()
     except ValueError:
         return None
+
+
+GPS_IFD = 0x8825
+
+
+def _degrees(value) -> float:
+    d, m, s = (float(x) for x in value)
+    return d + m / 60 + s / 3600
+
+
+def _gps(img: Image.Image) -> tuple[float, float] | None:
+    """(latitude, longitude) from EXIF GPS tags, or None (absent or malformed)."""
+    try:
+        gps = img.getexif().get_ifd(GPS_IFD)
+        if not gps or 2 not in gps or 4 not in gps:
+            return None
+        lat, lon = _degrees(gps[2]), _degrees(gps[4])
+    except Exception:  # malformed GPS data must not fail the image
+        return None
+    if str(gps.get(1, "N")).upper().startswith("S"):
+        lat = -lat
+    if str(gps.get(3, "E")).upper().startswith("W"):
+        lon = -lon
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        return None
+    return lat, lon
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -123,6 +150,7 @@ def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
                 if img.format == "JPEG":
                     img.draft("RGB", (max_side, max_side))
                 taken = _taken_at(img)
+                gps = _gps(img)
                 img.load()
                 img = ImageOps.exif_transpose(img)
                 # The full-size dimensions, as the viewer will display them.
@@ -131,7 +159,7 @@ def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
                 img = to_rgb(img)
                 if max(img.size) > max_side:
                     img.thumbnail((max_side, max_side), Image.BICUBIC)
-                return LoadedImage(img.copy(), w, h, taken)
+                return LoadedImage(img.copy(), w, h, taken, gps)
     except MediaDecodeError:
         raise
     except UnidentifiedImageError as e:

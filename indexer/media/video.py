@@ -59,6 +59,31 @@ def _moving_picture(c):
                            else "no video stream in the file")
 
 
+def container_facts(path: Path) -> tuple[float | None, tuple[float, float] | None]:
+    """(when it was recorded, where) from container tags: creation_time and
+    the ISO 6709 location phones write; (None, None) when absent."""
+    import datetime as dt
+
+    from ..places import parse_iso6709
+
+    with _open(path) as c:
+        tags = {k.lower(): str(v) for k, v in (c.metadata or {}).items()}
+    taken = None
+    raw = tags.get("creation_time") or tags.get("com.apple.quicktime.creationdate")
+    if raw:
+        try:
+            when = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+            # 1904/1970 epochs are what muxers write when they know nothing.
+            taken = when.timestamp() if when.year > 1971 else None
+        except ValueError:
+            pass
+    where = None
+    for key in ("com.apple.quicktime.location.iso6709", "location", "location-eng"):
+        if key in tags and (where := parse_iso6709(tags[key])):
+            break
+    return taken, where
+
+
 def probe(path: Path) -> tuple[float | None, int | None, int | None, bool]:
     """(duration seconds, width, height, has audio)."""
     with _open(path) as c:

@@ -12,6 +12,14 @@ function el(tag, attrs = {}, text) {
   return e;
 }
 
+// Words on a picture (a photo, a video frame) are where it was taken;
+// words elsewhere were said or written (transcripts, tags): quoted.
+function snippet(r) {
+  const source = r.moments && r.moments.length ? r.moments[0].source : null;
+  const place = r.kind === "image" || source === "frame" || source === "image";
+  return place ? "\u{1F4CD} " + r.text : "“" + r.text + "”";
+}
+
 function fmtTime(s) {
   if (s === null || s === undefined) return "";
   s = Math.round(s);
@@ -88,7 +96,7 @@ function card(r) {
   row.appendChild(el("span", { class: "badge" }, r.kind + (r.start !== null ? " @ " + fmtTime(r.start) + "–" + fmtTime(r.end) : "")));
   row.appendChild(el("span", { class: "score" }, r.score.toFixed(3)));
   meta.appendChild(row);
-  if (r.text) meta.appendChild(el("span", { class: "snippet" }, "“" + r.text + "”"));
+  if (r.text) meta.appendChild(el("span", { class: "snippet" }, snippet(r)));
   if (r.caption) meta.appendChild(el("span", { class: "snippet caption" }, r.caption));
   const like = el("button", { class: "like", type: "button" }, "More like this");
   like.addEventListener("click", () => { state.like = r.id; state.example = null; $("q").value = ""; showExample("“" + r.name + "”"); search(); });
@@ -110,7 +118,7 @@ function openViewer(r) {
     player.addEventListener("loadedmetadata", () => { player.currentTime = start; player.play().catch(() => {}); }, { once: true });
     body.appendChild(player);
   }
-  $("viewer-caption").textContent = r.path + (r.text ? " — “" + r.text + "”" : "") + (r.start !== null ? " (" + fmtTime(r.start) + ")" : "");
+  $("viewer-caption").textContent = r.path + (r.text ? " — " + snippet(r) : "") + (r.start !== null ? " (" + fmtTime(r.start) + ")" : "");
   $("viewer").showModal();
 }
 

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from store.catalog import CLAIM_HEARTBEAT, Batch, KnownFile, MediaRecord, NewSegment, Rename, claim_owner
-from store.errors import MediaDecodeError, PathError
+from store.errors import MediaDecodeError, PathError, StorageFullError
 from store.schema import STATUS_ERROR, STATUS_OFFLINE, STATUS_OK
 
 from .embedders.device import pick_device
@@ -419,18 +419,24 @@ class Indexer:
                 for start in range(0, len(gone), 1000):
                     batch.deletes = gone[start:start + 1000]
                     commit()
-        except BaseException:
+        except BaseException as failure:
             # Keep what is complete (an interrupted run resumes from here).
             # Queued decodes are cancelled; the few running ones finish, so no
-            # claim is taken after ours are given back.
+            # claim is taken after ours are given back. Cleaning up must not
+            # hide the failure itself (a full disk fails the saves too).
             pool.shutdown(wait=True, cancel_futures=True)
             heartbeat.set()
             try:
-                commit()
-            finally:
+                if not isinstance(failure, StorageFullError):
+                    commit()
+            except Exception as e:
+                log.warning("could not commit the last batch: %s", e)
+            try:
                 self._release(None)
                 if save:
                     self.lib.save_vector_index()
+            except Exception as e:
+                log.warning("could not save the vector index: %s", e)
             raise
         pool.shutdown(wait=True, cancel_futures=True)
         heartbeat.set()

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from store.errors import MediaSearchError, PathError
+from store.errors import MediaSearchError, PathError, StorageFullError
 
 from .library import Library
 from .pipeline import Indexer
@@ -30,6 +30,8 @@ from .walk import is_ignored_name
 
 log = logging.getLogger(__name__)
 
+# After a full disk, wait this long before trying the same files again.
+FULL_DISK_RETRY = 60.0
 NETWORK_FS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "fuse.sshfs", "9p", "afs", "ncpfs", "davfs",
               "fuse.rclone", "glusterfs", "ceph", "fuse.s3fs"}
 
@@ -108,6 +110,7 @@ class Watcher:
         self._overflow = _Overflow(self.request_reconcile)
         self._dirty_index = False
         self._last_save = time.monotonic()
+        self._hold_until = 0.0
         #: set after each processed batch / reconciliation (tests wait on it)
         self.processed = threading.Event()
 
@@ -193,6 +196,8 @@ class Watcher:
         """Paths quiet for ``settle`` seconds whose size and mtime held still."""
         now = time.monotonic()
         ready = []
+        if now < self._hold_until:  # the disk was full: wait before trying again
+            return ready
         with self._lock:
             for path, (t, last) in list(self._pending.items()):
                 if now - t < self.settle:
@@ -214,6 +219,16 @@ class Watcher:
         indexer = Indexer(self.lib, should_stop=self._stop.is_set)
         try:
             report = indexer.run(paths, roots=self.roots, save=False)
+        except StorageFullError as e:
+            # Nothing is lost: try these files again once there may be room.
+            self._error(f"{label}: {e} (retrying in {FULL_DISK_RETRY:.0f} s)")
+            self._hold_until = time.monotonic() + FULL_DISK_RETRY
+            if label == "reconcile":
+                self.state.next_reconcile = time.time() + FULL_DISK_RETRY
+            else:
+                for p in paths:
+                    self.touch(p)
+            return
         except MediaSearchError as e:
             self._error(f"{label}: {e}")
             return
@@ -253,8 +268,11 @@ class Watcher:
 
     def _save(self, force: bool = False) -> None:
         if self._dirty_index and (force or time.monotonic() - self._last_save >= self.save_every):
-            self.lib.save_vector_index()
-            self._dirty_index = False
+            try:
+                self.lib.save_vector_index()
+                self._dirty_index = False
+            except (MediaSearchError, OSError) as e:  # the catalog has it all: saved later
+                self._error(f"saving the vector index: {e}")
             self._last_save = time.monotonic()
         self.write_state()
 

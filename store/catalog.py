@@ -6,6 +6,7 @@ stale vector index file is recognised.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -18,11 +19,13 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy import column, table
 from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
 from .db import make_engine
+from .errors import StorageFullError
 from .migrations import SCHEMA_VERSION, migrate
 from .schema import STATUS_ERROR, STATUS_OK, Media, Meta, Segment
 
@@ -31,6 +34,16 @@ from .schema import STATUS_ERROR, STATUS_OK, Media, Meta, Segment
 # touch their claims every CLAIM_HEARTBEAT seconds).
 CLAIM_HEARTBEAT = 30.0
 CLAIM_STALE_AFTER = 120.0
+
+
+def is_disk_full(e: BaseException) -> bool:
+    """SQLite's "database or disk is full", PostgreSQL's disk_full (53100), ENOSPC/EDQUOT."""
+    orig = getattr(e, "orig", None) or e
+    if isinstance(orig, OSError) and orig.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if getattr(orig, "sqlstate", None) == "53100":
+        return True
+    return "database or disk is full" in str(orig) or "No space left on device" in str(orig)
 
 
 def claim_owner(unique: str) -> str:
@@ -168,6 +181,8 @@ class Catalog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(target)
         self.sqlite = self.engine.dialect.name == "sqlite"
+        # Where the data lives, for messages (never the password of a URL).
+        self.where = str(self.path) if self.path else self.engine.url.render_as_string(hide_password=True)
         with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
             with conn.begin():
                 migrate(conn)
@@ -186,12 +201,20 @@ class Catalog:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction holding the write lock from its first statement."""
-        with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
-            with conn.begin():
-                with Session(bind=conn) as s:
-                    yield s
-                    s.flush()
+        """A write transaction holding the write lock from its first statement.
+        A full disk rolls it back whole and raises StorageFullError."""
+        try:
+            with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
+                with conn.begin():
+                    with Session(bind=conn) as s:
+                        yield s
+                        s.flush()
+        except (DBAPIError, OSError) as e:
+            if is_disk_full(e):
+                raise StorageFullError(
+                    f"no space left for the catalog ({self.where}): free some space and run the "
+                    "command again; everything committed before is kept") from e
+            raise
 
     # -- meta -----------------------------------------------------------
     def get_meta(self, key: str, session: Session | None = None) -> str | None:

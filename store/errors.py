@@ -30,5 +30,10 @@ class QueryError(MediaSearchError):
     """A search query is empty or malformed."""
 
 
+class StorageFullError(MediaSearchError):
+    """The disk (or database server) holding the data has no space left.
+    Nothing committed before is lost; the command can be run again."""
+
+
 class PathError(MediaSearchError):
     """A path given by the user does not exist or cannot be read."""

@@ -8,6 +8,7 @@ old file or the new one. A file whose header does not match the catalog
 """
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ import faiss
 import numpy as np
 
 from .catalog import Applied, Catalog
-from .errors import ConfigError, IndexCorruptError
+from .errors import ConfigError, IndexCorruptError, StorageFullError
 from .gpu_index import Backend, GpuMirror
 from .index_plan import IndexPlan, make_index, search_params, tune
 
@@ -232,11 +233,15 @@ class VectorIndex:
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
-        except BaseException:
+        except BaseException as e:
             try:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
+            if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageFullError(f"no space left to save the vector index ({path}); the "
+                                       "previous file is kept and it is rebuilt from the catalog "
+                                       "when needed") from e
             raise
         _fsync_dir(path.parent)
 

@@ -10,18 +10,18 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query as Q, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from indexer.library import Library
 from indexer.media.detect import detect
-from indexer.media.thumbs import SIZES, thumbnail
+from indexer.media.thumbs import SIZES, NotCached, thumbnail
 from search.engine import Result, SearchEngine
 from search.query import Query, Term, check_kinds, parse_term, positive_text, split_text_query
 from search.status import gather_status
 from store.errors import (MediaDecodeError, MediaSearchError, ModelMismatchError, ModelUnavailableError,
-                          QueryError)
+                          QueryError, StorageFullError)
 from store.schema import KINDS
 from store.settings import Settings
 
@@ -120,7 +120,8 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
     @app.exception_handler(MediaSearchError)
     async def domain_error(_request: Request, exc: MediaSearchError):
         status = 400 if isinstance(exc, QueryError) else 409 if isinstance(exc, ModelMismatchError) \
-            else 503 if isinstance(exc, ModelUnavailableError) else 422 if isinstance(exc, MediaDecodeError) else 500
+            else 503 if isinstance(exc, (ModelUnavailableError, StorageFullError)) \
+            else 422 if isinstance(exc, MediaDecodeError) else 500
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     @app.exception_handler(Overloaded)
@@ -253,6 +254,8 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
             p = thumbnail(s.settings.home, m, size, t, s.settings.max_image_pixels)
         except MediaDecodeError as e:
             raise HTTPException(422, f"no thumbnail: {e}") from e
+        except NotCached as e:  # full disk or read-only data dir: serve it uncached
+            return Response(e.data, media_type=e.media_type, headers={"Cache-Control": "no-store"})
         return FileResponse(p, media_type="image/png" if p.suffix == ".png" else "image/jpeg",
                             headers={"Cache-Control": "private, max-age=86400"})
 

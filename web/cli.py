@@ -15,7 +15,8 @@ from indexer import cli as indexer_cli
 from search import cli as search_cli
 from search import eval_cli
 from store.cli_common import DataDirOpt, ModelOpt, settings_from
-from store.errors import ConfigError, MediaSearchError, ModelMismatchError, ModelUnavailableError, PathError, QueryError
+from store.errors import (ConfigError, MediaSearchError, ModelMismatchError, ModelUnavailableError, PathError,
+                          QueryError, StorageFullError)
 
 app = typer.Typer(
     name="mediasearch", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -75,7 +76,8 @@ def serve_command(
             lock.release()
 
 
-EXIT_CODES = {QueryError: 2, PathError: 3, ConfigError: 4, ModelUnavailableError: 5, ModelMismatchError: 6}
+EXIT_CODES = {QueryError: 2, PathError: 3, ConfigError: 4, ModelUnavailableError: 5, ModelMismatchError: 6,
+              StorageFullError: 7}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,21 +29,43 @@ def pick_size(size: int) -> int:
     return min(SIZES, key=lambda s: (s < size, abs(s - size)))
 
 
+class NotCached(OSError):
+    """The thumbnail could not be written (full disk, read-only data dir):
+    ``data`` holds it encoded, to be served anyway."""
+
+    def __init__(self, reason: OSError, data: bytes, media_type: str):
+        super().__init__(reason.errno, f"thumbnail not cached: {reason.strerror or reason}")
+        self.data = data
+        self.media_type = media_type
+
+
+def _encode(img: Image.Image, fmt: str) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, fmt, quality=85) if fmt == "JPEG" else img.save(buf, fmt)
+    return buf.getvalue()
+
+
 def save_atomically(img: Image.Image, dest: Path, fmt: str = "JPEG") -> Path:
     """Write via a unique temp file and rename: concurrent requests for the
-    same thumbnail (two duplicate files share one) never see a half file."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    same thumbnail (two duplicate files share one) never see a half file.
+    Raises NotCached (an OSError) with the encoded picture when it cannot write."""
+    data = _encode(img, fmt)
+    tmp = None
     try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
         with os.fdopen(fd, "wb") as f:
-            img.save(f, fmt, quality=85) if fmt == "JPEG" else img.save(f, fmt)
+            f.write(data)
         os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    except OSError as e:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        raise NotCached(e, data, "image/jpeg" if fmt == "JPEG" else "image/png") from e
     return dest
 
 

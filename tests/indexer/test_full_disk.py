@@ -1,0 +1,115 @@
+"""A full disk: a clear error, nothing lost, and the same command finishes the
+job once there is room. The data dir is a real, small tmpfs (needs the right
+to mount: root, as on the CI machine; skipped elsewhere)."""
+import sqlite3
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from indexer.library import Library
+from store.vector_index import VectorIndex
+
+from ..media_factory import pattern
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mount = tmp_path / f"small-{uuid.uuid4().hex[:6]}"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk, leave_kb=40):
+    """Take all but ``leave_kb`` of the disk's free space."""
+    import os
+
+    st = os.statvfs(disk)
+    free = st.f_bavail * st.f_frsize
+    with open(disk / "filler", "ab") as f:
+        f.write(b"\0" * max(0, free - leave_kb * 1024))
+    return disk / "filler"
+
+
+def photos(folder, start, count):
+    folder.mkdir(exist_ok=True)
+    for i in range(start, start + count):
+        pattern(folder / f"p{i:03d}.png", i, size=(256, 256))
+    return folder
+
+
+def test_indexing_onto_a_full_disk_fails_clearly_and_resumes(small_disk, tmp_path, cli, settings):
+    data = small_disk / "data"
+    first = photos(tmp_path / "first", 0, 5)
+    code, _, _ = cli("index", str(first), "--data-dir", data, "--model", "fake", "--no-progress")
+    assert code == 0
+    filler = fill(small_disk)
+    more = photos(tmp_path / "more", 5, 60)
+    code, out, err = cli("index", str(first), str(more), "--data-dir", data, "--model", "fake", "--no-progress")
+    assert code == 7 and "no space left" in err and "Traceback" not in err + out
+    con = sqlite3.connect(data / "catalog.sqlite")
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    kept = con.execute("SELECT count(*) FROM media").fetchone()[0]
+    con.close()
+    assert kept >= 5  # the first run's files are all still there
+    VectorIndex.load(data / "vectors.faiss")  # the old index file is whole
+    # The web page still shows pictures: thumbnails that cannot be cached are served anyway.
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    settings.home = data
+    with TestClient(create_app(settings, allowed_hosts=["testserver"])) as client:
+        fill(small_disk, leave_kb=0)  # not a byte left now
+        hit = client.get("/api/search", params={"q": "red", "k": 1}).json()["results"][0]
+        thumb = client.get(hit["thumb"])
+        assert thumb.status_code == 200 and thumb.headers["cache-control"] == "no-store"
+        assert thumb.content[:3] == b"\xff\xd8\xff"  # a JPEG
+    filler.unlink()
+    code, out, err = cli("index", str(first), str(more), "--data-dir", data, "--model", "fake", "--no-progress")
+    assert code == 0
+    lib = Library(settings)
+    try:
+        ids, _, _ = lib.catalog.all_vectors(lib.embedder.dim)
+        assert len(lib.catalog.known_files()) == 65 and len(lib.vector_index()) == len(ids) == 65
+    finally:
+        lib.close()
+
+
+def test_the_daemon_waits_out_a_full_disk_and_loses_nothing(small_disk, tmp_path, settings, monkeypatch):
+    import indexer.watch as watch
+    from indexer.watch import Watcher
+
+    monkeypatch.setattr(watch, "FULL_DISK_RETRY", 1.0)
+    folder = photos(tmp_path / "watched", 0, 3)
+    settings.home = small_disk / "data"
+    lib = Library(settings)
+    lib.claim_identity()
+    w = Watcher(lib, [folder], settle=0.2, force_polling=True, poll_interval=0.2, save_every=0.3).start()
+    try:
+        deadline = time.monotonic() + 30
+        while w.state.last_reconcile is None and time.monotonic() < deadline:
+            w.processed.wait(0.2)
+        filler = fill(small_disk)
+        photos(folder, 3, 40)
+        deadline = time.monotonic() + 30
+        while not any("no space left" in e for e in w.state.errors) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert any("no space left" in e for e in w.state.errors), w.state.errors
+        assert w._thread.is_alive()  # still running, waiting for room
+        filler.unlink()
+        deadline = time.monotonic() + 30
+        while len(lib.catalog.known_files()) < 43 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(lib.catalog.known_files()) == 43
+    finally:
+        w.stop()
+        lib.close()

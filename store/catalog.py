@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from .db import make_engine
 from .errors import StorageFullError
+from .paths import from_db, to_db
 from .migrations import SCHEMA_VERSION, migrate
 from .schema import STATUS_ERROR, STATUS_OK, Media, Meta, Segment
 
@@ -160,7 +161,7 @@ def _under(folder: str):
     names match literally.
     """
     folder = folder.rstrip(os.sep) or os.sep
-    prefix = folder if folder.endswith(os.sep) else folder + os.sep
+    prefix = to_db(folder if folder.endswith(os.sep) else folder + os.sep)
     return or_(Media.path == folder, func.substr(Media.path, 1, len(prefix)) == prefix)
 
 
@@ -420,6 +421,7 @@ class Catalog:
         worker ran on this host and its process is gone (kill -9), else when
         its heartbeat (``touch_claims``) is older than ``stale_after``."""
         now = time.time()
+        path = to_db(path)
         with self.write() as s:
             s.execute(text_sql("DELETE FROM claim WHERE path = :p AND at < :old"),
                       {"p": path, "old": now - stale_after})
@@ -443,6 +445,7 @@ class Catalog:
     def release(self, paths: list[str], owner: str) -> None:
         if not paths:
             return
+        paths = [to_db(p) for p in paths]
         with self.write() as s:
             for start in range(0, len(paths), 500):
                 chunk = paths[start:start + 500]
@@ -569,13 +572,13 @@ class Catalog:
         if limit:
             sql += f" LIMIT {int(limit)}"
         with self.read() as s:
-            return [dict(r._mapping) for r in s.execute(text_sql(sql), {"c": captioner})]
+            return [{**r._mapping, "path": from_db(r.path)} for r in s.execute(text_sql(sql), {"c": captioner})]
 
     def segment_rows(self, segment_ids: list[int]) -> list[dict]:
         if not segment_ids:
             return []
         with self.read() as s:
-            return [dict(r._mapping) for r in s.execute(text_sql(
+            return [{**r._mapping, "path": from_db(r.path)} for r in s.execute(text_sql(
                 "SELECT s.id, s.t_start, s.source, m.path, m.kind, m.content_hash FROM segment s "
                 "JOIN media m ON m.id = s.media_id WHERE s.id IN ("
                 + ",".join(str(int(i)) for i in segment_ids) + ")"))]

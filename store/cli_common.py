@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from .paths import display
 from .settings import Settings
 
 DataDirOpt = Annotated[Path | None, typer.Option(
@@ -31,8 +32,8 @@ def settings_from(data_dir: Path | None = None, model: str | None = None, **over
 
 
 def emit_json(obj: Any) -> None:
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
+    # Valid UTF-8 even for file names with undecodable bytes (shown as U+FFFD).
+    sys.stdout.write(display(json.dumps(obj, indent=2, ensure_ascii=False, default=str)) + "\n")
 
 
 def say(message: str) -> None:

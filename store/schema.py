@@ -8,6 +8,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from .paths import PathText
+
 # Kinds of media and statuses of a media row.
 KINDS = ("image", "video", "audio")
 STATUS_OK = "ok"
@@ -39,8 +41,9 @@ class Media(Base):
 
     __tablename__ = "media"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(String, unique=True)
-    root: Mapped[str] = mapped_column(String, index=True)
+    # Paths may hold undecodable bytes (see paths.py).
+    path: Mapped[str] = mapped_column(PathText, unique=True)
+    root: Mapped[str] = mapped_column(PathText, index=True)
     kind: Mapped[str | None] = mapped_column(String)
     size: Mapped[int] = mapped_column(BigInteger)
     mtime_ns: Mapped[int] = mapped_column(BigInteger)

@@ -3,6 +3,7 @@ engine as the CLI. Routes are thin: parse, call the engine, shape the answer."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from contextlib import asynccontextmanager
 import os
 import tempfile
@@ -22,6 +23,7 @@ from search.query import Query, Term, check_kinds, parse_term, positive_text, sp
 from search.status import gather_status
 from store.errors import (MediaDecodeError, MediaSearchError, ModelMismatchError, ModelUnavailableError,
                           QueryError, StorageFullError)
+from store.paths import display
 from store.schema import KINDS
 from store.settings import Settings
 
@@ -77,6 +79,15 @@ def _parse_date(value: str | None, name: str) -> float | None:
         raise QueryError(f"{name}: use a date like 2024-07-31 (or a unix time)") from None
 
 
+class PathSafeJSON(JSONResponse):
+    """JSON whose strings may hold file names with undecodable bytes: those
+    bytes are shown as U+FFFD (files are served by id, never by path)."""
+
+    def render(self, content) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace").encode("utf-8")
+
+
 def hit_dict(r: Result) -> dict:
     d = r.to_dict()
     d["id"] = r.media_id
@@ -112,7 +123,7 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
             library.close()
 
     app = FastAPI(title="mediasearch", description="Semantic search over your own photos, videos and audio.",
-                  version="0.1.0", lifespan=lifespan)
+                  version="0.1.0", lifespan=lifespan, default_response_class=PathSafeJSON)
     app.state.ms = state
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes HTML
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -122,11 +133,11 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
         status = 400 if isinstance(exc, QueryError) else 409 if isinstance(exc, ModelMismatchError) \
             else 503 if isinstance(exc, (ModelUnavailableError, StorageFullError)) \
             else 422 if isinstance(exc, MediaDecodeError) else 500
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        return PathSafeJSON({"detail": str(exc)}, status_code=status)
 
     @app.exception_handler(Overloaded)
     async def overloaded(_request: Request, exc: Overloaded):
-        return JSONResponse({"detail": exc.message}, status_code=exc.status, headers={"Retry-After": "2"})
+        return PathSafeJSON({"detail": exc.message}, status_code=exc.status, headers={"Retry-After": "2"})
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page(request: Request, key: str | None = None):
@@ -241,8 +252,8 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
         ctype = SAFE_TYPES.get((kind, fmt))
         if ctype is None:  # never inline anything we did not recognise (SVG, HTML...)
             return FileResponse(path, media_type="application/octet-stream",
-                                filename=os.path.basename(path), content_disposition_type="attachment")
-        return FileResponse(path, media_type=ctype, filename=os.path.basename(path),
+                                filename=display(os.path.basename(path)), content_disposition_type="attachment")
+        return FileResponse(path, media_type=ctype, filename=display(os.path.basename(path)),
                             content_disposition_type="inline")
 
     @app.get("/thumb/{media_id}", summary="A cached thumbnail (sizes 128, 256, 512)")

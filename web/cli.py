@@ -81,6 +81,13 @@ EXIT_CODES = {QueryError: 2, PathError: 3, ConfigError: 4, ModelUnavailableError
 
 
 def main(argv: list[str] | None = None) -> int:
+    # File names with undecodable bytes print as their bytes (as `ls` does)
+    # instead of failing the command under a strict UTF-8 locale.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="surrogateescape")
+        except (AttributeError, ValueError):  # replaced streams (tests) keep theirs
+            pass
     logging.basicConfig(level=os.environ.get("MEDIASEARCH_LOG", "WARNING").upper(),
                         format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -1,0 +1,43 @@
+"""File paths that are not valid UTF-8, stored losslessly.
+
+Linux file names are bytes. Python hands an undecodable byte (a Latin-1 name
+from an old archive: b"caf\\xe9.jpg") to us as a lone surrogate ("caf\\udce9"),
+which SQLite and PostgreSQL drivers refuse to store. In the catalog each such
+surrogate (U+DC80..U+DCFF) is written as a private-use character
+(U+F780..U+F7FF: same length, so prefix filters keep working) and read back as
+the surrogate, so the path opens the same file again. (A real name using those
+private-use characters would be read back wrongly; none is known in practice.)
+For showing a path, undecodable bytes become U+FFFD.
+"""
+from __future__ import annotations
+
+from sqlalchemy.types import String, TypeDecorator
+
+_TO_DB = {c: c - 0xDC80 + 0xF780 for c in range(0xDC80, 0xDD00)}
+_FROM_DB = {v: k for k, v in _TO_DB.items()}
+
+
+def to_db(path: str) -> str:
+    return path.translate(_TO_DB)
+
+
+def from_db(path: str) -> str:
+    return path.translate(_FROM_DB)
+
+
+def display(path: str) -> str:
+    """The path as text a person (or a JSON parser) can take: bad bytes shown as U+FFFD."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+class PathText(TypeDecorator):
+    """A path column: surrogate-escaped in Python, storable in the database."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return to_db(value) if isinstance(value, str) else value
+
+    def process_result_value(self, value, dialect):
+        return from_db(value) if isinstance(value, str) else value

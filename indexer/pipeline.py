@@ -480,7 +480,14 @@ class Indexer:
                report: IndexReport) -> None:
         """A file whose content is already embedded: a rename or a duplicate."""
         f, h = p.job.file, p.content_hash
-        if missing_by_hash.get(h) and p.job.known is None:
+        known = p.job.known
+        if known is not None and known.content_hash == h and known.status == STATUS_OK:
+            # Same bytes, new file times (touched, restored from a backup):
+            # keep the vectors, record the new size/mtime/inode.
+            batch.renames.append(Rename(known.id, f.path, p.job.root, f.size, f.mtime_ns, f.inode))
+            report.unchanged += 1
+            return
+        if missing_by_hash.get(h) and known is None:
             gone = missing_by_hash[h].pop(0)
             missing_path.pop(gone.id, None)
             batch.renames.append(Rename(gone.id, f.path, p.job.root, f.size, f.mtime_ns, f.inode))
@@ -488,8 +495,9 @@ class Indexer:
             report.renamed += 1
             return
         source = moved.get(h)
-        if source is None:
-            rows = self.catalog.ok_media_by_hash([h]).get(h, [])
+        if source is None:  # another file with these bytes (never this file's own row)
+            rows = [r for r in self.catalog.ok_media_by_hash([h]).get(h, [])
+                    if known is None or r[0] != known.id]
             source = rows[0][0] if rows else None
         report.duplicates += 1
         if source is not None:

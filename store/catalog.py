@@ -358,6 +358,15 @@ class Catalog:
             for start in range(0, len(paths), 500):
                 for m in s.scalars(select(Media).where(Media.path.in_(paths[start:start + 500]))):
                     existing[m.path] = m
+            # Segments to copy are read before any are replaced: a source
+            # rewritten in this same batch still lends what it held.
+            sources = {rec.copy_segments_from for rec in batch.upserts if rec.copy_segments_from is not None}
+            copies: dict[int, list[tuple]] = {}
+            for src in (s.execute(select(Segment.media_id, Segment.t_start, Segment.t_end, Segment.source,
+                                         Segment.text, Segment.vector)
+                                  .where(Segment.media_id.in_(sources)).order_by(Segment.id))
+                        if sources else ()):
+                copies.setdefault(src.media_id, []).append(tuple(src)[1:])
             if existing:
                 old_ids = [m.id for m in existing.values()]
                 for start in range(0, len(old_ids), 500):
@@ -386,12 +395,9 @@ class Catalog:
             s.flush()
             new_segments: list[Segment] = []
             for rec, media in zip(batch.upserts, rows):
-                if rec.copy_segments_from is not None:
-                    for src in s.scalars(select(Segment).where(
-                            Segment.media_id == rec.copy_segments_from)):
-                        new_segments.append(Segment(
-                            media_id=media.id, t_start=src.t_start, t_end=src.t_end,
-                            source=src.source, text=src.text, vector=src.vector))
+                for t_start, t_end, source, text, vector in copies.get(rec.copy_segments_from, ()):
+                    new_segments.append(Segment(media_id=media.id, t_start=t_start, t_end=t_end,
+                                                source=source, text=text, vector=vector))
                 for seg in rec.segments:
                     new_segments.append(Segment(
                         media_id=media.id, t_start=seg.t_start, t_end=seg.t_end,

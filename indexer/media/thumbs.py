@@ -125,7 +125,7 @@ def waveform(env: np.ndarray, duration: float, size: int,
     """Mirrored bars of the loudness envelope; ``window`` (seconds) highlighted."""
     img = Image.new("RGB", (size, size), (44, 62, 80))
     d = ImageDraw.Draw(img)
-    bars = max(16, min(len(env), size // 3))
+    bars = max(16, min(len(env), size // 6))
     per = len(env) / bars
     level = np.array([env[int(i * per):max(int(i * per) + 1, int((i + 1) * per))].max() for i in range(bars)])
     level = level / max(float(level.max()), 1e-6)  # quiet recordings still show their shape
@@ -146,9 +146,10 @@ def _audio_thumbnail(home: Path, media: dict, size: int, key: str, folder: Path,
     if art.exists():
         return art
     window = None
-    if t is not None:
+    if t is not None:  # the spoken window that matched (tags span the whole file: nothing to point at)
         for s in media.get("segments", []):
-            if s.get("start") is not None and s["start"] <= t + 1e-6 <= (s.get("end") or s["start"]) + 1e-6:
+            if s.get("source") == "transcript" and s.get("start") is not None \
+                    and s["start"] <= t + 1e-6 <= (s.get("end") or s["start"]) + 1e-6:
                 window = (s["start"], s.get("end") or s["start"])
     dest = folder / (f"{key}_wave_{int(round(window[0] * 1000))}.png" if window else f"{key}_wave.png")
     if dest.exists():

@@ -52,6 +52,29 @@ def test_second_run_skips_unchanged_files(settings, photos):
     assert (report.unchanged, report.new, report.segments_added) == (3, 0, 0)
 
 
+def test_touched_files_keep_their_vectors(settings, photos):
+    """New file times, same bytes (touch, a restore from backup, a sync tool):
+    nothing to embed and, above all, nothing lost."""
+    _, before, _ = run(settings, photos)
+    lib = Library(settings)
+    vectors = {p: lib.catalog.segment_vectors(p) for p in before}
+    lib.close()
+    later = os.stat(photos / "red.png").st_mtime_ns + 5_000_000_000
+    for name in ("red.png", "green.jpg"):
+        os.utime(photos / name, ns=(later, later))
+    report, after, _ = run(settings, photos)
+    assert (report.unchanged, report.duplicates, report.updated, report.segments_added) == (3, 0, 0, 0)
+    assert {p: k.id for p, k in after.items()} == {p: k.id for p, k in before.items()}
+    assert after[str(photos / "red.png")].mtime_ns == later
+    lib = Library(settings)
+    for p, v in vectors.items():
+        np.testing.assert_array_equal(lib.catalog.segment_vectors(p), v)
+    lib.close()
+    consistent(settings)
+    report, _, _ = run(settings, photos)  # and the new times are remembered
+    assert report.unchanged == 3 and report.duplicates == 0
+
+
 def test_rename_keeps_id_and_vectors(settings, photos):
     _, before, _ = run(settings, photos)
     old_id = before[str(photos / "red.png")].id

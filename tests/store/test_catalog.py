@@ -67,6 +67,20 @@ def test_copy_segments_reuses_vectors_without_new_embedding(catalog_target):
     cat.close()
 
 
+def test_a_copy_takes_what_its_source_held_even_when_the_source_changes_in_the_same_batch(catalog_target):
+    cat = Catalog(catalog_target)
+    cat.apply(Batch(upserts=[rec("/r/a.jpg", [1, 0], h="X")]))
+    a = cat.known_files()["/r/a.jpg"].id
+    # a.jpg now holds new bytes Y; b.jpg arrives with a's old bytes X in the same batch.
+    changed_a = rec("/r/a.jpg", [0, 1], h="Y")
+    b = MediaRecord(path="/r/b.jpg", root="/r", size=1, mtime_ns=1, inode=2, content_hash="X",
+                    copy_segments_from=a)
+    cat.apply(Batch(upserts=[changed_a, b]))
+    np.testing.assert_allclose(cat.segment_vectors("/r/b.jpg"), [[1, 0]])
+    np.testing.assert_allclose(cat.segment_vectors("/r/a.jpg"), [[0, 1]])
+    cat.close()
+
+
 def test_words_captions_and_claims(catalog_target):
     cat = Catalog(catalog_target)
     cat.apply(Batch(upserts=[rec("/r/Paris 2019/IMG_2041.jpg", [1, 0]), rec("/r/other.jpg", [0, 1])]))

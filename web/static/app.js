@@ -14,10 +14,13 @@ function el(tag, attrs = {}, text) {
 
 // Words on a picture (a photo, a video frame) are where it was taken;
 // words elsewhere were said or written (transcripts, tags): quoted.
-function snippet(r) {
+function isPlace(r) {
   const source = r.moments && r.moments.length ? r.moments[0].source : null;
-  const place = r.kind === "image" || source === "frame" || source === "image";
-  return place ? "\u{1F4CD} " + r.text : "“" + r.text + "”";
+  return r.kind === "image" || source === "frame" || source === "image";
+}
+
+function snippet(r) {
+  return isPlace(r) ? r.text : "“" + r.text + "”";
 }
 
 function fmtTime(s) {
@@ -96,7 +99,7 @@ function card(r) {
   row.appendChild(el("span", { class: "badge" }, r.kind + (r.start !== null ? " @ " + fmtTime(r.start) + "–" + fmtTime(r.end) : "")));
   row.appendChild(el("span", { class: "score" }, r.score.toFixed(3)));
   meta.appendChild(row);
-  if (r.text) meta.appendChild(el("span", { class: "snippet" }, snippet(r)));
+  if (r.text) meta.appendChild(el("span", { class: isPlace(r) ? "snippet place" : "snippet" }, snippet(r)));
   if (r.caption) meta.appendChild(el("span", { class: "snippet caption" }, r.caption));
   const like = el("button", { class: "like", type: "button" }, "More like this");
   like.addEventListener("click", () => { state.like = r.id; state.example = null; $("q").value = ""; showExample("“" + r.name + "”"); search(); });

@@ -8,6 +8,7 @@ a few hundred pixels anyway.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,12 @@ Image.MAX_IMAGE_PIXELS = None
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 _heif_registered: bool | None = None
+
+# Pictures whose decode is large (PNG, TIFF, WebP cannot be decoded at reduced
+# scale as JPEG can) are decoded one at a time: N decode threads never hold N
+# of them in memory at once (4 x 150 MP would be 1.8 GB).
+LARGE_DECODE_PIXELS = 24_000_000
+_large_decode = threading.Lock()
 
 EXIF_DATETIME_ORIGINAL = 0x9003
 EXIF_DATETIME = 0x0132
@@ -97,6 +104,16 @@ def _gps(img: Image.Image) -> tuple[float, float] | None:
     return lat, lon
 
 
+def _decode(img: Image.Image, max_side: int) -> Image.Image:
+    """Decode, orient, convert to RGB and shrink to ``max_side``: a small copy."""
+    img.load()
+    img = ImageOps.exif_transpose(img)
+    img = to_rgb(img)
+    if max(img.size) > max_side:
+        img.thumbnail((max_side, max_side), Image.BICUBIC)
+    return img.copy()
+
+
 def to_rgb(img: Image.Image) -> Image.Image:
     """Convert any Pillow mode to 8-bit RGB the way a person would see it."""
     mode = img.mode
@@ -151,15 +168,15 @@ def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
                     img.draft("RGB", (max_side, max_side))
                 taken = _taken_at(img)
                 gps = _gps(img)
-                img.load()
-                img = ImageOps.exif_transpose(img)
+                if img.size[0] * img.size[1] > LARGE_DECODE_PIXELS:  # after draft: what decoding costs
+                    with _large_decode:
+                        small = _decode(img, max_side)
+                else:
+                    small = _decode(img, max_side)
                 # The full-size dimensions, as the viewer will display them.
-                if img.size != (w, h) and (img.size[0] > img.size[1]) != (w > h):
+                if small.size != (w, h) and (small.size[0] > small.size[1]) != (w > h):
                     w, h = h, w
-                img = to_rgb(img)
-                if max(img.size) > max_side:
-                    img.thumbnail((max_side, max_side), Image.BICUBIC)
-                return LoadedImage(img.copy(), w, h, taken, gps)
+                return LoadedImage(small, w, h, taken, gps)
     except MediaDecodeError:
         raise
     except UnidentifiedImageError as e:

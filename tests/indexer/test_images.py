@@ -92,3 +92,42 @@ def test_sniff_by_content():
     assert sniff(b"\x00\x00\x00\x18ftypheic\x00\x00")[1] == "heif"
     assert sniff(b"\x00\x00\x00\x18ftypM4A \x00\x00")[0] == "audio"
     assert sniff(b"hello world") == (None, None)
+
+
+def test_large_decodes_take_turns_small_ones_do_not(tmp_path, monkeypatch):
+    """Pictures too big to decode at reduced scale are decoded one at a time,
+    so the decode threads never hold several of them in memory at once."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import indexer.media.images as images
+
+    paths = []
+    for i in range(4):
+        p = tmp_path / f"big{i}.png"
+        Image.new("RGB", (120, 100), (i * 50, 0, 0)).save(p)
+        paths.append(p)
+    inside, most = 0, 0
+    lock = threading.Lock()
+    real = images._decode
+
+    def counting(img, max_side):
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.1)
+        try:
+            return real(img, max_side)
+        finally:
+            with lock:
+                inside -= 1
+
+    monkeypatch.setattr(images, "_decode", counting)
+    for limit, expected in ((5_000, 1), (10**9, 4)):  # 12,000 px: "large", then not
+        monkeypatch.setattr(images, "LARGE_DECODE_PIXELS", limit)
+        most = 0
+        with ThreadPoolExecutor(4) as pool:
+            sizes = list(pool.map(lambda p: images.load_image(p, 10**9).image.size, paths))
+        assert sizes == [(120, 100)] * 4 and most == expected

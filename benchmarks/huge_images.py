@@ -1,0 +1,77 @@
+"""Peak memory and time to load huge pictures on the indexer's decode threads,
+with large decodes one at a time (the product) and all at once; prints JSON.
+
+    python benchmarks/huge_images.py [--count 4] [--megapixels 48] [--threads 4]
+
+PNG cannot be decoded at reduced scale (JPEG can, with draft), so each huge
+PNG costs width x height x 3 bytes while it is decoded. Each mode runs in a
+fresh process so the peak (ru_maxrss) is its own.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import ROOT, emit
+
+CHILD = r"""
+import json, resource, sys, time
+from concurrent.futures import ThreadPoolExecutor
+sys.path.insert(0, {root!r})
+import indexer.media.images as images
+if {all_at_once}:
+    images.LARGE_DECODE_PIXELS = 10**12
+paths = {paths!r}
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+with ThreadPoolExecutor({threads}) as pool:
+    sizes = list(pool.map(lambda p: images.load_image(p, 10**9).image.size, paths))
+print(json.dumps({{"seconds": round(time.perf_counter() - t0, 2),
+                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                  "before_mb": round(base / 1024), "decoded": len(sizes)}}))
+"""
+
+
+def make_pngs(folder: Path, count: int, megapixels: float) -> list[str]:
+    import numpy as np
+    from PIL import Image
+
+    w = int((megapixels * 1e6 * 4 / 3) ** 0.5)
+    h = int(w * 3 / 4)
+    x = np.linspace(0, 255, w, dtype=np.float32)
+    y = np.linspace(0, 255, h, dtype=np.float32)[:, None]
+    paths = []
+    for i in range(count):  # gradients: quick to write, as costly to decode as any PNG
+        arr = np.stack([np.broadcast_to(x, (h, w)), np.broadcast_to(y, (h, w)),
+                        np.full((h, w), 40 * i, np.float32)], axis=2).astype(np.uint8)
+        p = folder / f"huge_{i}.png"
+        Image.fromarray(arr).save(p, compress_level=1)
+        paths.append(str(p))
+    return paths
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=4)
+    ap.add_argument("--megapixels", type=float, default=48)
+    ap.add_argument("--threads", type=int, default=4)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        paths = make_pngs(Path(d), args.count, args.megapixels)
+        out = {"pictures": args.count, "megapixels": args.megapixels, "threads": args.threads}
+        for mode, all_at_once in (("one_large_decode_at_a_time", False), ("all_at_once", True)):
+            code = CHILD.format(root=str(ROOT), all_at_once=all_at_once, paths=paths, threads=args.threads)
+            t0 = time.perf_counter()
+            done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            out[mode] = {**json.loads(done.stdout.strip().splitlines()[-1]),
+                         "wall_s": round(time.perf_counter() - t0, 2)}
+    emit(out)
+
+
+if __name__ == "__main__":
+    main()

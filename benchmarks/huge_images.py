@@ -5,7 +5,7 @@ with large decodes one at a time (the product) and all at once; prints JSON.
 
 PNG cannot be decoded at reduced scale (JPEG can, with draft), so each huge
 PNG costs width x height x 3 bytes while it is decoded. Each mode runs in a
-fresh process so the peak (ru_maxrss) is its own.
+fresh process whose peak resident memory (VmHWM, reset at its start) is its own.
 """
 from __future__ import annotations
 
@@ -20,20 +20,32 @@ from pathlib import Path
 from _common import ROOT, emit
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, {root!r})
 import indexer.media.images as images
+from indexer.memory import return_large_blocks
+return_large_blocks()  # as the indexer does
+
 if {all_at_once}:
     images.LARGE_DECODE_PIXELS = 10**12
 paths = {paths!r}
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) // 1024
+
+# The peak survives exec (the parent's would be reported): reset it first.
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+base = status("VmRSS:")
 t0 = time.perf_counter()
 with ThreadPoolExecutor({threads}) as pool:
     sizes = list(pool.map(lambda p: images.load_image(p, 10**9).image.size, paths))
-print(json.dumps({{"seconds": round(time.perf_counter() - t0, 2),
-                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                  "before_mb": round(base / 1024), "decoded": len(sizes)}}))
+print(json.dumps({{"seconds": round(time.perf_counter() - t0, 2), "rss_before_mb": base,
+                  "peak_mb": status("VmHWM:"), "peak_growth_mb": status("VmHWM:") - base,
+                  "decoded": len(sizes)}}))
 """
 
 

@@ -29,6 +29,7 @@ from .extract import EXTRACTORS, Context, Extracted, keyframe_path
 from .hashing import content_hash
 from .library import Library
 from .media.detect import kind_from_extension, sniff
+from .memory import return_large_blocks
 from .speech import Transcriber
 from .walk import FileInfo, is_ignored_name, walk
 
@@ -100,6 +101,7 @@ def _pending_work(ex: Extracted) -> int:
 class Indexer:
     def __init__(self, library: Library, progress: Callable[[Progress], None] | None = None,
                  should_stop: Callable[[], bool] | None = None, allow_mass_delete: bool = False):
+        return_large_blocks()  # decode threads give big pictures' memory back
         self.lib = library
         self.settings = library.settings
         self.catalog = library.catalog

@@ -104,9 +104,16 @@ def _gps(img: Image.Image) -> tuple[float, float] | None:
     return lat, lon
 
 
+# Modes Pillow resamples well as they are: shrink those first, so orienting
+# and converting never copy the full-size picture.
+SHRINK_FIRST = ("RGB", "RGBA", "L", "LA", "CMYK")
+
+
 def _decode(img: Image.Image, max_side: int) -> Image.Image:
-    """Decode, orient, convert to RGB and shrink to ``max_side``: a small copy."""
+    """Decode, shrink to ``max_side``, orient, convert to RGB: a small copy."""
     img.load()
+    if img.mode in SHRINK_FIRST and max(img.size) > max_side:
+        img.thumbnail((max_side, max_side), Image.BICUBIC)  # in place, EXIF kept
     img = ImageOps.exif_transpose(img)
     img = to_rgb(img)
     if max(img.size) > max_side:
@@ -166,13 +173,12 @@ def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
                         "(a decompression bomb guard; raise MEDIASEARCH_MAX_IMAGE_PIXELS to allow it)")
                 if img.format == "JPEG":
                     img.draft("RGB", (max_side, max_side))
-                taken = _taken_at(img)
-                gps = _gps(img)
+                # (Reading a PNG's EXIF decodes the whole picture: it is inside the turn.)
                 if img.size[0] * img.size[1] > LARGE_DECODE_PIXELS:  # after draft: what decoding costs
                     with _large_decode:
-                        small = _decode(img, max_side)
+                        taken, gps, small = _taken_at(img), _gps(img), _decode(img, max_side)
                 else:
-                    small = _decode(img, max_side)
+                    taken, gps, small = _taken_at(img), _gps(img), _decode(img, max_side)
                 # The full-size dimensions, as the viewer will display them.
                 if small.size != (w, h) and (small.size[0] > small.size[1]) != (w > h):
                     w, h = h, w

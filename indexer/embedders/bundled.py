@@ -96,7 +96,8 @@ class BundledEmbedder(Embedder):
                  templates: tuple[str, ...] = TEMPLATES, batch_size: int = 32,
                  colour_weight: float = COLOUR_WEIGHT):
         super().__init__()
-        self.device = device
+        self._device_setting = device
+        self._device: str | None = None
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.top_k = top_k
         self.temperature = temperature
@@ -113,6 +114,15 @@ class BundledEmbedder(Embedder):
                        f"colour={self.colour_weight}",
             "dim": self.dim,
         }
+
+    @property
+    def device(self) -> str:
+        """The image network's device, picked on first use (it imports torch)."""
+        if self._device is None:
+            from .device import pick_device
+
+            self._device = pick_device(self._device_setting)
+        return self._device
 
     def _templates_key(self) -> str:
         return hashlib.sha1("|".join(self.templates).encode()).hexdigest()[:10]
@@ -134,7 +144,9 @@ class BundledEmbedder(Embedder):
                     raise ModelUnavailableError(f"bundled text model missing at {minilm}")
                 from .minilm import MiniLM
 
-                self._text_model = MiniLM(minilm, device=self.device)
+                # NumPy on the CPU whatever the image device: one query costs
+                # milliseconds, and no torch import (see minilm.py).
+                self._text_model = MiniLM(minilm, device="cpu")
             return self._text_model
 
     @property

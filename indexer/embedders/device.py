@@ -6,12 +6,18 @@ from store.errors import ConfigError
 VALID = ("auto", "cpu", "cuda", "mps")
 
 
-def pick_device(setting: str = "auto") -> str:
-    import torch
-
+def check_device(setting: str) -> str:
+    """The setting, validated without importing torch (for lazy loaders)."""
     setting = (setting or "auto").lower()
     if setting not in VALID and not setting.startswith("cuda:"):
         raise ConfigError(f"unknown device {setting!r}: use one of {', '.join(VALID)}")
+    return setting
+
+
+def pick_device(setting: str = "auto") -> str:
+    import torch
+
+    setting = check_device(setting)
     if setting == "auto":
         if torch.cuda.is_available():
             return "cuda"

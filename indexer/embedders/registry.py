@@ -58,7 +58,7 @@ def parse_openclip(spec: str) -> tuple[str, str]:
 
 
 def build(spec: str, settings: Settings, allow_download: bool) -> Embedder:
-    from .device import pick_device
+    from .device import check_device, pick_device
 
     spec = spec.strip()
     if spec == "fake":
@@ -68,7 +68,9 @@ def build(spec: str, settings: Settings, allow_download: bool) -> Embedder:
         return emb
     if spec == "bundled":
         from .bundled import BundledEmbedder
-        return BundledEmbedder(device=pick_device(settings.device), cache_dir=settings.home / "cache",
+        # The device is picked when the image network loads: a text query
+        # never imports torch (see minilm.py).
+        return BundledEmbedder(device=check_device(settings.device), cache_dir=settings.home / "cache",
                                batch_size=settings.batch_size)
     if spec == "openclip" or spec.startswith("openclip:"):
         from .openclip import OpenClipEmbedder

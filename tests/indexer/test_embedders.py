@@ -120,6 +120,22 @@ def test_bundled_model_finds_the_cat(tmp_path):
     assert list(tmp_path.glob("bundled-classes-*.npy"))  # class vectors cached once
 
 
+def test_a_bundled_text_query_never_imports_torch(tmp_path):
+    """The CLI's text search stays fast: MiniLM runs in NumPy, torch (2.5 s to
+    import) loads only for pictures."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from indexer.embedders.registry import resolve_embedder; "
+            "from store.settings import Settings; "
+            f"e = resolve_embedder(Settings(home={str(tmp_path)!r}), 'bundled').embedder; "
+            "v = e.embed_texts(['a dog on the beach']); "
+            "print(v.shape, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert out.stdout.split()[-1] == "False" and "(1, 384)" in out.stdout
+
+
 def test_colour_shares_name_the_colours_a_person_would():
     from indexer.embedders.colour import COLOURS, colour_shares
 

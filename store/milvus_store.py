@@ -17,6 +17,11 @@ from .index_plan import IndexPlan
 
 log = logging.getLogger(__name__)
 META_KEY = "milvus_generation"
+# Filters longer than this many ids are not sent as one "id in [...]"
+# expression (which grows without bound): the search over-fetches and filters
+# here, and falls back to id lists in chunks of this size when too few survive.
+MAX_ID_FILTER = 4096
+MAX_LIMIT = 16384  # Milvus's largest top-k
 
 
 class MilvusIndex:
@@ -76,15 +81,32 @@ class MilvusIndex:
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
-        flt = ""
-        if allowed is not None:
-            if len(allowed) == 0:
-                return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        q = np.asarray(query, np.float32).tolist()
+        if allowed is None:
+            return self._search(q, k)
+        if len(allowed) == 0:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        allowed = np.asarray(allowed, np.int64)
+        if len(allowed) <= MAX_ID_FILTER:
             # The filter runs inside Milvus's search, so k results still come back.
-            flt = "id in [" + ",".join(str(int(i)) for i in allowed) + "]"
+            return self._search(q, k, allowed)
+        # A broad filter: the best of the whole collection usually hold k allowed ones.
+        total = len(self)
+        scores, ids = self._search(q, min(MAX_LIMIT, total))
+        keep = np.isin(ids, allowed)
+        if keep.sum() >= min(k, len(allowed)) or len(ids) >= total:
+            return scores[keep][:k], ids[keep][:k]
+        # Too few survived: search each chunk of allowed ids, keep the best k.
+        parts = [self._search(q, k, allowed[i:i + MAX_ID_FILTER]) for i in range(0, len(allowed), MAX_ID_FILTER)]
+        scores = np.concatenate([s for s, _ in parts])
+        ids = np.concatenate([i for _, i in parts])
+        top = np.argsort(-scores, kind="stable")[:k]
+        return scores[top], ids[top]
+
+    def _search(self, q: list, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        flt = "id in [" + ",".join(str(int(i)) for i in allowed) + "]" if allowed is not None else ""
         with self._lock:
-            res = self.client.search(self.collection, [np.asarray(query, np.float32).tolist()],
-                                     limit=int(k), filter=flt, output_fields=[])
+            res = self.client.search(self.collection, [q], limit=int(k), filter=flt, output_fields=[])
         hits = res[0] if res else []
         return (np.asarray([h["distance"] for h in hits], np.float32),
                 np.asarray([h["id"] for h in hits], np.int64))

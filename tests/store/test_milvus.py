@@ -56,3 +56,42 @@ def test_migrate_from_faiss_to_milvus(settings, photos, cli, tmp_path):
     res = SearchEngine(lib).search(Query(build_terms(["blue"]), k=1, lexical=False))
     assert os.path.basename(res[0].path) == "blue.png"
     lib.close()
+
+
+def test_broad_filters_are_not_sent_as_endless_id_lists(tmp_path, monkeypatch):
+    """Filters over many ids: over-fetched and filtered here, or searched in
+    chunks when too few survive; the answer equals exact filtered search."""
+    import numpy as np
+
+    import store.milvus_store as ms
+    from store.catalog import Batch, Catalog, MediaRecord, NewSegment
+
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(600, 8)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    cat = Catalog(tmp_path / "c.sqlite")
+    cat.apply(Batch(upserts=[MediaRecord(f"/r/{i}.jpg", "/r", 1, 1, i, "image", str(i),
+                                         segments=[NewSegment(vecs[i], "image")]) for i in range(600)]))
+    ids, all_vecs, _ = cat.all_vectors(8)
+    mi = ms.open_milvus_index(cat, str(tmp_path / "m.db"), "t", 8, "m")
+    monkeypatch.setattr(ms, "MAX_ID_FILTER", 50)
+    sent = []
+    real = mi._search
+    monkeypatch.setattr(mi, "_search", lambda q, k, allowed=None: sent.append(
+        None if allowed is None else len(allowed)) or real(q, k, allowed))
+    q = all_vecs[3]
+
+    def exact(allowed):
+        mask = np.isin(ids, allowed)
+        order = np.argsort(-(all_vecs[mask] @ q))[:5]
+        return ids[mask][order].tolist()
+
+    broad = ids[::2]                      # 300 ids: over-fetch and filter, one unfiltered search
+    assert mi.search(q, 5, broad)[1].tolist() == exact(broad) and sent == [None]
+    monkeypatch.setattr(ms, "MAX_LIMIT", 40)  # as if the collection were far larger than a top-k
+    sent.clear()
+    rare = ids[np.argsort(all_vecs @ q)[:60]]  # the 60 farthest: none among the best 40
+    assert mi.search(q, 5, rare)[1].tolist() == exact(rare)
+    assert sent[0] is None and all(n is not None and n <= 50 for n in sent[1:]) and len(sent) == 3
+    mi.close()
+    cat.close()

@@ -623,8 +623,12 @@ class Catalog:
             }
 
     def media_vectors(self, media_id: int) -> np.ndarray:
+        """The stored vectors of one file, by id ("more like this")."""
+        return self._vectors(Segment.media_id == media_id)
+
+    def _vectors(self, *where) -> np.ndarray:
         with self.read() as s:
-            blobs = s.scalars(select(Segment.vector).where(Segment.media_id == media_id)).all()
+            blobs = s.scalars(select(Segment.vector).join(Media).where(*where).order_by(Segment.id)).all()
         return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]) if blobs else np.zeros((0, 0), np.float32)
 
     def roots(self) -> list[str]:
@@ -632,11 +636,8 @@ class Catalog:
             return sorted(s.scalars(select(Media.root).distinct()).all())
 
     def segment_vectors(self, media_path: str) -> np.ndarray:
-        """The stored vectors of an already indexed file (query by example)."""
-        with self.read() as s:
-            blobs = s.scalars(select(Segment.vector).join(Media).where(
-                Media.path == media_path, Media.status == STATUS_OK)).all()
-        return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]) if blobs else np.zeros((0, 0), np.float32)
+        """The stored vectors of an already indexed file, by path (query by example)."""
+        return self._vectors(Media.path == media_path, Media.status == STATUS_OK)
 
     # -- status ---------------------------------------------------------
     def stats(self) -> dict:

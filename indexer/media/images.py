@@ -160,7 +160,7 @@ def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
         raise MediaDecodeError("empty file (0 bytes)")
     if head is not None and head[4:8] == b"ftyp" and not register_heif():
         raise MediaDecodeError(
-            "HEIC/AVIF image, but pillow-heif is not installed (pip install 'mediasearch[heif]')")
+            "HEIC/AVIF image, but pillow-heif is not installed (pip install pillow-heif)")
     register_heif()
     try:
         with warnings.catch_warnings():

@@ -131,3 +131,29 @@ def test_large_decodes_take_turns_small_ones_do_not(tmp_path, monkeypatch):
         with ThreadPoolExecutor(4) as pool:
             sizes = list(pool.map(lambda p: images.load_image(p, 10**9).image.size, paths))
         assert sizes == [(120, 100)] * 4 and most == expected
+
+
+def test_iphone_heic_photos_are_indexed_upright_and_found(settings, tmp_path):
+    """HEIC is what iPhones take by default: decoded (pillow-heif), turned
+    upright by its orientation, found by colour like any photo."""
+    pillow_heif = pytest.importorskip("pillow_heif")
+    from indexer.library import Library
+    from indexer.pipeline import Indexer
+    from search.engine import SearchEngine
+    from search.query import Query, build_terms
+
+    pillow_heif.register_heif_opener()
+    folder = tmp_path / "iphone"
+    folder.mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # taken holding the phone upright: stored sideways
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(folder / "IMG_0001.HEIC", exif=exif.tobytes())
+    Image.new("RGB", (64, 48), (30, 30, 200)).save(folder / "IMG_0002.HEIC")
+    lib = Library(settings)
+    report = Indexer(lib).run([folder])
+    assert report.new == 2 and report.failed == 0
+    hit = SearchEngine(lib).search(Query(build_terms(["red"]), k=1))[0]
+    assert hit.path.endswith("IMG_0001.HEIC")
+    media = lib.catalog.media(hit.media_id)
+    assert (media["width"], media["height"]) == (48, 64)  # upright, as the phone showed it
+    lib.close()

@@ -112,7 +112,10 @@ function openViewer(r) {
   const body = $("viewer-body");
   body.replaceChildren();
   if (r.kind === "image") {
-    body.appendChild(el("img", { src: r.url, alt: r.name }));
+    const img = el("img", { src: r.url, alt: r.name });
+    // HEIC and TIFF do not display in most browsers: show our large thumbnail instead.
+    img.addEventListener("error", () => { img.src = "/thumb/" + r.id + "?size=512"; }, { once: true });
+    body.appendChild(img);
   } else {
     const player = el(r.kind === "video" ? "video" : "audio", { controls: "", preload: "metadata", id: "player" });
     player.src = r.url;

@@ -24,6 +24,11 @@ def server(settings, library_dir):
     # A WebM clip too: the codecs every Chromium build can play.
     video(library_dir / "beach.webm", [(3, (200, 200, 200)), (3, (230, 230, 20)), (2, (20, 20, 20))],
           codec="libvpx", fps=10)
+    # An iPhone photo: Chromium cannot show HEIC itself.
+    import pillow_heif
+    from PIL import Image
+    pillow_heif.register_heif_opener()
+    Image.new("RGB", (64, 48), (250, 120, 10)).save(library_dir / "IMG_0042.HEIC")
     from indexer.library import Library
     from indexer.pipeline import Indexer
     lib = Library(settings)
@@ -103,6 +108,17 @@ def test_video_hit_opens_at_its_moment(page):
                   "document.getElementById('player').currentTime >= 2.9")
     t = page.evaluate("document.getElementById('player').currentTime")
     assert 2.9 <= t < 6.0
+
+
+def test_a_heic_photo_opens_in_the_viewer(page):
+    search(page, "orange")
+    card = page.locator("#results .card").first
+    assert card.locator(".name").inner_text() == "IMG_0042.HEIC"
+    card.locator("img").click()
+    page.wait_for_selector("#viewer[open] img")
+    # The browser cannot decode the original; the viewer falls back to our thumbnail.
+    wait_js(page, "document.querySelector('#viewer img').naturalWidth > 0")
+    assert "/thumb/" in page.evaluate("document.querySelector('#viewer img').src")
 
 
 def test_hostile_names_run_no_script(page):

@@ -28,6 +28,7 @@ def search_command(
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many results (paging).")] = 0,
     kind: Annotated[list[str] | None, typer.Option("--kind", help="image | video | audio (repeatable).")] = None,
     under: Annotated[list[Path] | None, typer.Option("--under", help="Only files below this folder (repeatable).")] = None,
+    place: Annotated[str | None, typer.Option("--place", help="Only photos and videos taken at this place (a town, region or country).", show_default=False)] = None,
     rerank: Annotated[bool, typer.Option("--rerank", help="Rerank the top results with image captions (MEDIASEARCH_CAPTIONER).")] = False,
     lexical: Annotated[bool, typer.Option("--lexical/--no-lexical", help="Fuse word matches (names, folders, tags, transcripts, captions) with the vector ranking.")] = True,
     data_dir: DataDirOpt = None,
@@ -39,7 +40,8 @@ def search_command(
     settings = settings_from(data_dir, model)
     query = Query(build_terms(terms or [], not_ or [], [str(p) for p in image or []]), k=k,
                   offset=offset, kinds=list(kind or []),
-                  under=[os.path.realpath(os.path.expanduser(u)) for u in under or []], lexical=lexical)
+                  under=[os.path.realpath(os.path.expanduser(u)) for u in under or []], lexical=lexical,
+                  place=place or None)
     lib = Library(settings, model)
     try:
         if lib.catalog.model_identity() is None:

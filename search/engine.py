@@ -138,11 +138,12 @@ class SearchEngine:
             return self.search_vector(vector, query)
         want = query.offset + query.k
         depth = max(want, FUSION_DEPTH)
-        lex = self.catalog.lexical(words, query.kinds, query.under, query.after, query.before, limit=depth * 3)
+        lex = self.catalog.lexical(words, query.kinds, query.under, query.after, query.before, limit=depth * 3,
+                                   place=query.place)
         if not lex:
             return self.search_vector(vector, query)
         dense = self.search_vector(vector, Query([], k=depth, kinds=query.kinds, under=query.under,
-                                                 after=query.after, before=query.before))
+                                                 after=query.after, before=query.before, place=query.place))
         return fuse(dense, self._lexical_results(lex, vector), depth)[query.offset:want]
 
     def _lexical_results(self, lex: list[tuple[int, int]], vector: np.ndarray) -> list[Result]:
@@ -167,7 +168,7 @@ class SearchEngine:
         vi = self.lib.vector_index(refresh=self.live)
         allowed = None
         if query.filtered:
-            allowed = self.catalog.segment_ids(query.kinds, query.under, query.after, query.before)
+            allowed = self.catalog.segment_ids(query.kinds, query.under, query.after, query.before, query.place)
         want = query.offset + query.k
         n = max(want * 3, 32)
         while True:

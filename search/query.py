@@ -28,13 +28,15 @@ class Query:
     under: list[str] = field(default_factory=list)
     after: float | None = None   # unix time; EXIF date, else file mtime
     before: float | None = None
+    place: str | None = None     # taken at a place whose name holds these words
     # Fuse full-text matches (names, folders, tags, transcripts, captions) with
     # the vector ranking (reciprocal rank fusion).
     lexical: bool = True
 
     @property
     def filtered(self) -> bool:
-        return bool(self.kinds or self.under or self.after is not None or self.before is not None)
+        return bool(self.kinds or self.under or self.after is not None or self.before is not None
+                    or self.place)
 
 
 def parse_term(raw: str, sign: float = 1.0, as_file: bool | None = None) -> Term:

@@ -24,11 +24,11 @@ from sqlalchemy import column, table
 from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
-from .db import make_engine
+from .db import fold, make_engine
 from .errors import StorageFullError
 from .paths import from_db, to_db
 from .migrations import SCHEMA_VERSION, migrate
-from .schema import STATUS_ERROR, STATUS_OK, Media, Meta, Segment
+from .schema import SOURCE_FRAME, SOURCE_IMAGE, STATUS_ERROR, STATUS_OK, Media, Meta, Segment
 
 
 # A claim whose heartbeat is older than this is from a dead worker (workers
@@ -498,18 +498,21 @@ class Catalog:
         return out
 
     def segment_ids(self, kinds: list[str] | None = None, under: list[str] | None = None,
-                    after: float | None = None, before: float | None = None) -> np.ndarray:
+                    after: float | None = None, before: float | None = None,
+                    place: str | None = None) -> np.ndarray:
         """Ids of the segments of ok media matching the filters. Dates are the
         photo's EXIF time when known, else the file's modification time."""
-        stmt = self._filtered(select(Segment.id).join(Media), kinds, under, after, before)
+        stmt = self._filtered(select(Segment.id).join(Media), kinds, under, after, before, place)
         with self.read() as s:
             return np.asarray(s.scalars(stmt).all(), dtype=np.int64)
 
-    @staticmethod
-    def _filtered(stmt, kinds, under, after, before):
+    def _filtered(self, stmt, kinds, under, after, before, place=None):
         """The search filters, shared by vector and word search: ok media of
-        these kinds, below these folders, dated (EXIF, else mtime) in range."""
+        these kinds, below these folders, dated (EXIF, else mtime) in range,
+        taken at a place whose name holds every word of ``place``."""
         stmt = stmt.where(Media.status == STATUS_OK)
+        if place:
+            stmt = stmt.where(Media.id.in_(self._at_place(place)))
         when = func.coalesce(Media.taken_at, Media.mtime_ns / 1e9)
         if after is not None:
             stmt = stmt.where(when >= after)
@@ -521,9 +524,21 @@ class Catalog:
             stmt = stmt.where(or_(*[_under(folder) for folder in under]))
         return stmt
 
+    def _at_place(self, place: str):
+        """Media taken at ``place``: the place name rides on picture segments
+        (images, video frames) as their words. Case-insensitive; accents are
+        folded too on SQLite (PostgreSQL's lower() keeps them)."""
+        words = re.findall(r"\w+", fold(place) if self.sqlite else place.lower())
+        text = func.ms_fold(Segment.text) if self.sqlite else func.lower(Segment.text)
+        sub = select(Segment.media_id).where(Segment.source.in_((SOURCE_IMAGE, SOURCE_FRAME)),
+                                             Segment.text.is_not(None))
+        for w in words[:8]:
+            sub = sub.where(text.contains(w, autoescape=True))
+        return sub
+
     def lexical(self, text: str, kinds: list[str] | None = None, under: list[str] | None = None,
-                after: float | None = None, before: float | None = None, limit: int = 100
-                ) -> list[tuple[int, int]]:
+                after: float | None = None, before: float | None = None, limit: int = 100,
+                place: str | None = None) -> list[tuple[int, int]]:
         """Full-text matches, best first: [(segment_id, media_id)]. Every word
         must match (in the name, folders, tags/transcript or captions); names
         weigh most."""
@@ -540,7 +555,7 @@ class Catalog:
             where = "segment.words @@ to_tsquery('simple', :q)"
             order = "ts_rank(segment.words, to_tsquery('simple', :q)) DESC, segment.id"
         stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media),
-                              kinds, under, after, before)
+                              kinds, under, after, before, place)
         if self.sqlite:
             stmt = stmt.join(table("segment_fts", column("rowid")), text_sql("segment_fts.rowid = segment.id"))
         stmt = stmt.where(text_sql(where)).order_by(text_sql(order)).limit(limit)

@@ -17,6 +17,15 @@ def _words(s: str) -> str:
     return re.sub(r"[_\-.+]+", " ", s)
 
 
+def fold(text: str | None) -> str:
+    """Case and accents folded ("Évora" -> "evora"), for place filters."""
+    import unicodedata
+
+    if not text:
+        return ""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
 def ms_name(path: str | None) -> str:
     """A file name as searchable words: the name itself and its parts."""
     if not path:
@@ -67,6 +76,7 @@ def sqlite_engine(path: Path) -> Engine:
         # Used by the full-text triggers (see migrations.m002_fulltext).
         dbapi_conn.create_function("ms_name", 1, ms_name, deterministic=True)
         dbapi_conn.create_function("ms_folders", 2, ms_folders, deterministic=True)
+        dbapi_conn.create_function("ms_fold", 1, fold, deterministic=True)  # place filters
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # pragma: no cover - trivial wiring

@@ -150,13 +150,14 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
 
     def run_search(s: State, terms: list[Term], k: int, offset: int, kind: list[str], under: list[str],
                    after: str | None, before: str | None, like: int | None, lexical: bool = True,
-                   rerank: bool = False) -> dict:
+                   rerank: bool = False, place: str | None = None) -> dict:
         check_kinds(kind)
         if s.lib.catalog.model_identity() is None:
             return {"results": [], "empty_index": True, "k": k, "offset": offset}
         query = Query(terms, k=k, offset=offset, kinds=kind,
                       under=[os.path.realpath(os.path.expanduser(u)) for u in under],
-                      after=_parse_date(after, "after"), before=_parse_date(before, "before"), lexical=lexical)
+                      after=_parse_date(after, "after"), before=_parse_date(before, "before"), lexical=lexical,
+                      place=(place or "").strip() or None)
         with s.limit:
             if like is not None:
                 import numpy as np
@@ -180,12 +181,12 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
                    under: Annotated[list[str], Q()] = [],
                    not_: Annotated[list[str], Q(alias="not")] = [],
                    after: str | None = None, before: str | None = None, like: int | None = None,
-                   lexical: bool = True, rerank: bool = False):
+                   lexical: bool = True, rerank: bool = False, place: str | None = None):
         """``q`` may hold ``-word`` / ``-"a phrase"`` negatives; ``not`` adds more."""
         terms = text_terms(q, not_)
         if like is None and not any(t.weight > 0 for t in terms):
             raise QueryError("type something to search for")
-        return run_search(s, terms, k, offset, kind, under, after, before, like, lexical, rerank)
+        return run_search(s, terms, k, offset, kind, under, after, before, like, lexical, rerank, place)
 
     @app.post("/api/search", summary="Search with an uploaded image or audio file and/or text")
     def api_search_upload(s: StateDep, file: Annotated[UploadFile | None, File()] = None,
@@ -194,7 +195,8 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
                           kind: Annotated[list[str], Form()] = [],
                           under: Annotated[list[str], Form()] = [],
                           after: Annotated[str | None, Form()] = None,
-                          before: Annotated[str | None, Form()] = None):
+                          before: Annotated[str | None, Form()] = None,
+                          place: Annotated[str | None, Form()] = None):
         terms = text_terms(q, [])
         tmp_path = None
         try:
@@ -209,7 +211,7 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
                 terms.append(Term(1.0, path=Path(tmp_path)))
             if not any(t.weight > 0 for t in terms):
                 raise QueryError("give a file or some text to search with")
-            return run_search(s, terms, k, offset, kind, under, after, before, None)
+            return run_search(s, terms, k, offset, kind, under, after, before, None, place=place)
         finally:
             if tmp_path:
                 try:

@@ -121,6 +121,31 @@ def test_word_search_follows_renames_and_copies(catalog_target):
     cat.close()
 
 
+def test_place_filter_matches_words_of_where_pictures_were_taken(catalog_target):
+    cat = Catalog(catalog_target)
+    lisbon = rec("/r/tram.jpg", [1, 0])
+    lisbon.segments[0].text = "Intendente, Lisbon, Portugal"
+    evora = rec("/r/temple.jpg", [0, 1])
+    evora.segments[0].text = "Évora, Portugal"
+    said = MediaRecord(path="/r/memo.wav", root="/r", size=1, mtime_ns=1, inode=9, kind="audio", content_hash="m",
+                       segments=[NewSegment(np.asarray([1, 0], np.float32), "transcript", 0, 5, "we flew to Lisbon")])
+    cat.apply(Batch(upserts=[lisbon, evora, said, rec("/r/other.jpg", [1, 1])]))
+    by_id = {k.id: p for p, k in cat.known_files().items()}
+
+    def at(place):
+        return sorted({h.path for h in cat.hits([int(i) for i in cat.segment_ids(place=place)]).values()})
+
+    assert at("lisbon") == ["/r/tram.jpg"]            # not the recording that mentions it
+    assert at("PORTUGAL") == ["/r/temple.jpg", "/r/tram.jpg"]
+    assert at("lisbon portugal") == ["/r/tram.jpg"]
+    assert at("porto") == []
+    if cat.sqlite:
+        assert at("evora") == ["/r/temple.jpg"]       # accents folded
+    assert [by_id[m] for _, m in cat.lexical("tram", place="lisbon")] == ["/r/tram.jpg"]
+    assert cat.lexical("tram", place="paris") == []
+    cat.close()
+
+
 def test_claims_of_a_killed_worker_are_taken_at_once_and_live_ones_kept(catalog_target):
     import socket
     import subprocess

@@ -40,6 +40,7 @@ function filters() {
   const f = {};
   if ($("kind").value) f.kind = $("kind").value;
   if ($("under").value.trim()) f.under = $("under").value.trim();
+  if ($("place").value.trim()) f.place = $("place").value.trim();
   if ($("after").value) f.after = $("after").value;
   if ($("before").value) f.before = $("before").value;
   if ($("rerank").checked) f.rerank = "true";

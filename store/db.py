@@ -18,7 +18,7 @@ def _words(s: str) -> str:
 
 
 def fold(text: str | None) -> str:
-    """Case and accents folded ("Évora" -> "evora"), for place filters."""
+    """Case and accents folded ("Évora" -> "evora"), as FTS5's remove_diacritics does."""
     import unicodedata
 
     if not text:
@@ -76,7 +76,6 @@ def sqlite_engine(path: Path) -> Engine:
         # Used by the full-text triggers (see migrations.m002_fulltext).
         dbapi_conn.create_function("ms_name", 1, ms_name, deterministic=True)
         dbapi_conn.create_function("ms_folders", 2, ms_folders, deterministic=True)
-        dbapi_conn.create_function("ms_fold", 1, fold, deterministic=True)  # place filters
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # pragma: no cover - trivial wiring

@@ -41,6 +41,7 @@ class Result:
     segment_id: int | None = None  # the best-matching segment
     caption: str | None = None     # set when reranked with captions
     rerank_score: float | None = None
+    taken_at: float | None = None      # when it was taken (EXIF / container), unix time
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -161,7 +162,7 @@ class SearchEngine:
             score = round(float((vecs @ vector).max()), 4) if vecs.size else 0.0
             moments = [Moment(hit.t_start, hit.t_end, score, hit.source, hit.text)] if hit.t_start is not None else []
             out.append(Result(mid, hit.path, hit.kind, score, hit.t_start, hit.t_end, hit.text, moments,
-                              lexical=True, segment_id=sid))
+                              lexical=True, segment_id=sid, taken_at=hit.taken_at))
         return out
 
     def search_vector(self, vector: np.ndarray, query: Query) -> list[Result]:
@@ -191,7 +192,7 @@ class SearchEngine:
             res = by_media.get(hit.media_id)
             if res is None:
                 res = Result(hit.media_id, hit.path, hit.kind, moment.score, hit.t_start, hit.t_end,
-                             hit.text, [], segment_id=hit.segment_id)
+                             hit.text, [], segment_id=hit.segment_id, taken_at=hit.taken_at)
                 by_media[hit.media_id] = res
                 order.append(res)
             # Other moments of the same file are listed when they match nearly as well.

@@ -152,6 +152,7 @@ class Hit:
     width: int | None
     height: int | None
     duration: float | None
+    taken_at: float | None = None  # when it was taken (EXIF / container), else None
 
 
 def _under(folder: str):
@@ -618,10 +619,11 @@ class Catalog:
                 stmt = select(
                     Segment.id, Segment.media_id, Segment.t_start, Segment.t_end, Segment.source,
                     Segment.text, Media.path, Media.kind, Media.width, Media.height, Media.duration,
+                    Media.taken_at,
                 ).join(Media).where(Segment.id.in_(chunk), Media.status == STATUS_OK)
                 for r in s.execute(stmt):
                     out[r.id] = Hit(r.id, r.media_id, r.path, r.kind, r.t_start, r.t_end,
-                                    r.source, r.text, r.width, r.height, r.duration)
+                                    r.source, r.text, r.width, r.height, r.duration, r.taken_at)
         return out
 
     def media(self, media_id: int) -> dict | None:

@@ -7,8 +7,9 @@ import numpy as np
 from PIL import Image
 
 
-def geotagged(path: Path, rgb: tuple[int, int, int], lat: float, lon: float) -> Path:
-    """A JPEG whose EXIF GPS tags say where it was taken (degrees, minutes, seconds)."""
+def geotagged(path: Path, rgb: tuple[int, int, int], lat: float, lon: float, taken: str | None = None) -> Path:
+    """A JPEG whose EXIF GPS tags say where it was taken (degrees, minutes,
+    seconds), and, given ``taken`` ("2023:07:01 12:00:00"), when."""
     def dms(x: float) -> tuple[float, float, float]:
         x = abs(x)
         d, m = int(x), int((x - int(x)) * 60)
@@ -17,6 +18,8 @@ def geotagged(path: Path, rgb: tuple[int, int, int], lat: float, lon: float) -> 
     exif = Image.Exif()
     gps = exif.get_ifd(0x8825)
     gps.update({1: "N" if lat >= 0 else "S", 2: dms(lat), 3: "E" if lon >= 0 else "W", 4: dms(lon)})
+    if taken:
+        exif.get_ifd(0x8769)[0x9003] = taken
     Image.new("RGB", (64, 48), rgb).save(path, "JPEG", exif=exif)
     return path
 

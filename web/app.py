@@ -95,6 +95,8 @@ def hit_dict(r: Result) -> dict:
     d["thumb"] = f"/thumb/{r.media_id}?size=256{t}"
     d["url"] = f"/media/{r.media_id}"
     d["name"] = os.path.basename(r.path)
+    # The day it was taken, in the server's time zone (the photo's clock), for the card.
+    d["taken"] = dt.datetime.fromtimestamp(r.taken_at).date().isoformat() if r.taken_at else None
     return d
 
 

@@ -49,6 +49,8 @@ def test_photos_and_videos_are_found_by_where_and_when_they_were_taken(settings,
     assert set(portugal) == {"IMG_0001.jpg", "MOV_0004.mp4"}
     hit = engine.search(Query(build_terms(["lisbon"]), k=1))[0]
     assert "Portugal" in hit.text  # shown with the hit: where it was taken
+    video_hit = engine.search(Query(build_terms(["porto"]), k=1))[0]
+    assert dt.datetime.fromtimestamp(video_hit.taken_at, dt.timezone.utc).date() == dt.date(2023, 7, 1)
     before = dt.datetime(2024, 1, 1).timestamp()  # the photos carry no date: their file time (now) counts
     assert names("green", before=before) == ["MOV_0004.mp4"]  # the video's recording date is known
     lib.close()
@@ -65,13 +67,16 @@ def test_a_place_filter_narrows_any_search(settings, tmp_path, cli):
     d.mkdir()
     geotagged(d / "paris_red.jpg", (220, 20, 20), 48.8566, 2.3522)
     geotagged(d / "lisbon_blue.jpg", (20, 30, 220), 38.7223, -9.1393)
-    geotagged(d / "lisbon_red.jpg", (200, 30, 30), 38.7223, -9.1393)
+    geotagged(d / "lisbon_red.jpg", (200, 30, 30), 38.7223, -9.1393, taken="2022:08:14 18:30:00")
     code, _, err = cli("index", str(d), "--data-dir", settings.home, "--model", "fake", "--no-progress")
     assert code == 0, err
     code, out, _ = cli("search", "red", "--place", "lisbon", "--data-dir", settings.home, "-k", "5")
     lines = [line for line in out.splitlines() if line.strip()]
     assert code == 0 and "lisbon_red.jpg" in lines[0] and not any("paris" in line for line in lines)
     with TestClient(create_app(settings, allowed_hosts=["testserver"])) as client:
-        names = [h["name"] for h in client.get("/api/search", params={"q": "red", "place": "Portugal"}).json()["results"]]
+        hits = client.get("/api/search", params={"q": "red", "place": "Portugal"}).json()["results"]
+        names = [h["name"] for h in hits]
+        taken = {h["name"]: h["taken"] for h in hits}
+        assert taken == {"lisbon_red.jpg": "2022-08-14", "lisbon_blue.jpg": None}  # no date: none made up
         assert names[0] == "lisbon_red.jpg" and set(names) == {"lisbon_red.jpg", "lisbon_blue.jpg"}
         assert client.get("/api/search", params={"q": "red", "place": "Tokyo"}).json()["results"] == []

@@ -98,6 +98,7 @@ function card(r) {
   meta.appendChild(el("span", { class: "name", title: r.path }, r.name));
   const row = el("div", { class: "row" });
   row.appendChild(el("span", { class: "badge" }, r.kind + (r.start !== null ? " @ " + fmtTime(r.start) + "–" + fmtTime(r.end) : "")));
+  if (r.taken) row.appendChild(el("span", { class: "taken", title: "taken on" }, r.taken));
   row.appendChild(el("span", { class: "score" }, r.score.toFixed(3)));
   meta.appendChild(row);
   if (r.text) meta.appendChild(el("span", { class: isPlace(r) ? "snippet place" : "snippet" }, snippet(r)));

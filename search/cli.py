@@ -1,6 +1,7 @@
 """`mediasearch search` and `mediasearch status`."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from pathlib import Path
@@ -71,8 +72,12 @@ def search_command(
         if r.start is not None:
             where += f" @ {fmt_time(r.start)}-{fmt_time(r.end)}"
         line = f"{r.score:6.3f}  {r.kind:<5}  {where}"
+        if r.taken_at:
+            line += f"  {dt.datetime.fromtimestamp(r.taken_at):%Y-%m-%d}"
+        # Words on a picture are where it was taken; elsewhere, what was said or tagged.
+        on_picture = r.kind == "image" or (r.moments and r.moments[0].source in ("image", "frame"))
         if r.text:
-            line += f'  "{r.text[:80]}"'
+            line += f"  ({r.text[:80]})" if on_picture else f'  "{r.text[:80]}"'
         if r.caption:
             line += f"  [{r.caption[:80]}]"
         typer.echo(line)

@@ -73,6 +73,7 @@ def test_a_place_filter_narrows_any_search(settings, tmp_path, cli):
     code, out, _ = cli("search", "red", "--place", "lisbon", "--data-dir", settings.home, "-k", "5")
     lines = [line for line in out.splitlines() if line.strip()]
     assert code == 0 and "lisbon_red.jpg" in lines[0] and not any("paris" in line for line in lines)
+    assert "2022-08-14" in lines[0] and "(Intendente, Lisbon, Portugal)" in lines[0]  # when and where
     with TestClient(create_app(settings, allowed_hosts=["testserver"])) as client:
         hits = client.get("/api/search", params={"q": "red", "place": "Portugal"}).json()["results"]
         names = [h["name"] for h in hits]

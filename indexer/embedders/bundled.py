@@ -146,7 +146,7 @@ class BundledEmbedder(Embedder):
 
                 # NumPy on the CPU whatever the image device: one query costs
                 # milliseconds, and no torch import (see minilm.py).
-                self._text_model = MiniLM(minilm, device="cpu")
+                self._text_model = MiniLM(minilm)
             return self._text_model
 
     @property

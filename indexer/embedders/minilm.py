@@ -1,10 +1,10 @@
 """all-MiniLM-L6-v2 without transformers: the BERT encoder, mean pooling and
 normalisation that sentence-transformers applies.
 
-On the CPU it runs in NumPy, so a text query from the command line imports
-neither transformers (about 6 s on a small machine) nor torch (about 2.5 s):
-the bundled model answers a CLI text search in about a second. On a GPU the
-same arithmetic runs in PyTorch (``device="cuda"``)."""
+It runs in NumPy, so a text query from the command line imports neither
+transformers (about 6 s on a small machine) nor torch (about 2.5 s): the
+bundled model answers a CLI text search in about a second. One query costs
+milliseconds on the CPU, so there is no GPU path."""
 from __future__ import annotations
 
 import json
@@ -34,7 +34,8 @@ def _erf(x: np.ndarray) -> np.ndarray:
 
 
 class MiniLM:
-    def __init__(self, folder: Path, device: str = "cpu", max_length: int = 256):
+    def __init__(self, folder: Path, max_length: int = 256):
+        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         cfg = json.loads((folder / "config.json").read_text())
@@ -44,31 +45,14 @@ class MiniLM:
         self.tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tok.enable_truncation(max_length)
         self.tok.enable_padding(pad_id=cfg.get("pad_token_id", 0))
-        self.device = device
-        if device == "cpu":
-            from safetensors.numpy import load_file
-
-            self.w = {k: np.ascontiguousarray(v, dtype=np.float32)
-                      for k, v in load_file(str(folder / "model.safetensors")).items()}
-            self.torch = None
-        else:
-            import torch
-            from safetensors.torch import load_file
-
-            self.w = {k: v.to(device) for k, v in load_file(str(folder / "model.safetensors")).items()}
-            self.torch = torch
+        self.w = {k: np.ascontiguousarray(v, dtype=np.float32)
+                  for k, v in load_file(str(folder / "model.safetensors")).items()}
 
     def encode(self, texts: list[str]) -> np.ndarray:
         enc = self.tok.encode_batch(texts)
         ids = np.asarray([e.ids for e in enc], dtype=np.int64)
         mask = np.asarray([e.attention_mask for e in enc], dtype=np.float32)
         types = np.asarray([e.type_ids for e in enc], dtype=np.int64)
-        if self.torch is not None:
-            return self._encode_torch(ids, mask, types)
-        return self._encode_numpy(ids, mask, types)
-
-    # -- NumPy (CPU) ------------------------------------------------------
-    def _encode_numpy(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
         w = self.w
 
         def lin(x, p):
@@ -98,37 +82,3 @@ class MiniLM:
         m = mask[..., None]
         pooled = (x * m).sum(1) / np.maximum(m.sum(1), 1e-9)
         return (pooled / np.maximum(np.linalg.norm(pooled, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
-
-    # -- PyTorch (GPU) ----------------------------------------------------
-    def _encode_torch(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
-        torch, w = self.torch, self.w
-        F = torch.nn.functional
-        ids, types = (torch.from_numpy(a).to(self.device) for a in (ids, types))
-        mask = torch.from_numpy(mask).to(self.device)
-
-        def lin(x, p):
-            return F.linear(x, w[p + ".weight"], w[p + ".bias"])
-
-        def ln(x, p):
-            return F.layer_norm(x, x.shape[-1:], w[p + ".weight"], w[p + ".bias"], self.eps)
-
-        n, length = ids.shape
-        with torch.inference_mode():
-            x = (w["embeddings.word_embeddings.weight"][ids]
-                 + w["embeddings.position_embeddings.weight"][:length][None]
-                 + w["embeddings.token_type_embeddings.weight"][types])
-            x = ln(x, "embeddings.LayerNorm")
-            bias = (1.0 - mask[:, None, None, :]) * torch.finfo(x.dtype).min
-            d = x.shape[-1] // self.heads
-            for i in range(self.layers):
-                p = f"encoder.layer.{i}."
-                q, k, v = (lin(x, p + f"attention.self.{m}").view(n, length, self.heads, d).transpose(1, 2)
-                           for m in ("query", "key", "value"))
-                att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d) + bias, dim=-1) @ v
-                att = att.transpose(1, 2).reshape(n, length, -1)
-                x = ln(lin(att, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
-                h = F.gelu(lin(x, p + "intermediate.dense"))
-                x = ln(lin(h, p + "output.dense") + x, p + "output.LayerNorm")
-            m = mask[..., None]
-            pooled = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
-            return F.normalize(pooled, dim=-1).cpu().numpy()

@@ -108,20 +108,19 @@ def extract_audio(path: Path, head: bytes, ctx: Context) -> Extracted:
 
 
 def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
-    from .media.video import container_facts, group_shots, probe, sample_frames
+    from .media.video import group_shots, probe, sample_frames
 
     s, emb = ctx.settings, ctx.embedder
     try:
-        duration, width, height, has_audio = probe(path)
+        facts = probe(path)
     except MediaDecodeError as e:
         # An MP4/Matroska container holding only sound is an audio file.
         if "no video stream" in str(e):
             return extract_audio(path, head, ctx)
         raise
-    taken, where = container_facts(path)
-    place = place_name(*where) if where else None
-    out = Extracted("video", width, height, duration, taken)
-    shots = group_shots(sample_frames(path, s.video_interval, s.scene_threshold), duration)
+    place = place_name(*facts.location) if facts.location else None
+    out = Extracted("video", facts.width, facts.height, facts.duration, facts.taken_at)
+    shots = group_shots(sample_frames(path, s.video_interval, s.scene_threshold), facts.duration)
     pending: list = []
 
     def flush() -> None:
@@ -143,7 +142,7 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
     flush()
     if not out.items:
         raise MediaDecodeError("the video has no decodable frames")
-    if has_audio and s.transcribe:
+    if facts.has_audio and s.transcribe:
         try:
             _transcript_items(path, ctx, out)
         except MediaDecodeError as e:  # a broken soundtrack does not lose the pictures

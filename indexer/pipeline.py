@@ -389,8 +389,7 @@ class Indexer:
                         to_embed_images += _pending_work(p.extracted)
                 elif p.content_hash in fresh:  # a copy of a file embedded moments ago
                     report.duplicates += 1
-                    p.kind, segs = fresh[p.content_hash]
-                    batch.upserts.append(self._record(p, segs))
+                    batch.upserts.append(self._fresh_copy(p, fresh))
                     pending_files += 1
                 else:
                     if job.known is None:
@@ -505,8 +504,7 @@ class Indexer:
         if source is not None:
             batch.upserts.append(self._record(p, [], copy_from=source))
         elif h in fresh:
-            p.kind, segs = fresh[h]
-            batch.upserts.append(self._record(p, segs))
+            batch.upserts.append(self._fresh_copy(p, fresh))
         else:
             report.duplicates -= 1
             report.new += p.job.known is None
@@ -518,6 +516,11 @@ class Indexer:
                 report.failed += 1
                 report.errors.append({"path": f.path, "reason": p.error})
                 batch.upserts.append(self._record(p, []))
+
+    def _fresh_copy(self, p: _Prepared, fresh: dict[str, tuple[str, list[NewSegment]]]) -> MediaRecord:
+        """A copy of a file embedded earlier in this run: its kind and vectors."""
+        p.kind, segs = fresh[p.content_hash]
+        return self._record(p, segs)
 
     def _record(self, p: _Prepared, segments: list[NewSegment], copy_from: int | None = None) -> MediaRecord:
         f = p.job.file

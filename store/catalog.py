@@ -166,6 +166,11 @@ def _under(folder: str):
     return or_(Media.path == folder, func.substr(Media.path, 1, len(prefix)) == prefix)
 
 
+def _join_fts(stmt):
+    """Join SQLite's full-text table (one row per segment, m002) to a segment query."""
+    return stmt.join(table("segment_fts", column("rowid")), text_sql("segment_fts.rowid = segment.id"))
+
+
 def to_blob(vector: np.ndarray) -> bytes:
     return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
 
@@ -536,8 +541,7 @@ class Catalog:
             return sub.where(false())
         if self.sqlite:
             match = " AND ".join(f'text : "{w}"' for w in words)
-            return (sub.join(table("segment_fts", column("rowid")), text_sql("segment_fts.rowid = segment.id"))
-                    .where(text_sql("segment_fts MATCH :place_match").bindparams(place_match=match)))
+            return _join_fts(sub).where(text_sql("segment_fts MATCH :place_match").bindparams(place_match=match))
         return sub.where(text_sql("segment.words @@ to_tsquery('simple', :place_q)")
                          .bindparams(place_q=" & ".join(f"{w}:D" for w in words)))
 
@@ -562,7 +566,7 @@ class Catalog:
         stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media),
                               kinds, under, after, before, place)
         if self.sqlite:
-            stmt = stmt.join(table("segment_fts", column("rowid")), text_sql("segment_fts.rowid = segment.id"))
+            stmt = _join_fts(stmt)
         stmt = stmt.where(text_sql(where)).order_by(text_sql(order)).limit(limit)
         with self.read() as s:
             return [(r[0], r[1]) for r in s.execute(stmt, {"q": match})]

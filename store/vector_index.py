@@ -8,7 +8,6 @@ old file or the new one. A file whose header does not match the catalog
 """
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
@@ -22,7 +21,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .catalog import Applied, Catalog
+from .catalog import Applied, Catalog, is_disk_full
 from .errors import ConfigError, IndexCorruptError, StorageFullError
 from .gpu_index import Backend, GpuMirror
 from .index_plan import IndexPlan, make_index, search_params, tune
@@ -238,7 +237,7 @@ class VectorIndex:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
-            if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            if isinstance(e, OSError) and is_disk_full(e):
                 raise StorageFullError(f"no space left to save the vector index ({path}); the "
                                        "previous file is kept and it is rebuilt from the catalog "
                                        "when needed") from e

@@ -84,8 +84,7 @@ class PathSafeJSON(JSONResponse):
     bytes are shown as U+FFFD (files are served by id, never by path)."""
 
     def render(self, content) -> bytes:
-        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace").encode("utf-8")
+        return display(json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))).encode()
 
 
 def hit_dict(r: Result) -> dict:

@@ -18,6 +18,8 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from store.errors import MediaDecodeError
 
+from ..places import valid as valid_position
+
 # We enforce our own pixel limit before decoding (see load_image); PIL's global
 # one would otherwise warn or raise with its own threshold.
 Image.MAX_IMAGE_PIXELS = None
@@ -99,9 +101,7 @@ def _gps(img: Image.Image) -> tuple[float, float] | None:
         lat = -lat
     if str(gps.get(3, "E")).upper().startswith("W"):
         lon = -lon
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
-        return None
-    return lat, lon
+    return (lat, lon) if valid_position(lat, lon) else None
 
 
 # Modes Pillow resamples well as they are: shrink those first, so orienting

@@ -8,6 +8,7 @@ decoded gets a drawn tile.
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
@@ -40,18 +41,14 @@ class NotCached(OSError):
 
 
 def _encode(img: Image.Image, fmt: str) -> bytes:
-    import io
-
     buf = io.BytesIO()
     img.save(buf, fmt, quality=85) if fmt == "JPEG" else img.save(buf, fmt)
     return buf.getvalue()
 
 
-def save_atomically(img: Image.Image, dest: Path, fmt: str = "JPEG") -> Path:
+def write_atomically(dest: Path, data: bytes) -> Path:
     """Write via a unique temp file and rename: concurrent requests for the
-    same thumbnail (two duplicate files share one) never see a half file.
-    Raises NotCached (an OSError) with the encoded picture when it cannot write."""
-    data = _encode(img, fmt)
+    same thumbnail (two duplicate files share one) never see a half file."""
     tmp = None
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -59,14 +56,24 @@ def save_atomically(img: Image.Image, dest: Path, fmt: str = "JPEG") -> Path:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, dest)
-    except OSError as e:
+    except OSError:
         if tmp is not None:
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
-        raise NotCached(e, data, "image/jpeg" if fmt == "JPEG" else "image/png") from e
+        raise
     return dest
+
+
+def save_atomically(img: Image.Image, dest: Path, fmt: str = "JPEG") -> Path:
+    """A picture written atomically. Raises NotCached (an OSError) with the
+    encoded picture when it cannot write."""
+    data = _encode(img, fmt)
+    try:
+        return write_atomically(dest, data)
+    except OSError as e:
+        raise NotCached(e, data, "image/jpeg" if fmt == "JPEG" else "image/png") from e
 
 
 def _frame_at(path: Path, t: float) -> Image.Image:
@@ -109,12 +116,10 @@ def _envelope(home: Path, key: str, path: Path) -> tuple[np.ndarray, float]:
     except (OSError, ValueError, KeyError):
         pass
     env, duration = loudness_envelope(path)
+    buf = io.BytesIO()
+    np.savez(buf, env=env, duration=duration)
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{cache.name}.", suffix=".npz", dir=cache.parent)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, env=env, duration=duration)
-        os.replace(tmp, cache)
+        write_atomically(cache, buf.getvalue())
     except OSError:
         pass  # a read-only data dir still draws the waveform
     return env, duration

@@ -59,15 +59,24 @@ def _moving_picture(c):
                            else "no video stream in the file")
 
 
-def container_facts(path: Path) -> tuple[float | None, tuple[float, float] | None]:
+@dataclass
+class Probe:
+    duration: float | None
+    width: int | None
+    height: int | None
+    has_audio: bool
+    taken_at: float | None = None                  # when it was recorded
+    location: tuple[float, float] | None = None    # (latitude, longitude)
+
+
+def _recorded(c) -> tuple[float | None, tuple[float, float] | None]:
     """(when it was recorded, where) from container tags: creation_time and
     the ISO 6709 location phones write; (None, None) when absent."""
     import datetime as dt
 
     from ..places import parse_iso6709
 
-    with _open(path) as c:
-        tags = {k.lower(): str(v) for k, v in (c.metadata or {}).items()}
+    tags = {k.lower(): str(v) for k, v in (c.metadata or {}).items()}
     taken = None
     raw = tags.get("creation_time") or tags.get("com.apple.quicktime.creationdate")
     if raw:
@@ -84,8 +93,9 @@ def container_facts(path: Path) -> tuple[float | None, tuple[float, float] | Non
     return taken, where
 
 
-def probe(path: Path) -> tuple[float | None, int | None, int | None, bool]:
-    """(duration seconds, width, height, has audio)."""
+def probe(path: Path) -> Probe:
+    """Duration (seconds), size, whether there is sound, and when and where it
+    was recorded, in one opening of the file."""
     with _open(path) as c:
         vs = _moving_picture(c)
         duration = None
@@ -93,7 +103,8 @@ def probe(path: Path) -> tuple[float | None, int | None, int | None, bool]:
             duration = c.duration / 1_000_000
         elif vs.duration and vs.time_base:
             duration = float(vs.duration * vs.time_base)
-        return duration, vs.codec_context.width or None, vs.codec_context.height or None, bool(c.streams.audio)
+        return Probe(duration, vs.codec_context.width or None, vs.codec_context.height or None,
+                     bool(c.streams.audio), *_recorded(c))
 
 
 def sample_frames(path: Path, interval: float = 2.0, scene_threshold: float = 30.0,

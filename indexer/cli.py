@@ -78,7 +78,7 @@ def index_command(
         return
     say(f"{report.seen} files seen in {report.seconds:.1f}s: {report.new} new, {report.updated} changed, "
         f"{report.unchanged} unchanged, {report.renamed} renamed, {report.duplicates} duplicates, "
-        f"{report.removed} removed, {report.offline} offline, {report.restored} back online, {report.failed} failed, {report.skipped} skipped (not media)")
+        f"{report.removed} removed, {report.offline + report.held} offline, {report.restored} back online, {report.failed} failed, {report.skipped} skipped (not media)")
     for e in report.errors[:20]:
         say(f"  failed: {e['path']}: {e['reason']}")
     if len(report.errors) > 20:
@@ -89,6 +89,12 @@ def index_command(
         say(f"  note: {n['path']}: {n['note']}")
     for u in report.unreadable:
         say(f"  unreadable: {u['path']}: {u['reason']} (its files were left as they were)")
+    for sp in report.special[:10]:
+        say(f"  skipped: {sp['path']}: {sp['reason']}")
+    if len(report.special) > 10:
+        say(f"  ... and {len(report.special) - 10} more skipped (see `mediasearch status`)")
+    if report.repaired:
+        say(f"  repaired: {report.repaired} repeated segments (left by an older version) dropped")
 
 
 def watch_command(

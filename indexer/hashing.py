@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from .safe_open import open_regular
+
 FULL_HASH_LIMIT = 64 * 1024 * 1024
 SAMPLE = 4 * 1024 * 1024
 
@@ -17,7 +19,7 @@ def content_hash(path: Path | str, size: int | None = None) -> str:
     if size is None:
         size = path.stat().st_size
     h = hashlib.blake2b(digest_size=20)
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         if size <= FULL_HASH_LIMIT:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)

@@ -102,9 +102,7 @@ class Library:
         changes = self.catalog.changes_since(self._vi.generation, self.embedder.dim)
         if changes is None:
             return False
-        for applied in changes:
-            self._vi.apply(applied)
-        return True
+        return all(self._vi.apply(applied) for applied in changes)
 
     def milvus_uri(self) -> str:
         return self.settings.milvus_uri or str(self.settings.home / "milvus.db")

@@ -9,6 +9,7 @@ reason and skipped, and retried only once it changes.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -30,10 +31,16 @@ from .hashing import content_hash
 from .library import Library
 from .media.detect import kind_from_extension, sniff
 from .memory import return_large_blocks
+from .plan import Job, Planner
+from .roots import remember_mounts
+from .safe_open import NotARegularFile, open_regular
 from .speech import Transcriber
-from .walk import FileInfo, is_ignored_name, walk
+from .sweep import HELD, MISSING, Sweeper
 
 log = logging.getLogger(__name__)
+
+# Meta key: FIFOs, sockets, links not followed in the last full run (shown by `status`).
+SKIPPED_KEY = "skipped_special"
 
 
 @dataclass
@@ -57,6 +64,7 @@ class IndexReport:
     failed: int = 0
     skipped: int = 0
     offline: int = 0
+    held: int = 0  # the daemon's: missing, deleted after the grace period unless they return
     restored: int = 0
     elsewhere: int = 0  # handled by another indexer sharing the catalog
     interrupted: bool = False
@@ -67,21 +75,17 @@ class IndexReport:
     warnings: list[str] = field(default_factory=list)
     changed_while_reading: list[str] = field(default_factory=list)
     unreadable: list[dict] = field(default_factory=list)
+    # FIFOs, sockets, devices, links not followed: {"path", "reason"}
+    special: list[dict] = field(default_factory=list)
+    repaired: int = 0  # repeated segments dropped (left by an older version)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 @dataclass
-class _Job:
-    file: FileInfo
-    root: str
-    known: KnownFile | None
-
-
-@dataclass
 class _Prepared:
-    job: _Job
+    job: Job
     kind: str | None = None
     content_hash: str | None = None
     extracted: Extracted | None = None
@@ -90,6 +94,7 @@ class _Prepared:
     reusable: bool = False      # the hash is known: rename or duplicate
     changed: bool = False       # changed while being read: next run
     elsewhere: bool = False     # claimed or done by another worker
+    special: str | None = None  # not a regular file (any more): why
 
 
 def _pending_work(ex: Extracted) -> int:
@@ -122,104 +127,8 @@ class Indexer:
         kf = (keyframe_path(self.settings.home, content_hash, 0).parent if content_hash else None)
         return Context(self.settings, self.embedder, self.transcriber, kf)
 
-    # -- planning ---------------------------------------------------------
-    def _root_of(self, path: str, roots: list[str]) -> str | None:
-        for r in sorted(roots, key=len, reverse=True):
-            if path == r or path.startswith(r.rstrip(os.sep) + os.sep):
-                return r
-        return None
-
-    def _ignored_below(self, path: str, root: str) -> bool:
-        rel = os.path.relpath(path, root)
-        return rel != "." and any(is_ignored_name(part, self.settings.ignore) for part in rel.split(os.sep))
-
-    def _plan(self, paths: list[Path], report: IndexReport, roots: list[str] | None
-              ) -> tuple[list[_Job], dict[str, KnownFile], list[int]]:
-        """What to do: files to (re)process, catalogued files now missing, and
-        offline files that are back unchanged (restored without re-embedding).
-
-        With ``roots`` (the watcher), ``paths`` are places inside those roots
-        that changed; a path that no longer exists means its files are missing.
-        Without, each path is a root given by the person, and must exist."""
-        jobs: list[_Job] = []
-        missing: dict[str, KnownFile] = {}
-        restore: list[int] = []
-
-        def consider(f: FileInfo, root: str, k: KnownFile | None) -> None:
-            if k is not None and k.size == f.size and k.mtime_ns == f.mtime_ns:
-                report.unchanged += 1
-                if k.status == STATUS_OFFLINE:
-                    restore.append(k.id)
-                return
-            jobs.append(_Job(f, root, k))
-
-        for raw in paths:
-            p = Path(os.path.abspath(Path(raw).expanduser()))
-            root = self._root_of(str(p), roots) if roots else None
-            if roots and (root is None or self._ignored_below(str(p), root)):
-                continue
-            if not p.exists():
-                if not roots:
-                    raise PathError(f"{p} does not exist")
-                missing.update(self.catalog.known_files(str(p)))
-                continue
-            if roots is None:
-                p = p.resolve()
-            if p.is_file():
-                st = p.stat()
-                known = self.catalog.known_files(str(p)).get(str(p))
-                consider(FileInfo(str(p), st.st_size, st.st_mtime_ns, st.st_ino), root or str(p.parent), known)
-                report.roots.append(str(p))
-                continue
-            if not os.access(p, os.R_OK | os.X_OK):
-                if roots:
-                    report.unreadable.append({"path": str(p), "reason": "permission denied"})
-                    continue
-                raise PathError(f"{p} cannot be read (permission denied)")
-            folder = str(p)
-            report.roots.append(folder)
-            walked = walk(p, self.settings.follow_symlinks, self.settings.ignore)
-            report.unreadable += [{"path": f, "reason": r} for f, r in walked.unreadable]
-            known = self.catalog.known_files(folder)
-            seen = set()
-            for f in walked.files:
-                seen.add(f.path)
-                consider(f, root or folder, known.get(f.path))
-            blocked = tuple(f.rstrip(os.sep) + os.sep for f, _ in walked.unreadable)
-            for path, k in known.items():
-                if path not in seen and not path.startswith(blocked) and path not in missing:
-                    missing[path] = k
-        report.seen = report.unchanged + len(jobs)
-        return jobs, missing, restore
-
-    def _sweep(self, gone: dict[str, KnownFile], roots: list[str] | None, report: IndexReport) -> tuple[list[int], list[int]]:
-        """Split missing files into (delete, mark offline). A root that vanished
-        (unplugged disk, unmounted share) or that suddenly lost most of its
-        files is marked offline, never emptied."""
-        if not gone or self.allow_mass_delete:
-            return [k.id for k in gone.values()], []
-        by_root: dict[str, list[KnownFile]] = {}
-        for path, k in gone.items():
-            r = (self._root_of(path, roots) if roots else None) or self._root_of(path, report.roots) or ""
-            by_root.setdefault(r, []).append(k)
-        delete, offline = [], []
-        for r, ks in by_root.items():
-            vanished = bool(r) and not os.path.isdir(r)
-            total = self.catalog.count_under(r) if r else len(ks)
-            mass = len(ks) >= self.settings.mass_delete_min and len(ks) > total * self.settings.mass_delete_fraction
-            if vanished or mass:
-                offline += [k.id for k in ks if k.status != STATUS_OFFLINE]
-                report.warnings.append(
-                    f"{len(ks)} of {total} files under {r or 'the index'} are missing"
-                    f"{' (the folder itself is gone)' if vanished else ''}: marked offline, not deleted. "
-                    "They come back as they were when the files return; "
-                    "`mediasearch index --allow-mass-delete FOLDER` removes them for good.")
-            else:
-                delete += [k.id for k in ks]
-        return delete, offline
-
     # -- the decoder threads ----------------------------------------------
-    def _prepare(self, job: _Job, reusable_hashes: set[str]) -> _Prepared:
+    def _prepare(self, job: Job, reusable_hashes: set[str]) -> _Prepared:
         f = job.file
         out = _Prepared(job)
         if self.use_claims:
@@ -233,8 +142,12 @@ class Indexer:
                 out.skip = out.elsewhere = True  # another worker did it meanwhile
                 return out
         try:
-            with open(f.path, "rb") as fh:
+            with open_regular(f.path) as fh:
                 head = fh.read(64)
+        except NotARegularFile as e:
+            out.skip = True  # became a FIFO or socket after the walk: never read
+            out.special = str(e)
+            return out
         except OSError as e:
             out.kind = kind_from_extension(f.path)
             if out.kind is None:
@@ -259,7 +172,10 @@ class Indexer:
             return out
         try:
             out.content_hash = content_hash(f.path, f.size)
-            if out.content_hash in reusable_hashes or self.catalog.ok_media_by_hash([out.content_hash]):
+            k = job.known
+            if (out.content_hash in reusable_hashes or (k and k.content_hash == out.content_hash and k.usable)
+                    or self.catalog.ok_media_by_hash([out.content_hash])
+                    or self.catalog.offline_by_hash([out.content_hash], held_only=True)):
                 out.reusable = True
                 return out
             out.extracted = EXTRACTORS[kind](Path(f.path), head, self._context(out.content_hash))
@@ -282,16 +198,21 @@ class Indexer:
         index file to the caller (the daemon saves it periodically)."""
         t0 = time.monotonic()
         report = IndexReport(model=self.lib.model_id)
-        jobs, missing, restore = self._plan([Path(p) for p in paths], report, roots)
+        plan = Planner(self.catalog, self.settings, report).run([Path(p) for p in paths], roots)
+        jobs, missing, restore = plan.jobs, plan.missing, plan.restore
         if restore:
-            self.catalog.set_status(restore, STATUS_OK)
+            self.catalog.bring_back(restore)
             report.restored = len(restore)
         self.lib.claim_identity()
         self.lib.vector_index()
+        whole = plan.walked if roots is None else [w for w in plan.walked if w in roots]
+        if whole:  # a full run or a reconciliation: remember disks, mend old damage
+            remember_mounts(self.catalog, whole)
+            self._repair(report)
 
         missing_by_hash: dict[str, list[KnownFile]] = {}
         for path, k in missing.items():
-            if k.content_hash and k.status != STATUS_ERROR:
+            if k.content_hash and k.usable:
                 missing_by_hash.setdefault(k.content_hash, []).append(k)
         missing_path = {k.id: p for p, k in missing.items()}
         # hash -> media id now holding those vectors (renamed this run)
@@ -310,11 +231,7 @@ class Indexer:
             done_paths = [r.path for r in batch.upserts] + [r.path for r in batch.renames]
             if batch:
                 applied = self.catalog.apply(batch)
-                vi = self.lib.vector_index()
-                if applied.generation == vi.generation + 1:
-                    vi.apply(applied)
-                else:  # another writer committed in between: reload from the catalog
-                    self.lib.vector_index(refresh=True)
+                self._follow(applied)
                 report.segments_added += len(applied.added_ids)
             batch = Batch()
             pending_files = 0
@@ -376,6 +293,8 @@ class Indexer:
                     report.elsewhere += 1
                 elif p.skip:
                     report.skipped += 1
+                    if p.special:
+                        report.special.append({"path": job.file.path, "reason": p.special})
                 elif p.error:
                     report.failed += 1
                     report.errors.append({"path": job.file.path, "reason": p.error})
@@ -412,14 +331,9 @@ class Indexer:
                 # Sweep: whatever disappeared and was not found again is removed
                 # (or marked offline when a whole root seems to have gone).
                 unclaimed = {p: k for p, k in missing.items() if k.id in missing_path}
-                gone, offline = self._sweep(unclaimed, roots, report)
-                if offline:
-                    self.catalog.set_status(offline, STATUS_OFFLINE, "missing from disk (offline)")
-                report.offline = len(offline)
-                report.removed = len(gone)
-                for start in range(0, len(gone), 1000):
-                    batch.deletes = gone[start:start + 1000]
-                    commit()
+                verdict = Sweeper(self.catalog, self.settings, self.allow_mass_delete).judge(
+                    unclaimed, roots or report.roots, hold=roots is not None)
+                self._carry_out(verdict, report, commit, batch)
         except BaseException as failure:
             # Keep what is complete (an interrupted run resumes from here).
             # Queued decodes are cancelled; the few running ones finish, so no
@@ -442,10 +356,57 @@ class Indexer:
         pool.shutdown(wait=True, cancel_futures=True)
         heartbeat.set()
         self._release(None)
+        if whole:  # what was skipped as not a file, for `status`
+            self.catalog.set_meta(SKIPPED_KEY, json.dumps({"count": len(report.special),
+                                                           "examples": report.special[:20]}))
         if not self.lib.replan() and save:  # replan() saves what it rebuilds
             self.lib.save_vector_index()
         report.seconds = round(time.monotonic() - t0, 3)
         return report
+
+    def _carry_out(self, verdict, report: IndexReport, commit, batch: Batch) -> None:
+        """Apply a sweep verdict: offline, held, deleted (in bounded commits)."""
+        if verdict.offline:
+            self.catalog.take_offline(verdict.offline, MISSING)
+        if verdict.held:
+            self.catalog.take_offline(verdict.held, HELD, held=True)
+        report.offline += len(verdict.offline)
+        report.held += len(verdict.held)
+        report.removed += len(verdict.delete)
+        report.warnings += verdict.warnings
+        for start in range(0, len(verdict.delete), 1000):
+            batch.deletes = verdict.delete[start:start + 1000]
+            commit()
+        self.catalog.record_deletions(verdict.deleted_per_root, self.settings.mass_delete_window)
+
+    def purge_held(self, roots: list[str], grace: float | None = None) -> IndexReport:
+        """The daemon's deferred deletions: judge what it has held past the
+        grace period (see sweep.py)."""
+        report = IndexReport(model=self.lib.model_id)
+        verdict = Sweeper(self.catalog, self.settings, self.allow_mass_delete).purge_held(
+            roots, self.settings.delete_grace if grace is None else grace)
+        if verdict.delete or verdict.offline:
+            batch = Batch()
+
+            def commit() -> None:
+                self._follow(self.catalog.apply(batch))
+                batch.deletes = []
+
+            self.lib.vector_index()
+            self._carry_out(verdict, report, commit, batch)
+        return report
+
+    def _follow(self, applied) -> None:
+        """Bring the in-memory vector index to a committed generation."""
+        if not self.lib.vector_index().apply(applied):  # another writer committed in between
+            self.lib.vector_index(refresh=True)
+
+    def _repair(self, report: IndexReport) -> None:
+        """Drop repeated segments an older version stored (one set per file)."""
+        applied = self.catalog.drop_repeated_segments()
+        if applied is not None:
+            self._follow(applied)
+            report.repaired = len(applied.removed_ids)
 
     def _heartbeat(self) -> threading.Event:
         """Keep this worker's claims fresh while it runs (a long video holds
@@ -482,19 +443,23 @@ class Indexer:
         """A file whose content is already embedded: a rename or a duplicate."""
         f, h = p.job.file, p.content_hash
         known = p.job.known
-        if known is not None and known.content_hash == h and known.status == STATUS_OK:
-            # Same bytes, new file times (touched, restored from a backup):
-            # keep the vectors, record the new size/mtime/inode.
+        if known is not None and known.content_hash == h and known.usable:
+            # Same bytes, new file times (touched, restored from a backup,
+            # copied back after going offline): keep the row and its vectors,
+            # record the new size/mtime/inode.
             batch.renames.append(Rename(known.id, f.path, p.job.root, f.size, f.mtime_ns, f.inode))
-            report.unchanged += 1
+            if known.status == STATUS_OFFLINE:
+                report.restored += 1
+            else:
+                report.unchanged += 1
             return
-        if missing_by_hash.get(h) and known is None:
-            gone = missing_by_hash[h].pop(0)
-            missing_path.pop(gone.id, None)
-            batch.renames.append(Rename(gone.id, f.path, p.job.root, f.size, f.mtime_ns, f.inode))
-            moved[h] = gone.id
-            report.renamed += 1
-            return
+        if known is None:
+            gone = self._moved_from(h, missing_by_hash, missing_path, batch)
+            if gone is not None:
+                batch.renames.append(Rename(gone, f.path, p.job.root, f.size, f.mtime_ns, f.inode))
+                moved[h] = gone
+                report.renamed += 1
+                return
         source = moved.get(h)
         if source is None:  # another file with these bytes (never this file's own row)
             rows = [r for r in self.catalog.ok_media_by_hash([h]).get(h, [])
@@ -516,6 +481,20 @@ class Indexer:
                 report.failed += 1
                 report.errors.append({"path": f.path, "reason": p.error})
                 batch.upserts.append(self._record(p, []))
+
+    def _moved_from(self, h: str, missing_by_hash, missing_path, batch: Batch) -> int | None:
+        """The row a file with content ``h`` was moved from: missing in this
+        run, or held offline by an earlier batch (a move whose two sides fell
+        into different watcher batches) and still absent from disk."""
+        if missing_by_hash.get(h):
+            gone = missing_by_hash[h].pop(0)
+            missing_path.pop(gone.id, None)
+            return gone.id
+        taken = {r.media_id for r in batch.renames}
+        for mid, path in self.catalog.offline_by_hash([h], held_only=True).get(h, []):
+            if mid not in taken and not os.path.lexists(path):
+                return mid
+        return None
 
     def _fresh_copy(self, p: _Prepared, fresh: dict[str, tuple[str, list[NewSegment]]]) -> MediaRecord:
         """A copy of a file embedded earlier in this run: its kind and vectors."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .roots import path_allowed
 
 TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp",
                  ".swx", ".!qb", ".opdownload", "~")
@@ -37,10 +40,25 @@ class WalkResult:
     files: list[FileInfo] = field(default_factory=list)
     # (folder, reason): files below these are unknown, not deleted.
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    # (path, what it is): FIFOs, sockets, devices and links not followed;
+    # reported, never opened (opening a FIFO blocks until a writer comes).
+    special: list[tuple[str, str]] = field(default_factory=list)
+
+
+def special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe), not a file"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a file"
+    return "not a regular file"
 
 
 def walk(root: Path | str, follow_symlinks: bool = False,
          patterns: list[str] | tuple[str, ...] = ()) -> WalkResult:
+    """Every file below ``root``. Links are followed only when asked, and
+    then only to places inside ``root`` (never out of it; loops are cut)."""
     result = WalkResult()
     seen_dirs: set[tuple[int, int]] = set()
 
@@ -59,13 +77,20 @@ def walk(root: Path | str, follow_symlinks: bool = False,
             if is_ignored_name(entry.name, patterns):
                 continue
             try:
-                if entry.is_symlink() and not follow_symlinks:
-                    continue
+                if entry.is_symlink():
+                    why = path_allowed(entry.path, os.fspath(root), follow_symlinks)
+                    if why is None and not os.path.exists(entry.path):
+                        why = "a broken symbolic link"
+                    if why is not None:
+                        result.special.append((entry.path, why))
+                        continue
                 if entry.is_dir(follow_symlinks=follow_symlinks):
                     yield from visit(entry.path)
                 elif entry.is_file(follow_symlinks=follow_symlinks):
                     st = entry.stat(follow_symlinks=follow_symlinks)
                     yield FileInfo(entry.path, st.st_size, st.st_mtime_ns, st.st_ino)
+                else:
+                    result.special.append((entry.path, special_kind(entry.stat(follow_symlinks=False).st_mode)))
             except OSError as e:
                 result.unreadable.append((entry.path, e.strerror or str(e)))
 

@@ -54,6 +54,14 @@ def filesystem_type(path: str) -> str | None:
     return kind
 
 
+def root_identity(root: str) -> tuple | None:
+    try:
+        st = os.stat(root)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, os.path.ismount(root))
+
+
 @dataclass
 class WatchState:
     roots: list[str]
@@ -85,7 +93,7 @@ class _Overflow(logging.Handler):
 class Watcher:
     def __init__(self, library: Library, roots: list[Path | str], settle: float = 2.0,
                  reconcile_every: float = 3600.0, force_polling: bool = False,
-                 poll_interval: float = 1.0, save_every: float = 30.0):
+                 poll_interval: float = 1.0, save_every: float = 30.0, delete_grace: float | None = None):
         self.lib = library
         self.settings = library.settings
         resolved = []
@@ -100,6 +108,14 @@ class Watcher:
         self.force_polling = force_polling
         self.poll_interval = poll_interval
         self.save_every = save_every
+        # Files seen to vanish are held this long before they are judged
+        # and deleted (see sweep.py); checked a few times per grace period.
+        self.delete_grace = library.settings.delete_grace if delete_grace is None else delete_grace
+        self._next_purge = 0.0
+        # Each root's identity (device, inode, mounted): a root renamed away,
+        # unmounted or remounted is noticed within a second, not at the hourly
+        # reconciliation (inotify watches die with the folder they watch).
+        self._root_ids = {r: root_identity(r) for r in self.roots}
         self.state = WatchState(list(self.roots))
         self._pending: dict[str, tuple[float, tuple | None]] = {}
         self._lock = threading.Condition()
@@ -168,7 +184,7 @@ class Watcher:
         if reason is None:
             try:
                 obs = Observer()
-                for r in self.roots:
+                for r in self._present_roots():
                     obs.schedule(self._handler(), r, recursive=True)
                 obs.start()
                 self._observer = obs
@@ -183,13 +199,55 @@ class Watcher:
                 except Exception:
                     pass
         obs = PollingObserver(timeout=self.poll_interval)
-        for r in self.roots:
+        for r in self._present_roots():
             obs.schedule(self._handler(), r, recursive=True)
         obs.start()
         self._observer = obs
         self.state.mode = "polling"
         self.state.mode_reason = reason
         log.warning("watching by polling: %s", reason)
+
+    def _present_roots(self) -> list[str]:
+        return [r for r in self.roots if os.path.isdir(r)]
+
+    def _check_roots(self) -> None:
+        """A root that vanished, came back or was (un)mounted: watch it anew
+        and reconcile at once."""
+        changed = [r for r in self.roots if root_identity(r) != self._root_ids[r]]
+        if not changed:
+            return
+        for r in changed:
+            self._root_ids[r] = root_identity(r)
+        log.warning("watched folder changed identity (moved, unmounted or remounted): %s", ", ".join(changed))
+        self._rearm()
+        self.request_reconcile()
+
+    def _rearm(self) -> None:
+        old, self._observer = self._observer, None
+        if old is not None:
+            try:
+                old.stop()
+                old.join(5)
+            except Exception as e:  # a watch on a vanished folder may fail to stop cleanly
+                log.debug("stopping the old observer: %s", e)
+        self._start_observer()
+
+    def _purge(self) -> None:
+        """Judge files held past the grace period (deleted, or kept offline
+        when their root is disappearing as a whole)."""
+        if time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + max(0.2, min(30.0, self.delete_grace / 2))
+        try:
+            report = Indexer(self.lib).purge_held(self.roots, self.delete_grace)
+        except MediaSearchError as e:
+            self._error(f"purging missing files: {e}")
+            return
+        for w in report.warnings:
+            self._error(w)
+        if report.removed or report.offline:
+            self._dirty_index = True
+            self.processed.set()
 
     # -- the worker -------------------------------------------------------
     def _ready(self) -> list[str]:
@@ -241,7 +299,7 @@ class Watcher:
         for w in report.warnings:
             self._error(w)
         changed = report.new + report.updated + report.renamed + report.duplicates + report.removed \
-            + report.failed + report.offline + report.restored
+            + report.failed + report.offline + report.held + report.restored
         if changed:
             self._dirty_index = True
         self.state.batches += 1
@@ -298,10 +356,12 @@ class Watcher:
                         self.state.next_reconcile and time.time() >= self.state.next_reconcile):
                     self.reconcile()
                     self.processed.set()
+                self._check_roots()
                 ready = self._ready()
                 if ready:
                     self._run_indexer(ready, "changes")
                     self.processed.set()
+                self._purge()
                 self._save()
         finally:
             self._save(force=True)

@@ -121,6 +121,11 @@ def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
         typer.echo("failed files:")
         for f in info["failures"]:
             typer.echo(f"  {f['path']}: {f['reason']}")
+    skipped = info.get("skipped") or {}
+    if skipped.get("count"):
+        typer.echo(f"skipped  : {skipped['count']} not regular files (FIFOs, sockets, links not followed)")
+        for sp in skipped.get("examples", [])[:5]:
+            typer.echo(f"  {sp['path']}: {sp['reason']}")
 
 
 def caption_command(

@@ -49,6 +49,10 @@ def gather_status(settings: Settings, failures: int = 20, catalog: Catalog | Non
         info.update(cat.stats())
         info["model"] = cat.model_identity()
         info["failures"] = cat.failures(limit=failures or None)
+        try:  # FIFOs, sockets, links not followed, from the last full run
+            info["skipped"] = json.loads(cat.get_meta("skipped_special") or '{"count": 0, "examples": []}')
+        except ValueError:
+            info["skipped"] = {"count": 0, "examples": []}
         info["catalog_bytes"] = settings.catalog_path.stat().st_size if settings.catalog_path.exists() else 0
         info["catalog"] = "sqlite" if not settings.catalog_url else settings.catalog_url.split("://")[0]
         if settings.vector_index_path.exists():

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import delete, false, func, or_, select, update
+from sqlalchemy import and_, delete, false, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy import column, table
 from sqlalchemy import text as text_sql
@@ -28,7 +28,9 @@ from .db import fold, make_engine
 from .errors import StorageFullError
 from .paths import from_db, to_db
 from .migrations import SCHEMA_VERSION, migrate
-from .schema import SOURCE_FRAME, SOURCE_IMAGE, STATUS_ERROR, STATUS_OK, Media, Meta, Segment
+from .missing import MissingFiles
+from .repair import Repairs
+from .schema import SOURCE_FRAME, SOURCE_IMAGE, STATUS_ERROR, STATUS_OFFLINE, STATUS_OK, Media, Meta, Segment
 
 
 # A claim whose heartbeat is older than this is from a dead worker (workers
@@ -137,6 +139,12 @@ class KnownFile:
     mtime_ns: int
     status: str
     content_hash: str | None
+    prior_status: str | None = None  # what an offline file was before
+
+    @property
+    def usable(self) -> bool:
+        """Its segments are good to keep: ok, or offline after being ok."""
+        return self.status == STATUS_OK or (self.status == STATUS_OFFLINE and self.prior_status in (None, STATUS_OK))
 
 
 @dataclass
@@ -155,14 +163,21 @@ class Hit:
     taken_at: float | None = None  # when it was taken (EXIF / container), else None
 
 
-def _under(folder: str):
+def _under(folder: str, sqlite: bool = True):
     """SQL condition: the media path is ``folder`` or lies below it.
 
-    A prefix compare with substr, not LIKE, so ``%`` and ``_`` in folder
-    names match literally.
+    On SQLite a range on the indexed path column (binary collation: every
+    path below ``folder/`` sorts in [``folder/``, ``folder0``), '0' being the
+    character after '/'), so a watcher batch of thousands of paths costs
+    index lookups, not table scans. PostgreSQL collations are linguistic, so
+    there a prefix compare with substr (never LIKE: ``%`` and ``_`` in folder
+    names match literally).
     """
     folder = folder.rstrip(os.sep) or os.sep
-    prefix = to_db(folder if folder.endswith(os.sep) else folder + os.sep)
+    below = folder if folder.endswith(os.sep) else folder + os.sep
+    if sqlite:
+        return or_(Media.path == folder, and_(Media.path >= below, Media.path < below[:-1] + chr(ord(os.sep) + 1)))
+    prefix = to_db(below)
     return or_(Media.path == folder, func.substr(Media.path, 1, len(prefix)) == prefix)
 
 
@@ -175,7 +190,7 @@ def to_blob(vector: np.ndarray) -> bytes:
     return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
 
 
-class Catalog:
+class Catalog(MissingFiles, Repairs):
     """``target``: a SQLite file path (default) or a SQLAlchemy URL
     (``postgresql+psycopg://user:pw@host/db``) for a catalog shared by several
     indexers and web servers."""
@@ -196,6 +211,9 @@ class Catalog:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _under_sql(self, folder: str):
+        return _under(folder, self.sqlite)
 
     # -- sessions -------------------------------------------------------
     @contextmanager
@@ -307,17 +325,25 @@ class Catalog:
             "WHERE key = 'generation' RETURNING value")).scalar_one())
 
     # -- reads for the indexer ------------------------------------------
+    _KNOWN = (Media.id, Media.path, Media.size, Media.mtime_ns, Media.status, Media.content_hash,
+              Media.prior_status)
+
     def known_files(self, folder: str | None = None) -> dict[str, KnownFile]:
         """Catalogued files at or below ``folder`` (by path, whatever root they came from)."""
-        stmt = select(Media.id, Media.path, Media.size, Media.mtime_ns, Media.status,
-                      Media.content_hash)
+        stmt = select(*self._KNOWN)
         if folder is not None:
-            stmt = stmt.where(_under(folder))
+            stmt = stmt.where(_under(folder, self.sqlite))
         with self.read() as s:
-            return {
-                r.path: KnownFile(r.id, r.size, r.mtime_ns, r.status, r.content_hash)
-                for r in s.execute(stmt)
-            }
+            return {r.path: KnownFile(*r[:1], *r[2:]) for r in s.execute(stmt)}
+
+    def known_at(self, paths: list[str]) -> dict[str, KnownFile]:
+        """Catalogued files at exactly these paths: one query per 500 paths."""
+        out: dict[str, KnownFile] = {}
+        with self.read() as s:
+            for start in range(0, len(paths), 500):
+                for r in s.execute(select(*self._KNOWN).where(Media.path.in_(paths[start:start + 500]))):
+                    out[r.path] = KnownFile(*r[:1], *r[2:])
+        return out
 
     def ok_media_by_hash(self, hashes: list[str]) -> dict[str, list[tuple[int, str]]]:
         """Media rows with embedded content matching ``hashes``: hash -> [(id, path)]."""
@@ -357,16 +383,21 @@ class Catalog:
                     s.execute(delete(Media).where(Media.id == old))
                 s.execute(update(Media).where(Media.id == r.media_id).values(
                     path=r.path, root=r.root, size=r.size, mtime_ns=r.mtime_ns,
-                    inode=r.inode, status=STATUS_OK, reason=None, updated_at=now))
+                    inode=r.inode, status=STATUS_OK, reason=None, updated_at=now,
+                    missing_since=None, prior_status=None, prior_reason=None))
+            # One media version gets one set of segments: when a batch holds
+            # two records for a path (a folder and its files reported in the
+            # same watcher batch), the later one wins.
+            upserts = list({rec.path: rec for rec in batch.upserts}.values())
             # Media rows first, one flush for all (ids needed by segments).
             existing = {}
-            paths = [rec.path for rec in batch.upserts]
+            paths = [rec.path for rec in upserts]
             for start in range(0, len(paths), 500):
                 for m in s.scalars(select(Media).where(Media.path.in_(paths[start:start + 500]))):
                     existing[m.path] = m
             # Segments to copy are read before any are replaced: a source
             # rewritten in this same batch still lends what it held.
-            sources = {rec.copy_segments_from for rec in batch.upserts if rec.copy_segments_from is not None}
+            sources = {rec.copy_segments_from for rec in upserts if rec.copy_segments_from is not None}
             copies: dict[int, list[tuple]] = {}
             for src in (s.execute(select(Segment.media_id, Segment.t_start, Segment.t_end, Segment.source,
                                          Segment.text, Segment.vector)
@@ -380,7 +411,7 @@ class Catalog:
                     removed += s.scalars(select(Segment.id).where(Segment.media_id.in_(chunk))).all()
                     s.execute(delete(Segment).where(Segment.media_id.in_(chunk)))
             rows: list[Media] = []
-            for rec in batch.upserts:
+            for rec in upserts:
                 media = existing.get(rec.path)
                 if media is None:
                     media = Media(path=rec.path, created_at=now)
@@ -390,6 +421,7 @@ class Catalog:
                              "status", "reason", "width", "height", "duration", "taken_at"):
                     setattr(media, name, getattr(rec, name))
                 media.updated_at = now
+                media.missing_since = media.prior_status = media.prior_reason = None
                 if rec.copy_segments_from is not None:
                     src_media = s.get(Media, rec.copy_segments_from)
                     if src_media is not None:
@@ -400,7 +432,7 @@ class Catalog:
                 rows.append(media)
             s.flush()
             new_segments: list[Segment] = []
-            for rec, media in zip(batch.upserts, rows):
+            for rec, media in zip(upserts, rows):
                 for t_start, t_end, source, text, vector in copies.get(rec.copy_segments_from, ()):
                     new_segments.append(Segment(media_id=media.id, t_start=t_start, t_end=t_end,
                                                 source=source, text=text, vector=vector))
@@ -474,7 +506,7 @@ class Catalog:
 
     def count_under(self, folder: str) -> int:
         with self.read() as s:
-            return s.scalar(select(func.count(Media.id)).where(_under(folder))) or 0
+            return s.scalar(select(func.count(Media.id)).where(_under(folder, self.sqlite))) or 0
 
     # -- reads for the vector index and search --------------------------
     def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -527,7 +559,7 @@ class Catalog:
         if kinds:
             stmt = stmt.where(Media.kind.in_(kinds))
         if under:
-            stmt = stmt.where(or_(*[_under(folder) for folder in under]))
+            stmt = stmt.where(or_(*[_under(folder, self.sqlite) for folder in under]))
         return stmt
 
     def _at_place(self, place: str):

@@ -183,6 +183,19 @@ def m005_pg_word_index(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_segment_words ON segment USING GIN (words)")
 
 
+@migration
+def m006_missing_files(conn: Connection) -> None:
+    """Files the daemon saw vanish are held (status offline, ``missing_since``)
+    before they are deleted, so a root that disappears gradually is judged
+    whole, not batch by batch; ``prior_status``/``prior_reason`` keep what a
+    file was (a recorded failure) while it is offline, so it comes back as it
+    was."""
+    ddl(conn, "ALTER TABLE media ADD COLUMN missing_since FLOAT")
+    ddl(conn, "ALTER TABLE media ADD COLUMN prior_status TEXT")
+    ddl(conn, "ALTER TABLE media ADD COLUMN prior_reason TEXT")
+    conn.exec_driver_sql("CREATE INDEX ix_media_missing ON media (missing_since)")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"

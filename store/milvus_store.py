@@ -68,12 +68,18 @@ class MilvusIndex:
         self.generation = generation
         self.catalog.set_meta(META_KEY, f"{generation}|{self.model_id}")
 
-    def apply(self, applied: Applied) -> None:
+    def apply(self, applied: Applied) -> bool:
+        """As VectorIndex.apply: each generation once, a gap returns False."""
         with self._lock:
+            if applied.generation <= self.generation:
+                return True
+            if applied.generation != self.generation + 1:
+                return False
             if len(applied.removed_ids):
                 self.client.delete(self.collection, ids=[int(i) for i in applied.removed_ids])
             self._insert(applied.added_ids, applied.added_vectors)
             self._stamp(applied.generation)
+            return True
 
     def __len__(self) -> int:
         res = self.client.query(self.collection, filter="", output_fields=["count(*)"])

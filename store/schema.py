@@ -55,6 +55,11 @@ class Media(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     duration: Mapped[float | None] = mapped_column(Float)
     taken_at: Mapped[float | None] = mapped_column(Float)
+    # Set while a file the daemon saw vanish is held before deletion (m006).
+    missing_since: Mapped[float | None] = mapped_column(Float)
+    # What the file was before it went offline (an error keeps its reason).
+    prior_status: Mapped[str | None] = mapped_column(String)
+    prior_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
 

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     # fraction of a root, vanish at once, they are marked offline, not deleted.
     mass_delete_min: int = 20
     mass_delete_fraction: float = 0.5
+    # ... counting what was deleted under the same root within this many
+    # seconds, so a gradual disappearance is judged as a whole.
+    mass_delete_window: float = 3600.0
+    # The daemon holds files it saw vanish this long (out of search results
+    # at once) before judging and deleting them.
+    delete_grace: float = 300.0
     # Reranking with captions: captioner (llava, llava:MODEL_OR_PATH,
     # image-to-text:MODEL_OR_PATH), how many top results, and the caption weight.
     captioner: str = "llava"

@@ -76,8 +76,16 @@ class VectorIndex:
             vi.fetch = None  # the caller points it at the catalog
         return vi
 
-    def apply(self, applied: Applied) -> None:
+    def apply(self, applied: Applied) -> bool:
+        """Follow one committed generation. Applied once whichever thread
+        brings it (the indexing thread and a web request catching up from the
+        change log may both hold it): an older or repeated generation is a
+        no-op; a gap returns False and the caller reloads from the catalog."""
         with self._lock:
+            if applied.generation <= self.generation:
+                return True
+            if applied.generation != self.generation + 1:
+                return False
             if len(applied.removed_ids):
                 removed = np.ascontiguousarray(applied.removed_ids, dtype=np.int64)
                 if self.plan.kind == "hnsw":
@@ -95,6 +103,7 @@ class VectorIndex:
                 if self.mirror is not None:
                     self.mirror.add(applied.added_ids, added)
             self.generation = applied.generation
+            return True
 
     def ids(self) -> np.ndarray:
         """Every id held (tombstoned ones included), for checks and tests."""

@@ -155,9 +155,22 @@ def test_hidden_temporary_and_symlinked_files_are_skipped(settings, photos, tmp_
     os.symlink(outside / "elsewhere.png", photos / "link.png")
     report, known, _ = run(settings, photos)
     assert {os.path.basename(p) for p in known} == {"red.png", "green.jpg", "blue.png"}
+    # Links not followed are reported, not silent.
+    assert {os.path.basename(s["path"]) for s in report.special} == {"link", "link.png"}
+    # Following links stays inside the root: a link to a folder of the root is
+    # followed, links out of it never are (issue 12.7: one rule for index and watch).
+    (photos / "sub").mkdir()
+    solid(photos / "sub" / "inside.png", (50, 60, 70))
+    os.symlink(photos / "sub", photos / "sublink")
+    os.symlink(photos, photos / "sub" / "loop")  # a link back to an ancestor
     settings.follow_symlinks = True
-    _, known, _ = run(settings, photos)
-    assert str(photos / "link" / "elsewhere.png") in known
+    report, known, _ = run(settings, photos)
+    # A folder reached twice (itself and through a link) is indexed once.
+    assert str(photos / "sub" / "inside.png") in known and str(photos / "sublink" / "inside.png") not in known
+    assert not any("elsewhere" in p for p in known)
+    assert not any("/loop/" in p for p in known)
+    reasons = {os.path.basename(s["path"]): s["reason"] for s in report.special}
+    assert "out of the indexed folder" in reasons["link"] and "out of the indexed folder" in reasons["link.png"]
 
 
 def test_odd_file_names(settings, tmp_path):

@@ -42,7 +42,7 @@ def daemon(settings, folder, mode):
     lib = Library(settings)
     lib.claim_identity()
     w = Watcher(lib, [folder], settle=0.3, force_polling=(mode == "polling"), poll_interval=0.2,
-                save_every=0.5).start()
+                save_every=0.5, delete_grace=0.5).start()
     wait_for(lambda: w.state.last_reconcile is not None, w, what="first reconciliation")
     yield w, lib
     w.stop()
@@ -56,12 +56,15 @@ def known(lib):
 def test_create_modify_delete(daemon, folder):
     w, lib = daemon
     assert w.state.mode in ("native", "polling")
+    solid(folder / "stays.png", (0, 200, 0))  # an emptied root is held offline (see test_watch_roots)
     p = solid(folder / "a.png", (200, 0, 0))
     wait_for(lambda: str(p) in known(lib), w, what="create")
     first = lib.catalog.segment_vectors(str(p))
     solid(p, (0, 0, 200), size=(80, 60))
     wait_for(lambda: (lib.catalog.segment_vectors(str(p)) != first).any(), w, what="modify")
     p.unlink()
+    # Out of search at once (held offline), deleted for good after the grace period.
+    wait_for(lambda: str(p) not in known(lib) or known(lib)[str(p)].status == "offline", w, what="held")
     wait_for(lambda: str(p) not in known(lib), w, what="delete")
 
 
@@ -85,6 +88,7 @@ def test_rename_and_directory_rename_keep_ids(daemon, folder):
 
 def test_moves_into_and_out_of_a_root(daemon, folder, tmp_path):
     w, lib = daemon
+    solid(folder / "stays.png", (0, 200, 0))
     outside = tmp_path / "outside"
     outside.mkdir()
     p = pattern(outside / "in.png", 3)
@@ -142,10 +146,10 @@ def test_reconciliation_catches_what_happened_while_down(settings, folder):
     Indexer(lib).run([folder])
     gone.unlink()
     new = pattern(folder / "new.png", 3)
-    w = Watcher(lib, [folder], settle=0.3).start()
+    w = Watcher(lib, [folder], settle=0.3, delete_grace=0.3).start()
     try:
         wait_for(lambda: w.state.reconciles >= 1, w)
-        assert set(known(lib)) == {str(keep), str(new)}
+        wait_for(lambda: set(known(lib)) == {str(keep), str(new)}, w, what="gone file deleted after the grace")
         # Lost events (inotify overflow) trigger a reconciliation at once.
         n = w.state.reconciles
         logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed; filesystem events were lost")

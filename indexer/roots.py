@@ -1,0 +1,79 @@
+"""What a root looks like right now: there, gone, empty, or unmounted; and
+which paths below it may be indexed (the one symlink rule for `index` and
+`watch`)."""
+from __future__ import annotations
+
+import json
+import os
+
+MOUNTS_KEY = "root_mounts"
+
+
+def under(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or lies below it (plain string paths)."""
+    folder = folder.rstrip(os.sep) or os.sep
+    return path == folder or path.startswith(folder if folder.endswith(os.sep) else folder + os.sep)
+
+
+def root_of(path: str, roots: list[str]) -> str | None:
+    """The innermost of ``roots`` holding ``path``."""
+    for r in sorted(roots, key=len, reverse=True):
+        if under(path, r):
+            return r
+    return None
+
+
+def remembered_mounts(catalog) -> set[str]:
+    try:
+        return set(json.loads(catalog.get_meta(MOUNTS_KEY) or "[]"))
+    except ValueError:
+        return set()
+
+
+def remember_mounts(catalog, roots: list[str]) -> None:
+    """Note which roots are mount points (a disk), so that the day the disk is
+    not mounted, the empty folder left behind is not taken for a deletion."""
+    known = remembered_mounts(catalog)
+    now = {r for r in roots if os.path.ismount(r)}
+    if not now <= known:
+        catalog.set_meta(MOUNTS_KEY, json.dumps(sorted(known | now)))
+
+
+def absent_reason(root: str, mounts: set[str]) -> str | None:
+    """Why the files of ``root`` should be held offline rather than deleted:
+    the folder is gone, it is empty (a disk not mounted leaves an empty mount
+    point), or it was a mount point and no longer is. None when it is there."""
+    if not os.path.isdir(root):
+        return "the folder itself is gone"
+    if root in mounts and not os.path.ismount(root):
+        return "its disk is no longer mounted there"
+    try:
+        with os.scandir(root) as entries:
+            if next(entries, None) is None:
+                return "the folder is empty"
+    except OSError as e:
+        return f"the folder cannot be read ({e.strerror or e})"
+    return None
+
+
+def path_allowed(path: str, root: str, follow_symlinks: bool) -> str | None:
+    """Why ``path`` (below ``root``, whose own path is resolved) must not be
+    indexed, or None. Without following symlinks, no part of the path below
+    the root may be a link; with it, the real path must stay inside the root
+    and a link may not point back to one of its own ancestors (a loop)."""
+    real = os.path.realpath(path)
+    if real == os.path.abspath(path):
+        return None
+    if not follow_symlinks:
+        return "a symbolic link (not followed; MEDIASEARCH_FOLLOW_SYMLINKS=true follows links inside a root)"
+    if not under(real, os.path.realpath(root)):
+        return "a symbolic link out of the indexed folder (never followed)"
+    rel = os.path.relpath(path, root).split(os.sep)
+    current = root
+    for part in rel:
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            target = os.path.realpath(current)
+            if under(os.path.dirname(os.path.abspath(current)), target):
+                return "a symbolic link back to a folder that holds it (a loop)"
+    return None

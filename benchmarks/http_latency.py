@@ -22,9 +22,9 @@ import uvicorn
 from _common import cpu_info, emit
 from search_latency import Fixed, fill
 
-from indexer.library import Library
-from store.settings import Settings
-from web.app import create_app
+from mediasearch.indexer.library import Library
+from mediasearch.store.settings import Settings
+from mediasearch.web.app import create_app
 
 
 def main() -> None:

@@ -23,8 +23,8 @@ CHILD = r"""
 import json, sys, time
 from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, {root!r})
-import indexer.media.images as images
-from indexer.memory import return_large_blocks
+import mediasearch.indexer.media.images as images
+from mediasearch.indexer.memory import return_large_blocks
 return_large_blocks()  # as the indexer does
 
 if {all_at_once}:

@@ -19,10 +19,10 @@ import numpy as np
 from _common import DEFAULT_FLICKR, cpu_info, emit, flickr_pairs
 from PIL import Image
 
-from indexer.library import Library
-from indexer.media.images import load_image
-from indexer.pipeline import Indexer
-from store.settings import Settings
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.media.images import load_image
+from mediasearch.indexer.pipeline import Indexer
+from mediasearch.store.settings import Settings
 
 
 def make_images(folder: Path, n: int) -> list[Path]:
@@ -44,13 +44,13 @@ def make_images(folder: Path, n: int) -> list[Path]:
 
 def embedder_for(name: str):
     if name == "bundled":
-        from indexer.embedders.bundled import BundledEmbedder
+        from mediasearch.indexer.embedders.bundled import BundledEmbedder
         return BundledEmbedder()
     if name == "openclip":
-        from indexer.embedders.openclip import OpenClipEmbedder
+        from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
         return OpenClipEmbedder("ViT-B-32", None, allow_random=True)
     if name == "fake":
-        from indexer.embedders.fake import FakeEmbedder
+        from mediasearch.indexer.embedders.fake import FakeEmbedder
         return FakeEmbedder()
     raise SystemExit(f"unknown model {name}")
 

@@ -24,10 +24,10 @@ import numpy as np
 from _common import cpu_info, emit
 from search_latency import DIM, clustered
 
-from store.catalog import Batch, Catalog, MediaRecord, NewSegment
-from store.gpu_index import gpu_backend
-from store.index_plan import exact_top, held_out_queries, plan_index
-from store.vector_index import VectorIndex
+from mediasearch.store.catalog import Batch, Catalog, MediaRecord, NewSegment
+from mediasearch.store.gpu_index import gpu_backend
+from mediasearch.store.index_plan import exact_top, held_out_queries, plan_index
+from mediasearch.store.vector_index import VectorIndex
 
 
 def milvus(ids, vecs, queries, truth) -> dict:

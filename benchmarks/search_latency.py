@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 from _common import cpu_info, emit
 
-from indexer.embedders.base import Embedder, l2_normalize
-from indexer.library import Library
-from search.engine import SearchEngine
-from search.query import Query
-from store.catalog import Batch, MediaRecord, NewSegment
-from store.settings import Settings
+from mediasearch.indexer.embedders.base import Embedder, l2_normalize
+from mediasearch.indexer.library import Library
+from mediasearch.search.engine import SearchEngine
+from mediasearch.search.query import Query
+from mediasearch.store.catalog import Batch, MediaRecord, NewSegment
+from mediasearch.store.settings import Settings
 
 DIM = 512
 

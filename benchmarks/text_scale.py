@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 from _common import DEFAULT_FLICKR, emit, flickr_pairs
 
-from indexer.embedders.bundled import BundledEmbedder
-from indexer.media.images import load_image
+from mediasearch.indexer.embedders.bundled import BundledEmbedder
+from mediasearch.indexer.media.images import load_image
 
 
 def picture_vectors(emb: BundledEmbedder, images: list[Path], cache: Path | None) -> np.ndarray:

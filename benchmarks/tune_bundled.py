@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 from _common import DEFAULT_FLICKR, emit, flickr_pairs, recall_at
 
-from indexer.embedders.base import l2_normalize
-from indexer.embedders.bundled import (COLOUR_WEIGHT, TEMPERATURE, TEMPLATES, TOP_K, BundledEmbedder,
+from mediasearch.indexer.embedders.base import l2_normalize
+from mediasearch.indexer.embedders.bundled import (COLOUR_WEIGHT, TEMPERATURE, TEMPLATES, TOP_K, BundledEmbedder,
                                        class_labels, class_names)
-from indexer.embedders.colour import colour_shares
-from indexer.media.images import load_image
+from mediasearch.indexer.embedders.colour import colour_shares
+from mediasearch.indexer.media.images import load_image
 
 TEMPLATE_SETS = {
     "one": ("a photo of a {}.",),

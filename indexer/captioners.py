@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from store.errors import ConfigError, ModelUnavailableError
+from mediasearch.store.errors import ConfigError, ModelUnavailableError
 
 DEFAULT_LLAVA = "llava-hf/llava-1.5-7b-hf"
 LLAVA_PROMPT = "USER: <image>\nDescribe this photo in one short sentence. ASSISTANT:"

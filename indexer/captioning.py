@@ -8,8 +8,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from store.catalog import Catalog
-from store.errors import MediaDecodeError
+from mediasearch.store.catalog import Catalog
+from mediasearch.store.errors import MediaDecodeError
 
 from .captioners import Captioner
 from .extract import keyframe_path

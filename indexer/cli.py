@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from store.cli_common import DataDirOpt, JsonOpt, ModelOpt, emit_json, say, settings_from
+from mediasearch.store.cli_common import DataDirOpt, JsonOpt, ModelOpt, emit_json, say, settings_from
 
-from store.lock import WriterLock
+from mediasearch.store.lock import WriterLock
 
 from .library import Library
 from .pipeline import Indexer, Progress
@@ -142,7 +142,7 @@ def migrate_vectors_command(
 ) -> None:
     """Copy every vector from the catalog into another vector store; then set
     MEDIASEARCH_VECTOR_STORE (and MEDIASEARCH_MILVUS_URI) to use it."""
-    from store.errors import ConfigError
+    from mediasearch.store.errors import ConfigError
 
     if to not in ("faiss", "milvus"):
         raise ConfigError("--to must be faiss or milvus")

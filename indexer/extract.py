@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from store.errors import MediaDecodeError, ModelUnavailableError
-from store.schema import SOURCE_FRAME, SOURCE_IMAGE, SOURCE_METADATA, SOURCE_TRANSCRIPT
-from store.settings import Settings
+from mediasearch.store.errors import MediaDecodeError, ModelUnavailableError
+from mediasearch.store.schema import SOURCE_FRAME, SOURCE_IMAGE, SOURCE_METADATA, SOURCE_TRANSCRIPT
+from mediasearch.store.settings import Settings
 
 from .embedders import Embedder
 from .media.images import load_image

@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 import threading
 
-from store.catalog import Catalog
-from store.errors import ConfigError, ModelMismatchError
-from store.settings import Settings
-from store.gpu_index import gpu_backend, resolve_index_device
-from store.index_plan import IndexPlan, plan_index
-from store.vector_index import VectorIndex, open_vector_index
+from mediasearch.store.catalog import Catalog
+from mediasearch.store.errors import ConfigError, ModelMismatchError
+from mediasearch.store.settings import Settings
+from mediasearch.store.gpu_index import gpu_backend, resolve_index_device
+from mediasearch.store.index_plan import IndexPlan, plan_index
+from mediasearch.store.vector_index import VectorIndex, open_vector_index
 
 from .embedders import Choice, Embedder, resolve_embedder
 
@@ -76,7 +76,7 @@ class Library:
                 return self._vi
             if self._vi is None or (refresh and self._vi.generation != self.catalog.generation()):
                 if self.settings.vector_store == "milvus":
-                    from store.milvus_store import open_milvus_index
+                    from mediasearch.store.milvus_store import open_milvus_index
 
                     if self._vi is not None:
                         self._vi.close()

@@ -21,9 +21,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from store.catalog import CLAIM_HEARTBEAT, Batch, KnownFile, MediaRecord, NewSegment, Rename, claim_owner
-from store.errors import MediaDecodeError, PathError, StorageFullError
-from store.schema import STATUS_ERROR, STATUS_OFFLINE, STATUS_OK
+from mediasearch.store.catalog import CLAIM_HEARTBEAT, Batch, KnownFile, MediaRecord, NewSegment, Rename, claim_owner
+from mediasearch.store.errors import MediaDecodeError, PathError, StorageFullError
+from mediasearch.store.schema import STATUS_ERROR, STATUS_OFFLINE, STATUS_OK
 
 from .embedders.device import pick_device
 from .extract import EXTRACTORS, Context, Extracted, keyframe_path

@@ -13,9 +13,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from store.catalog import KnownFile
-from store.errors import PathError
-from store.schema import STATUS_OFFLINE
+from mediasearch.store.catalog import KnownFile
+from mediasearch.store.errors import PathError
+from mediasearch.store.schema import STATUS_OFFLINE
 
 from .roots import path_allowed, root_of
 from .walk import FileInfo, is_ignored_name, special_kind, walk

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from store.errors import ModelUnavailableError
+from mediasearch.store.errors import ModelUnavailableError
 
 
 @dataclass

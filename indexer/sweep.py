@@ -21,8 +21,8 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from store.catalog import KnownFile
-from store.schema import STATUS_OFFLINE
+from mediasearch.store.catalog import KnownFile
+from mediasearch.store.schema import STATUS_OFFLINE
 
 from .roots import absent_reason, remembered_mounts, root_of
 

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from store.errors import MediaSearchError, PathError, StorageFullError
+from mediasearch.store.errors import MediaSearchError, PathError, StorageFullError
 
 from .library import Library
 from .pipeline import Indexer

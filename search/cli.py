@@ -9,14 +9,13 @@ from typing import Annotated
 
 import typer
 
-from indexer.library import Library
-from store.cli_common import (DataDirOpt, JsonOpt, ModelOpt, emit_json, fmt_bytes, fmt_time, say,
+from mediasearch.indexer.library import Library
+from mediasearch.store.cli_common import (DataDirOpt, JsonOpt, ModelOpt, emit_json, fmt_bytes, fmt_time, say,
                               settings_from)
-from store.errors import QueryError
+from mediasearch.store.errors import QueryError
 
-from .engine import SearchEngine
+from .service import SearchRequest, SearchService, answer_dict
 from .status import gather_status
-from .query import Query, build_terms, check_kinds
 
 
 def search_command(
@@ -32,38 +31,43 @@ def search_command(
     place: Annotated[str | None, typer.Option("--place", help="Only photos and videos taken at this place (a town, region or country).", show_default=False)] = None,
     rerank: Annotated[bool, typer.Option("--rerank", help="Rerank the top results with image captions (MEDIASEARCH_CAPTIONER).")] = False,
     lexical: Annotated[bool, typer.Option("--lexical/--no-lexical", help="Fuse word matches (names, folders, tags, transcripts, captions) with the vector ranking.")] = True,
+    like: Annotated[list[int] | None, typer.Option("--like", help="More like this indexed file (media id; repeatable).")] = None,
+    unlike: Annotated[list[int] | None, typer.Option("--unlike", help="Less like this indexed file (media id; repeatable).")] = None,
     data_dir: DataDirOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the index by text and/or example images."""
-    check_kinds(kind or [])
     settings = settings_from(data_dir, model)
-    query = Query(build_terms(terms or [], not_ or [], [str(p) for p in image or []]), k=k,
-                  offset=offset, kinds=list(kind or []),
-                  under=[os.path.realpath(os.path.expanduser(u)) for u in under or []], lexical=lexical,
-                  place=place or None)
+    if not settings.catalog_url and not settings.catalog_path.exists():  # read commands create nothing
+        raise QueryError(f"there is no index in {settings.home}: run `mediasearch index FOLDER` first")
+    req = SearchRequest(texts=list(terms or []), nots=list(not_ or []), files=[], k=k, offset=offset,
+                        kinds=list(kind or []), under=[str(u) for u in under or []], place=place,
+                        lexical=lexical, rerank=rerank, texts_may_be_files=True,
+                        like=list(like or []), unlike=list(unlike or []))
+    for f in image or []:
+        if not Path(f).expanduser().is_file():
+            raise QueryError(f"query file not found: {f}")
+        req.files.append(Path(f).expanduser().resolve())
     lib = Library(settings, model)
     try:
         if lib.catalog.model_identity() is None:
             raise QueryError(f"the index in {settings.home} is empty: run `mediasearch index FOLDER` first")
-        engine = SearchEngine(lib)
-        results = engine.search(query)
+        captioner = None
         if rerank:
-            from indexer.captioners import resolve_captioner
+            from mediasearch.indexer.captioners import resolve_captioner
 
-            from .query import positive_text
-            from .rerank import rerank as do_rerank
-            results, stats = do_rerank(engine, results, positive_text(query.terms),
-                                       resolve_captioner(settings.captioner), settings.rerank_top,
-                                       settings.rerank_weight)
-            say(f"reranked {stats.candidates} results with {settings.captioner} captions "
-                f"({stats.captioned_now} made now) in {stats.seconds:.2f}s")
+            captioner = lambda: resolve_captioner(settings.captioner)  # noqa: E731
+        answer = SearchService(lib, captioner=captioner).search(req)
     finally:
         lib.close()
+    if answer.reranked:
+        say(f"reranked {answer.reranked['candidates']} results with {settings.captioner} captions "
+            f"({answer.reranked['captioned_now']} made now) in {answer.reranked['seconds']:.2f}s")
     if as_json:
-        emit_json([r.to_dict() for r in results])
+        emit_json(answer_dict(answer))
         return
+    results = answer.results
     if not results:
         say("no results")
         return
@@ -135,9 +139,9 @@ def caption_command(
 ) -> None:
     """Caption indexed pictures and video keyframes that have no caption yet
     (a background job: run it beside the indexer; captions are made once)."""
-    from indexer.captioners import resolve_captioner
-    from indexer.captioning import caption_missing
-    from store.catalog import Catalog
+    from mediasearch.indexer.captioners import resolve_captioner
+    from mediasearch.indexer.captioning import caption_missing
+    from mediasearch.store.catalog import Catalog
 
     settings = settings_from(data_dir)
     cap = resolve_captioner(captioner or settings.captioner)

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from store.errors import ConfigError, PathError
+from mediasearch.store.errors import ConfigError, PathError
 
 
 @dataclass

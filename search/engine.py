@@ -6,14 +6,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from indexer.embedders.base import l2_normalize
-from indexer.library import Library
-from indexer.extract import Context, extract_video
-from indexer.media.audio import read_audio
-from indexer.media.detect import detect
-from indexer.media.images import load_image
-from indexer.speech import Transcriber
-from store.errors import MediaDecodeError, QueryError
+from mediasearch.indexer.embedders.base import l2_normalize
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.media.video import query_frames
+from mediasearch.indexer.media.audio import read_audio
+from mediasearch.indexer.media.detect import detect
+from mediasearch.indexer.media.images import load_image
+from mediasearch.indexer.speech import Transcriber
+from mediasearch.store.errors import MediaDecodeError, QueryError
 
 from .query import Query, Term, positive_text
 
@@ -95,8 +95,11 @@ class SearchEngine:
             if kind == "audio":
                 return self._audio_vector(term.path)
             if kind == "video":
-                ex = extract_video(term.path, b"", Context(self.lib.settings, self.embedder, None))
-                return l2_normalize(np.stack([it.vector for it in ex.items]).mean(0))[0]
+                # Sampled within a time budget, never decoded whole (a long
+                # upload must not hold a search slot for minutes).
+                frames = query_frames(term.path, self.lib.settings.query_video_frames,
+                                      self.lib.settings.query_video_seconds)
+                return l2_normalize(self.embedder.embed_images(frames).mean(0))[0]
             loaded = load_image(term.path, self.max_query_pixels)
         except MediaDecodeError as e:
             raise QueryError(f"cannot use {term.path} as a query: {e}") from e
@@ -121,7 +124,8 @@ class SearchEngine:
         for t in terms:
             total += t.weight * self.term_vector(t)
         if not np.any(total):
-            raise QueryError("the query terms cancel out")
+            raise QueryError("the positive and negative parts of the query cancel out: "
+                             "search for something without subtracting it")
         return l2_normalize(total)[0]
 
     def media_vector(self, media_id: int) -> np.ndarray:

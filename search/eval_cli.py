@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from store.cli_common import DataDirOpt, JsonOpt, ModelOpt, emit_json, say, settings_from
+from mediasearch.store.cli_common import DataDirOpt, JsonOpt, ModelOpt, emit_json, say, settings_from
 
 from .datasets import EvalSet, load_coco, load_pairs_csv
 from .evaluate import EvalResult, evaluate, format_table, plot_curves
@@ -33,7 +33,7 @@ def _run(data: EvalSet, data_dir: Path | None, model: str | None, out: Path | No
     say(f"evaluating {len(data.images)} images in {settings.home}")
     captioner = None
     if rerank:
-        from indexer.captioners import resolve_captioner
+        from mediasearch.indexer.captioners import resolve_captioner
         captioner = resolve_captioner(settings.captioner)
     result: EvalResult = evaluate(data, settings, model, fresh=fresh,
                                   progress=lambda stage, p: None, captioner=captioner)

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.embedders import Embedder
-from indexer.library import Library
-from indexer.pipeline import Indexer, Progress
-from store.errors import ConfigError
-from store.settings import Settings
-from store.vector_index import VectorIndex
+from mediasearch.indexer.embedders import Embedder
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.pipeline import Indexer, Progress
+from mediasearch.store.errors import ConfigError
+from mediasearch.store.settings import Settings
+from mediasearch.store.vector_index import VectorIndex
 
 from .datasets import EvalSet
 from .engine import SearchEngine

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from store.errors import QueryError
+from mediasearch.store.errors import QueryError
 
 _WEIGHT = re.compile(r"^(?P<text>.*?)\^(?P<w>[-+]?\d+(?:\.\d+)?)$", re.S)
 
@@ -56,7 +56,7 @@ def parse_term(raw: str, sign: float = 1.0, as_file: bool | None = None) -> Term
 
 
 def check_kinds(kinds: list[str]) -> list[str]:
-    from store.schema import KINDS
+    from mediasearch.store.schema import KINDS
 
     for kd in kinds:
         if kd not in KINDS:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.captioners import Captioner
-from indexer.captioning import caption_rows
+from mediasearch.indexer.captioners import Captioner
+from mediasearch.indexer.captioning import caption_rows
 
 from .engine import Result, SearchEngine
 

@@ -5,11 +5,11 @@ import json
 import os
 from pathlib import Path
 
-from store.catalog import Catalog
-from store.errors import ConfigError
-from store.gpu_index import resolve_index_device
-from store.settings import Settings
-from store.vector_index import read_header
+from mediasearch.store.catalog import Catalog
+from mediasearch.store.errors import ConfigError
+from mediasearch.store.gpu_index import resolve_index_device
+from mediasearch.store.settings import Settings
+from mediasearch.store.vector_index import read_header
 
 
 def watcher_state(home: Path) -> dict | None:

@@ -37,3 +37,35 @@ class StorageFullError(MediaSearchError):
 
 class PathError(MediaSearchError):
     """A path given by the user does not exist or cannot be read."""
+
+
+class NotFoundError(MediaSearchError):
+    """No such media, or its file may not be served (outside every root)."""
+
+
+class WriterBusyError(MediaSearchError):
+    """Another process is writing to this data directory."""
+
+
+# The one table from domain errors to what the edges answer: the CLI's exit
+# code and the HTTP status. Checked in order (subclasses first); anything
+# else is exit 1 / HTTP 500.
+ERROR_TABLE: list[tuple[type[MediaSearchError], int, int]] = [
+    (QueryError, 2, 400),
+    (PathError, 3, 400),
+    (ConfigError, 4, 500),
+    (ModelUnavailableError, 5, 503),
+    (ModelMismatchError, 6, 409),
+    (StorageFullError, 7, 503),
+    (WriterBusyError, 8, 409),
+    (NotFoundError, 9, 404),
+    (MediaDecodeError, 1, 422),
+]
+
+
+def exit_code(e: BaseException) -> int:
+    return next((code for t, code, _ in ERROR_TABLE if isinstance(e, t)), 1)
+
+
+def http_status(e: BaseException) -> int:
+    return next((status for t, _, status in ERROR_TABLE if isinstance(e, t)), 500)

@@ -7,11 +7,9 @@ import fcntl
 import os
 from pathlib import Path
 
-from .errors import MediaSearchError
+from .errors import WriterBusyError
 
-
-class WriterBusyError(MediaSearchError):
-    """Another process is writing to this data directory."""
+__all__ = ["WriterBusyError", "WriterLock"]
 
 
 class WriterLock:

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     web_max_concurrency: int = 2
     web_max_queue: int = 16
     web_queue_wait: float = 10.0
+    # A video given as a query: at most this many frames, sampled within this
+    # many seconds of decoding, whatever its length.
+    query_video_frames: int = 12
+    query_video_seconds: float = 8.0
     # Seconds to wait for a hub connection before deciding we are offline.
     network_timeout: float = 2.0
 

@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from store.settings import Settings  # noqa: E402
+from mediasearch.store.settings import Settings  # noqa: E402
 
 from .media_factory import solid  # noqa: E402
 
@@ -60,7 +60,7 @@ def photos(tmp_path) -> Path:
 @pytest.fixture
 def cli(capsys):
     """Run `mediasearch ARGS...` in-process; returns (exit code, stdout, stderr)."""
-    from web.cli import main
+    from mediasearch.web.cli import main
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main([str(a) for a in args])

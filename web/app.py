@@ -2,7 +2,6 @@
 engine as the CLI. Routes are thin: parse, call the engine, shape the answer."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 from contextlib import asynccontextmanager
 import os
@@ -10,22 +9,21 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, File, Form, HTTPException, Query as Q, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Path as FPath, Query as Q, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from indexer.library import Library
-from indexer.media.detect import detect
-from indexer.media.thumbs import SIZES, NotCached, thumbnail
-from search.engine import Result, SearchEngine
-from search.query import Query, Term, check_kinds, parse_term, positive_text, split_text_query
-from search.status import gather_status
-from store.errors import (MediaDecodeError, MediaSearchError, ModelMismatchError, ModelUnavailableError,
-                          QueryError, StorageFullError)
-from store.paths import display
-from store.schema import KINDS
-from store.settings import Settings
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.media.detect import detect
+from mediasearch.indexer.media.thumbs import SIZES, NotCached, thumbnail
+from mediasearch.search.service import MAX_ID, SearchRequest, SearchService, answer_dict
+from mediasearch.search.status import gather_status
+from mediasearch.store.errors import MediaDecodeError, MediaSearchError, QueryError, http_status
+from mediasearch.store.paths import display
+from mediasearch.store.schema import KINDS
+from mediasearch.store.settings import Settings
 
 from .security import KEY_COOKIE, ConcurrencyLimit, GuardMiddleware, Overloaded
 
@@ -45,7 +43,8 @@ class State:
     def __init__(self, settings: Settings, library: Library, watch_roots: list[str]):
         self.settings = settings
         self.lib = library
-        self.engine = SearchEngine(library, live=True, max_query_pixels=settings.web_max_upload_pixels)
+        self.service = SearchService(library, live=True, max_query_pixels=settings.web_max_upload_pixels,
+                                     captioner=self.captioner, extra_roots=watch_roots)
         self.watch_roots = watch_roots
         self._captioner = None
         self.limit = ConcurrencyLimit(settings.web_max_concurrency, settings.web_max_queue,
@@ -54,7 +53,7 @@ class State:
     def captioner(self):
         """The captioner for reranking, created once (its weights load lazily)."""
         if self._captioner is None:
-            from indexer.captioners import resolve_captioner
+            from mediasearch.indexer.captioners import resolve_captioner
             self._captioner = resolve_captioner(self.settings.captioner)
         return self._captioner
 
@@ -64,19 +63,7 @@ def get_state(request: Request) -> State:
 
 
 StateDep = Annotated[State, Depends(get_state)]
-
-
-def _parse_date(value: str | None, name: str) -> float | None:
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return dt.datetime.fromisoformat(value).timestamp()
-    except ValueError:
-        raise QueryError(f"{name}: use a date like 2024-07-31 (or a unix time)") from None
+MediaId = Annotated[int, FPath(ge=1, le=MAX_ID)]
 
 
 class PathSafeJSON(JSONResponse):
@@ -87,24 +74,15 @@ class PathSafeJSON(JSONResponse):
         return display(json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))).encode()
 
 
-def hit_dict(r: Result) -> dict:
-    d = r.to_dict()
-    d["id"] = r.media_id
-    t = f"&t={r.start:.3f}" if r.start is not None else ""
-    d["thumb"] = f"/thumb/{r.media_id}?size=256{t}"
-    d["url"] = f"/media/{r.media_id}"
-    d["name"] = os.path.basename(r.path)
-    # The day it was taken, in the server's time zone (the photo's clock), for the card.
-    d["taken"] = dt.datetime.fromtimestamp(r.taken_at).date().isoformat() if r.taken_at else None
-    return d
-
-
-def text_terms(q: str, nots: list[str]) -> list[Term]:
-    """Terms from the search box. Never read as file paths: a web query must
-    not make the server open files on its disk."""
-    pos, neg = split_text_query(q)
-    return ([parse_term(p, as_file=False) for p in pos]
-            + [parse_term(n, sign=-1.0, as_file=False) for n in neg + list(nots)])
+def save_upload(home: Path, file: UploadFile) -> str:
+    """Uploads go to the data dir, never into an indexed folder (deleted after use)."""
+    updir = home / "uploads"
+    updir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(dir=updir, prefix="query-")
+    with os.fdopen(fd, "wb") as out:
+        while chunk := file.file.read(1 << 20):
+            out.write(chunk)
+    return tmp_path
 
 
 def create_app(settings: Settings, model: str | None = None, api_key: str | None = None,
@@ -131,10 +109,7 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
 
     @app.exception_handler(MediaSearchError)
     async def domain_error(_request: Request, exc: MediaSearchError):
-        status = 400 if isinstance(exc, QueryError) else 409 if isinstance(exc, ModelMismatchError) \
-            else 503 if isinstance(exc, (ModelUnavailableError, StorageFullError)) \
-            else 422 if isinstance(exc, MediaDecodeError) else 500
-        return PathSafeJSON({"detail": str(exc)}, status_code=status)
+        return PathSafeJSON({"detail": str(exc)}, status_code=http_status(exc))
 
     @app.exception_handler(Overloaded)
     async def overloaded(_request: Request, exc: Overloaded):
@@ -149,98 +124,56 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
             return resp
         return templates.TemplateResponse(request, "index.html", {"kinds": KINDS})
 
-    def run_search(s: State, terms: list[Term], k: int, offset: int, kind: list[str], under: list[str],
-                   after: str | None, before: str | None, like: int | None, lexical: bool = True,
-                   rerank: bool = False, place: str | None = None) -> dict:
-        check_kinds(kind)
-        if s.lib.catalog.model_identity() is None:
-            return {"results": [], "empty_index": True, "k": k, "offset": offset}
-        query = Query(terms, k=k, offset=offset, kinds=kind,
-                      under=[os.path.realpath(os.path.expanduser(u)) for u in under],
-                      after=_parse_date(after, "after"), before=_parse_date(before, "before"), lexical=lexical,
-                      place=(place or "").strip() or None)
-        with s.limit:
-            if like is not None:
-                import numpy as np
-                vec = s.engine.media_vector(like)
-                if terms:
-                    vec = vec + s.engine.query_vector(terms)
-                    vec = vec / (np.linalg.norm(vec) or 1)
-                results = s.engine.search_vector(vec, query)
-            else:
-                results = s.engine.search(query)
-            if rerank and offset == 0:
-                from search.rerank import rerank as do_rerank
-                results, _ = do_rerank(s.engine, results, positive_text(terms), s.captioner(),
-                                       s.settings.rerank_top, s.settings.rerank_weight)
-        return {"results": [hit_dict(r) for r in results], "empty_index": False, "k": k, "offset": offset}
+    async def answer(s: State, req: SearchRequest) -> dict:
+        """Admitted before a worker thread is taken, so the wait is bounded."""
+        async with s.limit.admit():
+            return answer_dict(await run_in_threadpool(s.service.search, req))
 
     @app.get("/api/search", summary="Search by text (and 'more like this')")
-    def api_search(s: StateDep, q: str = "", k: Annotated[int, Q(ge=1, le=200)] = 24,
-                   offset: Annotated[int, Q(ge=0, le=100_000)] = 0,
-                   kind: Annotated[list[str], Q()] = [],
-                   under: Annotated[list[str], Q()] = [],
-                   not_: Annotated[list[str], Q(alias="not")] = [],
-                   after: str | None = None, before: str | None = None, like: int | None = None,
-                   lexical: bool = True, rerank: bool = False, place: str | None = None):
-        """``q`` may hold ``-word`` / ``-"a phrase"`` negatives; ``not`` adds more."""
-        terms = text_terms(q, not_)
-        if like is None and not any(t.weight > 0 for t in terms):
-            raise QueryError("type something to search for")
-        return run_search(s, terms, k, offset, kind, under, after, before, like, lexical, rerank, place)
+    async def api_search(s: StateDep, q: str = "", k: Annotated[int, Q(ge=1, le=200)] = 24,
+                         offset: Annotated[int, Q(ge=0, le=100_000)] = 0,
+                         kind: Annotated[list[str], Q()] = [],
+                         under: Annotated[list[str], Q()] = [],
+                         not_: Annotated[list[str], Q(alias="not")] = [],
+                         after: str | None = None, before: str | None = None,
+                         like: Annotated[list[int], Q()] = [],
+                         unlike: Annotated[list[int], Q()] = [],
+                         lexical: bool = True, rerank: bool = False, place: str | None = None):
+        """``q`` may hold ``-word`` / ``-"a phrase"`` negatives; ``not`` adds more;
+        ``like``/``unlike`` (repeatable) refine by results marked good or bad."""
+        if any(not 1 <= i <= MAX_ID for i in [*like, *unlike]):
+            raise QueryError("like/unlike: not a media id")
+        req = SearchRequest(texts=[q] if q.strip() else [], nots=not_, like=like, unlike=unlike, k=k,
+                            offset=offset, kinds=kind, under=under, after=after, before=before,
+                            place=place, lexical=lexical, rerank=rerank)
+        return await answer(s, req)
 
     @app.post("/api/search", summary="Search with an uploaded image or audio file and/or text")
-    def api_search_upload(s: StateDep, file: Annotated[UploadFile | None, File()] = None,
-                          q: Annotated[str, Form()] = "", k: Annotated[int, Form(ge=1, le=200)] = 24,
-                          offset: Annotated[int, Form(ge=0)] = 0,
-                          kind: Annotated[list[str], Form()] = [],
-                          under: Annotated[list[str], Form()] = [],
-                          after: Annotated[str | None, Form()] = None,
-                          before: Annotated[str | None, Form()] = None,
-                          place: Annotated[str | None, Form()] = None):
-        terms = text_terms(q, [])
-        tmp_path = None
+    async def api_search_upload(s: StateDep, file: Annotated[UploadFile | None, File()] = None,
+                                q: Annotated[str, Form()] = "", k: Annotated[int, Form(ge=1, le=200)] = 24,
+                                offset: Annotated[int, Form(ge=0, le=100_000)] = 0,
+                                kind: Annotated[list[str], Form()] = [],
+                                under: Annotated[list[str], Form()] = [],
+                                after: Annotated[str | None, Form()] = None,
+                                before: Annotated[str | None, Form()] = None,
+                                place: Annotated[str | None, Form()] = None):
+        req = SearchRequest(texts=[q] if q.strip() else [], k=k, offset=offset, kinds=kind, under=under,
+                            after=after, before=before, place=place)
+        if file is None or not file.filename:
+            return await answer(s, req)
+        tmp_path = await run_in_threadpool(save_upload, s.settings.home, file)
         try:
-            if file is not None and file.filename:
-                # Uploads go to the data dir, never into an indexed folder, and are deleted after.
-                updir = s.settings.home / "uploads"
-                updir.mkdir(parents=True, exist_ok=True)
-                fd, tmp_path = tempfile.mkstemp(dir=updir, prefix="query-")
-                with os.fdopen(fd, "wb") as out:
-                    while chunk := file.file.read(1 << 20):
-                        out.write(chunk)
-                terms.append(Term(1.0, path=Path(tmp_path)))
-            if not any(t.weight > 0 for t in terms):
-                raise QueryError("give a file or some text to search with")
-            return run_search(s, terms, k, offset, kind, under, after, before, None, place=place)
+            req.files = [Path(tmp_path)]
+            return await answer(s, req)
         finally:
-            if tmp_path:
-                try:
-                    os.unlink(tmp_path)
-                except OSError:
-                    pass
-
-    def media_or_404(s: State, media_id: int) -> dict:
-        m = s.lib.catalog.media(media_id)
-        if m is None or m["status"] != "ok":
-            raise HTTPException(404, "no such media")
-        return m
-
-    def safe_file(s: State, m: dict) -> Path:
-        """The file's real path, only when it lies inside an indexed root."""
-        real = os.path.realpath(m["path"])
-        roots = {os.path.realpath(r) for r in s.lib.catalog.roots()} | set(s.watch_roots)
-        for root in roots:
             try:
-                if os.path.commonpath([real, root]) == root and os.path.isfile(real):
-                    return Path(real)
-            except ValueError:
-                continue
-        raise HTTPException(404, "file not available")
+                os.unlink(tmp_path)
+            except OSError:
+                pass
 
     @app.get("/api/media/{media_id}", summary="Details of one file")
-    def api_media(s: StateDep, media_id: int):
-        m = media_or_404(s, media_id)
+    def api_media(s: StateDep, media_id: MediaId):
+        m = s.service.media(media_id)
         m.pop("content_hash", None)
         m["name"] = os.path.basename(m["path"])
         m["url"] = f"/media/{media_id}"
@@ -248,9 +181,9 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
         return m
 
     @app.api_route("/media/{media_id}", methods=["GET", "HEAD"], summary="The file's bytes (supports HTTP range requests)")
-    def media_bytes(s: StateDep, media_id: int):
-        m = media_or_404(s, media_id)
-        path = safe_file(s, m)
+    def media_bytes(s: StateDep, media_id: MediaId):
+        m = s.service.media(media_id)
+        path = s.service.file_of(m)
         kind, fmt = detect(path)
         ctype = SAFE_TYPES.get((kind, fmt))
         if ctype is None:  # never inline anything we did not recognise (SVG, HTML...)
@@ -260,10 +193,10 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
                             content_disposition_type="inline")
 
     @app.get("/thumb/{media_id}", summary="A cached thumbnail (sizes 128, 256, 512)")
-    def thumb(s: StateDep, media_id: int, size: Annotated[int, Q(ge=16, le=2048)] = 256,
-              t: Annotated[float | None, Q(ge=0)] = None):
-        m = media_or_404(s, media_id)
-        safe_file(s, m)
+    def thumb(s: StateDep, media_id: MediaId, size: Annotated[int, Q(ge=16, le=2048)] = 256,
+              t: Annotated[float | None, Q(ge=0, le=1e9)] = None):
+        m = s.service.media(media_id)
+        s.service.file_of(m)
         try:
             p = thumbnail(s.settings.home, m, size, t, s.settings.max_image_pixels)
         except MediaDecodeError as e:

@@ -11,12 +11,11 @@ from typing import Annotated
 
 import typer
 
-from indexer import cli as indexer_cli
-from search import cli as search_cli
-from search import eval_cli
-from store.cli_common import DataDirOpt, ModelOpt, settings_from
-from store.errors import (ConfigError, MediaSearchError, ModelMismatchError, ModelUnavailableError, PathError,
-                          QueryError, StorageFullError)
+from mediasearch.indexer import cli as indexer_cli
+from mediasearch.search import cli as search_cli
+from mediasearch.search import eval_cli
+from mediasearch.store.cli_common import DataDirOpt, ModelOpt, settings_from
+from mediasearch.store.errors import ConfigError, MediaSearchError, exit_code
 
 app = typer.Typer(
     name="mediasearch", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -37,22 +36,20 @@ def serve_command(
     model: ModelOpt = None,
 ) -> None:
     """Start the web search page and API, and print its address."""
-    import uvicorn
-
-    from indexer.library import Library
-    from indexer.watch import Watcher
-    from store.lock import WriterLock
+    from mediasearch.indexer.library import Library
+    from mediasearch.indexer.watch import Watcher
+    from mediasearch.store.lock import WriterLock
 
     from .app import create_app
     from .security import is_loopback
+    from .server import allowed_hosts, check_address, run
 
     if not is_loopback(host) and not api_key:
         raise ConfigError(f"binding to {host} exposes your files to the network: set an API key "
                           "with --api-key or MEDIASEARCH_API_KEY (clients send it as X-API-Key)")
+    check_address(host, port)
     settings = settings_from(data_dir, model)
-    hosts = list(allow_host or [])
-    if not is_loopback(host) and host not in ("0.0.0.0", "::"):
-        hosts.append(host)
+    hosts = allowed_hosts(host, allow_host)
     watch_roots = [str(Path(w).expanduser().resolve()) for w in watch or []]
     lock = watcher = wlib = None
     if watch_roots:
@@ -63,21 +60,17 @@ def serve_command(
         watcher = Watcher(wlib, watch_roots).start()
     try:
         web = create_app(settings, model, api_key=api_key,
-                         allowed_hosts=hosts or (["*"] if host in ("0.0.0.0", "::") and not allow_host else None),
+                         allowed_hosts=hosts,
                          cors_origins=cors_origin, watch_roots=watch_roots, library=wlib)
         shown = f"[{host}]" if ":" in host else host
         typer.echo(f"mediasearch: serving http://{shown}:{port}/  (API docs at /docs; Ctrl-C stops)")
-        uvicorn.run(web, host=host, port=port, log_level="warning")
+        run(web, host, port)
     finally:
         if watcher is not None:
             watcher.stop()
             wlib.close()
         if lock is not None:
             lock.release()
-
-
-EXIT_CODES = {QueryError: 2, PathError: 3, ConfigError: 4, ModelUnavailableError: 5, ModelMismatchError: 6,
-              StorageFullError: 7}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(e.code or 0) if not isinstance(e.code, str) else 1
     except MediaSearchError as e:
         typer.echo(f"error: {e}", err=True)
-        return next((c for t, c in EXIT_CODES.items() if isinstance(e, t)), 1)
+        return exit_code(e)
     except KeyboardInterrupt:
         typer.echo("interrupted: what was indexed so far is kept", err=True)
         return 130

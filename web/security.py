@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import threading
+import time
+from contextlib import asynccontextmanager
 from http.cookies import SimpleCookie
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = ("default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; script-src 'self'; "
@@ -27,12 +31,16 @@ def is_loopback(host: str) -> bool:
     return host in LOOPBACK or host.startswith("127.")
 
 
+_HOST = re.compile(r"^(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]+))(?::\d{1,5})?$")
+
+
 def host_name(host: str) -> str:
-    """'example.com:8000' -> 'example.com'; '[::1]:8000' -> '::1'."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[1:host.find("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    """'example.com:8000' -> 'example.com'; '[::1]:8000' -> '::1'; anything
+    that is not a plain host[:port] ('127.0.0.1:80@evil.com') -> ''."""
+    m = _HOST.match(host.strip().lower())
+    if m is None:
+        return ""
+    return m.group("v6") or m.group("name")
 
 
 def _plain(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] = ()):
@@ -130,32 +138,73 @@ class Overloaded(Exception):
 class ConcurrencyLimit:
     """At most ``limit`` heavy requests at once (embedding a query is CPU-bound);
     up to ``queue`` more wait ``wait`` seconds; beyond that, 429 at once, and a
-    request that waited too long gets 503. Nothing queues without limit."""
+    request that waited too long gets 503. Nothing queues without limit.
+
+    Routes are admitted with ``async with limit.admit()`` on the event loop,
+    *before* a worker thread is taken: a sync route would first wait for one
+    of AnyIO's 40 threads, unbounded and unseen by the limiter. Counters sit
+    under a thread lock, so ``with limit:`` works from threads too."""
+
+    STEP = 0.01  # seconds between looks while queued
 
     def __init__(self, limit: int, queue: int, wait: float):
-        self._sem = threading.BoundedSemaphore(limit)
-        self._lock = threading.Lock()
-        self._waiting = 0
+        self.limit = max(1, limit)
         self.queue = queue
         self.wait = wait
+        self._lock = threading.Lock()
+        self._active = 0
+        self._waiting = 0
+
+    def _take(self) -> bool:
+        with self._lock:
+            if self._active < self.limit:
+                self._active += 1
+                return True
+            return False
+
+    def _queue(self, delta: int) -> None:
+        with self._lock:
+            if delta > 0 and self._waiting >= self.queue:
+                raise Overloaded(429, "Too many searches at once; try again shortly")
+            self._waiting += delta
+
+    def release(self) -> None:
+        with self._lock:
+            self._active -= 1
 
     def __enter__(self):
-        if self._sem.acquire(blocking=False):
+        if self._take():
             return self
-        with self._lock:
-            if self._waiting >= self.queue:
-                raise Overloaded(429, "Too many searches at once; try again shortly")
-            self._waiting += 1
+        self._queue(1)
         try:
-            if not self._sem.acquire(timeout=self.wait):
-                raise Overloaded(503, "The server is busy; try again shortly")
+            deadline = time.monotonic() + self.wait
+            while not self._take():
+                if time.monotonic() >= deadline:
+                    raise Overloaded(503, "The server is busy; try again shortly")
+                time.sleep(self.STEP)
         finally:
-            with self._lock:
-                self._waiting -= 1
+            self._queue(-1)
         return self
 
     def __exit__(self, *exc):
-        self._sem.release()
+        self.release()
+
+    @asynccontextmanager
+    async def admit(self):
+        if not self._take():
+            self._queue(1)
+            try:
+                deadline = time.monotonic() + self.wait
+                while not self._take():
+                    if time.monotonic() >= deadline:
+                        raise Overloaded(503, "The server is busy; try again shortly")
+                    await anyio.sleep(self.STEP)
+            finally:
+                self._queue(-1)
+        try:
+            yield self
+        finally:
+            self.release()
 
 
 def api_key_from_env() -> str | None:

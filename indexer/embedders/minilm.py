@@ -47,6 +47,9 @@ class MiniLM:
         self.tok.enable_padding(pad_id=cfg.get("pad_token_id", 0))
         self.w = {k: np.ascontiguousarray(v, dtype=np.float32)
                   for k, v in load_file(str(folder / "model.safetensors")).items()}
+        # Linear weights transposed once, contiguous (in x out) for the products.
+        self.wt = {k[:-len(".weight")]: np.ascontiguousarray(v.T) for k, v in self.w.items()
+                   if k.endswith(".weight") and v.ndim == 2 and not k.startswith("embeddings.")}
 
     def encode(self, texts: list[str]) -> np.ndarray:
         enc = self.tok.encode_batch(texts)
@@ -56,7 +59,10 @@ class MiniLM:
         w = self.w
 
         def lin(x, p):
-            return x @ w[p + ".weight"].T + w[p + ".bias"]
+            # A 2-D product: NumPy hands (tokens x in) @ (in x out) to BLAS, while
+            # a 3-D activation times a 2-D weight may take a slow path (10x).
+            out = x.reshape(-1, x.shape[-1]) @ self.wt[p] + w[p + ".bias"]
+            return out.reshape(*x.shape[:-1], -1)
 
         def ln(x, p):
             return _layer_norm(x, w[p + ".weight"], w[p + ".bias"], self.eps)

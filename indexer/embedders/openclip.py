@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from store.errors import ConfigError, ModelUnavailableError
+from mediasearch.store.errors import ConfigError, ModelUnavailableError
 
 from .base import Embedder
 

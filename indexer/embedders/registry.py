@@ -13,8 +13,8 @@ import logging
 import socket
 from dataclasses import dataclass
 
-from store.errors import ConfigError, ModelUnavailableError
-from store.settings import Settings
+from mediasearch.store.errors import ConfigError, ModelUnavailableError
+from mediasearch.store.settings import Settings
 
 from .base import Embedder
 from .openclip import DEFAULT_ARCH, DEFAULT_TAG

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from store.errors import MediaDecodeError
+from mediasearch.store.errors import MediaDecodeError
 
 RATE = 16_000
 TAG_KEYS = ("title", "artist", "album", "comment", "description")

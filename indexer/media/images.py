@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from store.errors import MediaDecodeError
+from mediasearch.store.errors import MediaDecodeError
 
 from ..places import valid as valid_position
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from store.errors import MediaDecodeError
+from mediasearch.store.errors import MediaDecodeError
 
 from ..extract import keyframe_path
 from .audio import cover_art, loudness_envelope

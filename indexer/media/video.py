@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from store.errors import MediaDecodeError
+from mediasearch.store.errors import MediaDecodeError
 
 
 @dataclass
@@ -144,6 +144,42 @@ def sample_frames(path: Path, interval: float = 2.0, scene_threshold: float = 30
             # A truncated file: keep the frames before the damage.
         if decoded == 0:
             raise MediaDecodeError("the video has no decodable frames")
+
+
+def query_frames(path: Path, count: int = 12, budget: float = 8.0, max_side: int = 448) -> list[Image.Image]:
+    """Up to ``count`` frames spread evenly over a video, for a query by
+    example: seeking to each point instead of decoding the whole file, and
+    stopping when ``budget`` seconds are spent (a 20-minute upload must not
+    hold a search slot for minutes). At least one frame, or MediaDecodeError."""
+    import time
+
+    import av
+
+    deadline = time.monotonic() + budget
+    frames: list[Image.Image] = []
+    with _open(path) as c:
+        vs = _moving_picture(c)
+        duration = c.duration / 1_000_000 if c.duration else None
+        times = [duration * (i + 0.5) / count for i in range(count)] if duration else [0.0]
+        try:
+            for t in times:
+                if frames and time.monotonic() > deadline:
+                    break
+                if t > 0 and vs.time_base:
+                    c.seek(int(t / vs.time_base), stream=vs, backward=True, any_frame=False)
+                for frame in c.decode(vs):
+                    if frame.time is None or frame.time >= t - 0.05:
+                        scale = min(1.0, max_side / max(frame.width, frame.height))
+                        frames.append(frame.reformat(width=max(2, int(frame.width * scale) // 2 * 2),
+                                                     height=max(2, int(frame.height * scale) // 2 * 2),
+                                                     format="rgb24").to_image())
+                        break
+        except av.error.FFmpegError as e:
+            if not frames:
+                raise MediaDecodeError(f"cannot decode video: {e}") from e
+    if not frames:
+        raise MediaDecodeError("the video has no decodable frames")
+    return frames
 
 
 def group_shots(samples: Iterator[Sample], duration: float | None,

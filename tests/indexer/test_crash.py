@@ -11,12 +11,12 @@ import time
 
 import pytest
 
-from indexer.library import Library
-from indexer.pipeline import Indexer
-from search.engine import SearchEngine
-from search.query import Query, build_terms
-from store.errors import IndexCorruptError
-from store.vector_index import VectorIndex
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.pipeline import Indexer
+from mediasearch.search.engine import SearchEngine
+from mediasearch.search.query import Query, build_terms
+from mediasearch.store.errors import IndexCorruptError
+from mediasearch.store.vector_index import VectorIndex
 
 from ..media_factory import pattern
 
@@ -25,7 +25,7 @@ N_FILES = 300
 
 def spawn(folder, data, *extra):
     env = {**os.environ, "MEDIASEARCH_COMMIT_EVERY": "16", "MEDIASEARCH_BATCH_SIZE": "8"}
-    return subprocess.Popen([sys.executable, "-m", "web.cli", "index", str(folder), "--data-dir", str(data),
+    return subprocess.Popen([sys.executable, "-m", "mediasearch.web.cli", "index", str(folder), "--data-dir", str(data),
                              "--model", "fake", "--no-progress", *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
 
@@ -90,7 +90,7 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path, settings):
     folder.mkdir()
     for i in range(5):
         pattern(folder / f"{i}.png", i)
-    proc = subprocess.Popen([sys.executable, "-m", "web.cli", "watch", str(folder), "--data-dir",
+    proc = subprocess.Popen([sys.executable, "-m", "mediasearch.web.cli", "watch", str(folder), "--data-dir",
                              str(settings.home), "--model", "fake", "--settle", "0.3"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -104,10 +104,10 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path, settings):
         else:
             pytest.fail("watcher never reconciled")
         # While it runs, a second daemon refuses and status shows it.
-        second = subprocess.run([sys.executable, "-m", "web.cli", "watch", str(folder), "--data-dir",
+        second = subprocess.run([sys.executable, "-m", "mediasearch.web.cli", "watch", str(folder), "--data-dir",
                                  str(settings.home)], capture_output=True, timeout=60)
         assert second.returncode != 0 and b"already writing" in second.stderr
-        st = subprocess.run([sys.executable, "-m", "web.cli", "status", "--data-dir", str(settings.home)],
+        st = subprocess.run([sys.executable, "-m", "mediasearch.web.cli", "status", "--data-dir", str(settings.home)],
                             capture_output=True, timeout=60, text=True)
         assert "watcher  : running" in st.stdout and "mode native" in st.stdout
         proc.send_signal(signal.SIGTERM)

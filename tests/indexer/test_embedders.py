@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from indexer.embedders.fake import FakeEmbedder
-from indexer.embedders.registry import resolve_embedder
-from store.errors import ConfigError, ModelUnavailableError
+from mediasearch.indexer.embedders.fake import FakeEmbedder
+from mediasearch.indexer.embedders.registry import resolve_embedder
+from mediasearch.store.errors import ConfigError, ModelUnavailableError
 
 TINY = "ms-test-tiny-clip"
 TINY_CFG = {
@@ -40,7 +40,7 @@ def test_fake_is_deterministic_normalised_and_colour_aware():
 
 
 def test_openclip_runs_a_real_model_on_random_weights_only_when_asked(tiny_clip):
-    from indexer.embedders.openclip import OpenClipEmbedder
+    from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 
     with pytest.raises(ModelUnavailableError):
         OpenClipEmbedder(tiny_clip, None)
@@ -55,7 +55,7 @@ def test_openclip_runs_a_real_model_on_random_weights_only_when_asked(tiny_clip)
 def test_openclip_loads_a_local_checkpoint_file(tiny_clip, tmp_path):
     import torch
 
-    from indexer.embedders.openclip import OpenClipEmbedder
+    from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 
     random_model = OpenClipEmbedder(tiny_clip, None, allow_random=True)
     random_model.ensure_loaded()
@@ -69,7 +69,7 @@ def test_openclip_loads_a_local_checkpoint_file(tiny_clip, tmp_path):
 
 
 def test_openclip_refuses_missing_weights_clearly(tiny_clip, tmp_path):
-    from indexer.embedders.openclip import OpenClipEmbedder
+    from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 
     with pytest.raises(ModelUnavailableError, match="not found"):
         OpenClipEmbedder(tiny_clip, str(tmp_path / "nope.safetensors"))
@@ -106,7 +106,7 @@ def test_auto_prefers_the_model_the_index_was_built_with(settings):
 def test_bundled_model_finds_the_cat(tmp_path):
     from skimage import data
 
-    from indexer.embedders.bundled import BundledEmbedder
+    from mediasearch.indexer.embedders.bundled import BundledEmbedder
 
     e = BundledEmbedder(cache_dir=tmp_path)
     pics = {"cat": data.chelsea(), "coffee": data.coffee(), "rocket": data.rocket(),
@@ -117,7 +117,28 @@ def test_bundled_model_finds_the_cat(tmp_path):
     t = e.embed_texts(["a photo of a cat", "a cup of coffee", "a rocket"])
     best = (t @ v.T).argmax(1)
     assert [names[i] for i in best] == ["cat", "coffee", "rocket"]
-    assert list(tmp_path.glob("bundled-classes-*.npy"))  # class vectors cached once
+    # The class-name table ships with the package: nothing computed per data dir.
+    assert not list(tmp_path.glob("bundled-*.npy"))
+
+
+def test_shipped_bundled_tables_match_a_live_computation(tmp_path):
+    """The class-name and colour tables ship as package data (issue 20: the
+    first index froze for minutes computing them); sample rows recomputed
+    live from the packaged weights agree within 1e-5."""
+    from mediasearch.indexer.embedders.bundled import BundledEmbedder
+    from mediasearch.indexer.embedders.tables import shipped
+
+    e = BundledEmbedder(cache_dir=tmp_path)
+    for kind, (key, names, templates) in e.table_specs().items():
+        table = shipped(key, (len(names), e.dim))
+        assert table is not None, f"no shipped {kind} table for the current names/templates/weights"
+        rows = sorted({0, len(names) // 2, len(names) - 1, *range(0, len(names), 97)})
+        live = e.compute_table([names[i] for i in rows], templates)
+        np.testing.assert_allclose(table[rows], live, atol=1e-5)
+    # Other templates (a tuning run) are computed once and cached per machine.
+    other = BundledEmbedder(cache_dir=tmp_path, templates=("a {}.",))
+    other.compute_table = lambda names, templates: np.ones((len(names), 384), np.float32)
+    assert other._table("classes").shape == (1000, 384) and list(tmp_path.glob("bundled-classes-*.npy"))
 
 
 def test_a_bundled_text_query_never_imports_torch(tmp_path):
@@ -126,8 +147,8 @@ def test_a_bundled_text_query_never_imports_torch(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys; from indexer.embedders.registry import resolve_embedder; "
-            "from store.settings import Settings; "
+    code = ("import sys; from mediasearch.indexer.embedders.registry import resolve_embedder; "
+            "from mediasearch.store.settings import Settings; "
             f"e = resolve_embedder(Settings(home={str(tmp_path)!r}), 'bundled').embedder; "
             "v = e.embed_texts(['a dog on the beach']); "
             "print(v.shape, 'torch' in sys.modules)")
@@ -137,7 +158,7 @@ def test_a_bundled_text_query_never_imports_torch(tmp_path):
 
 
 def test_colour_shares_name_the_colours_a_person_would():
-    from indexer.embedders.colour import COLOURS, colour_shares
+    from mediasearch.indexer.embedders.colour import COLOURS, colour_shares
 
     def share(rgb, name):
         return colour_shares(Image.new("RGB", (120, 80), rgb))[COLOURS.index(name)]
@@ -155,7 +176,7 @@ def test_colour_shares_name_the_colours_a_person_would():
 
 @pytest.mark.slow
 def test_bundled_model_knows_colours_imagenet_does_not_name(tmp_path):
-    from indexer.embedders.bundled import BundledEmbedder
+    from mediasearch.indexer.embedders.bundled import BundledEmbedder
 
     e = BundledEmbedder(cache_dir=tmp_path)
     rng = np.random.default_rng(0)
@@ -174,8 +195,8 @@ def test_bundled_model_knows_colours_imagenet_does_not_name(tmp_path):
 def test_plain_minilm_matches_sentence_transformers():
     from sentence_transformers import SentenceTransformer
 
-    from indexer.embedders.bundled import _minilm_path
-    from indexer.embedders.minilm import MiniLM
+    from mediasearch.indexer.embedders.bundled import _minilm_path
+    from mediasearch.indexer.embedders.minilm import MiniLM
 
     texts = ["a dog on the beach", "IMG_2041", "Kinderg\u00e4rten im Schnee " * 40, ""]
     ours = MiniLM(_minilm_path()).encode(texts)

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from indexer.library import Library
-from store.vector_index import VectorIndex
+from mediasearch.indexer.library import Library
+from mediasearch.store.vector_index import VectorIndex
 
 from ..media_factory import pattern
 
@@ -64,7 +64,7 @@ def test_indexing_onto_a_full_disk_fails_clearly_and_resumes(small_disk, tmp_pat
     # The web page still shows pictures: thumbnails that cannot be cached are served anyway.
     from fastapi.testclient import TestClient
 
-    from web.app import create_app
+    from mediasearch.web.app import create_app
 
     settings.home = data
     with TestClient(create_app(settings, allowed_hosts=["testserver"])) as client:
@@ -85,8 +85,8 @@ def test_indexing_onto_a_full_disk_fails_clearly_and_resumes(small_disk, tmp_pat
 
 
 def test_the_daemon_waits_out_a_full_disk_and_loses_nothing(small_disk, tmp_path, settings, monkeypatch):
-    import indexer.watch as watch
-    from indexer.watch import Watcher
+    import mediasearch.indexer.watch as watch
+    from mediasearch.indexer.watch import Watcher
 
     monkeypatch.setattr(watch, "FULL_DISK_RETRY", 1.0)
     folder = photos(tmp_path / "watched", 0, 3)

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from indexer.media.detect import sniff
-from indexer.media.images import load_image
-from store.errors import MediaDecodeError
+from mediasearch.indexer.media.detect import sniff
+from mediasearch.indexer.media.images import load_image
+from mediasearch.store.errors import MediaDecodeError
 
 from ..media_factory import split
 
@@ -101,7 +101,7 @@ def test_large_decodes_take_turns_small_ones_do_not(tmp_path, monkeypatch):
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    import indexer.media.images as images
+    import mediasearch.indexer.media.images as images
 
     paths = []
     for i in range(4):
@@ -137,10 +137,10 @@ def test_iphone_heic_photos_are_indexed_upright_and_found(settings, tmp_path):
     """HEIC is what iPhones take by default: decoded (pillow-heif), turned
     upright by its orientation, found by colour like any photo."""
     pillow_heif = pytest.importorskip("pillow_heif")
-    from indexer.library import Library
-    from indexer.pipeline import Indexer
-    from search.engine import SearchEngine
-    from search.query import Query, build_terms
+    from mediasearch.indexer.library import Library
+    from mediasearch.indexer.pipeline import Indexer
+    from mediasearch.search.engine import SearchEngine
+    from mediasearch.search.query import Query, build_terms
 
     pillow_heif.register_heif_opener()
     folder = tmp_path / "iphone"

@@ -4,10 +4,10 @@ import shutil
 import numpy as np
 import pytest
 
-from indexer.library import Library
-from indexer.pipeline import Indexer
-from store.errors import ModelMismatchError, PathError
-from store.settings import Settings
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.pipeline import Indexer
+from mediasearch.store.errors import ModelMismatchError, PathError
+from mediasearch.store.settings import Settings
 
 from ..media_factory import pattern, solid
 
@@ -201,7 +201,7 @@ def test_unreadable_folder_is_reported_not_swept(settings, photos):
 
 def test_unreadable_folder_is_reported_not_swept_even_as_root(settings, photos, monkeypatch):
     """Same guarantee, simulated where permission bits do not bind (root)."""
-    import indexer.walk as walk_mod
+    import mediasearch.indexer.walk as walk_mod
 
     locked = photos / "locked"
     locked.mkdir()
@@ -314,8 +314,8 @@ def test_several_workers_share_one_catalog_without_double_work(settings, tmp_pat
 def test_a_reader_in_another_process_follows_the_writer_by_the_change_log(settings, photos):
     """A long-lived reader (the web server) applies the writer's commits from
     the change log instead of reloading every vector."""
-    from search.engine import SearchEngine
-    from search.query import Query, build_terms
+    from mediasearch.search.engine import SearchEngine
+    from mediasearch.search.query import Query, build_terms
 
     writer = Library(settings)
     Indexer(writer).run([photos])

@@ -2,12 +2,12 @@
 QuickTime location) named offline, and video recording dates from the container."""
 import datetime as dt
 
-from indexer.library import Library
-from indexer.media.images import load_image
-from indexer.pipeline import Indexer
-from indexer.places import parse_iso6709, place_name
-from search.engine import SearchEngine
-from search.query import Query, build_terms
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.media.images import load_image
+from mediasearch.indexer.pipeline import Indexer
+from mediasearch.indexer.places import parse_iso6709, place_name
+from mediasearch.search.engine import SearchEngine
+from mediasearch.search.query import Query, build_terms
 
 from ..media_factory import geotagged, solid, video
 
@@ -61,7 +61,7 @@ def test_a_place_filter_narrows_any_search(settings, tmp_path, cli):
     (the CLI's --place, the API's place=, the page's Place box)."""
     from fastapi.testclient import TestClient
 
-    from web.app import create_app
+    from mediasearch.web.app import create_app
 
     d = tmp_path / "trips"
     d.mkdir()

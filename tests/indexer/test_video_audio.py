@@ -5,10 +5,10 @@ import shutil
 import numpy as np
 import pytest
 
-from indexer.library import Library
-from indexer.pipeline import Indexer
-from search.engine import SearchEngine
-from search.query import Query, build_terms
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.pipeline import Indexer
+from mediasearch.search.engine import SearchEngine
+from mediasearch.search.query import Query, build_terms
 
 from ..media_factory import audio_file, audio_with_cover, solid, speech, video
 
@@ -62,7 +62,7 @@ def test_image_query_finds_the_video_moment(settings, clips, tmp_path):
 
 
 def test_keyframes_are_kept_per_segment(settings, clips):
-    from indexer.extract import keyframe_path
+    from mediasearch.indexer.extract import keyframe_path
 
     lib, _ = index(settings, clips)
     path = str(clips / "colours.mp4")
@@ -132,7 +132,7 @@ def test_tags_and_file_names_make_music_findable(settings, tmp_path):
 
 
 def test_music_with_cover_art_is_audio_and_shows_its_cover(settings, tmp_path):
-    from indexer.media.thumbs import thumbnail
+    from mediasearch.indexer.media.thumbs import thumbnail
     from PIL import Image
 
     d = tmp_path / "music"
@@ -153,7 +153,7 @@ def test_music_with_cover_art_is_audio_and_shows_its_cover(settings, tmp_path):
 
 
 def test_audio_thumbnail_is_its_waveform_with_the_moment_lit(settings, tmp_path):
-    from indexer.media.thumbs import thumbnail
+    from mediasearch.indexer.media.thumbs import thumbnail
     from PIL import Image
 
     rate = 16000
@@ -192,5 +192,5 @@ def test_cli_prints_the_moment(cli, clips, tmp_path):
     code, out, _ = cli("search", "blue", "--data-dir", data, "-k", "1")
     assert code == 0 and "colours.mp4 @ 00:04-00:06" in out
     _, out, _ = cli("search", "blue", "--data-dir", data, "-k", "1", "--json")
-    hit = json.loads(out)[0]
+    hit = json.loads(out)["results"][0]
     assert hit["kind"] == "video" and 4 <= hit["start"] < 6 and hit["moments"]

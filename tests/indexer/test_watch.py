@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from indexer.library import Library
-from indexer.watch import Watcher
-from store.lock import WriterBusyError, WriterLock
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.watch import Watcher
+from mediasearch.store.lock import WriterBusyError, WriterLock
 
 from ..media_factory import pattern, solid
 
@@ -142,7 +142,7 @@ def test_reconciliation_catches_what_happened_while_down(settings, folder):
     keep = pattern(folder / "keep.png", 1)
     gone = pattern(folder / "gone.png", 2)
     lib = Library(settings)
-    from indexer.pipeline import Indexer
+    from mediasearch.indexer.pipeline import Indexer
     Indexer(lib).run([folder])
     gone.unlink()
     new = pattern(folder / "new.png", 3)

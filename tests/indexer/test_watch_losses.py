@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from indexer.library import Library
-from indexer.pipeline import Indexer
-from indexer.plan import Job
-from indexer.walk import FileInfo
-from indexer.watch import Watcher
-from store.catalog import Batch, MediaRecord, NewSegment
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.pipeline import Indexer
+from mediasearch.indexer.plan import Job
+from mediasearch.indexer.walk import FileInfo
+from mediasearch.indexer.watch import Watcher
+from mediasearch.store.catalog import Batch, MediaRecord, NewSegment
 
 from ..media_factory import pattern, solid
 from .test_watch import known, wait_for
@@ -301,8 +301,8 @@ def test_folder_lookups_use_the_path_index(settings):
     try:
         from sqlalchemy import select
 
-        from store.catalog import _under
-        from store.schema import Media
+        from mediasearch.store.catalog import _under
+        from mediasearch.store.schema import Media
 
         stmt = select(Media.id).where(_under("/some/folder"))
         sql = str(stmt.compile(lib.catalog.engine, compile_kwargs={"literal_binds": True}))

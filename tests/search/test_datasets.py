@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from search.datasets import load_coco, load_pairs_csv
-from store.errors import ConfigError
+from mediasearch.search.datasets import load_coco, load_pairs_csv
+from mediasearch.store.errors import ConfigError
 
 from ..media_factory import solid
 

@@ -1,10 +1,10 @@
 import pytest
 
-from indexer.library import Library
-from indexer.pipeline import Indexer
-from search.engine import SearchEngine
-from search.query import Query, build_terms
-from store.errors import QueryError
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.pipeline import Indexer
+from mediasearch.search.engine import SearchEngine
+from mediasearch.search.query import Query, build_terms
+from mediasearch.store.errors import QueryError
 
 from ..media_factory import pattern, solid
 

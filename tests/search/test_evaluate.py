@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from search.datasets import EvalSet
-from search.evaluate import evaluate
+from mediasearch.search.datasets import EvalSet
+from mediasearch.search.evaluate import evaluate
 
 from ..media_factory import solid
 

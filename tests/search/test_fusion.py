@@ -4,10 +4,10 @@ import os
 
 import pytest
 
-from indexer.library import Library
-from indexer.pipeline import Indexer
-from search.engine import Result, SearchEngine, fuse
-from search.query import Query, build_terms
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.pipeline import Indexer
+from mediasearch.search.engine import Result, SearchEngine, fuse
+from mediasearch.search.query import Query, build_terms
 
 from ..media_factory import pattern, solid
 

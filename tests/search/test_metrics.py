@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from search.metrics import ranks_from_lists, ranks_from_scores, summarize
+from mediasearch.search.metrics import ranks_from_lists, ranks_from_scores, summarize
 
 
 def reference_recall(scores, relevant, k):

@@ -1,7 +1,7 @@
 import pytest
 
-from search.query import build_terms, parse_term
-from store.errors import QueryError
+from mediasearch.search.query import build_terms, parse_term
+from mediasearch.store.errors import QueryError
 
 
 def test_weights_and_negatives():
@@ -30,7 +30,7 @@ def test_needs_something_positive():
 
 
 def test_minus_syntax_in_one_box():
-    from search.query import split_text_query
+    from mediasearch.search.query import split_text_query
 
     assert split_text_query('beach sunset -people -"red car"') == (["beach sunset"], ["people", "red car"])
     assert split_text_query("t-shirt on a chair") == (["t-shirt on a chair"], [])

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from indexer.captioners import Captioner, LlavaCaptioner, resolve_captioner
-from indexer.captioning import caption_missing
-from indexer.library import Library
-from indexer.pipeline import Indexer
-from search.engine import SearchEngine
-from search.query import Query, build_terms
-from search.rerank import rerank
-from store.errors import ConfigError, ModelUnavailableError
+from mediasearch.indexer.captioners import Captioner, LlavaCaptioner, resolve_captioner
+from mediasearch.indexer.captioning import caption_missing
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.pipeline import Indexer
+from mediasearch.search.engine import SearchEngine
+from mediasearch.search.query import Query, build_terms
+from mediasearch.search.rerank import rerank
+from mediasearch.store.errors import ConfigError, ModelUnavailableError
 
 from ..media_factory import solid, video
 
@@ -27,7 +27,7 @@ def tiny_llava(tmp_path_factory):
     from transformers import (CLIPImageProcessor, CLIPVisionConfig, LlamaConfig,
                               LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor)
 
-    from indexer.embedders.bundled import _minilm_path
+    from mediasearch.indexer.embedders.bundled import _minilm_path
 
     from transformers import AutoTokenizer
     tok = AutoTokenizer.from_pretrained(str(_minilm_path()), local_files_only=True)
@@ -146,8 +146,8 @@ def test_captions_are_searchable_words(indexed):
 
 
 def test_eval_reports_rerank_and_its_cost(settings, tmp_path):
-    from search.datasets import EvalSet
-    from search.evaluate import evaluate
+    from mediasearch.search.datasets import EvalSet
+    from mediasearch.search.evaluate import evaluate
 
     d = tmp_path / "set"
     d.mkdir()

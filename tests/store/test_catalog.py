@@ -3,8 +3,8 @@ import sqlite3
 import numpy as np
 from sqlalchemy import text as text_sql
 
-from store.catalog import Batch, Catalog, MediaRecord, NewSegment
-from store.migrations import MIGRATIONS
+from mediasearch.store.catalog import Batch, Catalog, MediaRecord, NewSegment
+from mediasearch.store.migrations import MIGRATIONS
 
 
 def rec(path, vec, root="/r", **kw):
@@ -99,7 +99,7 @@ def test_words_captions_and_claims(catalog_target):
 
 
 def test_word_search_follows_renames_and_copies(catalog_target):
-    from store.catalog import Rename
+    from mediasearch.store.catalog import Rename
 
     cat = Catalog(catalog_target)
     cat.apply(Batch(upserts=[rec("/r/beach/sunset.jpg", [1, 0]), rec("/r/other.jpg", [0, 1])]))
@@ -152,7 +152,7 @@ def test_claims_of_a_killed_worker_are_taken_at_once_and_live_ones_kept(catalog_
     import sys
     import time
 
-    from store.catalog import claim_owner
+    from mediasearch.store.catalog import claim_owner
 
     cat = Catalog(catalog_target)
     host = socket.gethostname()

@@ -8,11 +8,11 @@ import faiss
 import numpy as np
 import pytest
 
-from store.catalog import Applied
-from store.errors import ConfigError
-from store.gpu_index import cpu_copy_backend, gpu_backend, gpu_count, resolve_index_device
-from store.index_plan import plan_index
-from store.vector_index import MAGIC, VectorIndex
+from mediasearch.store.catalog import Applied
+from mediasearch.store.errors import ConfigError
+from mediasearch.store.gpu_index import cpu_copy_backend, gpu_backend, gpu_count, resolve_index_device
+from mediasearch.store.index_plan import plan_index
+from mediasearch.store.vector_index import MAGIC, VectorIndex
 
 from .test_index_types import DIM, clustered
 
@@ -138,8 +138,8 @@ def test_asking_for_a_gpu_without_one_is_a_clear_error(settings, photos, cli, mo
 
 
 def test_an_index_file_of_the_older_layout_is_rebuilt(settings, photos):
-    from indexer.library import Library
-    from indexer.pipeline import Indexer
+    from mediasearch.indexer.library import Library
+    from mediasearch.indexer.pipeline import Indexer
 
     lib = Library(settings)
     Indexer(lib).run([photos])

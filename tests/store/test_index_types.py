@@ -3,9 +3,9 @@ target on held-out queries, filters inside the search, HNSW tombstones."""
 import numpy as np
 import pytest
 
-from store.catalog import Applied
-from store.index_plan import plan_index
-from store.vector_index import VectorIndex
+from mediasearch.store.catalog import Applied
+from mediasearch.store.index_plan import plan_index
+from mediasearch.store.vector_index import VectorIndex
 
 DIM = 32
 
@@ -57,8 +57,8 @@ def test_hnsw_removals_are_tombstones_excluded_from_results(tmp_path):
 
 
 def test_collection_outgrowing_flat_switches_type(settings, tmp_path, cli):
-    from indexer.library import Library
-    from indexer.pipeline import Indexer
+    from mediasearch.indexer.library import Library
+    from mediasearch.indexer.pipeline import Indexer
 
     from ..media_factory import pattern
     folder = tmp_path / "grow"

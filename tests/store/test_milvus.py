@@ -6,10 +6,10 @@ import pytest
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from indexer.library import Library  # noqa: E402
-from indexer.pipeline import Indexer  # noqa: E402
-from search.engine import SearchEngine  # noqa: E402
-from search.query import Query, build_terms  # noqa: E402
+from mediasearch.indexer.library import Library  # noqa: E402
+from mediasearch.indexer.pipeline import Indexer  # noqa: E402
+from mediasearch.search.engine import SearchEngine  # noqa: E402
+from mediasearch.search.query import Query, build_terms  # noqa: E402
 
 from ..media_factory import pattern  # noqa: E402
 
@@ -63,8 +63,8 @@ def test_broad_filters_are_not_sent_as_endless_id_lists(tmp_path, monkeypatch):
     chunks when too few survive; the answer equals exact filtered search."""
     import numpy as np
 
-    import store.milvus_store as ms
-    from store.catalog import Batch, Catalog, MediaRecord, NewSegment
+    import mediasearch.store.milvus_store as ms
+    from mediasearch.store.catalog import Batch, Catalog, MediaRecord, NewSegment
 
     rng = np.random.default_rng(0)
     vecs = rng.normal(size=(600, 8)).astype(np.float32)

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from store.catalog import Batch, Catalog, MediaRecord, NewSegment
-from store.errors import IndexCorruptError
-from store.vector_index import VectorIndex, open_vector_index
+from mediasearch.store.catalog import Batch, Catalog, MediaRecord, NewSegment
+from mediasearch.store.errors import IndexCorruptError
+from mediasearch.store.vector_index import VectorIndex, open_vector_index
 
 
 def unit(rng, n, d):

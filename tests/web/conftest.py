@@ -1,7 +1,7 @@
 import pytest
 
-from indexer.library import Library
-from indexer.pipeline import Indexer
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.pipeline import Indexer
 
 from ..media_factory import pattern, solid, video
 

@@ -7,9 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from store.catalog import Batch, Catalog, MediaRecord, NewSegment
-from web.app import create_app
-from web.security import ConcurrencyLimit, Overloaded
+from mediasearch.store.catalog import Batch, Catalog, MediaRecord, NewSegment
+from mediasearch.web.app import create_app
+from mediasearch.web.security import ConcurrencyLimit, Overloaded
 
 from ..media_factory import solid
 from .conftest import XSS_NAME
@@ -117,8 +117,8 @@ def test_empty_index_and_status(settings, tmp_path):
 
 def test_status_lists_failures(settings, library_dir):
     (library_dir / "broken.jpg").write_bytes(b"\xff\xd8\xffnot really")
-    from indexer.library import Library
-    from indexer.pipeline import Indexer
+    from mediasearch.indexer.library import Library
+    from mediasearch.indexer.pipeline import Indexer
     lib = Library(settings)
     Indexer(lib).run([library_dir])
     lib.close()
@@ -222,8 +222,8 @@ def test_in_process_watcher_and_web_share_one_index(settings, tmp_path):
     """`serve --watch`: new files show up in searches without reloading the index."""
     import time
 
-    from indexer.library import Library
-    from indexer.watch import Watcher
+    from mediasearch.indexer.library import Library
+    from mediasearch.indexer.watch import Watcher
 
     folder = tmp_path / "live"
     folder.mkdir()
@@ -254,8 +254,8 @@ def test_concurrent_thumbnails_of_duplicate_files(settings, tmp_path):
     import shutil
     from concurrent.futures import ThreadPoolExecutor
 
-    from indexer.library import Library
-    from indexer.pipeline import Indexer
+    from mediasearch.indexer.library import Library
+    from mediasearch.indexer.pipeline import Indexer
 
     root = tmp_path / "dups"
     root.mkdir()

@@ -7,7 +7,7 @@ import threading
 import pytest
 import uvicorn
 
-from web.app import create_app
+from mediasearch.web.app import create_app
 
 from ..media_factory import video
 from .conftest import XSS_NAME
@@ -29,8 +29,8 @@ def server(settings, library_dir):
     from PIL import Image
     pillow_heif.register_heif_opener()
     Image.new("RGB", (64, 48), (250, 120, 10)).save(library_dir / "IMG_0042.HEIC")
-    from indexer.library import Library
-    from indexer.pipeline import Indexer
+    from mediasearch.indexer.library import Library
+    from mediasearch.indexer.pipeline import Indexer
     lib = Library(settings)
     Indexer(lib).run([library_dir])
     lib.close()

@@ -13,7 +13,7 @@ def test_index_search_status_json(cli, photos, tmp_path):
     assert report["new"] == 3 and report["model"] == "fake"
     assert "using fake" in err
     code, out, _ = cli("search", "red", "--data-dir", data, "--json", "-k", "2")
-    hits = json.loads(out)
+    hits = json.loads(out)["results"]
     assert code == 0 and hits[0]["path"] == str(photos / "red.png")
     assert {"path", "kind", "score", "start", "end"} <= set(hits[0])
     code, out, _ = cli("status", "--data-dir", data, "--json")
@@ -44,7 +44,8 @@ def test_environment_variables_configure_the_commands(cli, photos, tmp_path, mon
 def test_errors_have_messages_and_exit_codes(cli, photos, tmp_path):
     data = tmp_path / "d"
     code, _, err = cli("search", "red", "--data-dir", data, "--model", "fake")
-    assert code == 2 and "empty" in err and "mediasearch index" in err
+    assert code == 2 and "no index" in err and "mediasearch index" in err
+    assert not data.exists()  # a read command never creates a data dir (a typo stays a typo)
     code, _, err = cli("index", tmp_path / "nowhere", "--data-dir", data, "--model", "fake")
     assert code == 3 and "does not exist" in err
     cli("index", photos, "--data-dir", data, "--model", "fake")
@@ -66,7 +67,7 @@ def test_rename_add_delete_cycle_is_visible_in_search(cli, photos, tmp_path):
     r = json.loads(out)
     assert (r["renamed"], r["new"], r["removed"]) == (1, 1, 1)
     _, out, _ = cli("search", "red", "--data-dir", data, "--json")
-    paths = [h["path"] for h in json.loads(out)]
+    paths = [h["path"] for h in json.loads(out)["results"]]
     assert paths[0] == str(photos / "crimson.png")
     assert str(photos / "blue.png") not in paths and str(photos / "yellow.png") in paths
 

@@ -7,9 +7,9 @@ import os
 import pytest
 from fastapi.testclient import TestClient
 
-from indexer.library import Library
-from indexer.pipeline import Indexer
-from web.app import create_app
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.pipeline import Indexer
+from mediasearch.web.app import create_app
 
 from ..media_factory import solid
 
@@ -30,7 +30,7 @@ def test_undecodable_names_go_all_the_way_through(settings, tmp_path, cli):
     assert code == 0 and "3 new" in err + out and "0 failed" in err + out
 
     code, out, _ = cli("search", "red", "--data-dir", settings.home, "--json", "-k", "1")
-    hit = json.loads(out)[0]  # valid JSON, the bad bytes shown as U+FFFD
+    hit = json.loads(out)["results"][0]  # valid JSON, the bad bytes shown as U+FFFD
     assert hit["path"].endswith("caf\ufffd cr\ufffdme.png")
 
     with TestClient(create_app(settings, allowed_hosts=["testserver"])) as client:

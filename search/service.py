@@ -1,0 +1,201 @@
+"""The search service: the one place where a query is interpreted and run.
+
+The CLI and the web routes only translate their arguments into a
+``SearchRequest`` and format the ``SearchAnswer``; so ``dog -water`` means the
+same in the search box, the API and the terminal, "more like this" is the
+same arithmetic everywhere, and one serializer shapes every JSON answer.
+Which indexed files may be served (inside an indexed root, real path
+checked) is decided here too, once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mediasearch.indexer.embedders.base import l2_normalize
+from mediasearch.indexer.library import Library
+from mediasearch.store.errors import NotFoundError, QueryError
+from mediasearch.store.schema import STATUS_OK
+
+from .engine import Result, SearchEngine
+from .query import Query, Term, check_kinds, parse_term, positive_text, split_text_query
+
+MAX_ID = 2**63 - 1
+
+
+@dataclass
+class SearchRequest:
+    # Search-box text: words, -word / -"a phrase" negatives, "beach^2" weights.
+    texts: list[str] = field(default_factory=list)
+    nots: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)   # query by example
+    like: list[int] = field(default_factory=list)     # "more like this"
+    unlike: list[int] = field(default_factory=list)   # "less like this"
+    k: int = 10
+    offset: int = 0
+    kinds: list[str] = field(default_factory=list)
+    under: list[str] = field(default_factory=list)
+    after: float | str | None = None   # unix time or ISO date
+    before: float | str | None = None
+    place: str | None = None
+    lexical: bool = True
+    rerank: bool = False
+    # The terminal's rule: a text that names an existing file is a query by
+    # example. Never for web queries (a stranger must not make us open files).
+    texts_may_be_files: bool = False
+
+
+@dataclass
+class SearchAnswer:
+    request: SearchRequest
+    results: list[Result]
+    empty_index: bool = False
+    reranked: dict | None = None   # what reranking did (candidates, captions made, seconds)
+
+
+def parse_date(value: float | str | None, name: str) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.fromisoformat(str(value)).timestamp()
+    except ValueError:
+        raise QueryError(f"{name}: use a date like 2024-07-31 (or a unix time)") from None
+
+
+def _folder(u: str) -> str:
+    if "\x00" in u:
+        raise QueryError("a folder name cannot contain a NUL character")
+    return os.path.realpath(os.path.expanduser(u))
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return len(text) < 4096 and Path(text).expanduser().is_file()
+    except (OSError, ValueError):  # a name too long, a NUL
+        return False
+
+
+def _check_id(media_id: int) -> int:
+    if not 1 <= media_id <= MAX_ID:
+        raise NotFoundError(f"no indexed media with id {media_id}")
+    return media_id
+
+
+class SearchService:
+    def __init__(self, library: Library, live: bool = False, max_query_pixels: int | None = None,
+                 captioner: Callable[[], object] | None = None, extra_roots: list[str] | None = None):
+        self.lib = library
+        self.engine = SearchEngine(library, live=live, max_query_pixels=max_query_pixels)
+        self._captioner = captioner
+        self.extra_roots = [os.path.realpath(r) for r in extra_roots or []]
+
+    # -- interpreting -----------------------------------------------------
+    def terms(self, req: SearchRequest) -> list[Term]:
+        as_file = None if req.texts_may_be_files else False
+        terms: list[Term] = []
+        for text in req.texts:
+            pos, neg = ([text], []) if as_file is None and _is_file(text) else split_text_query(text)
+            terms += [parse_term(p, as_file=as_file) for p in pos]
+            terms += [parse_term(n, sign=-1.0, as_file=False) for n in neg]
+        terms += [Term(1.0, path=Path(f)) for f in req.files]
+        terms += [parse_term(n, sign=-1.0, as_file=False) for n in req.nots]
+        return terms
+
+    def query(self, req: SearchRequest, terms: list[Term]) -> Query:
+        check_kinds(req.kinds)
+        return Query(terms, k=req.k, offset=req.offset, kinds=list(req.kinds),
+                     under=[_folder(u) for u in req.under], after=parse_date(req.after, "after"),
+                     before=parse_date(req.before, "before"), lexical=req.lexical,
+                     place=(req.place or "").strip() or None)
+
+    # -- running ----------------------------------------------------------
+    def search(self, req: SearchRequest) -> SearchAnswer:
+        terms = self.terms(req)
+        if not req.like and not any(t.weight > 0 for t in terms):
+            raise QueryError("give something to search for: words, a file, or a result to find more like")
+        query = self.query(req, terms)
+        if self.lib.catalog.model_identity() is None:
+            return SearchAnswer(req, [], empty_index=True)
+        if req.like or req.unlike:
+            results = self.engine.search_vector(self._feedback_vector(req, terms), query)
+        else:
+            results = self.engine.search(query)
+        reranked = None
+        if req.rerank and req.offset == 0 and self._captioner is not None:
+            from .rerank import rerank
+
+            s = self.lib.settings
+            results, stats = rerank(self.engine, results, positive_text(terms), self._captioner(),
+                                    s.rerank_top, s.rerank_weight)
+            reranked = {"candidates": stats.candidates, "captioned_now": stats.captioned_now,
+                        "seconds": round(stats.seconds, 3)}
+        return SearchAnswer(req, results, reranked=reranked)
+
+    def _feedback_vector(self, req: SearchRequest, terms: list[Term]) -> np.ndarray:
+        """"More like this" (Rocchio-style): the liked files' vectors, plus the
+        query's own terms, minus the files marked unlike."""
+        vec = sum(self.engine.media_vector(_check_id(m)) for m in req.like) if req.like \
+            else np.zeros(self.lib.embedder.dim, np.float32)
+        if any(t.weight for t in terms):
+            vec = vec + self.engine.query_vector(terms)
+        for m in req.unlike:
+            vec = vec - 0.5 * self.engine.media_vector(_check_id(m))
+        if not np.any(vec):
+            raise QueryError("the query has nothing left to search for")
+        return l2_normalize(vec)[0]
+
+    # -- files ------------------------------------------------------------
+    def media(self, media_id: int) -> dict:
+        m = self.lib.catalog.media(_check_id(media_id))
+        if m is None or m["status"] != STATUS_OK:
+            raise NotFoundError(f"no indexed media with id {media_id}")
+        return m
+
+    def file_of(self, m: dict) -> Path:
+        """The file's real path, only when it lies inside an indexed root
+        (a symlink out of a root, or a row pointing elsewhere, is refused)."""
+        real = os.path.realpath(m["path"])
+        roots = {os.path.realpath(r) for r in self.lib.catalog.roots()} | set(self.extra_roots)
+        for root in roots:
+            try:
+                if os.path.commonpath([real, root]) == root and os.path.isfile(real):
+                    return Path(real)
+            except ValueError:
+                continue
+        raise NotFoundError("file not available")
+
+
+def result_dict(r: Result) -> dict:
+    """One hit as every front-end shows it (the API, `search --json`)."""
+    d = r.to_dict()
+    d["id"] = r.media_id
+    t = f"&t={r.start:.3f}" if r.start is not None else ""
+    d["thumb"] = f"/thumb/{r.media_id}?size=256{t}"
+    d["url"] = f"/media/{r.media_id}"
+    d["name"] = os.path.basename(r.path)
+    # The day it was taken, in the server's time zone (the photo's clock).
+    d["taken"] = dt.datetime.fromtimestamp(r.taken_at).date().isoformat() if r.taken_at else None
+    return d
+
+
+def answer_dict(answer: SearchAnswer) -> dict:
+    """The one JSON envelope of a search, for the API and the CLI alike."""
+    req = answer.request
+    return {
+        "query": {"text": " ".join(req.texts), "not": list(req.nots), "like": list(req.like),
+                  "unlike": list(req.unlike),
+                  "filters": {"kind": list(req.kinds), "under": list(req.under), "after": req.after,
+                              "before": req.before, "place": req.place}},
+        "results": [result_dict(r) for r in answer.results],
+        "empty_index": answer.empty_index, "k": req.k, "offset": req.offset,
+        "reranked": answer.reranked,
+    }

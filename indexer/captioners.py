@@ -49,8 +49,12 @@ class Captioner(ABC):
 
 
 def _device() -> str:
-    import torch
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    """The captioner runs where MEDIASEARCH_DEVICE says (the one device rule)."""
+    from mediasearch.store.settings import load_settings
+
+    from .embedders.device import pick_device
+
+    return pick_device(load_settings().device)
 
 
 def _missing(model: str, e: Exception) -> ModelUnavailableError:
@@ -75,7 +79,7 @@ class LlavaCaptioner(Captioner):
 
         device = _device()
         kwargs: dict = {"local_files_only": True}
-        if device == "cuda":
+        if device.startswith("cuda"):
             kwargs["torch_dtype"] = torch.float16
             try:
                 import bitsandbytes  # noqa: F401

@@ -90,6 +90,9 @@ def _transcript_items(path: Path, ctx: Context, out: Extracted, tags: dict[str, 
     except ModelUnavailableError as e:
         out.note = f"speech not transcribed: {e}"
         return
+    except Exception as e:  # a broken decoder or model: this file's speech is lost, never silently
+        out.note = f"speech not transcribed: {type(e).__name__}: {e}"
+        return
     for w in windows:
         out.items.append(Item(SOURCE_TRANSCRIPT, w.start, w.end, text=w.text))
 

@@ -114,8 +114,10 @@ class Library:
 
     def replan(self) -> bool:
         """Rebuild the vector index from the catalog when the collection has
-        outgrown its index type (or HNSW carries too many tombstones); the new
-        index is swapped in whole, and saved atomically. True if rebuilt."""
+        outgrown its index type (or HNSW carries too many tombstones). The new
+        index is built beside the old one, which keeps answering searches
+        until the swap; commits made meanwhile are caught up from the change
+        log before it takes over. Saved atomically. True if rebuilt."""
         with self._vi_lock:
             vi = self._vi
             if vi is None or vi.plan.kind == "milvus":  # Milvus manages its own index
@@ -123,12 +125,16 @@ class Library:
             stale_graph = len(vi.tombstones) > 0.2 * max(1, vi.index.ntotal)
             if self.plan_for(len(vi)).kind == vi.plan.kind and not stale_graph:
                 return False
-            ids, vecs, gen = self.catalog.all_vectors(self.embedder.dim)
-            new = VectorIndex.build(ids, vecs, self.embedder.dim, gen, self.plan_for(len(ids)),
-                                    self.settings.recall_target)
-            dim = self.embedder.dim
-            new.fetch = lambda wanted: self.catalog.vectors_by_id(wanted, dim)
-            self._vi = self._accelerate(new)
+        ids, vecs, gen = self.catalog.all_vectors(self.embedder.dim)
+        new = VectorIndex.build(ids, vecs, self.embedder.dim, gen, self.plan_for(len(ids)),
+                                self.settings.recall_target)
+        dim = self.embedder.dim
+        new.fetch = lambda wanted: self.catalog.vectors_by_id(wanted, dim)
+        with self._vi_lock:
+            old, self._vi = self._vi, self._accelerate(new)
+            if new.generation != self.catalog.generation() and not self._catch_up():
+                self._vi = old  # the log no longer covers the gap: keep the old one, retry later
+                return False
         self.save_vector_index()
         return True
 

@@ -35,7 +35,10 @@ def bundled_whisper_path() -> Path | None:
 class Transcriber:
     def __init__(self, model: str = "bundled", device: str = "cpu"):
         self.model_name = model
-        self.device = "cuda" if device.startswith("cuda") else "cpu"
+        # faster-whisper names a GPU by device and index: "cuda:1" is GPU 1, not 0.
+        kind, _, index = device.partition(":")
+        self.device = "cuda" if kind == "cuda" else "cpu"
+        self.device_index = int(index) if self.device == "cuda" and index.isdigit() else 0
         self._model = None
         self._lock = threading.Lock()
 
@@ -59,7 +62,7 @@ class Transcriber:
             except ImportError as e:
                 raise ModelUnavailableError("speech transcription needs faster-whisper") from e
             try:
-                self._model = WhisperModel(self._resolve(), device=self.device,
+                self._model = WhisperModel(self._resolve(), device=self.device, device_index=self.device_index,
                                            compute_type="float16" if self.device == "cuda" else "int8",
                                            local_files_only=True)
             except Exception as e:  # missing files, bad folder, no network for a name

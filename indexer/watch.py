@@ -373,9 +373,11 @@ class Watcher:
         self._thread.start()
         return self
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
         """Stop cleanly: the batch in flight finishes its current file, commits,
-        and the vector index is saved."""
+        and the vector index is saved. Waits for that however long it takes
+        (saying so every ``timeout`` seconds): the caller releases the writer
+        lock afterwards, and must never do so while a write is in flight."""
         self._stop.set()
         with self._lock:
             self._lock.notify_all()
@@ -384,7 +386,9 @@ class Watcher:
             self._observer.join(timeout)
         for name in ("watchdog.observers.inotify_c", "watchdog.observers.inotify"):
             logging.getLogger(name).removeHandler(self._overflow)
-        if self._thread is not None:
+        while self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("still finishing the batch in flight before stopping...")
         self.state.mode = "stopped"
         self.write_state()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -124,6 +123,10 @@ def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
     if info["failures"]:
         typer.echo("failed files:")
         for f in info["failures"]:
+            typer.echo(f"  {f['path']}: {f['reason']}")
+    if info.get("incomplete"):
+        typer.echo("indexed with a problem:")
+        for f in info["incomplete"]:
             typer.echo(f"  {f['path']}: {f['reason']}")
     skipped = info.get("skipped") or {}
     if skipped.get("count"):

@@ -39,7 +39,7 @@ def index_device(settings: Settings, index_type: str) -> str:
 
 def gather_status(settings: Settings, failures: int = 20, catalog: Catalog | None = None) -> dict:
     info = {"data_dir": str(settings.home), "model": None, "media": {}, "segments": 0, "roots": [],
-            "generation": 0, "index_bytes": 0, "catalog_bytes": 0, "failures": []}
+            "generation": 0, "index_bytes": 0, "catalog_bytes": 0, "failures": [], "incomplete": []}
     if catalog is None and not settings.catalog_url and not settings.catalog_path.exists():
         info["watcher"] = watcher_state(settings.home)
         return info
@@ -49,6 +49,7 @@ def gather_status(settings: Settings, failures: int = 20, catalog: Catalog | Non
         info.update(cat.stats())
         info["model"] = cat.model_identity()
         info["failures"] = cat.failures(limit=failures or None)
+        info["incomplete"] = cat.incomplete(limit=failures or None)
         try:  # FIFOs, sockets, links not followed, from the last full run
             info["skipped"] = json.loads(cat.get_meta("skipped_special") or '{"count": 0, "examples": []}')
         except ValueError:

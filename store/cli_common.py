@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from .paths import display
-from .settings import Settings
+from .settings import Settings, load_settings
 
 DataDirOpt = Annotated[Path | None, typer.Option(
     "--data-dir", envvar="MEDIASEARCH_HOME", help="Where the index lives (default: the user data dir).",
@@ -28,7 +28,7 @@ def settings_from(data_dir: Path | None = None, model: str | None = None, **over
         values["home"] = Path(data_dir).expanduser()
     if model:
         values["model"] = model
-    return Settings(**values)
+    return load_settings(**values)
 
 
 def emit_json(obj: Any) -> None:

@@ -20,6 +20,7 @@ import time
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
+from .catalog.base import chunks
 from .schema import STATUS_OFFLINE, STATUS_OK, Media
 
 DELETIONS_KEY = "recent_deletions"
@@ -35,12 +36,11 @@ class MissingFiles:
         grace period unless their root is disappearing as a whole."""
         now = time.time()
         with self.write() as s:
-            for start in range(0, len(media_ids), 500):
-                chunk = media_ids[start:start + 500]
-                not_yet = and_(Media.id.in_(chunk), Media.status != STATUS_OFFLINE)
+            for part in chunks(media_ids):
+                not_yet = and_(Media.id.in_(part), Media.status != STATUS_OFFLINE)
                 s.execute(update(Media).where(not_yet).values(
                     prior_status=Media.status, prior_reason=Media.reason))
-                s.execute(update(Media).where(Media.id.in_(chunk)).values(
+                s.execute(update(Media).where(Media.id.in_(part)).values(
                     status=STATUS_OFFLINE, reason=reason, updated_at=now,
                     missing_since=func.coalesce(Media.missing_since, now) if held else None))
 
@@ -48,8 +48,8 @@ class MissingFiles:
         """Offline files that are back unchanged: their earlier status and
         reason return (a failure stays a failure, to be retried when it changes)."""
         with self.write() as s:
-            for start in range(0, len(media_ids), 500):
-                s.execute(update(Media).where(Media.id.in_(media_ids[start:start + 500])).values(
+            for part in chunks(media_ids):
+                s.execute(update(Media).where(Media.id.in_(part)).values(
                     status=func.coalesce(Media.prior_status, STATUS_OK), reason=Media.prior_reason,
                     prior_status=None, prior_reason=None, missing_since=None, updated_at=time.time()))
 
@@ -76,9 +76,9 @@ class MissingFiles:
         if held_only:
             where.append(Media.missing_since.is_not(None))
         with self.read() as s:
-            for start in range(0, len(hashes), 500):
+            for part in chunks(hashes):
                 for r in s.execute(select(Media.id, Media.path, Media.content_hash).where(
-                        Media.content_hash.in_(hashes[start:start + 500]), *where).order_by(Media.id)):
+                        Media.content_hash.in_(part), *where).order_by(Media.id)):
                     out.setdefault(r.content_hash, []).append((r.id, r.path))
         return out
 

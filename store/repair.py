@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import delete, func, select
 
+from .catalog.base import chunks
 from .schema import Segment
 
 
@@ -32,8 +33,8 @@ class Repairs:
             removed = list(s.scalars(dupes).all())
             if not removed:
                 return None
-            for start in range(0, len(removed), 500):
-                s.execute(delete(Segment).where(Segment.id.in_(removed[start:start + 500])))
+            for part in chunks(removed):
+                s.execute(delete(Segment).where(Segment.id.in_(part)))
             gen = self._bump(s)
             self._log_change(s, gen, [], removed)
         return Applied(np.zeros(0, np.int64), np.zeros((0, 0), np.float32),

@@ -8,10 +8,13 @@ so tests never touch a real home directory.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
 
 
 def _default_home() -> Path:
@@ -55,7 +58,7 @@ class Settings(BaseSettings):
     max_audio_seconds: float = 4 * 3600
     # Vector index: auto | flat | hnsw | ivfpq; auto picks flat up to
     # index_flat_max vectors, then HNSW while it fits index_memory_mb, then IVF-PQ.
-    index_type: str = "auto"
+    index_type: Literal["auto", "flat", "hnsw", "ivfpq"] = "auto"
     index_memory_mb: float = 2048
     index_flat_max: int = 100_000
     # Where FAISS searches: auto (a GPU when the faiss-gpu build sees one),
@@ -65,7 +68,7 @@ class Settings(BaseSettings):
     # Where vectors are searched: faiss (embedded, default) or milvus. For
     # milvus, milvus_uri is a milvus-lite file (default: <home>/milvus.db) or
     # a cluster URI such as http://milvus:19530.
-    vector_store: str = "faiss"
+    vector_store: Literal["faiss", "milvus"] = "faiss"
     milvus_uri: str | None = None
     milvus_collection: str = "mediasearch"
     # Search parameters of approximate indexes are tuned to this recall@10.
@@ -98,6 +101,11 @@ class Settings(BaseSettings):
     query_video_seconds: float = 8.0
     # Seconds to wait for a hub connection before deciding we are offline.
     network_timeout: float = 2.0
+    # Log level of the command-line tools (DEBUG, INFO, WARNING, ERROR).
+    log: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "debug", "info", "warning", "error",
+                 "critical"] = "WARNING"
+    # API key `serve` requires off loopback (clients send it as X-API-Key).
+    api_key: str | None = None
 
     @property
     def catalog_target(self) -> Path | str:
@@ -115,3 +123,19 @@ class Settings(BaseSettings):
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
         return self.home
+
+
+def load_settings(**values) -> Settings:
+    """Settings from the environment and ``values``; a bad value is a
+    ConfigError naming the variable and what it accepts (exit 4), never a
+    traceback."""
+    try:
+        return Settings(**values)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            name = "MEDIASEARCH_" + "_".join(str(p) for p in err["loc"][:1]).upper()
+            got = err.get("input")
+            expected = err["msg"].replace("Input should be ", "expected ")
+            problems.append(f"{name}={got!r}: {expected}" if not isinstance(got, dict) else f"{name}: {expected}")
+        raise ConfigError("bad setting: " + "; ".join(problems)) from None

@@ -304,6 +304,11 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _repeats(vi: "VectorIndex") -> bool:
+    ids = vi.ids()
+    return len(np.unique(ids)) != len(ids)
+
+
 def open_vector_index(catalog: Catalog, path: Path, model_id: str, dim: int,
                       save_if_rebuilt: bool = True, planner=None, recall_target: float = 0.95) -> VectorIndex:
     """Load the index file if it matches the catalog, else rebuild it from SQLite.
@@ -327,6 +332,10 @@ def open_vector_index(catalog: Catalog, path: Path, model_id: str, dim: int,
             reason = f"the collection now wants a {wanted.kind} index, not {vi.plan.kind}"
         elif len(vi.tombstones) > 0.2 * max(1, vi.index.ntotal):
             reason = "too many deleted vectors linger in the graph"
+        elif (count := catalog.segment_count()) != len(vi) or _repeats(vi):
+            # A file saved after a change was applied twice would carry
+            # duplicates forever: the catalog is the truth.
+            reason = f"its vectors disagree with the catalog ({len(vi)} held, {count} in the catalog, or repeated ids)"
         else:
             vi.fetch = lambda wanted: catalog.vectors_by_id(wanted, dim)
             return vi

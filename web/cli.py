@@ -3,7 +3,6 @@ domain errors into messages and exit codes."""
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 from pathlib import Path
@@ -16,6 +15,7 @@ from mediasearch.search import cli as search_cli
 from mediasearch.search import eval_cli
 from mediasearch.store.cli_common import DataDirOpt, ModelOpt, settings_from
 from mediasearch.store.errors import ConfigError, MediaSearchError, exit_code
+from mediasearch.store.settings import load_settings
 
 app = typer.Typer(
     name="mediasearch", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -81,9 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="surrogateescape")
         except (AttributeError, ValueError):  # replaced streams (tests) keep theirs
             pass
-    logging.basicConfig(level=os.environ.get("MEDIASEARCH_LOG", "WARNING").upper(),
-                        format="%(levelname)s %(name)s: %(message)s")
     try:
+        logging.basicConfig(level=load_settings().log.upper(), format="%(levelname)s %(name)s: %(message)s")
         app(args=argv, standalone_mode=True)
     except SystemExit as e:
         return int(e.code or 0) if not isinstance(e.code, str) else 1

@@ -206,6 +206,3 @@ class ConcurrencyLimit:
         finally:
             self.release()
 
-
-def api_key_from_env() -> str | None:
-    return os.environ.get("MEDIASEARCH_API_KEY") or None

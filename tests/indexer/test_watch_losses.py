@@ -16,6 +16,7 @@ from sqlalchemy import text
 from mediasearch.indexer.library import Library
 from mediasearch.indexer.pipeline import Indexer
 from mediasearch.indexer.plan import Job
+from mediasearch.indexer.prepare import Outcome
 from mediasearch.indexer.walk import FileInfo
 from mediasearch.indexer.watch import Watcher
 from mediasearch.store.catalog import Batch, MediaRecord, NewSegment
@@ -262,11 +263,11 @@ def test_a_file_that_becomes_a_fifo_never_hangs(settings, folder, cli):
     try:
         job = Job(FileInfo(str(fifo), 10, 1, 1), str(folder), None)
         out = {}
-        t = threading.Thread(target=lambda: out.update(p=Indexer(lib)._prepare(job, set())), daemon=True)
+        t = threading.Thread(target=lambda: out.update(p=Indexer(lib).prepare(job, set())), daemon=True)
         t.start()
         t.join(10)
         assert not t.is_alive(), "opening a FIFO blocked"
-        assert out["p"].skip and "FIFO" in out["p"].special
+        assert out["p"].outcome is Outcome.SKIPPED and "FIFO" in out["p"].special
         assert str(good) in known(lib)
     finally:
         lib.close()

@@ -1,0 +1,48 @@
+"""What a run did, for the CLI, the daemon's state and ``--json``."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+    path: str | None = None
+
+
+@dataclass
+class IndexReport:
+    roots: list[str] = field(default_factory=list)
+    model: str = ""
+    seen: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    renamed: int = 0
+    duplicates: int = 0
+    removed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    offline: int = 0
+    held: int = 0  # the daemon's: missing, deleted after the grace period unless they return
+    restored: int = 0
+    elsewhere: int = 0  # handled by another indexer sharing the catalog
+    interrupted: bool = False
+    segments_added: int = 0
+    seconds: float = 0.0
+    errors: list[dict] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    changed_while_reading: list[str] = field(default_factory=list)
+    unreadable: list[dict] = field(default_factory=list)
+    # FIFOs, sockets, devices, links not followed: {"path", "reason"}
+    special: list[dict] = field(default_factory=list)
+    repaired: int = 0  # repeated segments dropped (left by an older version)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def failure(self, path: str, reason: str) -> None:
+        self.failed += 1
+        self.errors.append({"path": path, "reason": reason})

@@ -1,0 +1,60 @@
+"""The change log: which segment ids each generation added and removed, so a
+long-lived reader (the web server) follows a writer in another process by
+applying the changes instead of reloading every vector."""
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import delete, select
+from sqlalchemy import text as text_sql
+from sqlalchemy.orm import Session
+
+from ..schema import Media, Meta, Segment
+from .base import chunks
+from .dto import Applied
+
+
+class ChangeLog:
+    """Generations and what each one changed."""
+
+    CHANGE_LOG_KEEP = 2000  # generations a lagging reader can catch up on
+
+    def clear(self) -> None:
+        """Forget every file and vector (``--rebuild``)."""
+        with self.write() as s:
+            s.execute(delete(Segment))
+            s.execute(delete(Media))
+            s.execute(delete(Meta).where(Meta.key == "model"))
+            self._bump(s)  # no change-log entry: readers must reload
+
+    def _log_change(self, s: Session, gen: int, added: list[int], removed: list[int]) -> None:
+        s.execute(text_sql("INSERT INTO change_log (generation, added, removed) VALUES (:g, :a, :r)"),
+                  {"g": gen, "a": np.asarray(added, np.int64).tobytes(),
+                   "r": np.asarray(removed, np.int64).tobytes()})
+        if gen % 100 == 0:
+            s.execute(text_sql("DELETE FROM change_log WHERE generation < :g"), {"g": gen - self.CHANGE_LOG_KEEP})
+
+    def changes_since(self, generation: int, dim: int) -> list[Applied] | None:
+        """The changes after ``generation`` as Applied records (vectors of the
+        added segments included), or None when the log no longer covers them."""
+        with self.read() as s:
+            current = self.generation(s)
+            rows = s.execute(text_sql(
+                "SELECT generation, added, removed FROM change_log WHERE generation > :g ORDER BY generation"),
+                {"g": generation}).all()
+            if [r[0] for r in rows] != list(range(generation + 1, current + 1)):
+                return None  # pruned, or written before the log existed
+            out = []
+            for gen, added_b, removed_b in rows:
+                added = np.frombuffer(bytes(added_b), dtype=np.int64)
+                removed = np.frombuffer(bytes(removed_b), dtype=np.int64)
+                vecs = np.zeros((len(added), dim), np.float32)
+                found = np.zeros(len(added), bool)
+                pos = {int(i): n for n, i in enumerate(added)}
+                for part in chunks(added):
+                    chunk = [int(i) for i in part]
+                    for sid, blob in s.execute(select(Segment.id, Segment.vector).where(Segment.id.in_(chunk))):
+                        vecs[pos[sid]] = np.frombuffer(blob, dtype=np.float32)
+                        found[pos[sid]] = True
+                # A segment added then removed later is gone now: its removal follows.
+                out.append(Applied(added[found], vecs[found], removed, gen))
+            return out

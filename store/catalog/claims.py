@@ -1,0 +1,81 @@
+"""Claims: several indexers on one (PostgreSQL) catalog never work on the same
+file at once. A worker killed on this host loses its claims at once, one on
+another host once its heartbeat is older than ``CLAIM_STALE_AFTER``."""
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+from sqlalchemy import text as text_sql
+
+from ..paths import to_db
+from .base import chunks
+
+# A claim whose heartbeat is older than this is from a dead worker (workers
+# touch their claims every CLAIM_HEARTBEAT seconds).
+CLAIM_HEARTBEAT = 30.0
+CLAIM_STALE_AFTER = 120.0
+
+
+def claim_owner(unique: str) -> str:
+    """``host:pid:unique``, so a worker on the same host can tell a dead one."""
+    return f"{socket.gethostname()}:{os.getpid()}:{unique}"
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True when ``owner`` ran on this host and its process no longer exists.
+    (A reused pid reads as alive: then the heartbeat's age decides.)"""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
+
+
+class ClaimTable:
+    """Taking, refreshing and giving back claims."""
+
+    def claim(self, path: str, owner: str, stale_after: float = CLAIM_STALE_AFTER) -> bool:
+        """Take ``path`` for this worker; False while another live worker holds it.
+
+        A claim is another worker's until it goes stale: at once when that
+        worker ran on this host and its process is gone (kill -9), else when
+        its heartbeat (``touch_claims``) is older than ``stale_after``."""
+        now = time.time()
+        path = to_db(path)
+        with self.write() as s:
+            s.execute(text_sql("DELETE FROM claim WHERE path = :p AND at < :old"),
+                      {"p": path, "old": now - stale_after})
+            insert = text_sql("INSERT INTO claim (path, owner, at) VALUES (:p, :o, :t) "
+                              "ON CONFLICT DO NOTHING RETURNING path")
+            if s.execute(insert, {"p": path, "o": owner, "t": now}).first() is not None:
+                return True
+            holder = s.execute(text_sql("SELECT owner FROM claim WHERE path = :p"), {"p": path}).scalar()
+            if holder == owner:
+                return True
+            if holder is not None and owner_is_dead(holder):
+                s.execute(text_sql("DELETE FROM claim WHERE path = :p AND owner = :o"), {"p": path, "o": holder})
+                return s.execute(insert, {"p": path, "o": owner, "t": now}).first() is not None
+            return False
+
+    def touch_claims(self, owner: str) -> None:
+        """A worker's heartbeat: its claims stay fresh while it lives."""
+        with self.write() as s:
+            s.execute(text_sql("UPDATE claim SET at = :t WHERE owner = :o"), {"t": time.time(), "o": owner})
+
+    def release(self, paths: list[str], owner: str) -> None:
+        if not paths:
+            return
+        paths = [to_db(p) for p in paths]
+        with self.write() as s:
+            for part in chunks(paths):
+                s.execute(text_sql("DELETE FROM claim WHERE owner = :o AND path IN ("
+                                   + ",".join(f":p{i}" for i in range(len(part))) + ")"),
+                          {"o": owner, **{f"p{i}": p for i, p in enumerate(part)}})

@@ -1,0 +1,105 @@
+"""What goes into the catalog and what comes out: plain records, no SQL."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..schema import STATUS_OFFLINE, STATUS_OK
+
+
+@dataclass
+class NewSegment:
+    vector: np.ndarray
+    source: str
+    t_start: float | None = None
+    t_end: float | None = None
+    text: str | None = None
+
+
+@dataclass
+class MediaRecord:
+    """A file to insert or update, with its freshly made (or reused) segments."""
+
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    inode: int | None
+    kind: str | None = None
+    content_hash: str | None = None
+    status: str = STATUS_OK
+    reason: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    taken_at: float | None = None
+    segments: list[NewSegment] = field(default_factory=list)
+    # Reuse the segments of another media row with the same content instead
+    # of embedding again (duplicates).
+    copy_segments_from: int | None = None
+
+
+@dataclass
+class Rename:
+    media_id: int
+    path: str
+    root: str
+    size: int
+    mtime_ns: int
+    inode: int | None
+
+
+@dataclass
+class Batch:
+    upserts: list[MediaRecord] = field(default_factory=list)
+    renames: list[Rename] = field(default_factory=list)
+    deletes: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.upserts or self.renames or self.deletes)
+
+
+@dataclass
+class Applied:
+    """What a batch did to the set of vectors, for the vector index to follow."""
+
+    added_ids: np.ndarray
+    added_vectors: np.ndarray
+    removed_ids: np.ndarray
+    generation: int
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    id: int
+    size: int
+    mtime_ns: int
+    status: str
+    content_hash: str | None
+    prior_status: str | None = None  # what an offline file was before
+
+    @property
+    def usable(self) -> bool:
+        """Its segments are good to keep: ok, or offline after being ok."""
+        return self.status == STATUS_OK or (self.status == STATUS_OFFLINE and self.prior_status in (None, STATUS_OK))
+
+
+@dataclass
+class Hit:
+    segment_id: int
+    media_id: int
+    path: str
+    kind: str
+    t_start: float | None
+    t_end: float | None
+    source: str
+    text: str | None
+    width: int | None
+    height: int | None
+    duration: float | None
+    taken_at: float | None = None  # when it was taken (EXIF / container), else None
+
+
+def to_blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()

@@ -1,0 +1,103 @@
+"""Reads for the indexer and for search filters: known files by path or
+folder, content hashes, and the filter every search shares (kinds, folders,
+dates, places)."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from sqlalchemy import false, func, or_, select
+from sqlalchemy import text as text_sql
+
+from ..db import fold
+from ..schema import SOURCE_FRAME, SOURCE_IMAGE, STATUS_OK, Media, Segment
+from .base import _join_fts, _under, chunks
+from .dto import KnownFile
+
+
+class Lookups:
+    """Known files, hashes, filters."""
+
+    _KNOWN = (Media.id, Media.path, Media.size, Media.mtime_ns, Media.status, Media.content_hash,
+              Media.prior_status)
+
+    def known_files(self, folder: str | None = None) -> dict[str, KnownFile]:
+        """Catalogued files at or below ``folder`` (by path, whatever root they came from)."""
+        stmt = select(*self._KNOWN)
+        if folder is not None:
+            stmt = stmt.where(_under(folder, self.sqlite))
+        with self.read() as s:
+            return {r.path: KnownFile(*r[:1], *r[2:]) for r in s.execute(stmt)}
+
+    def known_at(self, paths: list[str]) -> dict[str, KnownFile]:
+        """Catalogued files at exactly these paths: one query per 500 paths."""
+        out: dict[str, KnownFile] = {}
+        with self.read() as s:
+            for part in chunks(paths):
+                for r in s.execute(select(*self._KNOWN).where(Media.path.in_(part))):
+                    out[r.path] = KnownFile(*r[:1], *r[2:])
+        return out
+
+    def ok_media_by_hash(self, hashes: list[str]) -> dict[str, list[tuple[int, str]]]:
+        """Media rows with embedded content matching ``hashes``: hash -> [(id, path)]."""
+        out: dict[str, list[tuple[int, str]]] = {}
+        if not hashes:
+            return out
+        with self.read() as s:
+            for part in chunks(hashes):
+                stmt = select(Media.id, Media.path, Media.content_hash).where(
+                    Media.content_hash.in_(part), Media.status == STATUS_OK
+                ).order_by(Media.id)
+                for r in s.execute(stmt):
+                    out.setdefault(r.content_hash, []).append((r.id, r.path))
+        return out
+
+    def count_under(self, folder: str) -> int:
+        with self.read() as s:
+            return s.scalar(select(func.count(Media.id)).where(_under(folder, self.sqlite))) or 0
+
+    def roots(self) -> list[str]:
+        with self.read() as s:
+            return sorted(s.scalars(select(Media.root).distinct()).all())
+
+    def segment_ids(self, kinds: list[str] | None = None, under: list[str] | None = None,
+                    after: float | None = None, before: float | None = None,
+                    place: str | None = None) -> np.ndarray:
+        """Ids of the segments of ok media matching the filters. Dates are the
+        photo's EXIF time when known, else the file's modification time."""
+        stmt = self._filtered(select(Segment.id).join(Media), kinds, under, after, before, place)
+        with self.read() as s:
+            return np.asarray(s.scalars(stmt).all(), dtype=np.int64)
+
+    def _filtered(self, stmt, kinds, under, after, before, place=None):
+        """The search filters, shared by vector and word search: ok media of
+        these kinds, below these folders, dated (EXIF, else mtime) in range,
+        taken at a place whose name holds every word of ``place``."""
+        stmt = stmt.where(Media.status == STATUS_OK)
+        if place:
+            stmt = stmt.where(Media.id.in_(self._at_place(place)))
+        when = func.coalesce(Media.taken_at, Media.mtime_ns / 1e9)
+        if after is not None:
+            stmt = stmt.where(when >= after)
+        if before is not None:
+            stmt = stmt.where(when < before)
+        if kinds:
+            stmt = stmt.where(Media.kind.in_(kinds))
+        if under:
+            stmt = stmt.where(or_(*[_under(folder, self.sqlite) for folder in under]))
+        return stmt
+
+    def _at_place(self, place: str):
+        """Media taken at ``place``: its name rides on picture segments
+        (images, video frames) as their text, found through the word index
+        (FTS5 text column, accents folded; PostgreSQL: weight-D words), so a
+        million photos are not scanned. Every word must match."""
+        words = re.findall(r"[^\W_]+", fold(place) if self.sqlite else place.lower())[:8]
+        sub = select(Segment.media_id).where(Segment.source.in_((SOURCE_IMAGE, SOURCE_FRAME)))
+        if not words:
+            return sub.where(false())
+        if self.sqlite:
+            match = " AND ".join(f'text : "{w}"' for w in words)
+            return _join_fts(sub).where(text_sql("segment_fts MATCH :place_match").bindparams(place_match=match))
+        return sub.where(text_sql("segment.words @@ to_tsquery('simple', :place_q)")
+                         .bindparams(place_q=" & ".join(f"{w}:D" for w in words)))

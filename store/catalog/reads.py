@@ -1,0 +1,116 @@
+"""Reads for the vector index, search results, details views and status."""
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import func, select
+
+from ..schema import STATUS_ERROR, STATUS_OK, Media, Segment
+from .base import chunks
+from .dto import Hit
+
+
+class Reads:
+    """Vectors, hits, one file, counts."""
+
+    def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """Every segment vector with its id, and the generation they belong to."""
+        with self.read() as s:
+            gen = self.generation(s)
+            n = s.scalar(select(func.count(Segment.id))) or 0
+            ids = np.empty(n, dtype=np.int64)
+            vecs = np.empty((n, dim), dtype=np.float32)
+            i = 0
+            result = s.execute(select(Segment.id, Segment.vector).order_by(Segment.id))
+            for sid, blob in result:
+                ids[i] = sid
+                vecs[i] = np.frombuffer(blob, dtype=np.float32)
+                i += 1
+        return ids[:i], vecs[:i], gen
+
+    def vectors_by_id(self, segment_ids: np.ndarray, dim: int) -> np.ndarray:
+        """Exact vectors of these segments, in the order given (zeros if gone)."""
+        out = np.zeros((len(segment_ids), dim), np.float32)
+        pos = {int(i): n for n, i in enumerate(segment_ids)}
+        with self.read() as s:
+            for part in chunks(segment_ids):
+                chunk = [int(i) for i in part]
+                for sid, blob in s.execute(select(Segment.id, Segment.vector).where(Segment.id.in_(chunk))):
+                    out[pos[sid]] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def hits(self, segment_ids: list[int]) -> dict[int, Hit]:
+        out: dict[int, Hit] = {}
+        if not segment_ids:
+            return out
+        with self.read() as s:
+            for part in chunks(segment_ids):
+                stmt = select(
+                    Segment.id, Segment.media_id, Segment.t_start, Segment.t_end, Segment.source,
+                    Segment.text, Media.path, Media.kind, Media.width, Media.height, Media.duration,
+                    Media.taken_at,
+                ).join(Media).where(Segment.id.in_(part), Media.status == STATUS_OK)
+                for r in s.execute(stmt):
+                    out[r.id] = Hit(r.id, r.media_id, r.path, r.kind, r.t_start, r.t_end,
+                                    r.source, r.text, r.width, r.height, r.duration, r.taken_at)
+        return out
+
+    def media(self, media_id: int) -> dict | None:
+        """One file's row and its segments (without vectors), for details views."""
+        with self.read() as s:
+            m = s.get(Media, media_id)
+            if m is None:
+                return None
+            segs = s.execute(select(Segment.id, Segment.t_start, Segment.t_end, Segment.source, Segment.text)
+                             .where(Segment.media_id == media_id).order_by(Segment.t_start, Segment.id)).all()
+            return {
+                "id": m.id, "path": m.path, "root": m.root, "kind": m.kind, "size": m.size,
+                "mtime": m.mtime_ns / 1e9, "status": m.status, "reason": m.reason, "width": m.width,
+                "height": m.height, "duration": m.duration, "taken_at": m.taken_at,
+                "content_hash": m.content_hash,
+                "segments": [{"id": r.id, "start": r.t_start, "end": r.t_end, "source": r.source,
+                              "text": r.text} for r in segs],
+            }
+
+    def media_vectors(self, media_id: int) -> np.ndarray:
+        """The stored vectors of one file, by id ("more like this")."""
+        return self._vectors(Segment.media_id == media_id)
+
+    def _vectors(self, *where) -> np.ndarray:
+        with self.read() as s:
+            blobs = s.scalars(select(Segment.vector).join(Media).where(*where).order_by(Segment.id)).all()
+        return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]) if blobs else np.zeros((0, 0), np.float32)
+
+    def segment_vectors(self, media_path: str) -> np.ndarray:
+        """The stored vectors of an already indexed file, by path (query by example)."""
+        return self._vectors(Media.path == media_path, Media.status == STATUS_OK)
+
+    def stats(self) -> dict:
+        with self.read() as s:
+            by = {}
+            for kind, status, n in s.execute(
+                    select(Media.kind, Media.status, func.count()).group_by(Media.kind, Media.status)):
+                by.setdefault(status, {})[kind or "unknown"] = n
+            segments = s.scalar(select(func.count(Segment.id))) or 0
+            roots = sorted(s.scalars(select(Media.root).distinct()).all())
+            gen = self.generation(s)
+        return {"media": by, "segments": segments, "roots": roots, "generation": gen}
+
+    def segment_count(self) -> int:
+        with self.read() as s:
+            return s.scalar(select(func.count(Segment.id))) or 0
+
+    def incomplete(self, limit: int | None = None) -> list[dict]:
+        """Indexed files that lost a part (speech not transcribed), with the reason."""
+        stmt = (select(Media.path, Media.reason).where(Media.status == STATUS_OK, Media.reason.is_not(None))
+                .order_by(Media.path))
+        if limit:
+            stmt = stmt.limit(limit)
+        with self.read() as s:
+            return [{"path": p, "reason": r} for p, r in s.execute(stmt)]
+
+    def failures(self, limit: int | None = None) -> list[dict]:
+        stmt = select(Media.path, Media.reason).where(Media.status == STATUS_ERROR).order_by(Media.path)
+        if limit:
+            stmt = stmt.limit(limit)
+        with self.read() as s:
+            return [{"path": p, "reason": r} for p, r in s.execute(stmt)]

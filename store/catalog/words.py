@@ -1,0 +1,42 @@
+"""Word search over file names, folders, tags, transcripts and captions, with
+one adapter per dialect: SQLite's FTS5 table and PostgreSQL's stored,
+GIN-indexed tsvector (m005)."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy import text as text_sql
+
+from ..schema import Media, Segment
+from .base import _join_fts
+
+
+class Words:
+    """Full-text matches, best first."""
+
+    def lexical(self, text: str, kinds: list[str] | None = None, under: list[str] | None = None,
+                after: float | None = None, before: float | None = None, limit: int = 100,
+                place: str | None = None) -> list[tuple[int, int]]:
+        """Full-text matches, best first: [(segment_id, media_id)]. Every word
+        must match (in the name, folders, tags/transcript or captions); names
+        weigh most."""
+        words = re.findall(r"\w+", text.lower())
+        if not words:
+            return []
+        if self.sqlite:
+            match = " ".join('"' + w.replace('"', '""') + '"' for w in words[:32])
+            where = "segment_fts MATCH :q"
+            order = "bm25(segment_fts, 4.0, 1.5, 1.0, 1.0)"
+        else:
+            # PostgreSQL: the same fields in a stored, GIN-indexed tsvector (m005).
+            match = " & ".join(words[:32])
+            where = "segment.words @@ to_tsquery('simple', :q)"
+            order = "ts_rank(segment.words, to_tsquery('simple', :q)) DESC, segment.id"
+        stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media),
+                              kinds, under, after, before, place)
+        if self.sqlite:
+            stmt = _join_fts(stmt)
+        stmt = stmt.where(text_sql(where)).order_by(text_sql(order)).limit(limit)
+        with self.read() as s:
+            return [(r[0], r[1]) for r in s.execute(stmt, {"q": match})]

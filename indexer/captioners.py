@@ -7,13 +7,13 @@ never a silent download attempt and never random weights.
 """
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
 
+from mediasearch.store.errors import ConfigError, ModelUnavailableError
 from PIL import Image
 
-from mediasearch.store.errors import ConfigError, ModelUnavailableError
+from .lazy import Lazy
 
 DEFAULT_LLAVA = "llava-hf/llava-1.5-7b-hf"
 LLAVA_PROMPT = "USER: <image>\nDescribe this photo in one short sentence. ASSISTANT:"
@@ -25,14 +25,10 @@ class Captioner(ABC):
     batch_size: int = 4
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loaded = False
+        self._weights = Lazy(self._load)
 
     def ensure_loaded(self) -> None:
-        with self._lock:
-            if not self._loaded:
-                self._load()
-                self._loaded = True
+        self._weights.get()
 
     @abstractmethod
     def _load(self) -> None: ...

@@ -12,7 +12,7 @@ from mediasearch.store.catalog import Catalog
 from mediasearch.store.errors import MediaDecodeError
 
 from .captioners import Captioner
-from .extract import keyframe_path
+from .media.keyframes import keyframe_path
 from .media.images import load_image
 from .media.thumbs import _frame_at
 

@@ -2,21 +2,21 @@
 ranges). One extractor per kind: image, video, audio."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
+from mediasearch.store.db import name_words
 from mediasearch.store.errors import MediaDecodeError, ModelUnavailableError
 from mediasearch.store.schema import SOURCE_FRAME, SOURCE_IMAGE, SOURCE_METADATA, SOURCE_TRANSCRIPT
 from mediasearch.store.settings import Settings
 
 from .embedders import Embedder
 from .media.images import load_image
+from .media.keyframes import keyframe_path, save_keyframe  # noqa: F401 (keyframe_path: for captioning)
 from .places import place_name
 from .speech import Transcriber
 
@@ -51,13 +51,6 @@ class Context:
 
 
 Extractor = Callable[[Path, bytes, Context], Extracted]
-KEYFRAME_SIDE = 320
-
-
-def keyframe_path(home: Path, content_hash: str, t_start: float) -> Path:
-    """Where the keyframe of the segment starting at ``t_start`` is cached."""
-    safe = re.sub(r"[^A-Za-z0-9]", "_", content_hash)
-    return home / "keyframes" / safe[-2:] / safe / f"{int(round(t_start * 1000))}.jpg"
 
 
 def extract_image(path: Path, head: bytes, ctx: Context) -> Extracted:
@@ -70,7 +63,7 @@ def extract_image(path: Path, head: bytes, ctx: Context) -> Extracted:
 
 
 def _metadata_text(path: Path, tags: dict[str, str]) -> str:
-    stem = re.sub(r"[_\-.]+", " ", path.stem).strip()
+    stem = name_words(path.stem)
     parts = [tags[k] for k in ("title", "artist", "album", "comment", "description") if k in tags]
     return " - ".join(dict.fromkeys([*parts, stem]))
 
@@ -135,7 +128,7 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
         for sh, v in zip(pending, vecs):
             out.items.append(Item(SOURCE_FRAME, round(sh.t_start, 3), round(sh.t_end, 3), vector=v, text=place))
             if ctx.keyframe_dir is not None:
-                _save_keyframe(sh.image, ctx.keyframe_dir / f"{int(round(sh.t_start * 1000))}.jpg")
+                save_keyframe(sh.image, ctx.keyframe_dir / f"{int(round(sh.t_start * 1000))}.jpg")
         pending.clear()
 
     for shot in shots:
@@ -153,15 +146,6 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
     return out
 
 
-def _save_keyframe(image: Image.Image, dest: Path) -> None:
-    from .media.thumbs import save_atomically
-
-    try:
-        im = image.copy()
-        im.thumbnail((KEYFRAME_SIDE, KEYFRAME_SIDE))
-        save_atomically(im, dest)
-    except OSError:
-        pass  # a missing keyframe is decoded again on demand; never fail indexing for it
 
 
 EXTRACTORS: dict[str, Extractor] = {"image": extract_image, "video": extract_video, "audio": extract_audio}

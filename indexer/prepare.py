@@ -15,7 +15,8 @@ from pathlib import Path
 from mediasearch.store.errors import MediaDecodeError
 
 from .claims import Claims
-from .extract import EXTRACTORS, Context, Extracted, keyframe_path
+from .extract import EXTRACTORS, Context, Extracted
+from .media.keyframes import keyframe_path
 from .hashing import content_hash
 from .media.detect import kind_from_extension, sniff
 from .plan import Job

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from mediasearch.store.errors import ModelUnavailableError
+
+from .lazy import Lazy
 
 
 @dataclass
@@ -39,8 +40,8 @@ class Transcriber:
         kind, _, index = device.partition(":")
         self.device = "cuda" if kind == "cuda" else "cpu"
         self.device_index = int(index) if self.device == "cuda" and index.isdigit() else 0
-        self._model = None
-        self._lock = threading.Lock()
+        self._model = Lazy(self._load)
+        self._lock = threading.Lock()  # calls are serialised: one model, CPU-bound
 
     def _resolve(self) -> str:
         if self.model_name in ("bundled", "", None):
@@ -56,18 +57,16 @@ class Transcriber:
         return self.model_name  # a model name faster-whisper may find in its cache
 
     def _load(self):
-        if self._model is None:
-            try:
-                from faster_whisper import WhisperModel
-            except ImportError as e:
-                raise ModelUnavailableError("speech transcription needs faster-whisper") from e
-            try:
-                self._model = WhisperModel(self._resolve(), device=self.device, device_index=self.device_index,
-                                           compute_type="float16" if self.device == "cuda" else "int8",
-                                           local_files_only=True)
-            except Exception as e:  # missing files, bad folder, no network for a name
-                raise ModelUnavailableError(f"cannot load Whisper model {self.model_name!r}: {e}") from e
-        return self._model
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as e:
+            raise ModelUnavailableError("speech transcription needs faster-whisper") from e
+        try:
+            return WhisperModel(self._resolve(), device=self.device, device_index=self.device_index,
+                                compute_type="float16" if self.device == "cuda" else "int8",
+                                local_files_only=True)
+        except Exception as e:  # missing files, bad folder, no network for a name
+            raise ModelUnavailableError(f"cannot load Whisper model {self.model_name!r}: {e}") from e
 
     @property
     def identity(self) -> str:
@@ -78,7 +77,7 @@ class Transcriber:
         if samples.size < 1600:  # under 0.1 s: nothing to hear
             return []
         with self._lock:
-            model = self._load()
+            model = self._model.get()
             # English-only models (tiny.en, the bundled one) must not guess a language.
             english = self.model_name in ("bundled", "") or str(self.model_name).endswith(".en")
             segments, _info = model.transcribe(samples, language="en" if english else None,

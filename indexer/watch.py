@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mediasearch.store.files import write_atomically
 from mediasearch.store.errors import MediaSearchError, PathError, StorageFullError
 
 from .library import Library
@@ -335,11 +336,9 @@ class Watcher:
         self.write_state()
 
     def write_state(self) -> None:
-        path = self.settings.home / "watcher.json"
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         try:
-            tmp.write_text(json.dumps({**self.state.__dict__, "updated_at": time.time()}))
-            tmp.replace(path)
+            write_atomically(self.settings.home / "watcher.json",
+                             json.dumps({**self.state.__dict__, "updated_at": time.time()}).encode())
         except OSError as e:
             log.debug("cannot write watcher state: %s", e)
 

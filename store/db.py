@@ -12,9 +12,11 @@ from sqlalchemy import Engine, create_engine, event
 BUSY_TIMEOUT_MS = 30_000
 
 
-def _words(s: str) -> str:
-    # Separators people use in names ("IMG_2041", "beach-2024.jpg") become spaces.
-    return re.sub(r"[_\-.+]+", " ", s)
+def name_words(s: str) -> str:
+    """The one file-name word splitter: separators people use in names
+    ("IMG_2041", "beach-2024.jpg", "a+b") become spaces (the PostgreSQL word
+    index, m005, splits on the same characters)."""
+    return re.sub(r"[_\-.+]+", " ", s).strip()
 
 
 def fold(text: str | None) -> str:
@@ -31,7 +33,7 @@ def ms_name(path: str | None) -> str:
     if not path:
         return ""
     name = os.path.basename(path)
-    return f"{name} {_words(os.path.splitext(name)[0])}"
+    return f"{name} {name_words(os.path.splitext(name)[0])}"
 
 
 def ms_folders(path: str | None, root: str | None) -> str:
@@ -43,7 +45,7 @@ def ms_folders(path: str | None, root: str | None) -> str:
     parts = [p for p in rel.split(os.sep) if p and p != "."]
     if root:
         parts.insert(0, os.path.basename(root.rstrip(os.sep)))
-    return _words(" ".join(parts))
+    return name_words(" ".join(parts))
 
 
 def make_engine(target: Path | str) -> Engine:

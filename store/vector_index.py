@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import struct
-import tempfile
 import threading
 import zlib
 from collections.abc import Callable
@@ -22,6 +20,7 @@ import faiss
 import numpy as np
 
 from .catalog import Applied, Catalog, is_disk_full
+from .files import write_atomically
 from .errors import ConfigError, IndexCorruptError, StorageFullError
 from .gpu_index import Backend, GpuMirror
 from .index_plan import IndexPlan, make_index, search_params, tune
@@ -233,25 +232,19 @@ class VectorIndex:
             }
         head = json.dumps(header).encode()
         path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+
+        def write(f) -> None:
+            f.write(MAGIC + struct.pack("<I", len(head)) + head)
+            f.write(payload)
+
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(MAGIC + struct.pack("<I", len(head)) + head)
-                f.write(payload)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException as e:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            if isinstance(e, OSError) and is_disk_full(e):
+            write_atomically(path, write, durable=True)
+        except OSError as e:
+            if is_disk_full(e):
                 raise StorageFullError(f"no space left to save the vector index ({path}); the "
                                        "previous file is kept and it is rebuilt from the catalog "
                                        "when needed") from e
             raise
-        _fsync_dir(path.parent)
 
     @classmethod
     def load(cls, path: Path) -> tuple["VectorIndex", dict]:
@@ -291,17 +284,6 @@ def read_header(path: Path) -> dict | None:
         return None
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _repeats(vi: "VectorIndex") -> bool:

@@ -4,7 +4,6 @@ enforced before the body is read, and bounded concurrency."""
 from __future__ import annotations
 
 import hmac
-import os
 import re
 import threading
 import time

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from pathlib import Path
 
 import numpy as np
+from mediasearch.store.errors import ModelUnavailableError
+from mediasearch.store.files import write_atomically
 from PIL import Image
 
-from mediasearch.store.errors import ModelUnavailableError
-
+from ..lazy import Lazy
 from .base import Embedder, l2_normalize
 from .colour import COLOURS, colour_shares
 from .tables import shipped, table_key
@@ -147,34 +147,43 @@ class BundledEmbedder(Embedder):
     # The two towers load separately: a text query never pays for the
     # image network and its 1,000 class-name vectors.
     def _load(self) -> None:
-        self._text_model = None
-        self._net = None
-        self._load_lock2 = threading.Lock()
-        self._tables_lock = threading.Lock()  # tables derived from the weights (class names, colours)
+        self._text = Lazy(self._load_text)
+        self._image = Lazy(self._load_net)
+        self._classes = Lazy(lambda: self._table("classes"))
+        self._colours = Lazy(lambda: self._table("colours"))
+
+    @staticmethod
+    def _load_text():
+        minilm = _minilm_path()
+        if not (minilm / "config.json").is_file():
+            raise ModelUnavailableError(f"bundled text model missing at {minilm}")
+        from .minilm import MiniLM
+
+        # NumPy on the CPU whatever the image device: one query costs
+        # milliseconds, and no torch import (see minilm.py).
+        return MiniLM(minilm)
 
     @property
     def text_model(self):
-        with self._load_lock2:
-            if self._text_model is None:
-                minilm = _minilm_path()
-                if not (minilm / "config.json").is_file():
-                    raise ModelUnavailableError(f"bundled text model missing at {minilm}")
-                from .minilm import MiniLM
-
-                # NumPy on the CPU whatever the image device: one query costs
-                # milliseconds, and no torch import (see minilm.py).
-                self._text_model = MiniLM(minilm)
-            return self._text_model
+        return self._text.get()
 
     @property
     def net(self):
-        with self._load_lock2:
-            if self._net is None:
-                self._net = self._load_net()
-        with self._tables_lock:  # one thread computes the table; the others wait for it
-            if getattr(self, "class_vectors", None) is None:
-                self.class_vectors = self._class_vectors()
-        return self._net
+        return self._image.get()
+
+    @property
+    def class_vectors(self) -> np.ndarray:
+        return self._classes.get()
+
+    @class_vectors.setter
+    def class_vectors(self, table: np.ndarray) -> None:
+        """Another class table (tuning sweeps in benchmarks/tune_bundled.py)."""
+        self.ensure_loaded()
+        self._classes = Lazy(lambda: table)
+
+    @property
+    def colour_vectors(self) -> np.ndarray:
+        return self._colours.get()
 
     def _load_net(self):
         import timm
@@ -232,16 +241,10 @@ class BundledEmbedder(Embedder):
         vecs = self.compute_table(names, templates)
         if cache:
             try:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache.with_suffix(".tmp.npy")
-                np.save(tmp, vecs)
-                tmp.replace(cache)
+                write_atomically(cache, lambda f: np.save(f, vecs))
             except OSError as e:
                 log.debug("could not cache the %s table: %s", kind, e)
         return vecs
-
-    def _class_vectors(self) -> np.ndarray:
-        return self._table("classes")
 
     # -- embedding --------------------------------------------------------
     def prepare_image(self, image: Image.Image):
@@ -266,6 +269,7 @@ class BundledEmbedder(Embedder):
         import torch
 
         net = self.net
+        _ = self.class_vectors  # the table is ready before the first picture is mapped
         with torch.inference_mode():
             logits = net(torch.stack([x for x, _ in items]).to(self.device))
             probs = torch.softmax(logits.float() / self.temperature, dim=-1)
@@ -281,9 +285,6 @@ class BundledEmbedder(Embedder):
 
     def with_colours(self, conse: np.ndarray, shares: np.ndarray) -> np.ndarray:
         """The unit ConSE vector plus the colour names' vectors weighted by their share."""
-        with self._tables_lock:
-            if getattr(self, "colour_vectors", None) is None:
-                self.colour_vectors = self._table("colours")
         return l2_normalize(l2_normalize(conse) + self.colour_weight * (shares @ self.colour_vectors))
 
     def _embed_prepared(self, items: list) -> np.ndarray:

@@ -9,9 +9,7 @@ decoded gets a drawn tile.
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +17,9 @@ from PIL import Image, ImageDraw
 
 from mediasearch.store.errors import MediaDecodeError
 
-from ..extract import keyframe_path
+from mediasearch.store.files import write_atomically
+
+from .keyframes import keyframe_path
 from .audio import cover_art, loudness_envelope
 from .images import load_image
 
@@ -44,26 +44,6 @@ def _encode(img: Image.Image, fmt: str) -> bytes:
     buf = io.BytesIO()
     img.save(buf, fmt, quality=85) if fmt == "JPEG" else img.save(buf, fmt)
     return buf.getvalue()
-
-
-def write_atomically(dest: Path, data: bytes) -> Path:
-    """Write via a unique temp file and rename: concurrent requests for the
-    same thumbnail (two duplicate files share one) never see a half file."""
-    tmp = None
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, dest)
-    except OSError:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-        raise
-    return dest
 
 
 def save_atomically(img: Image.Image, dest: Path, fmt: str = "JPEG") -> Path:

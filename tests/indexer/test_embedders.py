@@ -39,6 +39,7 @@ def test_fake_is_deterministic_normalised_and_colour_aware():
     assert (a @ t.T).argmax(0).tolist() == [0, 1]
 
 
+@pytest.mark.slow
 def test_openclip_runs_a_real_model_on_random_weights_only_when_asked(tiny_clip):
     from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 

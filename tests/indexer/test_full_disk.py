@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 
+pytestmark = pytest.mark.slow  # kill -9 loops and real mounts: the full suite runs them
+
 from mediasearch.indexer.library import Library
 from mediasearch.store.vector_index import VectorIndex
 

@@ -90,6 +90,7 @@ def test_broken_videos_are_recorded_with_reasons(settings, clips):
 
 
 @needs_espeak
+@pytest.mark.slow
 def test_speech_in_audio_files_of_every_common_format(settings, tmp_path):
     d = tmp_path / "memos"
     d.mkdir()
@@ -105,6 +106,7 @@ def test_speech_in_audio_files_of_every_common_format(settings, tmp_path):
 
 
 @needs_espeak
+@pytest.mark.slow
 def test_words_spoken_in_a_video_are_found_with_their_time(settings, tmp_path):
     d = tmp_path / "party"
     d.mkdir()
@@ -175,6 +177,7 @@ def test_audio_thumbnail_is_its_waveform_with_the_moment_lit(settings, tmp_path)
 
 
 @needs_espeak
+@pytest.mark.slow
 def test_query_by_audio_file_uses_its_transcript(settings, tmp_path):
     d = tmp_path / "memos"
     d.mkdir()

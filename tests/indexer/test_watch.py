@@ -32,7 +32,7 @@ def folder(tmp_path):
     return d
 
 
-@pytest.fixture(params=["native", "polling"])
+@pytest.fixture(params=["native", pytest.param("polling", marks=pytest.mark.slow)])
 def mode(request):
     return request.param
 
@@ -184,6 +184,7 @@ def test_mass_deletion_marks_offline_and_comes_back(settings, folder, tmp_path):
         lib.close()
 
 
+@pytest.mark.slow
 def test_a_burst_of_files_is_all_indexed(settings, folder):
     lib = Library(settings)
     lib.claim_identity()

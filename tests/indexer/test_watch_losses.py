@@ -51,6 +51,7 @@ def start(lib, folder, **kw):
     return w
 
 
+@pytest.mark.slow
 def test_files_vanishing_gradually_are_held_offline_not_deleted(settings, folder, tmp_path):
     """2,000 files deleted at ~50 files/s used to be deleted for good, batch by
     batch; now the whole disappearance is judged and nothing is lost."""

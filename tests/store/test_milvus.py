@@ -3,6 +3,8 @@ import os
 
 import pytest
 
+pytestmark = pytest.mark.slow  # milvus-lite starts a server per test
+
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 

@@ -9,9 +9,11 @@ hours to make again), so missing files are judged by their root as a whole:
   was deleted there within ``mass_delete_window`` seconds, holds them offline
   (a sync tool or a slow ``rm -rf`` is a disappearance, however it is cut
   into batches);
-- the daemon never deletes at once: it holds what it saw vanish for
-  ``delete_grace`` seconds (out of search results at once), then judges it
-  with everything else missing under the root (``purge_held``).
+- the daemon never deletes at once: it holds what it saw vanish (out of
+  search results at once) until nothing more has vanished under that root
+  for ``delete_grace`` seconds, then judges all of it together with
+  everything else missing there (``purge_held``): however slowly a root
+  empties, it is judged as one disappearance.
 Offline files come back as they were when they return; ``--allow-mass-delete``
 removes them for good.
 """
@@ -95,12 +97,19 @@ class Sweeper:
         stay offline until they return or the user says). Files that are back
         on disk are left for the next batch or reconciliation to pick up."""
         v = Verdict()
-        held = self.catalog.held_missing(time.time() - grace)
-        by_root: dict[str, list[tuple[int, str]]] = {}
-        for mid, path, _root in held:
-            if not os.path.lexists(path):
-                by_root.setdefault(root_of(path, roots) or "", []).append((mid, path))
-        for r, items in by_root.items():
+        by_root: dict[str, list[tuple[int, str, float]]] = {}
+        for mid, path, since in self.catalog.held_missing():
+            by_root.setdefault(root_of(path, roots) or "", []).append((mid, path, since))
+        quiet_since = time.time() - grace
+        for r, held in by_root.items():
+            # A root still losing files is a disappearance in progress (a slow
+            # rm -rf, a sync): judge it once nothing has vanished there for
+            # the grace period, as a whole.
+            if max(since for _, _, since in held) > quiet_since:
+                continue
+            items = [(mid, path) for mid, path, _ in held if not os.path.lexists(path)]
+            if not items:
+                continue
             ids = [mid for mid, _ in items]
             why = absent_reason(r, self.mounts) if r else None
             mass, total = self._is_mass(r, self.catalog.missing_under(r)) if r else (False, len(items))

@@ -53,12 +53,11 @@ class MissingFiles:
                     status=func.coalesce(Media.prior_status, STATUS_OK), reason=Media.prior_reason,
                     prior_status=None, prior_reason=None, missing_since=None, updated_at=time.time()))
 
-    def held_missing(self, older_than: float) -> list[tuple[int, str, str]]:
-        """Held files missing since before ``older_than``: (id, path, root)."""
+    def held_missing(self) -> list[tuple[int, str, float]]:
+        """Every held file: (id, path, missing since)."""
         with self.read() as s:
-            return [(r.id, r.path, r.root) for r in s.execute(
-                select(Media.id, Media.path, Media.root).where(
-                    Media.missing_since.is_not(None), Media.missing_since < older_than))]
+            return [(r.id, r.path, r.missing_since) for r in s.execute(
+                select(Media.id, Media.path, Media.missing_since).where(Media.missing_since.is_not(None)))]
 
     def missing_under(self, folder: str) -> int:
         """Files under ``folder`` that are offline (held or not)."""

@@ -80,9 +80,10 @@ class Settings(BaseSettings):
     # ... counting what was deleted under the same root within this many
     # seconds, so a gradual disappearance is judged as a whole.
     mass_delete_window: float = 3600.0
-    # The daemon holds files it saw vanish this long (out of search results
-    # at once) before judging and deleting them.
-    delete_grace: float = 300.0
+    # The daemon holds files it saw vanish (out of search results at once)
+    # until nothing more has vanished under their root for this long, then
+    # judges them all together (deleted, or offline if it is a mass loss).
+    delete_grace: float = 120.0
     # Reranking with captions: captioner (llava, llava:MODEL_OR_PATH,
     # image-to-text:MODEL_OR_PATH), how many top results, and the caption weight.
     captioner: str = "llava"

@@ -80,9 +80,14 @@ class Transcriber:
             model = self._model.get()
             # English-only models (tiny.en, the bundled one) must not guess a language.
             english = self.model_name in ("bundled", "") or str(self.model_name).endswith(".en")
+            # Tiny models loop ("per tato mons per tato..."): no repeated
+            # trigrams, and faster-whisper's fallbacks for text that
+            # compresses too well or that it is unsure of.
             segments, _info = model.transcribe(samples, language="en" if english else None,
                                                vad_filter=True, beam_size=1,
-                                               condition_on_previous_text=False)
+                                               condition_on_previous_text=False,
+                                               no_repeat_ngram_size=3, compression_ratio_threshold=2.4,
+                                               log_prob_threshold=-1.0)
             parts = [(s.start, s.end, s.text.strip()) for s in segments if s.text.strip()]
         return merge_windows(parts, window_seconds)
 

@@ -313,3 +313,33 @@ def test_folder_lookups_use_the_path_index(settings):
         assert "USING" in plan and "INDEX" in plan and "SCAN media" not in plan.replace("USING", "")
     finally:
         lib.close()
+
+
+def test_failed_files_come_back_failed_after_their_root_was_offline(cli, settings, tmp_path):
+    """Issue 14.1: a truncated JPEG, an empty PNG and a text file named .mp4
+    came back 'ok' with no segments after the root went offline and returned."""
+    root = tmp_path / "lib"
+    root.mkdir()
+    for i in range(3):
+        pattern(root / f"{i}.png", i, size=(16, 16))
+    good = (root / "0.png").read_bytes()
+    (root / "truncated.jpg").write_bytes(b"\xff\xd8\xff\xe0" + good[:40])
+    (root / "empty.png").write_bytes(b"")
+    (root / "notes.mp4").write_text("not a video")
+    args = ("--data-dir", settings.home, "--model", "fake", "--no-progress")
+    code, out, _ = cli("index", root, *args)
+    code, out, _ = cli("status", "--data-dir", settings.home)
+    failed_before = {line.split(":")[0].strip() for line in out.splitlines() if line.startswith("  /")}
+    assert len(failed_before) == 3
+    away = tmp_path / "away"
+    root.rename(away)
+    root.mkdir()  # an empty mount point
+    code, _, err = cli("index", root, *args)
+    assert "6 offline" in err
+    root.rmdir()
+    away.rename(root)
+    code, _, err = cli("index", root, *args)
+    assert code == 0 and "6 back online" in err
+    code, out, _ = cli("status", "--data-dir", settings.home)
+    failed_after = {line.split(":")[0].strip() for line in out.splitlines() if line.startswith("  /")}
+    assert failed_after == failed_before

@@ -78,9 +78,10 @@ def search_command(
         if r.taken_at:
             line += f"  {dt.datetime.fromtimestamp(r.taken_at):%Y-%m-%d}"
         # Words on a picture are where it was taken; elsewhere, what was said or tagged.
-        on_picture = r.kind == "image" or (r.moments and r.moments[0].source in ("image", "frame"))
         if r.text:
-            line += f"  ({r.text[:80]})" if on_picture else f'  "{r.text[:80]}"'
+            line += f"  ({r.text[:80]})" if r.source in ("image", "frame") else f'  "{r.text[:80]}"'
+        if r.words and r.words.get("text") and r.words["text"] != r.text:
+            line += f'  words: "{r.words["text"][:80]}"'
         if r.caption:
             line += f"  [{r.caption[:80]}]"
         typer.echo(line)

@@ -42,6 +42,12 @@ class Result:
     caption: str | None = None     # set when reranked with captions
     rerank_score: float | None = None
     taken_at: float | None = None      # when it was taken (EXIF / container), unix time
+    source: str | None = None          # what the scoring segment is (image, frame, transcript, metadata)
+    # Where the words matched when they did (name, folder, tags, transcript):
+    # {"text", "start", "end", "source"}; the moment above stays the scoring one.
+    words: dict | None = None
+    # The parts of a fused score: {"picture": cosine, "words_rank": n, ...}.
+    why: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -52,22 +58,28 @@ RRF_K = 60           # reciprocal rank fusion constant (Cormack et al., 2009)
 
 
 def fuse(dense: list[Result], lexical: list[Result], limit: int) -> list[Result]:
-    """Reciprocal rank fusion of the vector and the full-text rankings. A file's
-    displayed score stays its vector similarity; its place comes from both."""
+    """Reciprocal rank fusion of the vector and the full-text rankings. The
+    score shown is the fused one the list is sorted by (1.0: first in both
+    rankings); ``why`` keeps the parts. Each hit keeps the moment, text and
+    source of the segment that scored; where the words matched goes to
+    ``words``, never into the moment."""
     fused: dict[int, float] = {}
     by_id: dict[int, Result] = {}
-    for ranking in (dense, lexical):
+    best = 2.0 / (RRF_K + 1)
+    for name, ranking in (("picture", dense), ("words", lexical)):
         for rank, r in enumerate(ranking):
             fused[r.media_id] = fused.get(r.media_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-            if r.media_id in by_id:
-                kept = by_id[r.media_id]
-                kept.lexical = kept.lexical or r.lexical
-                if kept.text is None and r.text:  # show the words that matched
-                    kept.text, kept.start, kept.end = r.text, r.start, r.end
-            else:
-                by_id[r.media_id] = r
+            kept = by_id.setdefault(r.media_id, r)
+            kept.why.setdefault("similarity", r.score)
+            kept.why[f"{name}_rank"] = rank + 1
+            if name == "words":
+                kept.lexical = True
+                kept.words = {"text": r.text, "start": r.start, "end": r.end, "source": r.source}
     order = sorted(fused, key=lambda m: (-fused[m], -by_id[m].score))
-    return [by_id[m] for m in order[:limit]]
+    out = [by_id[m] for m in order[:limit]]
+    for r in out:
+        r.score = round(fused[r.media_id] / best, 4)
+    return out
 
 
 class SearchEngine:
@@ -166,7 +178,7 @@ class SearchEngine:
             score = round(float((vecs @ vector).max()), 4) if vecs.size else 0.0
             moments = [Moment(hit.t_start, hit.t_end, score, hit.source, hit.text)] if hit.t_start is not None else []
             out.append(Result(mid, hit.path, hit.kind, score, hit.t_start, hit.t_end, hit.text, moments,
-                              lexical=True, segment_id=sid, taken_at=hit.taken_at))
+                              lexical=True, segment_id=sid, taken_at=hit.taken_at, source=hit.source))
         return out
 
     def search_vector(self, vector: np.ndarray, query: Query) -> list[Result]:
@@ -196,7 +208,8 @@ class SearchEngine:
             res = by_media.get(hit.media_id)
             if res is None:
                 res = Result(hit.media_id, hit.path, hit.kind, moment.score, hit.t_start, hit.t_end,
-                             hit.text, [], segment_id=hit.segment_id, taken_at=hit.taken_at)
+                             hit.text, [], segment_id=hit.segment_id, taken_at=hit.taken_at, source=hit.source,
+                             why={"similarity": moment.score})
                 by_media[hit.media_id] = res
                 order.append(res)
             # Other moments of the same file are listed when they match nearly as well.

@@ -45,7 +45,10 @@ def rerank(engine: SearchEngine, results: list[Result], query_text: str, caption
         sims = emb.embed_texts([captions[r.segment_id] for r in with_caption]) @ q
         for r, sim in zip(with_caption, sims):
             r.caption = captions[r.segment_id]
-            r.rerank_score = round((1 - weight) * r.score + weight * float(sim), 4)
+            # The picture's own similarity (a fused score is a rank, not a cosine).
+            base = r.why.get("similarity", r.score)
+            r.rerank_score = round((1 - weight) * base + weight * float(sim), 4)
+            r.why["caption"] = round(float(sim), 4)
     for r in head:
         if r.rerank_score is None:  # no picture to caption (audio): its vector score stands
             r.rerank_score = r.score

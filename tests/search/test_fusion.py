@@ -87,3 +87,28 @@ def test_words_in_a_transcript_are_fused(settings, tmp_path):
     res = SearchEngine(lib).search(Query(build_terms(["plumber"]), k=3))
     lib.close()
     assert names(res)[0] == "memo1.wav" and res[0].lexical and "plumber" in res[0].text.lower()
+
+
+def test_shown_scores_are_the_order_shown(lib):
+    """Issue 14.6: fused lists showed 0.299, 0.416, 0.389."""
+    library, _ = lib
+    engine = SearchEngine(library)
+    for q in ("IMG_2041", "Paris red", "DSC0003", "red"):
+        results = engine.search(Query(build_terms([q]), k=10))
+        scores = [r.score for r in results]
+        assert scores == sorted(scores, reverse=True), (q, scores)
+        for r in results:  # the parts stay readable
+            assert "similarity" in r.why
+
+
+def test_a_hit_reports_the_segment_that_scored():
+    """Issue 14.3: a video hit showed a frame's score with a transcript's moment
+    and text (styled as a place)."""
+    frame = Result(1, "/v/dog training.mkv", "video", 0.4, 30.0, 32.0, None, [], segment_id=10, source="frame")
+    said = Result(1, "/v/dog training.mkv", "video", 0.3, 0.0, 11.0, "This is how you teach a puppy", [],
+                  lexical=True, segment_id=11, source="transcript")
+    other = Result(2, "/v/other.mkv", "video", 0.35, 1.0, 2.0, None, [], segment_id=20, source="frame")
+    top = fuse([frame, other], [said], 10)[0]
+    assert (top.media_id, top.start, top.end, top.text, top.source, top.segment_id) == (1, 30.0, 32.0, None, "frame", 10)
+    assert top.words == {"text": "This is how you teach a puppy", "start": 0.0, "end": 11.0, "source": "transcript"}
+    assert top.score == 1.0 and top.why == {"similarity": 0.4, "picture_rank": 1, "words_rank": 1}

@@ -15,8 +15,7 @@ function el(tag, attrs = {}, text) {
 // Words on a picture (a photo, a video frame) are where it was taken;
 // words elsewhere were said or written (transcripts, tags): quoted.
 function isPlace(r) {
-  const source = r.moments && r.moments.length ? r.moments[0].source : null;
-  return r.kind === "image" || source === "frame" || source === "image";
+  return r.source === "frame" || r.source === "image";
 }
 
 function snippet(r) {
@@ -102,6 +101,8 @@ function card(r) {
   row.appendChild(el("span", { class: "score" }, r.score.toFixed(3)));
   meta.appendChild(row);
   if (r.text) meta.appendChild(el("span", { class: isPlace(r) ? "snippet place" : "snippet" }, snippet(r)));
+  // Words that matched elsewhere in the file (its name, tags, what was said): quoted, never a place.
+  if (r.words && r.words.text && r.words.text !== r.text) meta.appendChild(el("span", { class: "snippet words" }, "“" + r.words.text + "”"));
   if (r.caption) meta.appendChild(el("span", { class: "snippet caption" }, r.caption));
   const like = el("button", { class: "like", type: "button" }, "More like this");
   like.addEventListener("click", () => { state.like = r.id; state.example = null; $("q").value = ""; showExample("“" + r.name + "”"); search(); });

@@ -118,6 +118,8 @@ def watch_command(
     with WriterLock(settings.home, "mediasearch watch"):
         lib = Library(settings, model)
         say(f"mediasearch: {lib.choice.reason}")
+        say("loading the model (so the first new file is indexed at once)...")
+        say(f"model ready in {lib.warm_up():.1f}s")
         lib.claim_identity()
         watcher = Watcher(lib, paths, settle=settle, reconcile_every=reconcile_every, force_polling=polling)
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -125,7 +127,7 @@ def watch_command(
             watcher.start()
             say(f"watching {', '.join(watcher.roots)} ({watcher.state.mode}"
                 f"{': ' + watcher.state.mode_reason if watcher.state.mode_reason else ''}); Ctrl-C stops")
-            while not stop.wait(1.0):
+            while not stop.wait(0.2):
                 pass
             say("stopping: finishing the batch in flight")
         finally:

@@ -58,6 +58,22 @@ class Library:
     def identity(self) -> dict:
         return {**self.embedder.identity(), "spec": self.embedder.spec}
 
+    def warm_up(self, pictures: bool = True) -> float:
+        """Load the model now (both towers, and the vector index), so the first
+        search or the first new photo does not wait for it; seconds spent.
+        ``serve`` and ``watch`` call it at start."""
+        import time
+
+        from PIL import Image
+
+        t0 = time.perf_counter()
+        self.embedder.embed_texts(["warm up"])
+        if pictures:
+            self.embedder.embed_images([Image.new("RGB", (64, 64), (128, 128, 128))])
+        if self.catalog.model_identity() is not None:
+            self.vector_index()
+        return time.perf_counter() - t0
+
     def claim_identity(self) -> None:
         """Record the model before the first vector is written."""
         if self.catalog.model_identity() is None:

@@ -28,7 +28,6 @@ from mediasearch.store.catalog import NewSegment
 from mediasearch.store.errors import StorageFullError
 
 from .claims import Claims
-from .embedders.device import pick_device
 from .library import Library
 from .memory import return_large_blocks
 from .plan import Job, Plan, Planner
@@ -95,8 +94,9 @@ class Indexer:
         self.should_stop = should_stop or (lambda: False)
         self.allow_mass_delete = allow_mass_delete
         self.claims = Claims(self.catalog)
-        self.transcriber = Transcriber(self.settings.whisper_model,
-                                       getattr(self.embedder, "device", None) or pick_device("cpu"))
+        # Speech runs where the model does; asking an embedder without a
+        # device (the fake one) must not import torch just to hear "cpu".
+        self.transcriber = Transcriber(self.settings.whisper_model, getattr(self.embedder, "device", None) or "cpu")
         self.prepare = Preparer(self.settings, self.embedder, self.transcriber, self.catalog, self.claims)
 
     # -- the run ------------------------------------------------------------

@@ -57,7 +57,7 @@ def search_command(
             from mediasearch.indexer.captioners import resolve_captioner
 
             captioner = lambda: resolve_captioner(settings.captioner)  # noqa: E731
-        answer = SearchService(lib, captioner=captioner).search(req)
+        answer = SearchService(lib, captioner=captioner, say=say).search(req)
     finally:
         lib.close()
     if answer.reranked:

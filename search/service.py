@@ -92,8 +92,10 @@ def _check_id(media_id: int) -> int:
 
 class SearchService:
     def __init__(self, library: Library, live: bool = False, max_query_pixels: int | None = None,
-                 captioner: Callable[[], object] | None = None, extra_roots: list[str] | None = None):
+                 captioner: Callable[[], object] | None = None, extra_roots: list[str] | None = None,
+                 say: Callable[[str], None] | None = None):
         self.lib = library
+        self.say = say or (lambda message: None)  # the CLI tells what it waits for
         self.engine = SearchEngine(library, live=live, max_query_pixels=max_query_pixels)
         self._captioner = captioner
         self.extra_roots = [os.path.realpath(r) for r in extra_roots or []]
@@ -125,6 +127,10 @@ class SearchService:
         query = self.query(req, terms)
         if self.lib.catalog.model_identity() is None:
             return SearchAnswer(req, [], empty_index=True)
+        new_examples = [t.path for t in terms if t.path is not None
+                        and not self.lib.catalog.segment_vectors(str(t.path)).size]
+        if new_examples:
+            self.say(f"loading the model to read {new_examples[0].name} (not indexed)...")
         if req.like or req.unlike:
             results = self.engine.search_vector(self._feedback_vector(req, terms), query)
         else:

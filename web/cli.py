@@ -59,9 +59,12 @@ def serve_command(
         wlib.claim_identity()
         watcher = Watcher(wlib, watch_roots).start()
     try:
+        typer.echo("mediasearch: loading the model (so the first search and upload answer at once)...", err=True)
         web = create_app(settings, model, api_key=api_key,
                          allowed_hosts=hosts,
                          cors_origins=cors_origin, watch_roots=watch_roots, library=wlib)
+        seconds = web.state.ms.lib.warm_up()
+        typer.echo(f"mediasearch: model ready in {seconds:.1f}s", err=True)
         shown = f"[{host}]" if ":" in host else host
         typer.echo(f"mediasearch: serving http://{shown}:{port}/  (API docs at /docs; Ctrl-C stops)")
         run(web, host, port)

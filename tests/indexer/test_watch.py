@@ -236,3 +236,31 @@ def test_falls_back_to_polling_when_native_events_fail(settings, folder, monkeyp
     finally:
         w.stop()
         lib.close()
+
+
+def test_watch_loads_its_model_first_and_stops_at_once(settings, folder):
+    """Issues 14.9 / 14.11: the model loads at start (said so), and SIGTERM with
+    nothing in flight stops the daemon within a couple of seconds."""
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "mediasearch.web.cli", "watch", str(folder), "--model", "fake",
+                             "--data-dir", str(settings.home)], stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()  # blocks until the daemon says something
+            lines.append(line)
+            if line.startswith("watching") or not line:
+                break
+        said = "".join(lines)
+        assert "model ready" in said and said.index("model ready") < said.index("watching")
+        start = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - start < 3
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 
 from mediasearch.indexer.library import Library
 from mediasearch.indexer.media.detect import detect
@@ -56,6 +57,21 @@ class State:
             from mediasearch.indexer.captioners import resolve_captioner
             self._captioner = resolve_captioner(self.settings.captioner)
         return self._captioner
+
+
+class ErrorBody(BaseModel):
+    detail: str
+
+
+ERROR_TEXT = {400: "Bad query or parameters", 401: "API key required", 404: "No such media, or not servable",
+              409: "The index was built with another model", 413: "Upload too large",
+              422: "Invalid parameters, or a file that cannot be decoded", 429: "Too many searches at once",
+              503: "Busy, a model unavailable, or the disk full"}
+
+
+def errors(*codes: int) -> dict:
+    """The error answers a route may give, documented (every one is JSON: {"detail"})."""
+    return {c: {"model": ErrorBody, "description": ERROR_TEXT[c]} for c in codes}
 
 
 def get_state(request: Request) -> State:
@@ -129,7 +145,8 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
         async with s.limit.admit():
             return answer_dict(await run_in_threadpool(s.service.search, req))
 
-    @app.get("/api/search", summary="Search by text (and 'more like this')")
+    @app.get("/api/search", summary="Search by text (and 'more like this')",
+             responses=errors(400, 404, 409, 429, 503))
     async def api_search(s: StateDep, q: str = "", k: Annotated[int, Q(ge=1, le=200)] = 24,
                          offset: Annotated[int, Q(ge=0, le=100_000)] = 0,
                          kind: Annotated[list[str], Q()] = [],
@@ -148,7 +165,8 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
                             place=place, lexical=lexical, rerank=rerank)
         return await answer(s, req)
 
-    @app.post("/api/search", summary="Search with an uploaded image or audio file and/or text")
+    @app.post("/api/search", summary="Search with an uploaded image or audio file and/or text",
+              responses=errors(400, 404, 409, 413, 429, 503))
     async def api_search_upload(s: StateDep, file: Annotated[UploadFile | None, File()] = None,
                                 q: Annotated[str, Form()] = "", k: Annotated[int, Form(ge=1, le=200)] = 24,
                                 offset: Annotated[int, Form(ge=0, le=100_000)] = 0,
@@ -171,7 +189,7 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
             except OSError:
                 pass
 
-    @app.get("/api/media/{media_id}", summary="Details of one file")
+    @app.get("/api/media/{media_id}", summary="Details of one file", responses=errors(404))
     def api_media(s: StateDep, media_id: MediaId):
         m = s.service.media(media_id)
         m.pop("content_hash", None)
@@ -180,7 +198,13 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
         m["thumb"] = f"/thumb/{media_id}?size=512"
         return m
 
-    @app.api_route("/media/{media_id}", methods=["GET", "HEAD"], summary="The file's bytes (supports HTTP range requests)")
+    @app.api_route("/media/{media_id}", methods=["GET", "HEAD"], summary="The file's bytes (supports HTTP range requests)",
+                   response_class=FileResponse,
+                   responses={200: {"content": {t: {} for t in [*SAFE_TYPES.values(), "application/octet-stream"]},
+                                    "description": "The file"},
+                              206: {"description": "Part of the file (a Range request)"},
+                              416: {"description": "The range asked for is outside the file"},
+                              **errors(404)})
     def media_bytes(s: StateDep, media_id: MediaId):
         m = s.service.media(media_id)
         path = s.service.file_of(m)
@@ -192,7 +216,9 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
         return FileResponse(path, media_type=ctype, filename=display(os.path.basename(path)),
                             content_disposition_type="inline")
 
-    @app.get("/thumb/{media_id}", summary="A cached thumbnail (sizes 128, 256, 512)")
+    @app.get("/thumb/{media_id}", summary="A cached thumbnail (sizes 128, 256, 512)", response_class=FileResponse,
+             responses={200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "The thumbnail"},
+                        **errors(404, 422)})
     def thumb(s: StateDep, media_id: MediaId, size: Annotated[int, Q(ge=16, le=2048)] = 256,
               t: Annotated[float | None, Q(ge=0, le=1e9)] = None):
         m = s.service.media(media_id)

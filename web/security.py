@@ -4,6 +4,7 @@ enforced before the body is read, and bounded concurrency."""
 from __future__ import annotations
 
 import hmac
+import json
 import re
 import threading
 import time
@@ -43,10 +44,11 @@ def host_name(host: str) -> str:
 
 
 def _plain(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] = ()):
+    """An error answered before any route runs: JSON like every other error."""
     async def respond() -> None:
-        body = text.encode()
+        body = json.dumps({"detail": text}).encode()
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                    "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS, *extra]})
         await send({"type": "http.response.body", "body": body})
     return respond()

@@ -2,6 +2,7 @@
 ranges). One extractor per kind: image, video, audio."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ class Item:
     image: Any = None                 # prepared by the embedder (prepare_image)
     text: str | None = None           # embedded with the text tower
     vector: np.ndarray | None = None  # already embedded (video frames, streamed)
+    spans: str | None = None          # a transcript window's sentences (JSON)
 
 
 @dataclass
@@ -87,7 +89,8 @@ def _transcript_items(path: Path, ctx: Context, out: Extracted, tags: dict[str, 
         out.note = f"speech not transcribed: {type(e).__name__}: {e}"
         return
     for w in windows:
-        out.items.append(Item(SOURCE_TRANSCRIPT, w.start, w.end, text=w.text))
+        spans = json.dumps([[round(a, 3), round(b, 3), t] for a, b, t in w.sentences], ensure_ascii=False)
+        out.items.append(Item(SOURCE_TRANSCRIPT, w.start, w.end, text=w.text, spans=spans))
 
 
 def extract_audio(path: Path, head: bytes, ctx: Context) -> Extracted:

@@ -78,7 +78,7 @@ class EmbedQueue:
             segs = []
             for it in p.extracted.items:
                 vec = it.vector if it.vector is not None else next(ivecs) if it.image is not None else next(tvecs)
-                segs.append(NewSegment(vec, it.source, it.t_start, it.t_end, it.text))
+                segs.append(NewSegment(vec, it.source, it.t_start, it.t_end, it.text, it.spans))
             writer.embedded(p, segs)
 
 

@@ -8,7 +8,7 @@ and once; calls are serialised (one model, CPU-bound).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,8 @@ class Window:
     start: float
     end: float
     text: str
+    # The sentences merged into this window: (start, end, text).
+    sentences: list[tuple[float, float, str]] = field(default_factory=list)
 
 
 def bundled_whisper_path() -> Path | None:
@@ -100,6 +102,7 @@ def merge_windows(parts: list[tuple[float, float, str]], window_seconds: float,
         if w is not None and end - w.start <= window_seconds and start - w.end <= max_gap:
             w.end = end
             w.text = f"{w.text} {text}"
+            w.sentences.append((start, end, text))
         else:
-            windows.append(Window(start, end, text))
+            windows.append(Window(start, end, text, [(start, end, text)]))
     return windows

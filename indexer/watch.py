@@ -224,6 +224,8 @@ class Watcher:
         self.request_reconcile()
 
     def _rearm(self) -> None:
+        if self._stop.is_set():
+            return
         old, self._observer = self._observer, None
         if old is not None:
             try:
@@ -380,14 +382,16 @@ class Watcher:
         self._stop.set()
         with self._lock:
             self._lock.notify_all()
-        if self._observer is not None:
-            self._observer.stop()
-            self._observer.join(timeout)
-        for name in ("watchdog.observers.inotify_c", "watchdog.observers.inotify"):
-            logging.getLogger(name).removeHandler(self._overflow)
+        # The worker first: it may be re-arming the observer (a root came back).
         while self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout)
             if self._thread.is_alive():
                 log.warning("still finishing the batch in flight before stopping...")
+        observer, self._observer = self._observer, None
+        if observer is not None:
+            observer.stop()
+            observer.join(timeout)
+        for name in ("watchdog.observers.inotify_c", "watchdog.observers.inotify"):
+            logging.getLogger(name).removeHandler(self._overflow)
         self.state.mode = "stopped"
         self.write_state()

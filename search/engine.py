@@ -48,6 +48,7 @@ class Result:
     words: dict | None = None
     # The parts of a fused score: {"picture": cosine, "words_rank": n, ...}.
     why: dict = field(default_factory=dict)
+    spans: str | None = None  # a transcript window's sentences (JSON), to narrow the moment
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -117,6 +118,49 @@ class SearchEngine:
             raise QueryError(f"cannot use {term.path} as a query: {e}") from e
         return self.embedder.embed_images([loaded.image])[0]
 
+    def example_vectors(self, term: Term) -> np.ndarray:
+        """All the vectors of an example file: an indexed file's stored
+        segments, a video's sampled frames; one row for anything else."""
+        stored = self.catalog.segment_vectors(str(term.path))
+        if stored.size:
+            return stored
+        try:
+            kind, _ = detect(term.path)
+        except MediaDecodeError as e:
+            raise QueryError(f"cannot use {term.path} as a query: {e}") from e
+        if kind == "video":
+            try:
+                frames = query_frames(term.path, self.lib.settings.query_video_frames,
+                                      self.lib.settings.query_video_seconds)
+            except MediaDecodeError as e:
+                raise QueryError(f"cannot use {term.path} as a query: {e}") from e
+            return self.embedder.embed_images(frames)
+        return self.term_vector(term)[None, :]
+
+    def search_moments(self, vectors: np.ndarray, query: Query) -> list[Result]:
+        """A query of several moments (a video): each moment searched alone,
+        each file scored by the mean over the query's moments of its best
+        match, so a video finds itself and the videos that share its shots
+        (the mean of four different frames is close to none of them)."""
+        want = query.offset + query.k
+        per = Query([], k=max(want * 3, 50), kinds=query.kinds, under=query.under, after=query.after,
+                    before=query.before, place=query.place)
+        total: dict[int, float] = {}
+        best: dict[int, Result] = {}
+        for v in l2_normalize(vectors):
+            for r in self.search_vector(v, per):
+                total[r.media_id] = total.get(r.media_id, 0.0) + r.score / len(vectors)
+                if r.media_id not in best or r.score > best[r.media_id].score:
+                    best[r.media_id] = r
+        order = sorted(total, key=lambda m: -total[m])[query.offset:want]
+        out = []
+        for m in order:
+            r = best[m]
+            r.why = {"best_moment": r.score, "moments_matched": len(vectors)}
+            r.score = round(total[m], 4)
+            out.append(r)
+        return out
+
     def _audio_vector(self, path) -> np.ndarray:
         """An audio query: what is said in it (and its tags) becomes the query text."""
         settings = self.lib.settings
@@ -178,7 +222,8 @@ class SearchEngine:
             score = round(float((vecs @ vector).max()), 4) if vecs.size else 0.0
             moments = [Moment(hit.t_start, hit.t_end, score, hit.source, hit.text)] if hit.t_start is not None else []
             out.append(Result(mid, hit.path, hit.kind, score, hit.t_start, hit.t_end, hit.text, moments,
-                              lexical=True, segment_id=sid, taken_at=hit.taken_at, source=hit.source))
+                              lexical=True, segment_id=sid, taken_at=hit.taken_at, source=hit.source,
+                              spans=hit.spans))
         return out
 
     def search_vector(self, vector: np.ndarray, query: Query) -> list[Result]:
@@ -209,7 +254,7 @@ class SearchEngine:
             if res is None:
                 res = Result(hit.media_id, hit.path, hit.kind, moment.score, hit.t_start, hit.t_end,
                              hit.text, [], segment_id=hit.segment_id, taken_at=hit.taken_at, source=hit.source,
-                             why={"similarity": moment.score})
+                             why={"similarity": moment.score}, spans=hit.spans)
                 by_media[hit.media_id] = res
                 order.append(res)
             # Other moments of the same file are listed when they match nearly as well.

@@ -10,7 +10,9 @@ checked) is decided here too, once.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,10 +133,16 @@ class SearchService:
                         and not self.lib.catalog.segment_vectors(str(t.path)).size]
         if new_examples:
             self.say(f"loading the model to read {new_examples[0].name} (not indexed)...")
+        examples = [t for t in terms if t.path is not None and t.weight > 0]
+        moments = (self.engine.example_vectors(examples[0])
+                   if len(examples) == 1 and len(terms) == 1 and not (req.like or req.unlike) else None)
         if req.like or req.unlike:
             results = self.engine.search_vector(self._feedback_vector(req, terms), query)
+        elif moments is not None and len(moments) > 1:  # a video (or any file of several moments)
+            results = self.engine.search_moments(moments, query)
         else:
             results = self.engine.search(query)
+        narrow_to_sentences(results, terms, self.lib.embedder)
         reranked = None
         if req.rerank and req.offset == 0 and self._captioner is not None:
             from .rerank import rerank
@@ -180,9 +188,39 @@ class SearchService:
         raise NotFoundError("file not available")
 
 
+def narrow_to_sentences(results: list[Result], terms: list[Term], embedder, top: int = 10) -> None:
+    """A transcript hit opens at the sentence that matched, not at the start
+    of its 15-s window (the window stays the embedded unit): the sentence
+    sharing most words with the query, else the one closest to it in the
+    text tower's space (top hits only: a few milliseconds)."""
+    text = positive_text(terms)
+    if not text:
+        return
+    words = set(re.findall(r"\w+", text.lower()))
+    qvec = None
+    for r in results[:top]:
+        if r.source != "transcript" or not r.spans:
+            continue
+        try:
+            sentences = [s for s in json.loads(r.spans) if len(s) == 3]
+        except ValueError:
+            continue
+        if len(sentences) < 2:
+            continue
+        overlap = [len(words & set(re.findall(r"\w+", s[2].lower()))) for s in sentences]
+        if max(overlap) > 0:
+            best = overlap.index(max(overlap))
+        else:
+            if qvec is None:
+                qvec = embedder.embed_texts([text])[0]
+            best = int(np.argmax(embedder.embed_texts([s[2] for s in sentences]) @ qvec))
+        r.start, r.end, r.text = sentences[best]
+
+
 def result_dict(r: Result) -> dict:
     """One hit as every front-end shows it (the API, `search --json`)."""
     d = r.to_dict()
+    d.pop("spans", None)
     d["id"] = r.media_id
     t = f"&t={r.start:.3f}" if r.start is not None else ""
     d["thumb"] = f"/thumb/{r.media_id}?size=256{t}"

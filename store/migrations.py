@@ -196,6 +196,14 @@ def m006_missing_files(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_media_missing ON media (missing_since)")
 
 
+@migration
+def m007_sentence_spans(conn: Connection) -> None:
+    """A transcript window (the embedded unit, up to 15 s) keeps the times of
+    the sentences in it, as JSON [[start, end, text], ...], so a hit opens at
+    the sentence that matched, not at the start of its window."""
+    ddl(conn, "ALTER TABLE segment ADD COLUMN spans TEXT")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"

@@ -79,6 +79,8 @@ class Segment(Base):
     t_end: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String)
     text: Mapped[str | None] = mapped_column(Text)
+    # Transcript windows: the sentences inside, [[start, end, text], ...] as JSON (m007).
+    spans: Mapped[str | None] = mapped_column(Text)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
     media: Mapped[Media] = relationship(back_populates="segments")

@@ -15,6 +15,7 @@ class NewSegment:
     t_start: float | None = None
     t_end: float | None = None
     text: str | None = None
+    spans: str | None = None  # transcript windows: their sentences' times (JSON)
 
 
 @dataclass
@@ -99,6 +100,7 @@ class Hit:
     height: int | None
     duration: float | None
     taken_at: float | None = None  # when it was taken (EXIF / container), else None
+    spans: str | None = None       # a transcript window's sentences (JSON)
 
 
 def to_blob(vector: np.ndarray) -> bytes:

@@ -47,11 +47,11 @@ class Reads:
                 stmt = select(
                     Segment.id, Segment.media_id, Segment.t_start, Segment.t_end, Segment.source,
                     Segment.text, Media.path, Media.kind, Media.width, Media.height, Media.duration,
-                    Media.taken_at,
+                    Media.taken_at, Segment.spans,
                 ).join(Media).where(Segment.id.in_(part), Media.status == STATUS_OK)
                 for r in s.execute(stmt):
                     out[r.id] = Hit(r.id, r.media_id, r.path, r.kind, r.t_start, r.t_end,
-                                    r.source, r.text, r.width, r.height, r.duration, r.taken_at)
+                                    r.source, r.text, r.width, r.height, r.duration, r.taken_at, r.spans)
         return out
 
     def media(self, media_id: int) -> dict | None:

@@ -81,7 +81,7 @@ def _upsert(s, batch: Batch, now: float, removed: list[int]) -> list[Segment]:
     sources = {rec.copy_segments_from for rec in upserts if rec.copy_segments_from is not None}
     copies: dict[int, list[tuple]] = {}
     for src in (s.execute(select(Segment.media_id, Segment.t_start, Segment.t_end, Segment.source,
-                                 Segment.text, Segment.vector)
+                                 Segment.text, Segment.spans, Segment.vector)
                           .where(Segment.media_id.in_(sources)).order_by(Segment.id)) if sources else ()):
         copies.setdefault(src.media_id, []).append(tuple(src)[1:])
     for part in chunks([m.id for m in existing.values()]):
@@ -91,12 +91,12 @@ def _upsert(s, batch: Batch, now: float, removed: list[int]) -> list[Segment]:
     s.flush()  # media ids, needed by the segments
     new_segments: list[Segment] = []
     for rec, media in zip(upserts, rows):
-        for t_start, t_end, source, text, vector in copies.get(rec.copy_segments_from, ()):
+        for t_start, t_end, source, text, spans, vector in copies.get(rec.copy_segments_from, ()):
             new_segments.append(Segment(media_id=media.id, t_start=t_start, t_end=t_end,
-                                        source=source, text=text, vector=vector))
+                                        source=source, text=text, spans=spans, vector=vector))
         for seg in rec.segments:
-            new_segments.append(Segment(media_id=media.id, t_start=seg.t_start, t_end=seg.t_end,
-                                        source=seg.source, text=seg.text, vector=to_blob(seg.vector)))
+            new_segments.append(Segment(media_id=media.id, t_start=seg.t_start, t_end=seg.t_end, source=seg.source,
+                                        text=seg.text, spans=seg.spans, vector=to_blob(seg.vector)))
     s.add_all(new_segments)
     s.flush()
     return new_segments

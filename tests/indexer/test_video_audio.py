@@ -200,3 +200,26 @@ def test_cli_prints_the_moment(cli, clips, tmp_path):
     _, out, _ = cli("search", "blue", "--data-dir", data, "-k", "1", "--json")
     hit = json.loads(out)["results"][0]
     assert hit["kind"] == "video" and 4 <= hit["start"] < 6 and hit["moments"]
+
+
+@needs_espeak
+@pytest.mark.slow
+def test_a_spoken_sentence_opens_at_that_sentence_not_its_window(settings, tmp_path):
+    """Issue 14.4: the hit's moment is the sentence's own time, not its 15-s window's."""
+    from mediasearch.search.service import SearchRequest, SearchService
+
+    d = tmp_path / "memos"
+    d.mkdir()
+    first = speech("The weather in the mountains was lovely all week.")
+    second = speech("Remember to buy fresh bread and olive oil tomorrow.")
+    gap = np.zeros(int(16000 * 1.2), np.float32)
+    audio_file(d / "memo.wav", np.concatenate([first, gap, second]))
+    lib, _ = index(settings, d)
+    try:
+        seg = lib.catalog.media(1)["segments"]
+        window = next(s for s in seg if s["source"] == "transcript")
+        hit = SearchService(lib).search(SearchRequest(texts=["bread and olive oil"], k=1)).results[0]
+        assert hit.source == "transcript" and "olive" in hit.text.lower() and "weather" not in hit.text.lower()
+        assert hit.start > window["start"] + 1.5 and hit.end <= window["end"] + 0.01
+    finally:
+        lib.close()

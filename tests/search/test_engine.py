@@ -71,3 +71,31 @@ def test_kind_filter_and_paging(engine):
 def test_cancelled_terms_are_an_error(engine):
     with pytest.raises(QueryError):
         engine.search(Query(build_terms(["red"], nots=["red"]), k=3))
+
+
+def test_a_video_query_finds_itself_and_videos_sharing_its_shots(settings, tmp_path):
+    """Issue 14.5: the mean of four different frames is close to none of them
+    (here: to a grey video); a video query is scored by its best moments."""
+    from mediasearch.search.service import SearchRequest, SearchService
+
+    from ..media_factory import video
+
+    d = tmp_path / "clips"
+    d.mkdir()
+    shots = [(2, (230, 20, 20)), (2, (20, 200, 30)), (2, (20, 30, 220)), (2, (240, 230, 20))]
+    video(d / "holiday.mp4", shots)
+    video(d / "holiday recut.mp4", shots[:2] + [(4, (120, 60, 10))])
+    video(d / "grey wall.mp4", [(8, (128, 128, 110))])
+    video(d / "night.mp4", [(8, (10, 10, 10))])
+    lib = Library(settings)
+    Indexer(lib).run([d])
+    try:
+        service = SearchService(lib)
+        for example in (d / "holiday.mp4", tmp_path / "copy.mp4"):  # indexed, and a file never seen
+            if not example.exists():
+                video(example, shots)
+            names = [r.path.rsplit("/", 1)[-1] for r in
+                     service.search(SearchRequest(files=[example], k=4)).results]
+            assert names[:2] == ["holiday.mp4", "holiday recut.mp4"], (example, names)
+    finally:
+        lib.close()

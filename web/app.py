@@ -101,6 +101,36 @@ def save_upload(home: Path, file: UploadFile) -> str:
     return tmp_path
 
 
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>mediasearch API</title>
+<link rel="icon" href="/favicon.ico"><link rel="stylesheet" href="/docs-assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs-assets/swagger-ui-bundle.js"></script><script src="/static/docs-init.js"></script>
+</body></html>"""
+
+
+def mount_docs(app: FastAPI) -> None:
+    """/docs from the swagger-ui-py package's Swagger UI 5 files (Apache-2.0;
+    OpenAPI 3.1), served here: the default page loads them from a CDN, which
+    an offline product cannot reach and the CSP forbids. Found without
+    importing the package (its import pulls in web-framework glue)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("swagger_ui")
+    swagger_ui_path = str(Path(spec.origin).parent / "static") if spec and spec.origin else None
+    if swagger_ui_path is None or not Path(swagger_ui_path, "swagger-ui-bundle.js").is_file():
+        return
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_PAGE)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(Path(swagger_ui_path) / "favicon-32x32.png", media_type="image/png")
+
+
 def create_app(settings: Settings, model: str | None = None, api_key: str | None = None,
                allowed_hosts: list[str] | None = None, cors_origins: list[str] | None = None,
                watch_roots: list[str] | None = None, embedder=None, library: Library | None = None) -> FastAPI:
@@ -118,10 +148,12 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
             library.close()
 
     app = FastAPI(title="mediasearch", description="Semantic search over your own photos, videos and audio.",
-                  version="0.1.0", lifespan=lifespan, default_response_class=PathSafeJSON)
+                  version="0.1.0", lifespan=lifespan, default_response_class=PathSafeJSON,
+                  docs_url=None, redoc_url=None)
     app.state.ms = state
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes HTML
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    mount_docs(app)
 
     @app.exception_handler(MediaSearchError)
     async def domain_error(_request: Request, exc: MediaSearchError):

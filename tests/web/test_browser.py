@@ -140,3 +140,15 @@ def test_empty_results_and_status_view(page):
     page.click("#status-btn")
     page.wait_for_selector("#status table")
     assert "fake" in page.inner_text("#status")
+
+
+def test_the_api_docs_page_works_offline(page, server):
+    """Issue 14.12: /docs was blank (assets from a CDN, blocked by our CSP)."""
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server + "/docs")
+    wait_js(page, "document.querySelectorAll('.opblock').length >= 5", 20)
+    text = page.inner_text("body")
+    assert "/api/search" in text and "/thumb/{media_id}" in text
+    assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
+    assert page.request.get(server + "/favicon.ico").status == 200

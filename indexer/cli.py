@@ -23,21 +23,22 @@ def _progress_bar(enabled: bool):
                                TextColumn, TimeRemainingColumn)
 
     class RateColumn(TextColumn):
-        def render(self, task):  # files per second
+        def render(self, task):  # items per second
             speed = task.finished_speed or task.speed
             from rich.text import Text
-            return Text(f"{speed:.1f} files/s" if speed else "-- files/s")
+            unit = task.fields.get("unit", "files")
+            return Text(f"{speed:.1f} {unit}/s" if speed else f"-- {unit}/s")
 
-    bar = Bar(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+    bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
               RateColumn(""), TextColumn("ETA"), TimeRemainingColumn(),
               console=Console(stderr=True), transient=False)
-    task = None
+    tasks: dict[str, int] = {}
 
-    def update(p: Progress) -> None:
-        nonlocal task
-        if task is None:
-            task = bar.add_task("index", total=p.total)
-        bar.update(task, completed=p.done, total=p.total)
+    def update(p: Progress, stage: str = "indexing", unit: str = "files") -> None:
+        # One line per stage (eval: indexing, then scoring queries).
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=p.total, unit=unit)
+        bar.update(tasks[stage], completed=p.done, total=p.total)
 
     return bar, update
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ import typer
 from mediasearch.store.cli_common import DataDirOpt, JsonOpt, ModelOpt, emit_json, say, settings_from
 
 from .datasets import EvalSet, load_coco, load_pairs_csv
-from .evaluate import EvalResult, evaluate, format_table, plot_curves
+from .evaluate import evaluate, format_table, plot_curves
 
 eval_app = typer.Typer(no_args_is_help=True, help="Measure Recall@K through the real pipeline.")
 
@@ -35,8 +36,20 @@ def _run(data: EvalSet, data_dir: Path | None, model: str | None, out: Path | No
     if rerank:
         from mediasearch.indexer.captioners import resolve_captioner
         captioner = resolve_captioner(settings.captioner)
-    result: EvalResult = evaluate(data, settings, model, fresh=fresh,
-                                  progress=lambda stage, p: None, captioner=captioner)
+    from mediasearch.indexer.cli import _progress_bar
+
+    bar, update = _progress_bar(sys.stderr.isatty() or not as_json)
+    stages = {"index": ("indexing images", "files"), "query": ("scoring queries", "queries")}
+
+    def progress(stage, p) -> None:
+        label, unit = stages.get(stage, (stage, "items"))
+        update(p, label, unit)
+
+    if bar is not None:
+        with bar:
+            result = evaluate(data, settings, model, fresh=fresh, progress=progress, captioner=captioner)
+    else:
+        result = evaluate(data, settings, model, fresh=fresh, progress=progress, captioner=captioner)
     out = out or settings.home
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result.to_dict(), indent=2))

@@ -203,4 +203,6 @@ def plot_curves(r: EvalResult, path: Path) -> None:
         pts = [(pad + (w - 2 * pad) * j / 9, h - pad - (h - 2 * pad) * v / 100) for j, v in enumerate(curve)]
         d.line(pts, fill=colours.get(name, "black"), width=3 if name.startswith("pipeline") else 1)
         d.text((w - pad - 200, pad + 10 + 14 * i), name.replace("_", " "), fill=colours.get(name, "black"))
+    d.text((w // 2 - 40, h - 22), "K (results looked at)", fill="black")
+    d.text((4, pad - 18), "recall", fill="black")
     img.save(path)

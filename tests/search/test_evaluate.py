@@ -45,6 +45,8 @@ def test_cli_writes_json_and_png(cli, colour_set, tmp_path):
     res = json.loads((out / "results.json").read_text())
     assert res["pipeline"]["text_to_image"]["R@1"] == 100.0
     assert (out / "recall.png").read_bytes()[:4] == b"\x89PNG"
+    # Issue 14.8: eval shows its stages with counts, as index does.
+    assert "indexing images" in err and "scoring queries" in err
 
 
 @pytest.mark.slow

@@ -152,3 +152,48 @@ def test_the_api_docs_page_works_offline(page, server):
     assert "/api/search" in text and "/thumb/{media_id}" in text
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
     assert page.request.get(server + "/favicon.ico").status == 200
+
+
+def test_the_landing_page_shows_the_library(page):
+    """Issue 14.15: the landing page was an empty grey page."""
+    wait_js(page, "document.getElementById('message').textContent.includes('Your library')")
+    text = page.inner_text("#message")
+    assert "images" in text and "video" in text
+
+
+def test_the_search_is_in_the_address_bar_and_back_works(page, server):
+    """Issue 14.14 and 14.13: bookmarkable searches, Back, and a typed query
+    that leaves "more like this" behind."""
+    search(page, "red")
+    assert "q=red" in page.url
+    page.locator("#results .card .like").first.click()
+    wait_js(page, "location.search.includes('like=')")
+    page.fill("#q", "green")
+    page.click("#go")
+    wait_js(page, "location.search === '?q=green'")
+    wait_js(page, "(document.querySelector('#results .card .name') || {}).textContent === 'green.jpg'")
+    assert page.locator("#example").is_hidden()  # nothing hidden lingers
+    page.go_back()
+    wait_js(page, "location.search.includes('like=')")
+    page.go_back()
+    wait_js(page, "document.getElementById('q').value === 'red' && "
+                  "(document.querySelector('#results .card .name') || {}).textContent === 'red.png'")
+    page.goto(server + "/?q=green&kind=image")  # a bookmark
+    wait_js(page, "document.querySelector('#results .card .name') && "
+                  "document.querySelector('#results .card .name').textContent === 'green.jpg'")
+    assert page.inner_text("#filters-summary") == "Filters (1)"
+
+
+def test_screenshots_at_desktop_and_phone_sizes(page, tmp_path):
+    """Issue 14.17: the page at 1400x1000 and 390x844, filters open; the
+    header keeps the search box on one row and badges on one line."""
+    for w, h in ((1400, 1000), (390, 844)):
+        page.set_viewport_size({"width": w, "height": h})
+        search(page, "yellow")
+        page.click("#filters summary")
+        page.screenshot(path=str(tmp_path / f"page-{w}x{h}.png"))
+        badge = page.locator("#results .card .badge").first
+        assert badge.bounding_box()["height"] < 22  # one line
+        q = page.locator("#q").bounding_box()
+        assert q["width"] > min(250, w * 0.5)
+        page.click("#filters summary")

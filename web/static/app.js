@@ -69,9 +69,50 @@ async function request(offset) {
   return data;
 }
 
-async function search(append = false) {
+// The search lives in the address bar (query, filters, "more like this"),
+// so results can be bookmarked, shared and reached again with Back.
+function toURL() {
+  const p = new URLSearchParams();
+  if ($("q").value.trim()) p.set("q", $("q").value.trim());
+  for (const [k, v] of Object.entries(filters())) p.set(k, v);
+  if (state.like !== null) p.set("like", state.like);
+  return p.toString() ? "?" + p.toString() : location.pathname;
+}
+
+function fromURL() {
+  const p = new URLSearchParams(location.search);
+  $("q").value = p.get("q") || "";
+  for (const id of ["kind", "under", "place", "after", "before"]) $(id).value = p.get(id) || "";
+  $("rerank").checked = p.get("rerank") === "true";
+  state.like = p.get("like");
+  state.example = null; $("file").value = "";
+  showExample(state.like !== null ? "more like #" + state.like : null);
+  countFilters();
+  if ($("q").value || state.like !== null) search(false, false); else landing();
+}
+
+function countFilters() {
+  // Filters stay visible as a count while the panel is closed.
+  const n = Object.keys(filters()).length;
+  $("filters-summary").textContent = n ? "Filters (" + n + ")" : "Filters";
+}
+
+async function landing() {
+  // The library at a glance instead of an empty page.
+  $("results").replaceChildren(); $("more").hidden = true;
+  try {
+    const s = await (await fetch("/api/status")).json();
+    const ok = s.media.ok || {};
+    const parts = Object.entries(ok).map(([k, n]) => n + " " + k + (n === 1 ? "" : "s"));
+    message(parts.length ? "Your library: " + parts.join(", ") + ". Try “a dog on the beach”, “birthday cake”, or a word someone said."
+                         : "The index is empty: run `mediasearch index FOLDER` (or serve --watch FOLDER) first.");
+  } catch (e) { message("Type what you are looking for, or search by example."); }
+}
+
+async function search(append = false, remember = true) {
   if (!append) { state.offset = 0; $("results").replaceChildren(); }
-  if (!$("q").value.trim() && !state.example && state.like === null) { message("Type what you are looking for, or search by example."); return; }
+  if (!$("q").value.trim() && !state.example && state.like === null) { landing(); return; }
+  if (!append && remember && !state.example && toURL() !== location.search) history.pushState(null, "", toURL());
   message("Searching…");
   $("more").hidden = true;
   try {
@@ -82,7 +123,7 @@ async function search(append = false) {
     for (const r of results) $("results").appendChild(card(r));
     state.offset += results.length;
     $("more").hidden = results.length < state.k;
-    message(state.offset + " results");
+    message("Showing " + state.offset + (results.length < state.k ? " results" : " results; more below"));
   } catch (e) {
     message("Search failed: " + e.message, true);
   }
@@ -105,7 +146,7 @@ function card(r) {
   if (r.words && r.words.text && r.words.text !== r.text) meta.appendChild(el("span", { class: "snippet words" }, "“" + r.words.text + "”"));
   if (r.caption) meta.appendChild(el("span", { class: "snippet caption" }, r.caption));
   const like = el("button", { class: "like", type: "button" }, "More like this");
-  like.addEventListener("click", () => { state.like = r.id; state.example = null; $("q").value = ""; showExample("“" + r.name + "”"); search(); });
+  like.addEventListener("click", () => { state.like = String(r.id); state.example = null; $("q").value = ""; showExample("more like “" + r.name + "”"); search(); });
   meta.appendChild(like);
   c.appendChild(meta);
   return c;
@@ -178,9 +219,17 @@ async function showStatus() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  $("search-form").addEventListener("submit", (ev) => { ev.preventDefault(); search(); });
+  // A typed query is a new search: "more like this" does not linger into it.
+  $("search-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (state.like !== null) { state.like = null; showExample(state.example ? state.example.name : null); }
+    search();
+  });
+  $("filters").addEventListener("change", countFilters);
+  window.addEventListener("popstate", fromURL);
+  fromURL();
   $("file").addEventListener("change", () => useFile($("file").files[0]));
-  $("clear-example").addEventListener("click", () => { clearExample(); $("results").replaceChildren(); message(""); });
+  $("clear-example").addEventListener("click", () => { clearExample(); history.pushState(null, "", toURL()); landing(); });
   $("more").addEventListener("click", () => search(true));
   $("status-btn").addEventListener("click", showStatus);
   $("viewer").addEventListener("close", () => { const p = $("player"); if (p) p.pause(); });

@@ -65,7 +65,7 @@ def index_command(
         lib = Library(settings, model, rebuild=rebuild)
         say(f"mediasearch: {lib.choice.reason}")
         bar, update = _progress_bar(progress)
-        indexer = Indexer(lib, update, allow_mass_delete=allow_mass_delete)
+        indexer = Indexer(lib, update, allow_mass_delete=allow_mass_delete, phase=say if not as_json else None)
         try:
             if bar is not None:
                 with bar:
@@ -77,7 +77,10 @@ def index_command(
     if as_json:
         emit_json(report.to_dict())
         return
-    say(f"{report.seen} files seen in {report.seconds:.1f}s: {report.new} new, {report.updated} changed, "
+    busy = report.seconds - report.model_seconds
+    rate = f", {(report.new + report.updated) / busy:.1f} files/s" if busy > 0 and report.new + report.updated else ""
+    loaded = f" (model loaded in {report.model_seconds:.1f}s{rate})" if report.model_seconds else ""
+    say(f"{report.seen} files seen in {report.seconds:.1f}s{loaded}: {report.new} new, {report.updated} changed, "
         f"{report.unchanged} unchanged, {report.renamed} renamed, {report.duplicates} duplicates, "
         f"{report.removed} removed, {report.offline + report.held} offline, {report.restored} back online, {report.failed} failed, {report.skipped} skipped (not media)")
     for e in report.errors[:20]:

@@ -84,7 +84,8 @@ class EmbedQueue:
 
 class Indexer:
     def __init__(self, library: Library, progress: Callable[[Progress], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None, allow_mass_delete: bool = False):
+                 should_stop: Callable[[], bool] | None = None, allow_mass_delete: bool = False,
+                 phase: Callable[[str], None] | None = None):
         return_large_blocks()  # decode threads give big pictures' memory back
         self.lib = library
         self.settings = library.settings
@@ -93,6 +94,7 @@ class Indexer:
         self.progress = progress or (lambda p: None)
         self.should_stop = should_stop or (lambda: False)
         self.allow_mass_delete = allow_mass_delete
+        self.phase = phase or (lambda message: None)  # what the run is doing, for a person waiting
         self.claims = Claims(self.catalog)
         # Speech runs where the model does; asking an embedder without a
         # device (the fake one) must not import torch just to hear "cpu".
@@ -106,8 +108,15 @@ class Indexer:
         index file to the caller (the daemon saves it periodically)."""
         t0 = time.monotonic()
         report = IndexReport(model=self.lib.model_id)
+        self.phase("scanning " + ", ".join(str(p) for p in paths[:3]) + (" ..." if len(paths) > 3 else ""))
         plan = Planner(self.catalog, self.settings, report).run([Path(p) for p in paths], roots)
         whole = self._begin(plan, roots, report)
+        if plan.jobs and roots is None:
+            # The model loads before the first file, not inside the progress
+            # bar (which would show a rate, then freeze for the whole load).
+            self.phase(f"{len(plan.jobs)} files to read; loading the model...")
+            report.model_seconds = round(self.lib.warm_up(), 2)
+            self.phase(f"model ready in {report.model_seconds:.1f}s")
         writer = BatchWriter(self.lib, report, self.claims, self.settings.commit_every)
         reuse = Reuse(self.catalog, plan.missing)
         embed = EmbedQueue(self.embedder)
@@ -120,12 +129,16 @@ class Indexer:
                     embed.flush(writer)
                 if writer.due:
                     writer.commit()
-                self.progress(Progress(done, len(plan.jobs), p.path))
+                # Files still waiting for the model are not done: the bar's rate
+                # is the rate files are actually indexed at.
+                self.progress(Progress(done - len(embed.files), len(plan.jobs), p.path))
                 if self.should_stop():
                     report.interrupted = True
                     break
             embed.flush(writer)
             writer.commit()
+            if plan.jobs and not report.interrupted:
+                self.progress(Progress(len(plan.jobs), len(plan.jobs)))
             if not report.interrupted:
                 verdict = Sweeper(self.catalog, self.settings, self.allow_mass_delete).judge(
                     reuse.still_missing(plan.missing), roots or report.roots, hold=roots is not None)

@@ -31,6 +31,7 @@ class IndexReport:
     interrupted: bool = False
     segments_added: int = 0
     seconds: float = 0.0
+    model_seconds: float = 0.0  # loading the model, before the first file (within ``seconds``)
     errors: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -75,3 +75,15 @@ def test_rename_add_delete_cycle_is_visible_in_search(cli, photos, tmp_path):
 def test_serve_refuses_the_network_without_an_api_key(cli, tmp_path):
     code, _, err = cli("serve", "--host", "0.0.0.0", "--data-dir", tmp_path / "d", "--model", "fake")
     assert code == 4 and "API key" in err
+
+
+def test_index_says_what_it_waits_for(cli, photos, tmp_path):
+    """Issue 20: the model loads before the bar starts (said so), and a run
+    with nothing to read loads no model at all."""
+    data = tmp_path / "d"
+    code, _, err = cli("index", photos, "--data-dir", data, "--model", "fake")
+    assert code == 0
+    assert err.index("scanning") < err.index("loading the model") < err.index("model ready") < err.index("files seen")
+    assert "model loaded in" in err
+    code, _, err = cli("index", photos, "--data-dir", data, "--model", "fake")
+    assert code == 0 and "loading the model" not in err and "3 unchanged" in err

@@ -79,7 +79,7 @@ def index_command(
         return
     busy = report.seconds - report.model_seconds
     rate = f", {(report.new + report.updated) / busy:.1f} files/s" if busy > 0 and report.new + report.updated else ""
-    loaded = f" (model loaded in {report.model_seconds:.1f}s{rate})" if report.model_seconds else ""
+    loaded = f" (model loaded in {report.model_seconds:.1f}s{rate})" if report.model_loaded else ""
     say(f"{report.seen} files seen in {report.seconds:.1f}s{loaded}: {report.new} new, {report.updated} changed, "
         f"{report.unchanged} unchanged, {report.renamed} renamed, {report.duplicates} duplicates, "
         f"{report.removed} removed, {report.offline + report.held} offline, {report.restored} back online, {report.failed} failed, {report.skipped} skipped (not media)")

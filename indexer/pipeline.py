@@ -116,6 +116,7 @@ class Indexer:
             # bar (which would show a rate, then freeze for the whole load).
             self.phase(f"{len(plan.jobs)} files to read; loading the model...")
             report.model_seconds = round(self.lib.warm_up(), 2)
+            report.model_loaded = True
             self.phase(f"model ready in {report.model_seconds:.1f}s")
         writer = BatchWriter(self.lib, report, self.claims, self.settings.commit_every)
         reuse = Reuse(self.catalog, plan.missing)

@@ -32,6 +32,7 @@ class IndexReport:
     segments_added: int = 0
     seconds: float = 0.0
     model_seconds: float = 0.0  # loading the model, before the first file (within ``seconds``)
+    model_loaded: bool = False
     errors: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

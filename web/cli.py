@@ -17,6 +17,9 @@ from mediasearch.store.cli_common import DataDirOpt, ModelOpt, settings_from
 from mediasearch.store.errors import ConfigError, MediaSearchError, exit_code
 from mediasearch.store.settings import load_settings
 
+from . import help_types
+
+help_types.install()
 app = typer.Typer(
     name="mediasearch", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
     help="Semantic search for your own photos, offline: index folders, search by text or by example.")

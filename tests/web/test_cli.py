@@ -2,6 +2,8 @@
 import json
 import os
 
+import pytest
+
 from ..media_factory import solid
 
 
@@ -87,3 +89,12 @@ def test_index_says_what_it_waits_for(cli, photos, tmp_path):
     assert "model loaded in" in err
     code, _, err = cli("index", photos, "--data-dir", data, "--model", "fake")
     assert code == 0 and "loading the model" not in err and "3 unchanged" in err
+
+
+@pytest.mark.parametrize("command", ["index", "search", "watch", "serve", "status", "caption"])
+def test_help_shows_plain_value_hints(cli, command, monkeypatch):
+    """Issue 14.20: `<bool>` and `<list[Path]>` in the help looked like values to type."""
+    monkeypatch.setenv("COLUMNS", "120")
+    code, out, _ = cli(command, "--help")
+    assert code == 0 and "Usage" in out
+    assert "<bool>" not in out and "<list[" not in out and "<str>" not in out

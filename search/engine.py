@@ -105,8 +105,10 @@ class SearchEngine:
             return l2_normalize(stored.mean(0))[0]
         try:
             kind, _ = detect(term.path)
+            if kind is None:
+                raise QueryError(f"{term.name} is not a picture, video or audio file this server can read")
             if kind == "audio":
-                return self._audio_vector(term.path)
+                return self._audio_vector(term.path, term.name)
             if kind == "video":
                 # Sampled within a time budget, never decoded whole (a long
                 # upload must not hold a search slot for minutes).
@@ -115,7 +117,7 @@ class SearchEngine:
                 return l2_normalize(self.embedder.embed_images(frames).mean(0))[0]
             loaded = load_image(term.path, self.max_query_pixels)
         except MediaDecodeError as e:
-            raise QueryError(f"cannot use {term.path} as a query: {e}") from e
+            raise QueryError(f"cannot use {term.name} as a query: {e}") from e
         return self.embedder.embed_images([loaded.image])[0]
 
     def example_vectors(self, term: Term) -> np.ndarray:
@@ -127,13 +129,13 @@ class SearchEngine:
         try:
             kind, _ = detect(term.path)
         except MediaDecodeError as e:
-            raise QueryError(f"cannot use {term.path} as a query: {e}") from e
+            raise QueryError(f"cannot use {term.name} as a query: {e}") from e
         if kind == "video":
             try:
                 frames = query_frames(term.path, self.lib.settings.query_video_frames,
                                       self.lib.settings.query_video_seconds)
             except MediaDecodeError as e:
-                raise QueryError(f"cannot use {term.path} as a query: {e}") from e
+                raise QueryError(f"cannot use {term.name} as a query: {e}") from e
             return self.embedder.embed_images(frames)
         return self.term_vector(term)[None, :]
 
@@ -161,7 +163,7 @@ class SearchEngine:
             out.append(r)
         return out
 
-    def _audio_vector(self, path) -> np.ndarray:
+    def _audio_vector(self, path, name: str | None = None) -> np.ndarray:
         """An audio query: what is said in it (and its tags) becomes the query text."""
         settings = self.lib.settings
         samples, tags = read_audio(path, settings.max_audio_seconds)
@@ -170,7 +172,7 @@ class SearchEngine:
         words = " ".join(w.text for w in self._transcriber.transcribe(samples, settings.transcript_window))
         text = " ".join([words, *[tags[k] for k in ("title", "artist", "album") if k in tags]]).strip()
         if not text:
-            raise QueryError(f"no speech or tags found in {path} to search with")
+            raise QueryError(f"no speech or tags found in {name or path} to search with")
         return self.embedder.embed_texts([text])[0]
 
     def query_vector(self, terms: list[Term]) -> np.ndarray:

@@ -17,6 +17,11 @@ class Term:
     weight: float = 1.0
     text: str | None = None
     path: Path | None = None  # query by example (an image, or an indexed file)
+    label: str | None = None  # what to call it in messages (an upload's own name, not our temp path)
+
+    @property
+    def name(self) -> str:
+        return self.label or str(self.path)
 
 
 @dataclass

@@ -36,6 +36,7 @@ class SearchRequest:
     texts: list[str] = field(default_factory=list)
     nots: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)   # query by example
+    file_names: list[str] = field(default_factory=list)  # their names as the person knows them (uploads)
     like: list[int] = field(default_factory=list)     # "more like this"
     unlike: list[int] = field(default_factory=list)   # "less like this"
     k: int = 10
@@ -110,7 +111,8 @@ class SearchService:
             pos, neg = ([text], []) if as_file is None and _is_file(text) else split_text_query(text)
             terms += [parse_term(p, as_file=as_file) for p in pos]
             terms += [parse_term(n, sign=-1.0, as_file=False) for n in neg]
-        terms += [Term(1.0, path=Path(f)) for f in req.files]
+        labels = list(req.file_names) + [None] * len(req.files)
+        terms += [Term(1.0, path=Path(f), label=label) for f, label in zip(req.files, labels)]
         terms += [parse_term(n, sign=-1.0, as_file=False) for n in req.nots]
         return terms
 

@@ -214,6 +214,7 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
         tmp_path = await run_in_threadpool(save_upload, s.settings.home, file)
         try:
             req.files = [Path(tmp_path)]
+            req.file_names = [os.path.basename(file.filename)]
             return await answer(s, req)
         finally:
             try:

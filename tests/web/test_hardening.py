@@ -98,3 +98,14 @@ def test_a_long_query_video_is_sampled_within_its_budget(tmp_path):
     frames = query_frames(clip, count=8, budget=30)
     assert len(frames) == 8
     assert query_frames(clip, count=8, budget=0) and len(query_frames(clip, count=8, budget=0)) == 1
+
+
+def test_upload_errors_name_the_file_not_our_temp_path(client):
+    """Issue 14.17: errors showed the server's temp path and said 'image' for any file."""
+    r = client.post("/api/search", files={"file": ("holiday notes.txt", b"just some text", "text/plain")})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/json")
+    detail = r.json()["detail"]
+    assert "holiday notes.txt" in detail and "uploads" not in detail and "query-" not in detail
+    assert "picture, video or audio" in detail
+    r = client.post("/api/search", files={"file": ("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 50, "video/mp4")})
+    assert r.status_code in (400, 422) and "clip.mp4" in r.json()["detail"] and "query-" not in r.json()["detail"]

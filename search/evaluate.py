@@ -61,6 +61,19 @@ def published_for(embedder: Embedder) -> dict | None:
     return PUBLISHED.get((ident["architecture"], tag))
 
 
+def _stored_image_vectors(lib: Library, data: EvalSet) -> tuple[np.ndarray, np.ndarray]:
+    """Image embeddings as stored by the pipeline (what image queries use),
+    and which images were indexed at all."""
+    ivecs = np.zeros((len(data.images), lib.embedder.dim), np.float32)
+    indexed = np.zeros(len(data.images), bool)
+    for i, p in enumerate(data.images):
+        v = lib.catalog.segment_vectors(str(p.resolve()))
+        if v.size:
+            ivecs[i] = v[0]
+            indexed[i] = True
+    return ivecs, indexed
+
+
 def evaluate(data: EvalSet, settings: Settings, model: str | None = None, fresh: bool = False,
              embedder: Embedder | None = None,
              progress: Callable[[str, Progress], None] | None = None,
@@ -79,20 +92,10 @@ def evaluate(data: EvalSet, settings: Settings, model: str | None = None, fresh:
         emb = lib.embedder
         engine = SearchEngine(lib)
         path_to_img = {str(p.resolve()): i for i, p in enumerate(data.images)}
-        texts, text_img = [], []
-        for i, caps in enumerate(data.captions):
-            for c in caps:
-                texts.append(c)
-                text_img.append(i)
+        texts = [c for caps in data.captions for c in caps]
+        text_img = [i for i, caps in enumerate(data.captions) for _ in caps]
         tvecs = emb.embed_texts(texts)
-        # Image embeddings as stored by the pipeline (what image queries use).
-        ivecs = np.zeros((len(data.images), emb.dim), np.float32)
-        indexed = np.zeros(len(data.images), bool)
-        for i, p in enumerate(data.images):
-            v = lib.catalog.segment_vectors(str(p.resolve()))
-            if v.size:
-                ivecs[i] = v[0]
-                indexed[i] = True
+        ivecs, indexed = _stored_image_vectors(lib, data)
         k = min(TOP_N, len(data.images))
         # text -> image through the engine (FAISS + catalog join + grouping).
         ranked: list[list[int]] = []

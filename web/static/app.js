@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { offset: 0, k: 24, example: null, like: null, lastParams: null };
+const state = { offset: 0, k: 24, example: null, like: null, lastParams: null, seq: 0 };
 
 function el(tag, attrs = {}, text) {
   const e = document.createElement(tag);
@@ -100,8 +100,10 @@ function countFilters() {
 async function landing() {
   // The library at a glance instead of an empty page.
   $("results").replaceChildren(); $("more").hidden = true;
+  const mine = ++state.seq;
   try {
     const s = await (await fetch("/api/status")).json();
+    if (mine !== state.seq) return;
     const ok = s.media.ok || {};
     const parts = Object.entries(ok).map(([k, n]) => n + " " + k + (n === 1 ? "" : "s"));
     message(parts.length ? "Your library: " + parts.join(", ") + ". Try “a dog on the beach”, “birthday cake”, or a word someone said."
@@ -115,8 +117,12 @@ async function search(append = false, remember = true) {
   if (!append && remember && !state.example && toURL() !== location.search) history.pushState(null, "", toURL());
   message("Searching…");
   $("more").hidden = true;
+  // Only the latest search may fill the page: an older answer arriving late
+  // (a click, then a typed query) must not mix its cards in.
+  const mine = ++state.seq;
   try {
     const data = await request(state.offset);
+    if (mine !== state.seq) return;
     if (data.empty_index) { message("The index is empty: run `mediasearch index FOLDER` (or serve --watch FOLDER) first."); return; }
     const results = data.results;
     if (!results.length && !append) { message("No results. Try other words, or fewer filters."); return; }
@@ -125,6 +131,7 @@ async function search(append = false, remember = true) {
     $("more").hidden = results.length < state.k;
     message("Showing " + state.offset + (results.length < state.k ? " results" : " results; more below"));
   } catch (e) {
+    if (mine !== state.seq) return;
     message("Search failed: " + e.message, true);
   }
 }

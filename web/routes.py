@@ -1,0 +1,136 @@
+"""The routes of the page and the API. Thin: translate the request into a
+service call (search/service.py) and shape the answer; no business logic."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Query as Q, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from mediasearch.indexer.media.detect import detect
+from mediasearch.indexer.media.thumbs import SIZES, NotCached, thumbnail
+from mediasearch.search.service import MAX_ID, SearchRequest, answer_dict
+from mediasearch.search.status import gather_status
+from mediasearch.store.errors import MediaDecodeError, QueryError
+from mediasearch.store.paths import display
+from mediasearch.store.schema import KINDS
+
+from .security import KEY_COOKIE
+from .state import SAFE_TYPES, MediaId, State, StateDep, errors, save_upload
+
+HERE = Path(__file__).parent
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes HTML
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def page(request: Request, s: StateDep, key: str | None = None):
+    if key is not None and s.api_key is not None:
+        # Trade the key in the URL for a cookie, then drop it from the address bar.
+        resp = RedirectResponse("/", status_code=303)
+        resp.set_cookie(KEY_COOKIE, key, httponly=True, samesite="strict")
+        return resp
+    return TEMPLATES.TemplateResponse(request, "index.html", {"kinds": KINDS})
+
+async def answer(s: State, req: SearchRequest) -> dict:
+    """Admitted before a worker thread is taken, so the wait is bounded."""
+    async with s.limit.admit():
+        return answer_dict(await run_in_threadpool(s.service.search, req))
+
+@router.get("/api/search", summary="Search by text (and 'more like this')",
+         responses=errors(400, 404, 409, 429, 503))
+async def api_search(s: StateDep, q: str = "", k: Annotated[int, Q(ge=1, le=200)] = 24,
+                     offset: Annotated[int, Q(ge=0, le=100_000)] = 0,
+                     kind: Annotated[list[str], Q()] = [],
+                     under: Annotated[list[str], Q()] = [],
+                     not_: Annotated[list[str], Q(alias="not")] = [],
+                     after: str | None = None, before: str | None = None,
+                     like: Annotated[list[int], Q()] = [],
+                     unlike: Annotated[list[int], Q()] = [],
+                     lexical: bool = True, rerank: bool = False, place: str | None = None):
+    """``q`` may hold ``-word`` / ``-"a phrase"`` negatives; ``not`` adds more;
+    ``like``/``unlike`` (repeatable) refine by results marked good or bad."""
+    if any(not 1 <= i <= MAX_ID for i in [*like, *unlike]):
+        raise QueryError("like/unlike: not a media id")
+    req = SearchRequest(texts=[q] if q.strip() else [], nots=not_, like=like, unlike=unlike, k=k,
+                        offset=offset, kinds=kind, under=under, after=after, before=before,
+                        place=place, lexical=lexical, rerank=rerank)
+    return await answer(s, req)
+
+@router.post("/api/search", summary="Search with an uploaded image or audio file and/or text",
+          responses=errors(400, 404, 409, 413, 429, 503))
+async def api_search_upload(s: StateDep, file: Annotated[UploadFile | None, File()] = None,
+                            q: Annotated[str, Form()] = "", k: Annotated[int, Form(ge=1, le=200)] = 24,
+                            offset: Annotated[int, Form(ge=0, le=100_000)] = 0,
+                            kind: Annotated[list[str], Form()] = [],
+                            under: Annotated[list[str], Form()] = [],
+                            after: Annotated[str | None, Form()] = None,
+                            before: Annotated[str | None, Form()] = None,
+                            place: Annotated[str | None, Form()] = None):
+    req = SearchRequest(texts=[q] if q.strip() else [], k=k, offset=offset, kinds=kind, under=under,
+                        after=after, before=before, place=place)
+    if file is None or not file.filename:
+        return await answer(s, req)
+    tmp_path = await run_in_threadpool(save_upload, s.settings.home, file)
+    try:
+        req.files = [Path(tmp_path)]
+        req.file_names = [os.path.basename(file.filename)]
+        return await answer(s, req)
+    finally:
+        try:
+            os.unlink(tmp_path)
+        except OSError:
+            pass
+
+@router.get("/api/media/{media_id}", summary="Details of one file", responses=errors(404))
+def api_media(s: StateDep, media_id: MediaId):
+    m = s.service.media(media_id)
+    m.pop("content_hash", None)
+    m["name"] = os.path.basename(m["path"])
+    m["url"] = f"/media/{media_id}"
+    m["thumb"] = f"/thumb/{media_id}?size=512"
+    return m
+
+@router.api_route("/media/{media_id}", methods=["GET", "HEAD"], summary="The file's bytes (supports HTTP range requests)",
+               response_class=FileResponse,
+               responses={200: {"content": {t: {} for t in [*SAFE_TYPES.values(), "application/octet-stream"]},
+                                "description": "The file"},
+                          206: {"description": "Part of the file (a Range request)"},
+                          416: {"description": "The range asked for is outside the file"},
+                          **errors(404)})
+def media_bytes(s: StateDep, media_id: MediaId):
+    m = s.service.media(media_id)
+    path = s.service.file_of(m)
+    kind, fmt = detect(path)
+    ctype = SAFE_TYPES.get((kind, fmt))
+    if ctype is None:  # never inline anything we did not recognise (SVG, HTML...)
+        return FileResponse(path, media_type="application/octet-stream",
+                            filename=display(os.path.basename(path)), content_disposition_type="attachment")
+    return FileResponse(path, media_type=ctype, filename=display(os.path.basename(path)),
+                        content_disposition_type="inline")
+
+@router.get("/thumb/{media_id}", summary="A cached thumbnail (sizes 128, 256, 512)", response_class=FileResponse,
+         responses={200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "The thumbnail"},
+                    **errors(404, 422)})
+def thumb(s: StateDep, media_id: MediaId, size: Annotated[int, Q(ge=16, le=2048)] = 256,
+          t: Annotated[float | None, Q(ge=0, le=1e9)] = None):
+    m = s.service.media(media_id)
+    s.service.file_of(m)
+    try:
+        p = thumbnail(s.settings.home, m, size, t, s.settings.max_image_pixels)
+    except MediaDecodeError as e:
+        raise HTTPException(422, f"no thumbnail: {e}") from e
+    except NotCached as e:  # full disk or read-only data dir: serve it uncached
+        return Response(e.data, media_type=e.media_type, headers={"Cache-Control": "no-store"})
+    return FileResponse(p, media_type="image/png" if p.suffix == ".png" else "image/jpeg",
+                        headers={"Cache-Control": "private, max-age=86400"})
+
+@router.get("/api/status", summary="Model, counts, index size, failures, watcher")
+def api_status(s: StateDep):
+    info = gather_status(s.settings, 50, s.lib.catalog)
+    info["sizes"] = list(SIZES)
+    return info

@@ -173,18 +173,24 @@ class ConcurrencyLimit:
         with self._lock:
             self._active -= 1
 
-    def __enter__(self):
+    def _turns(self):
+        """Yield while this request waits in the queue for a slot; 503 at
+        the deadline. Returns once a slot is taken."""
         if self._take():
-            return self
+            return
         self._queue(1)
         try:
             deadline = time.monotonic() + self.wait
             while not self._take():
                 if time.monotonic() >= deadline:
                     raise Overloaded(503, "The server is busy; try again shortly")
-                time.sleep(self.STEP)
+                yield
         finally:
             self._queue(-1)
+
+    def __enter__(self):
+        for _ in self._turns():
+            time.sleep(self.STEP)
         return self
 
     def __exit__(self, *exc):
@@ -192,16 +198,8 @@ class ConcurrencyLimit:
 
     @asynccontextmanager
     async def admit(self):
-        if not self._take():
-            self._queue(1)
-            try:
-                deadline = time.monotonic() + self.wait
-                while not self._take():
-                    if time.monotonic() >= deadline:
-                        raise Overloaded(503, "The server is busy; try again shortly")
-                    await anyio.sleep(self.STEP)
-            finally:
-                self._queue(-1)
+        for _ in self._turns():
+            await anyio.sleep(self.STEP)
         try:
             yield self
         finally:

@@ -91,7 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=load_settings().log.upper(), format="%(levelname)s %(name)s: %(message)s")
         app(args=argv, standalone_mode=True)
     except SystemExit as e:
-        return int(e.code or 0) if not isinstance(e.code, str) else 1
+        code = int(e.code or 0) if not isinstance(e.code, str) else 1
+        if code == 130:  # typer turns Ctrl-C into exit 130, silently: say what was kept
+            typer.echo("interrupted: what was indexed so far is kept", err=True)
+        return code
     except MediaSearchError as e:
         typer.echo(f"error: {e}", err=True)
         return exit_code(e)

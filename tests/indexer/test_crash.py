@@ -158,3 +158,30 @@ def test_readers_keep_working_while_a_writer_commits(settings, tmp_path):
         t.join(30)
         lib.close()
     assert errors == [] and searches[0] > 0
+
+
+def test_ctrl_c_while_the_model_loads_says_what_was_kept(tmp_path):
+    """Issue 14.10: Ctrl-C during the warm-up never printed the promised line."""
+    import signal
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for i in range(3):
+        pattern(folder / f"{i}.png", i)
+    proc = subprocess.Popen([sys.executable, "-m", "mediasearch.web.cli", "index", str(folder), "--data-dir",
+                             str(tmp_path / "d"), "--model", "bundled"], stderr=subprocess.PIPE, text=True)
+    try:
+        seen = ""
+        while "loading the model" not in seen:
+            line = proc.stderr.readline()  # blocks until the indexer says something
+            if not line:
+                break
+            seen += line
+        assert "loading the model" in seen
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=60)[1]
+        assert proc.returncode == 130 and "interrupted: what was indexed so far is kept" in rest
+        assert "Traceback" not in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -146,6 +146,23 @@ def resolve_captioner(spec: str) -> Captioner:
     raise ConfigError(f"unknown captioner {spec!r}: use llava, llava:MODEL_OR_PATH or image-to-text:MODEL_OR_PATH")
 
 
+def captioner_available(spec: str) -> bool:
+    """Whether the captioner's weights are on this machine (a local folder, or
+    the Hugging Face cache), without loading them, so the page offers
+    reranking only when it can work."""
+    import os
+
+    kind, _, model = spec.partition(":")
+    model = model or (DEFAULT_LLAVA if kind == "llava" else "")
+    if not model or kind not in ("llava", "image-to-text", "blip", "git"):
+        return False
+    if local_path(model) is not None:
+        return True
+    hub = os.environ.get("HF_HUB_CACHE") or os.path.join(
+        os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface"), "hub")
+    return Path(hub, "models--" + model.replace("/", "--"), "snapshots").is_dir()
+
+
 def local_path(model: str) -> Path | None:
     p = Path(model).expanduser()
     return p if p.exists() else None

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from mediasearch.indexer.captioners import captioner_available
 from mediasearch.indexer.media.detect import detect
 from mediasearch.indexer.media.thumbs import SIZES, NotCached, thumbnail
 from mediasearch.search.service import MAX_ID, SearchRequest, answer_dict
@@ -133,4 +134,6 @@ def thumb(s: StateDep, media_id: MediaId, size: Annotated[int, Q(ge=16, le=2048)
 def api_status(s: StateDep):
     info = gather_status(s.settings, 50, s.lib.catalog)
     info["sizes"] = list(SIZES)
+    # Reranking is offered on the page only where a captioner's weights are installed.
+    info["captioner"] = {"spec": s.settings.captioner, "available": captioner_available(s.settings.captioner)}
     return info

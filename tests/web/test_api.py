@@ -270,3 +270,14 @@ def test_concurrent_thumbnails_of_duplicate_files(settings, tmp_path):
         with ThreadPoolExecutor(6) as pool:
             codes = list(pool.map(lambda i: c.get(f"/thumb/{i}?size=512").status_code, ids * 3))
     assert codes == [200] * len(codes)
+
+
+def test_status_says_whether_a_captioner_is_installed(settings, library_dir, tmp_path):
+    """Issue 14.17: the page offered reranking with no captioner installed."""
+    with TestClient(create_app(settings, allowed_hosts=["testserver"])) as c:
+        assert c.get("/api/status").json()["captioner"]["available"] is False
+    local = tmp_path / "blip"
+    local.mkdir()
+    settings.captioner = f"image-to-text:{local}"
+    with TestClient(create_app(settings, allowed_hosts=["testserver"])) as c:
+        assert c.get("/api/status").json()["captioner"]["available"] is True

@@ -178,6 +178,13 @@ def test_the_search_is_in_the_address_bar_and_back_works(page, server):
     page.go_back()
     wait_js(page, "document.getElementById('q').value === 'red' && "
                   "(document.querySelector('#results .card .name') || {}).textContent === 'red.png'")
+    assert page.locator("#rerank-label").is_hidden()  # no captioner installed here: not offered
+    page.goto(server + "/?q=pattern")
+    wait_js(page, "document.querySelectorAll('#results .card').length === 24")
+    page.click("#more")
+    wait_js(page, "location.search.includes('n=')")
+    page.reload()  # the page of results comes back whole
+    wait_js(page, "document.querySelectorAll('#results .card').length > 24")
     page.goto(server + "/?q=green&kind=image")  # a bookmark
     wait_js(page, "document.querySelector('#results .card .name') && "
                   "document.querySelector('#results .card .name').textContent === 'green.jpg'")

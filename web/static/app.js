@@ -46,7 +46,7 @@ function filters() {
   return f;
 }
 
-async function request(offset) {
+async function request(offset, k = state.k) {
   const q = $("q").value.trim();
   const f = filters();
   let resp;
@@ -54,12 +54,12 @@ async function request(offset) {
     const body = new FormData();
     body.append("file", state.example);
     body.append("q", q);
-    body.append("k", state.k);
+    body.append("k", k);
     body.append("offset", offset);
     for (const [k, v] of Object.entries(f)) body.append(k, v);
     resp = await fetch("/api/search", { method: "POST", body });
   } else {
-    const params = new URLSearchParams({ q, k: state.k, offset, ...f });
+    const params = new URLSearchParams({ q, k, offset, ...f });
     if (state.like !== null) params.set("like", state.like);
     resp = await fetch("/api/search?" + params.toString());
   }
@@ -85,6 +85,7 @@ function fromURL() {
   for (const id of ["kind", "under", "place", "after", "before"]) $(id).value = p.get(id) || "";
   $("rerank").checked = p.get("rerank") === "true";
   state.like = p.get("like");
+  state.restoreN = parseInt(p.get("n") || "0", 10) || 0;
   state.example = null; $("file").value = "";
   showExample(state.like !== null ? "more like #" + state.like : null);
   countFilters();
@@ -121,15 +122,19 @@ async function search(append = false, remember = true) {
   // (a click, then a typed query) must not mix its cards in.
   const mine = ++state.seq;
   try {
-    const data = await request(state.offset);
+    // A bookmarked page reloads as many results as were shown (n=, up to 200).
+    const k = (!append && state.restoreN) ? Math.min(200, Math.max(state.k, state.restoreN)) : state.k;
+    state.restoreN = 0;
+    const data = await request(state.offset, k);
     if (mine !== state.seq) return;
     if (data.empty_index) { message("The index is empty: run `mediasearch index FOLDER` (or serve --watch FOLDER) first."); return; }
     const results = data.results;
     if (!results.length && !append) { message("No results. Try other words, or fewer filters."); return; }
     for (const r of results) $("results").appendChild(card(r));
     state.offset += results.length;
-    $("more").hidden = results.length < state.k;
-    message("Showing " + state.offset + (results.length < state.k ? " results" : " results; more below"));
+    $("more").hidden = results.length < k;
+    if (append) history.replaceState(null, "", toURL() + (toURL().startsWith("?") ? "&" : "?") + "n=" + state.offset);
+    message("Showing " + state.offset + (results.length < k ? " results" : " results; more below"));
   } catch (e) {
     if (mine !== state.seq) return;
     message("Search failed: " + e.message, true);
@@ -234,6 +239,9 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("filters").addEventListener("change", countFilters);
   window.addEventListener("popstate", fromURL);
+  // Reranking is offered only where a captioner's weights are installed.
+  fetch("/api/status").then((r) => r.json())
+    .then((s) => { $("rerank-label").hidden = !(s.captioner && s.captioner.available); }).catch(() => {});
   fromURL();
   $("file").addEventListener("change", () => useFile($("file").files[0]));
   $("clear-example").addEventListener("click", () => { clearExample(); history.pushState(null, "", toURL()); landing(); });

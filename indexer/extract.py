@@ -115,7 +115,12 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
     except MediaDecodeError as e:
         # An MP4/Matroska container holding only sound is an audio file.
         if "no video stream" in str(e):
-            return extract_audio(path, head, ctx)
+            try:
+                return extract_audio(path, head, ctx)
+            except MediaDecodeError as audio_error:
+                if "no audio stream" in str(audio_error):  # a container with neither
+                    raise MediaDecodeError("no video or audio stream in the file") from audio_error
+                raise
         raise
     place = place_name(*facts.location) if facts.location else None
     out = Extracted("video", facts.width, facts.height, facts.duration, facts.taken_at)

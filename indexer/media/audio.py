@@ -8,6 +8,12 @@ import numpy as np
 from mediasearch.store.errors import MediaDecodeError
 
 RATE = 16_000
+
+
+def av_reason(e: BaseException) -> str:
+    """What went wrong, in words: PyAV's messages carry an errno number and
+    the file's path ("[Errno 1094995529] Invalid data found...: '/x.mp3'")."""
+    return getattr(e, "strerror", None) or str(e)
 TAG_KEYS = ("title", "artist", "album", "comment", "description")
 
 
@@ -18,7 +24,7 @@ def read_audio(path: Path, max_seconds: float | None = None) -> tuple[np.ndarray
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as e:
-        raise MediaDecodeError(f"cannot open audio: {e}") from e
+        raise MediaDecodeError(f"cannot open audio: {av_reason(e)}") from e
     with container:
         if not container.streams.audio:
             raise MediaDecodeError("no audio stream in the file")
@@ -41,7 +47,7 @@ def read_audio(path: Path, max_seconds: float | None = None) -> tuple[np.ndarray
                 chunks.append(out.to_ndarray().reshape(-1))
         except av.error.FFmpegError as e:
             if not chunks:
-                raise MediaDecodeError(f"cannot decode audio: {e}") from e
+                raise MediaDecodeError(f"cannot decode audio: {av_reason(e)}") from e
     samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
     return samples, {k: v for k, v in tags.items() if k in TAG_KEYS and v.strip()}
 
@@ -54,7 +60,7 @@ def loudness_envelope(path: Path, bins: int = 256, max_seconds: float = 6 * 3600
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as e:
-        raise MediaDecodeError(f"cannot open audio: {e}") from e
+        raise MediaDecodeError(f"cannot open audio: {av_reason(e)}") from e
     times: list[float] = []
     peaks: list[float] = []
     with container:
@@ -75,7 +81,7 @@ def loudness_envelope(path: Path, bins: int = 256, max_seconds: float = 6 * 3600
                     break
         except av.error.FFmpegError as e:
             if not peaks:
-                raise MediaDecodeError(f"cannot decode audio: {e}") from e
+                raise MediaDecodeError(f"cannot decode audio: {av_reason(e)}") from e
     if not peaks:
         return np.zeros(bins, np.float32), 0.0
     duration = max(elapsed, 1e-6)

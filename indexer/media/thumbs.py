@@ -20,7 +20,7 @@ from mediasearch.store.errors import MediaDecodeError
 from mediasearch.store.files import write_atomically
 
 from .keyframes import keyframe_path
-from .audio import cover_art, loudness_envelope
+from .audio import av_reason, cover_art, loudness_envelope
 from .images import load_image
 
 SIZES = (128, 256, 512)
@@ -68,7 +68,7 @@ def _frame_at(path: Path, t: float) -> Image.Image:
                 if frame.time is None or frame.time >= t - 0.05:
                     return frame.to_image()
     except (av.error.FFmpegError, IndexError, OSError) as e:
-        raise MediaDecodeError(f"cannot decode a frame: {e}") from e
+        raise MediaDecodeError(f"cannot decode a frame: {av_reason(e)}") from e
     raise MediaDecodeError("no frame at that time")
 
 

@@ -18,6 +18,8 @@ from PIL import Image
 
 from mediasearch.store.errors import MediaDecodeError
 
+from .audio import av_reason
+
 
 @dataclass
 class Sample:
@@ -43,7 +45,7 @@ def _open(path: Path):
     except av.error.InvalidDataError as e:
         raise MediaDecodeError("not a readable video (invalid or corrupt data)") from e
     except (av.error.FFmpegError, OSError) as e:
-        raise MediaDecodeError(f"cannot open video: {e}") from e
+        raise MediaDecodeError(f"cannot open video: {av_reason(e)}") from e
 
 
 def _moving_picture(c):
@@ -140,7 +142,7 @@ def sample_frames(path: Path, interval: float = 2.0, scene_threshold: float = 30
                     yield Sample(t, img, sig)
         except av.error.FFmpegError as e:
             if decoded == 0:
-                raise MediaDecodeError(f"cannot decode video: {e}") from e
+                raise MediaDecodeError(f"cannot decode video: {av_reason(e)}") from e
             # A truncated file: keep the frames before the damage.
         if decoded == 0:
             raise MediaDecodeError("the video has no decodable frames")
@@ -176,7 +178,7 @@ def query_frames(path: Path, count: int = 12, budget: float = 8.0, max_side: int
                         break
         except av.error.FFmpegError as e:
             if not frames:
-                raise MediaDecodeError(f"cannot decode video: {e}") from e
+                raise MediaDecodeError(f"cannot decode video: {av_reason(e)}") from e
     if not frames:
         raise MediaDecodeError("the video has no decodable frames")
     return frames

@@ -223,3 +223,26 @@ def test_a_spoken_sentence_opens_at_that_sentence_not_its_window(settings, tmp_p
         assert hit.start > window["start"] + 1.5 and hit.end <= window["end"] + 0.01
     finally:
         lib.close()
+
+
+def test_broken_containers_get_reasons_in_words(settings, tmp_path):
+    """Issue 12.12: an mp4 with neither stream said "no audio stream"; PyAV
+    errors carried raw errno numbers and the file's path."""
+    import av
+
+    d = tmp_path / "odd"
+    d.mkdir()
+    with av.open(str(d / "empty.mp4"), "w") as c:  # a valid MP4 with no streams at all
+        c.metadata["title"] = "nothing here"
+    (d / "garbage.mp3").write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x0f" + b"\x00\x01\x02" * 200)
+    lib, report = index(settings, d)
+    try:
+        reasons = {e["path"].rsplit("/", 1)[-1]: e["reason"] for e in report.errors}
+        assert set(reasons) <= {"empty.mp4", "garbage.mp3"}
+        assert reasons["garbage.mp3"] == "cannot open audio: Invalid data found when processing input"
+        if "empty.mp4" in reasons:
+            assert reasons["empty.mp4"] == "no video or audio stream in the file"
+        for r in reasons.values():
+            assert "Errno" not in r and str(d) not in r, r
+    finally:
+        lib.close()

@@ -207,7 +207,8 @@ class Indexer:
             return
         if p.outcome is Outcome.REUSE:
             reuse.place(p, w, self.prepare)  # decoded after all when the known copy vanished
-        elif p.outcome is Outcome.EMBED and w.fresh_copy(p):  # a copy of a file embedded moments ago
+        elif p.outcome is Outcome.EMBED and (w.fresh_copy(p) or w.committed_copy(p)):
+            # a copy of a file embedded moments ago (in this batch, or committed since it was decoded)
             r.duplicates += 1
             return
         if p.outcome is Outcome.FAILED:

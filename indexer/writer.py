@@ -72,6 +72,17 @@ class BatchWriter:
         self.upsert(record(p, segs))
         return True
 
+    def committed_copy(self, p: Prepared) -> bool:
+        """A copy of a file committed since ``p`` was decoded (its decoder saw
+        no such content yet): take the stored vectors. False if none."""
+        known = p.job.known
+        rows = [r for r in self.catalog.ok_media_by_hash([p.content_hash]).get(p.content_hash, [])
+                if known is None or r[0] != known.id]
+        if not rows:
+            return False
+        self.upsert(record(p, [], copy_from=rows[0][0]))
+        return True
+
     @property
     def due(self) -> bool:
         return self.files >= self.commit_every

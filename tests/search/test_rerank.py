@@ -158,3 +158,45 @@ def test_eval_reports_rerank_and_its_cost(settings, tmp_path):
     r = evaluate(s, settings, "fake", captioner=cap)
     assert r.reranked["text_to_image"]["R@1"] == 100.0 and r.reranked["ms_per_query"] >= 0
     assert r.reranked["captioner"] == "test-colours"
+
+
+def test_the_caption_command_and_api_rerank_run_the_real_model(indexed, tiny_llava, cli, monkeypatch):
+    """Issue 13: no test ran `mediasearch caption` or the API's rerank=true."""
+    from fastapi.testclient import TestClient
+
+    from mediasearch.web.app import create_app
+
+    lib, _ = indexed
+    settings = lib.settings
+    spec = f"llava:{tiny_llava}"
+    code, _, err = cli("caption", "--captioner", spec, "--data-dir", settings.home)
+    assert code == 0 and "5 captions made" in err
+    code, _, err = cli("caption", "--captioner", spec, "--data-dir", settings.home)
+    assert code == 0 and "0 captions made" in err  # made once
+    settings.captioner = spec
+    with TestClient(create_app(settings, allowed_hosts=["testserver"], library=lib)) as c:
+        assert c.get("/api/status").json()["captioner"]["available"] is True
+        r = c.get("/api/search", params={"q": "red", "rerank": "true", "k": 3})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["reranked"]["candidates"] == 3
+        assert all(h["rerank_score"] is not None and "caption" in h["why"] for h in body["results"])
+
+
+def test_the_device_is_chosen_in_one_place(monkeypatch):
+    from mediasearch.indexer.captioners import _device
+    from mediasearch.indexer.embedders.device import pick_device
+    from mediasearch.indexer.speech import Transcriber
+
+    assert pick_device("cpu") == "cpu"
+    with pytest.raises(ConfigError, match="unknown device"):
+        pick_device("quantum")
+    import torch
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA device"):
+            pick_device("cuda:1")
+        assert pick_device("auto") in ("cpu", "mps")
+    monkeypatch.setenv("MEDIASEARCH_DEVICE", "cpu")
+    assert _device() == "cpu"  # the captioner follows MEDIASEARCH_DEVICE
+    t = Transcriber("bundled", "cuda:1")
+    assert (t.device, t.device_index) == ("cuda", 1)  # not GPU 0

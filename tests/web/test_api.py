@@ -111,7 +111,9 @@ def test_empty_index_and_status(settings, tmp_path):
         r = c.get("/api/search", params={"q": "anything"})
         assert r.status_code == 200 and r.json()["empty_index"] is True
         assert c.get("/api/status").json()["segments"] == 0
-        assert c.get("/docs").status_code == 200
+        docs = c.get("/docs")
+        assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text  # served here, no CDN
+        assert c.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
         assert c.get("/openapi.json").json()["paths"]["/api/search"]
 
 

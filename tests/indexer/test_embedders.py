@@ -53,6 +53,7 @@ def test_openclip_runs_a_real_model_on_random_weights_only_when_asked(tiny_clip)
     assert np.allclose(np.linalg.norm(v, axis=1), 1) and np.allclose(np.linalg.norm(t, axis=1), 1)
 
 
+@pytest.mark.slow  # imports torch and open_clip (~10 s on 2 cores)
 def test_openclip_loads_a_local_checkpoint_file(tiny_clip, tmp_path):
     import torch
 
@@ -69,6 +70,7 @@ def test_openclip_loads_a_local_checkpoint_file(tiny_clip, tmp_path):
     assert str(ckpt) in loaded.identity()["weights"]
 
 
+@pytest.mark.slow  # imports torch and open_clip (~10 s on 2 cores)
 def test_openclip_refuses_missing_weights_clearly(tiny_clip, tmp_path):
     from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 

@@ -44,7 +44,7 @@ def test_ivfpq_removals_leave_the_index_and_survive_a_save(tmp_path):
     assert loaded.search(vecs[2000], 1)[1][0] == ids[2000]
 
 
-@pytest.mark.parametrize("kind", ["flat", "ivfpq"])
+@pytest.mark.parametrize("kind", ["flat", pytest.param("ivfpq", marks=pytest.mark.slow)])
 def test_mirror_answers_like_the_cpu_index_through_adds_removals_and_filters(kind):
     n = 3000 if kind == "flat" else 10_000  # IVF-PQ filters over 4,096 ids are searched, not scored
     vi, ids, vecs, table = build(kind, n)

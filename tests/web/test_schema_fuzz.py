@@ -10,6 +10,8 @@ from schemathesis.specs.openapi.checks import content_type_conformance, status_c
 
 from mediasearch.web.app import create_app  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a few hundred requests: the full suite runs it
+
 EXAMPLES = int(__import__("os").environ.get("MS_FUZZ_EXAMPLES", "25"))  # per operation: bounded, so CI stays quick
 
 

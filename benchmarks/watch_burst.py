@@ -44,6 +44,7 @@ def wait(pred, timeout: float) -> bool:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--delete-rate", type=float, default=50.0, help="files/s of the gradual rm -rf")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ms-burst-"))
     try:
@@ -69,13 +70,13 @@ def main() -> None:
         ok = wait(lambda: lib.catalog.stats()["segments"] >= args.n, 600)
         watch_rate = args.n / (time.perf_counter() - t)
         segments = lib.catalog.stats()["segments"]
-        # A gradual rm -rf of the whole root, ~50 files/s.
+        # A gradual rm -rf of the whole root, a folder (100 files) at a time.
         t = time.perf_counter()
         for g in sorted(root.iterdir()):
             for f in sorted(g.iterdir()):
                 f.unlink()
-            time.sleep(100 / 50)
-        wait(lambda: lib.catalog.count_under(str(root)) == lib.catalog.missing_under(str(root)), 120)
+            time.sleep(100 / args.delete_rate)
+        wait(lambda: lib.catalog.count_under(str(root)) == lib.catalog.missing_under(str(root)), 600)
         time.sleep(s2.delete_grace + 2)  # past the grace period: the guard has judged
         kept = lib.catalog.count_under(str(root))
         w.stop()
@@ -84,7 +85,8 @@ def main() -> None:
               "index_files_per_s": round(index_rate, 1), "watch_files_per_s": round(watch_rate, 1),
               "watch_vs_index": round(watch_rate / index_rate, 2), "all_indexed": ok,
               "segments_after_burst": segments,
-              "gradual_delete": {"deleted_for_good": args.n - kept, "kept_offline": kept,
+              "gradual_delete": {"files_per_s": args.delete_rate, "deleted_for_good": args.n - kept,
+                                 "kept_offline": kept,
                                  "seconds": round(time.perf_counter() - t, 1)}})
     finally:
         shutil.rmtree(work, ignore_errors=True)

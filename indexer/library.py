@@ -112,6 +112,12 @@ class Library:
             vi.use_gpu(gpu_backend(self.index_gpu), required=explicit)
         return vi
 
+    def follow(self, applied) -> None:
+        """Bring the in-memory vector index to a generation this process just
+        committed (reloading from the catalog when another writer came between)."""
+        if not self.vector_index().apply(applied):
+            self.vector_index(refresh=True)
+
     def _catch_up(self) -> bool:
         """Apply another process's commits from the change log; False when the
         log does not cover the gap (then the index is reloaded)."""

@@ -166,7 +166,7 @@ class Indexer:
             remember_mounts(self.catalog, whole)
             applied = self.catalog.drop_repeated_segments()
             if applied is not None:
-                BatchWriter(self.lib, report, self.claims, 0).follow(applied)
+                self.lib.follow(applied)
                 report.repaired = len(applied.removed_ids)
         return whole
 

@@ -17,8 +17,8 @@ from mediasearch.store.catalog import KnownFile
 from mediasearch.store.errors import PathError
 from mediasearch.store.schema import STATUS_OFFLINE
 
-from .roots import path_allowed, root_of
-from .walk import FileInfo, is_ignored_name, special_kind, walk
+from .roots import ignored_below, path_allowed, root_of
+from .walk import FileInfo, special_kind, walk
 
 
 @dataclass
@@ -54,10 +54,6 @@ class Planner:
             return
         self._jobs[f.path] = Job(f, root, k)
 
-    def _ignored_below(self, path: str, root: str) -> bool:
-        rel = os.path.relpath(path, root)
-        return rel != "." and any(is_ignored_name(part, self.settings.ignore) for part in rel.split(os.sep))
-
     def _skip_special(self, path: str, why: str) -> None:
         self.report.special.append({"path": path, "reason": why})
 
@@ -66,7 +62,7 @@ class Planner:
         for raw in paths:
             p = Path(os.path.abspath(Path(raw).expanduser()))
             root = root_of(str(p), roots) if roots else None
-            if roots and (root is None or self._ignored_below(str(p), root)):
+            if roots and (root is None or ignored_below(str(p), root, self.settings.ignore)):
                 continue
             if roots:
                 why = path_allowed(str(p), root, self.settings.follow_symlinks)

@@ -112,10 +112,11 @@ class Sweeper:
                 continue
             ids = [mid for mid, _ in items]
             why = absent_reason(r, self.mounts) if r else None
-            mass, total = self._is_mass(r, self.catalog.missing_under(r)) if r else (False, len(items))
+            missing = self.catalog.missing_under(r) if r else len(items)
+            mass, total = self._is_mass(r, missing) if r else (False, len(items))
             if why or mass:
                 v.offline += ids
-                self._warn(v, self.catalog.missing_under(r) if r else len(items), total, r, why)
+                self._warn(v, missing, total, r, why)
             else:
                 v.delete += ids
                 v.deleted_per_root[r] = len(ids)

@@ -27,7 +27,7 @@ from mediasearch.store.errors import MediaSearchError, PathError, StorageFullErr
 
 from .library import Library
 from .pipeline import Indexer
-from .walk import is_ignored_name
+from .roots import ignored_below, root_of
 
 log = logging.getLogger(__name__)
 
@@ -133,11 +133,9 @@ class Watcher:
 
     # -- events -----------------------------------------------------------
     def _ignored(self, path: str) -> bool:
-        for r in self.roots:
-            if path == r or path.startswith(r + os.sep):
-                rel = os.path.relpath(path, r)
-                return rel != "." and any(is_ignored_name(p, self.settings.ignore) for p in rel.split(os.sep))
-        return True  # outside every root (a move out: the source side is what counts)
+        # Outside every root (a move out: the source side is what counts) is ignored too.
+        root = root_of(path, self.roots)
+        return root is None or ignored_below(path, root, self.settings.ignore)
 
     def touch(self, path: str) -> None:
         if self._ignored(path):

@@ -44,6 +44,9 @@ class BatchWriter:
         # hash -> (kind, segments) embedded since the last commit: a copy
         # arriving moments later takes them (after a commit the catalog has them).
         self.fresh: dict[str, tuple[str, list[NewSegment]]] = {}
+        # Contents committed this run (hashes only): a copy decoded before its
+        # twin was committed looks them up; other new files cost no query.
+        self.committed: set[str] = set()
 
     # -- gathering ------------------------------------------------------
     def upsert(self, rec: MediaRecord) -> None:
@@ -75,6 +78,8 @@ class BatchWriter:
     def committed_copy(self, p: Prepared) -> bool:
         """A copy of a file committed since ``p`` was decoded (its decoder saw
         no such content yet): take the stored vectors. False if none."""
+        if p.content_hash not in self.committed:
+            return False
         known = p.job.known
         rows = [r for r in self.catalog.ok_media_by_hash([p.content_hash]).get(p.content_hash, [])
                 if known is None or r[0] != known.id]
@@ -93,15 +98,11 @@ class BatchWriter:
         done = [r.path for r in batch.upserts] + [r.path for r in batch.renames]
         if batch:
             applied = self.catalog.apply(batch)
-            self.follow(applied)
+            self.lib.follow(applied)
             self.report.segments_added += len(applied.added_ids)
+            self.committed.update(r.content_hash for r in batch.upserts if r.content_hash)
         self.fresh.clear()  # committed files are found by hash in the catalog now
         self.claims.release(done)
-
-    def follow(self, applied) -> None:
-        """Bring the in-memory vector index to a committed generation."""
-        if not self.lib.vector_index().apply(applied):  # another writer committed in between
-            self.lib.vector_index(refresh=True)
 
     def carry_out(self, verdict: Verdict, window: float) -> None:
         """Apply a sweep verdict: offline, held, deleted (in bounded commits)."""

@@ -99,45 +99,30 @@ class SearchEngine:
     def term_vector(self, term: Term) -> np.ndarray:
         if term.text is not None:
             return self.embedder.embed_texts([term.text])[0]
-        stored = self.catalog.segment_vectors(str(term.path))
-        if stored.size:
-            # An indexed file: its own vectors, no model needed.
-            return l2_normalize(stored.mean(0))[0]
-        try:
-            kind, _ = detect(term.path)
-            if kind is None:
-                raise QueryError(f"{term.name} is not a picture, video or audio file this server can read")
-            if kind == "audio":
-                return self._audio_vector(term.path, term.name)
-            if kind == "video":
-                # Sampled within a time budget, never decoded whole (a long
-                # upload must not hold a search slot for minutes).
-                frames = query_frames(term.path, self.lib.settings.query_video_frames,
-                                      self.lib.settings.query_video_seconds)
-                return l2_normalize(self.embedder.embed_images(frames).mean(0))[0]
-            loaded = load_image(term.path, self.max_query_pixels)
-        except MediaDecodeError as e:
-            raise QueryError(f"cannot use {term.name} as a query: {e}") from e
-        return self.embedder.embed_images([loaded.image])[0]
+        return l2_normalize(self.example_vectors(term).mean(0))[0]
 
     def example_vectors(self, term: Term) -> np.ndarray:
         """All the vectors of an example file: an indexed file's stored
-        segments, a video's sampled frames; one row for anything else."""
+        segments (no model needed), a video's sampled frames, one row for a
+        picture or a recording (what is said in it)."""
         stored = self.catalog.segment_vectors(str(term.path))
         if stored.size:
             return stored
         try:
             kind, _ = detect(term.path)
+            if kind is None:
+                raise QueryError(f"{term.name} is not a picture, video or audio file this server can read")
+            if kind == "audio":
+                return self._audio_vector(term.path, term.name)[None, :]
+            if kind == "video":
+                # Sampled within a time budget, never decoded whole (a long
+                # upload must not hold a search slot for minutes).
+                return self.embedder.embed_images(query_frames(term.path, self.lib.settings.query_video_frames,
+                                                               self.lib.settings.query_video_seconds))
+            loaded = load_image(term.path, self.max_query_pixels)
         except MediaDecodeError as e:
             raise QueryError(f"cannot use {term.name} as a query: {e}") from e
-        if kind == "video":
-            try:
-                frames = query_frames(term.path, self.lib.settings.query_video_frames,
-                                      self.lib.settings.query_video_seconds)
-            except MediaDecodeError as e:
-                raise QueryError(f"cannot use {term.name} as a query: {e}") from e
-            return self.embedder.embed_images(frames)
-        return self.term_vector(term)[None, :]
+        return self.embedder.embed_images([loaded.image])
 
     def search_moments(self, vectors: np.ndarray, query: Query) -> list[Result]:
         """A query of several moments (a video): each moment searched alone,

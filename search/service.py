@@ -21,6 +21,7 @@ import numpy as np
 
 from mediasearch.indexer.embedders.base import l2_normalize
 from mediasearch.indexer.library import Library
+from mediasearch.indexer.roots import under
 from mediasearch.store.errors import NotFoundError, QueryError
 from mediasearch.store.schema import STATUS_OK
 
@@ -142,6 +143,8 @@ class SearchService:
             results = self.engine.search_vector(self._feedback_vector(req, terms), query)
         elif moments is not None and len(moments) > 1:  # a video (or any file of several moments)
             results = self.engine.search_moments(moments, query)
+        elif moments is not None:  # one picture: its vector, read or embedded once
+            results = self.engine.search_vector(l2_normalize(moments.mean(0))[0], query)
         else:
             results = self.engine.search(query)
         narrow_to_sentences(results, terms, self.lib.embedder)
@@ -181,12 +184,8 @@ class SearchService:
         (a symlink out of a root, or a row pointing elsewhere, is refused)."""
         real = os.path.realpath(m["path"])
         roots = {os.path.realpath(r) for r in self.lib.catalog.roots()} | set(self.extra_roots)
-        for root in roots:
-            try:
-                if os.path.commonpath([real, root]) == root and os.path.isfile(real):
-                    return Path(real)
-            except ValueError:
-                continue
+        if os.path.isfile(real) and any(under(real, root) for root in roots):
+            return Path(real)
         raise NotFoundError("file not available")
 
 

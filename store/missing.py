@@ -5,9 +5,10 @@ disappears gradually (a slow ``rm -rf``, a sync tool, a disk unmounting
 folder by folder) arrives as many small batches, each a small share of what
 is left. So the daemon never deletes at once: a file it sees vanish is held
 (status offline, ``missing_since`` set) and kept out of search results; once
-it has been missing for a grace period it is judged together with everything
-else missing under its root, and with what was deleted there recently. Only
-when that total is not a mass disappearance are the files deleted for good.
+nothing more has vanished under its root for a grace period, it is judged
+together with everything else missing there and what was deleted there
+recently (indexer/sweep.py). Only when that total is not a mass
+disappearance are the files deleted for good.
 
 A file that goes offline keeps what it was (``prior_status``/``prior_reason``):
 a recorded failure comes back as that failure, not as an empty "ok" file.

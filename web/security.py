@@ -43,7 +43,7 @@ def host_name(host: str) -> str:
     return m.group("v6") or m.group("name")
 
 
-def _plain(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] = ()):
+def _json_error(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] = ()):
     """An error answered before any route runs: JSON like every other error."""
     async def respond() -> None:
         body = json.dumps({"detail": text}).encode()
@@ -71,10 +71,10 @@ class GuardMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         hostname = host_name(headers.get("host", ""))
         if self.allowed_hosts and "*" not in self.allowed_hosts and hostname not in self.allowed_hosts:
-            await _plain(send, 400, "Invalid Host header")
+            await _json_error(send, 400, "Invalid Host header")
             return
         if self.api_key is not None and not self._authorised(scope, headers):
-            await _plain(send, 401, "API key required (X-API-Key header, or open /?key=KEY once)",
+            await _json_error(send, 401, "API key required (X-API-Key header, or open /?key=KEY once)",
                          [(b"www-authenticate", b"X-API-Key")])
             return
         length = headers.get("content-length")
@@ -82,10 +82,10 @@ class GuardMiddleware:
             try:
                 too_big = int(length) > self.max_body
             except ValueError:
-                await _plain(send, 400, "Bad Content-Length")
+                await _json_error(send, 400, "Bad Content-Length")
                 return
             if too_big:
-                await _plain(send, 413, f"Upload too large (limit {self.max_body} bytes)")
+                await _json_error(send, 413, f"Upload too large (limit {self.max_body} bytes)")
                 return
         received = 0
         started = responded = False
@@ -98,7 +98,7 @@ class GuardMiddleware:
                 if received > self.max_body and not started:
                     # A body without Content-Length grew past the cap while
                     # streaming: answer 413 now, and tell the app the client left.
-                    await _plain(send, 413, f"Upload too large (limit {self.max_body} bytes)")
+                    await _json_error(send, 413, f"Upload too large (limit {self.max_body} bytes)")
                     responded = True
                     return {"type": "http.disconnect"}
             return message

@@ -31,11 +31,19 @@ def looks_like_path(weights: str) -> bool:
             or weights.endswith((".pt", ".pth", ".bin", ".safetensors", ".ckpt")))
 
 
+# Where the default model lives on the hub, known without importing open_clip
+# (and torch with it: ~10 s cold), so "auto" on a machine without weights
+# decides in well under a second.
+KNOWN_HUB = {(DEFAULT_ARCH, DEFAULT_TAG): {"hf_hub": "laion/CLIP-ViT-B-32-laion2B-s34B-b79K/"}}
+
+
 def cached_weights(arch: str, tag: str) -> Path | None:
     """The local file holding ``arch``/``tag`` weights, if already downloaded."""
-    import open_clip
+    cfg = KNOWN_HUB.get((arch, tag))
+    if cfg is None:
+        import open_clip
 
-    cfg = open_clip.get_pretrained_cfg(arch, tag)
+        cfg = open_clip.get_pretrained_cfg(arch, tag)
     if not cfg:
         return None
     if cfg.get("file"):

@@ -69,8 +69,8 @@ def serve_command(
         seconds = web.state.ms.lib.warm_up()
         typer.echo(f"mediasearch: model ready in {seconds:.1f}s", err=True)
         shown = f"[{host}]" if ":" in host else host
-        typer.echo(f"mediasearch: serving http://{shown}:{port}/  (API docs at /docs; Ctrl-C stops)")
-        run(web, host, port)
+        run(web, host, port, on_listening=lambda: typer.echo(
+            f"mediasearch: serving http://{shown}:{port}/  (API docs at /docs; Ctrl-C stops)", err=True))
     finally:
         if watcher is not None:
             watcher.stop()

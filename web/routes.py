@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from mediasearch.indexer.captioners import captioner_available
 from mediasearch.indexer.media.detect import detect
 from mediasearch.indexer.media.thumbs import SIZES, NotCached, thumbnail
-from mediasearch.search.service import MAX_ID, SearchRequest, answer_dict
+from mediasearch.search.service import MAX_ID, SearchRequest, answer_dict, result_dict
 from mediasearch.search.status import gather_status
 from mediasearch.store.errors import MediaDecodeError, QueryError
 from mediasearch.store.paths import display
@@ -86,6 +86,11 @@ async def api_search_upload(s: StateDep, file: Annotated[UploadFile | None, File
             os.unlink(tmp_path)
         except OSError:
             pass
+
+@router.get("/api/recent", summary="The files added last, newest first (the landing view)")
+def api_recent(s: StateDep, n: Annotated[int, Q(ge=1, le=100)] = 12):
+    return {"results": [result_dict(r) for r in s.service.recent(n)]}
+
 
 @router.get("/api/media/{media_id}", summary="Details of one file", responses=errors(404))
 def api_media(s: StateDep, media_id: MediaId):

@@ -65,8 +65,16 @@ def allowed_hosts(host: str, extra: list[str] | None) -> list[str] | None:
     return hosts
 
 
-def run(app, host: str, port: int) -> None:
+def run(app, host: str, port: int, on_listening=None) -> None:
+    """Serve until stopped. The socket is bound first, so "serving" is said
+    only when a click on the address already reaches us (connections wait in
+    the listen backlog while uvicorn starts, instead of being refused)."""
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="warning", http=HeaderTimeoutProtocol,
-                timeout_keep_alive=5)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", http=HeaderTimeoutProtocol,
+                            timeout_keep_alive=5)
+    sock = config.bind_socket()
+    sock.listen(config.backlog)
+    if on_listening is not None:
+        on_listening()
+    uvicorn.Server(config).run(sockets=[sock])

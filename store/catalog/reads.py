@@ -114,3 +114,12 @@ class Reads:
             stmt = stmt.limit(limit)
         with self.read() as s:
             return [{"path": p, "reason": r} for p, r in s.execute(stmt)]
+
+    def recent(self, limit: int = 12) -> list[dict]:
+        """The files most recently added to the index (the page's landing view)."""
+        stmt = (select(Media.id, Media.path, Media.kind, Media.taken_at)
+                .where(Media.status == STATUS_OK, Media.missing_since.is_(None))
+                .order_by(Media.created_at.desc(), Media.id.desc()).limit(limit))
+        with self.read() as s:
+            return [{"media_id": r.id, "path": r.path, "kind": r.kind, "taken_at": r.taken_at}
+                    for r in s.execute(stmt)]

@@ -159,6 +159,24 @@ def test_the_landing_page_shows_the_library(page):
     wait_js(page, "document.getElementById('message').textContent.includes('Your library')")
     text = page.inner_text("#message")
     assert "images" in text and "video" in text
+    # The files added last, as cards, without a score (nothing was asked).
+    wait_js(page, "document.querySelectorAll('#results .card').length >= 5")
+    assert page.locator("#results .card .score").count() == 0
+    names = page.locator("#results .card .name").all_inner_texts()
+    assert len(names) == len(set(names)) and "beach.webm" in names
+
+
+def test_status_opens_where_it_is_seen(page):
+    """Issue 14.16: status opened below 24 results, off-screen."""
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(page.url.split("?")[0] + "?q=pattern")
+    wait_js(page, "document.querySelectorAll('#results .card').length === 24")
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.click("#status-btn")
+    page.wait_for_selector("#status table")
+    box = page.locator("#status").bounding_box()
+    scrolled = page.evaluate("window.scrollY")
+    assert box is not None and 0 <= box["y"] < 1000 - 50, (box, scrolled)  # its top is on screen
 
 
 def test_the_search_is_in_the_address_bar_and_back_works(page, server):

@@ -87,6 +87,7 @@ def test_index_says_what_it_waits_for(cli, photos, tmp_path):
     assert code == 0
     assert err.index("scanning") < err.index("loading the model") < err.index("model ready") < err.index("files seen")
     assert "model loaded in" in err
+    assert "" not in err.rstrip("\n").split("\n")  # no empty line when stderr is not a TTY (14.20)
     code, _, err = cli("index", photos, "--data-dir", data, "--model", "fake")
     assert code == 0 and "loading the model" not in err and "3 unchanged" in err
 
@@ -98,3 +99,35 @@ def test_help_shows_plain_value_hints(cli, command, monkeypatch):
     code, out, _ = cli(command, "--help")
     assert code == 0 and "Usage" in out
     assert "<bool>" not in out and "<list[" not in out and "<str>" not in out
+
+
+def test_serve_loads_its_model_before_it_says_it_serves(cli, photos, tmp_path):
+    """Issue 14.9: the first search or upload waited 40 s for the model; serve
+    loads it at start and says so, and answers as soon as it says "serving"."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    data = tmp_path / "d"
+    assert cli("index", photos, "--data-dir", data, "--model", "fake")[0] == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "mediasearch.web.cli", "serve", "--data-dir", str(data),
+                             "--port", str(port)], stderr=subprocess.PIPE, text=True)
+    try:
+        said = ""
+        deadline = time.monotonic() + 60
+        while "serving" not in said and time.monotonic() < deadline:
+            line = proc.stderr.readline()  # blocks until the server says something
+            if not line:
+                break
+            said += line
+        assert said.index("loading the model") < said.index("model ready") < said.index("serving"), said
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=red&k=1", timeout=10) as r:
+            assert json.loads(r.read())["results"][0]["name"] == "red.png"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

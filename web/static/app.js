@@ -107,8 +107,12 @@ async function landing() {
     if (mine !== state.seq) return;
     const ok = s.media.ok || {};
     const parts = Object.entries(ok).map(([k, n]) => n + " " + k + (n === 1 ? "" : "s"));
-    message(parts.length ? "Your library: " + parts.join(", ") + ". Try “a dog on the beach”, “birthday cake”, or a word someone said."
+    message(parts.length ? "Your library: " + parts.join(", ") + ". Try “a dog on the beach”, “birthday cake”, or a word someone said. Added last:"
                          : "The index is empty: run `mediasearch index FOLDER` (or serve --watch FOLDER) first.");
+    if (!parts.length) return;
+    const recent = await (await fetch("/api/recent?n=12")).json();
+    if (mine !== state.seq) return;
+    for (const r of recent.results) $("results").appendChild(card(r));
   } catch (e) { message("Type what you are looking for, or search by example."); }
 }
 
@@ -151,7 +155,7 @@ function card(r) {
   const row = el("div", { class: "row" });
   row.appendChild(el("span", { class: "badge" }, r.kind + (r.start !== null ? " @ " + fmtTime(r.start) + "–" + fmtTime(r.end) : "")));
   if (r.taken) row.appendChild(el("span", { class: "taken", title: "taken on" }, r.taken));
-  row.appendChild(el("span", { class: "score" }, r.score.toFixed(3)));
+  if (!(r.why && r.why.recent)) row.appendChild(el("span", { class: "score" }, r.score.toFixed(3)));
   meta.appendChild(row);
   if (r.text) meta.appendChild(el("span", { class: isPlace(r) ? "snippet place" : "snippet" }, snippet(r)));
   // Words that matched elsewhere in the file (its name, tags, what was said): quoted, never a place.

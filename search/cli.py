@@ -13,7 +13,7 @@ from mediasearch.store.cli_common import (DataDirOpt, JsonOpt, ModelOpt, emit_js
                               settings_from)
 from mediasearch.store.errors import QueryError
 
-from .service import SearchRequest, SearchService, answer_dict
+from .service import SearchRequest, SearchService, answer_dict, result_dict
 from .status import gather_status
 
 
@@ -32,6 +32,9 @@ def search_command(
     lexical: Annotated[bool, typer.Option("--lexical/--no-lexical", help="Fuse word matches (names, folders, tags, transcripts, captions) with the vector ranking.")] = True,
     like: Annotated[list[int] | None, typer.Option("--like", help="More like this indexed file (media id; repeatable).")] = None,
     unlike: Annotated[list[int] | None, typer.Option("--unlike", help="Less like this indexed file (media id; repeatable).")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Show weaker matches too (below the calibrated cut-off).")] = False,
+    plain: Annotated[list[str] | None, typer.Option("--plain", help="Leave this reading of the text as words: date | place | kind | not | exact | all (repeatable).")] = None,
+    literal: Annotated[bool, typer.Option("--literal", help="Read nothing from the text: search for it as typed (= --plain all).")] = False,
     data_dir: DataDirOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
@@ -43,7 +46,8 @@ def search_command(
     req = SearchRequest(texts=list(terms or []), nots=list(not_ or []), files=[], k=k, offset=offset,
                         kinds=list(kind or []), under=[str(u) for u in under or []], place=place,
                         lexical=lexical, rerank=rerank, texts_may_be_files=True,
-                        like=list(like or []), unlike=list(unlike or []))
+                        like=list(like or []), unlike=list(unlike or []), all=show_all,
+                        plain=["all"] if literal else list(plain or []))
     for f in image or []:
         if not Path(f).expanduser().is_file():
             raise QueryError(f"query file not found: {f}")
@@ -66,15 +70,37 @@ def search_command(
     if as_json:
         emit_json(answer_dict(answer))
         return
+    print_answer(answer)
+
+
+def print_answer(answer) -> None:
+    """The interpretation above the results (on stderr, so the results stay
+    a clean list on stdout), then one line per hit with a short reason."""
+    it = answer.interpretation
+    if it is not None and it.readings:
+        types = sorted({rd.type for rd in it.readings})
+        say("understood: " + " · ".join(rd.label for rd in it.readings)
+            + (f" · searching for “{it.semantic}”" if it.semantic else "")
+            + f"  (undo: --plain {' --plain '.join(types)})")
+    for note in it.notes if it is not None else []:
+        say(note)
+    cut = answer.cutoff or {}
     results = answer.results
-    if not results:
+    matched = [r for r in results if r.match is not False]
+    if cut.get("applied") and not matched:
+        held = cut.get("held_back", 0)
+        say(f"no good match for “{it.semantic if it else ''}”"
+            + (f"; {held} weaker matches held back (--all shows them)" if held and not answer.request.all else ""))
+    elif not results:
         say("no results")
-        return
+    elif cut.get("held_back") and not answer.request.all:
+        say(f"{cut['held_back']} weaker matches held back (--all shows them)")
     for r in results:
+        d = result_dict(r, it)
         where = r.path
         if r.start is not None:
             where += f" @ {fmt_time(r.start)}-{fmt_time(r.end)}"
-        line = f"{r.score:6.3f}  {r.kind:<5}  {where}"
+        line = f"{'~' if r.match is False else ' '}{r.score:6.3f}  {r.kind:<5}  {where}"
         if r.taken_at:
             line += f"  {dt.datetime.fromtimestamp(r.taken_at):%Y-%m-%d}"
         # Words on a picture are where it was taken; elsewhere, what was said or tagged.
@@ -84,6 +110,8 @@ def search_command(
             line += f'  words: "{r.words["text"][:80]}"'
         if r.caption:
             line += f"  [{r.caption[:80]}]"
+        if d["reason"]:
+            line += f"  <- {d['reason']}"
         typer.echo(line)
 
 

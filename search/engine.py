@@ -49,6 +49,7 @@ class Result:
     # The parts of a fused score: {"picture": cosine, "words_rank": n, ...}.
     why: dict = field(default_factory=dict)
     spans: str | None = None  # a transcript window's sentences (JSON), to narrow the moment
+    match: bool | None = None  # above the calibrated cut-off (None: not judged)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -130,8 +131,7 @@ class SearchEngine:
         match, so a video finds itself and the videos that share its shots
         (the mean of four different frames is close to none of them)."""
         want = query.offset + query.k
-        per = Query([], k=max(want * 3, 50), kinds=query.kinds, under=query.under, after=query.after,
-                    before=query.before, place=query.place)
+        per = query.only_filters(max(want * 3, 50))
         total: dict[int, float] = {}
         best: dict[int, Result] = {}
         for v in l2_normalize(vectors):
@@ -179,19 +179,17 @@ class SearchEngine:
         return l2_normalize(vecs.mean(0))[0]
 
     # -- search -------------------------------------------------------------
-    def search(self, query: Query) -> list[Result]:
-        vector = self.query_vector(query.terms)
+    def search(self, query: Query, vector: np.ndarray | None = None) -> list[Result]:
+        vector = self.query_vector(query.terms) if vector is None else vector
         words = positive_text(query.terms) if query.lexical else ""
         if not words:
             return self.search_vector(vector, query)
         want = query.offset + query.k
         depth = max(want, FUSION_DEPTH)
-        lex = self.catalog.lexical(words, query.kinds, query.under, query.after, query.before, limit=depth * 3,
-                                   place=query.place)
+        lex = self.catalog.lexical(words, limit=depth * 3, filters=query.filters)
         if not lex:
             return self.search_vector(vector, query)
-        dense = self.search_vector(vector, Query([], k=depth, kinds=query.kinds, under=query.under,
-                                                 after=query.after, before=query.before, place=query.place))
+        dense = self.search_vector(vector, query.only_filters(depth))
         return fuse(dense, self._lexical_results(lex, vector), depth)[query.offset:want]
 
     def _lexical_results(self, lex: list[tuple[int, int]], vector: np.ndarray) -> list[Result]:
@@ -217,7 +215,7 @@ class SearchEngine:
         vi = self.lib.vector_index(refresh=self.live)
         allowed = None
         if query.filtered:
-            allowed = self.catalog.segment_ids(query.kinds, query.under, query.after, query.before, query.place)
+            allowed = self.catalog.segment_ids(filters=query.filters)
         want = query.offset + query.k
         n = max(want * 3, 32)
         while True:

@@ -4,9 +4,10 @@ that names an existing file is a query by example."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mediasearch.store.catalog.dto import Filters
 from mediasearch.store.errors import QueryError
 
 _WEIGHT = re.compile(r"^(?P<text>.*?)\^(?P<w>[-+]?\d+(?:\.\d+)?)$", re.S)
@@ -37,11 +38,22 @@ class Query:
     # Fuse full-text matches (names, folders, tags, transcripts, captions) with
     # the vector ranking (reciprocal rank fusion).
     lexical: bool = True
+    not_kinds: list[str] = field(default_factory=list)
+    dates: list[tuple[float, float]] = field(default_factory=list)  # taken within any of these
+    exact: list[str] = field(default_factory=list)  # phrases the file's words must hold
+
+    @property
+    def filters(self) -> Filters:
+        return Filters(list(self.kinds), list(self.not_kinds), list(self.under), self.after, self.before,
+                       list(self.dates), self.place, list(self.exact))
 
     @property
     def filtered(self) -> bool:
-        return bool(self.kinds or self.under or self.after is not None or self.before is not None
-                    or self.place)
+        return self.filters.active
+
+    def only_filters(self, k: int) -> "Query":
+        """The same filters, no terms, ``k`` results from the top (a sub-search)."""
+        return replace(self, terms=[], k=k, offset=0)
 
 
 def parse_term(raw: str, sign: float = 1.0, as_file: bool | None = None) -> Term:

@@ -25,10 +25,17 @@ from mediasearch.indexer.roots import under
 from mediasearch.store.errors import NotFoundError, QueryError
 from mediasearch.store.schema import STATUS_OK
 
+from .cutoff import Cutoff
+from .explain import explain, reason
 from .engine import Result, SearchEngine
-from .query import Query, Term, check_kinds, parse_term, positive_text, split_text_query
+from .interpret import Interpretation, Interpreter, folder
+from .query import Query, Term, check_kinds, positive_text
 
 MAX_ID = 2**63 - 1
+# Rocchio weights of the files marked good and bad, against the query's 1
+# (benchmarks/cutoff.py measures what one round of marks adds to R@10).
+FEEDBACK_GOOD = 1.0
+FEEDBACK_BAD = 0.5
 
 
 @dataclass
@@ -49,6 +56,10 @@ class SearchRequest:
     place: str | None = None
     lexical: bool = True
     rerank: bool = False
+    # Readings of the text to leave as words (date, place, kind, not, exact,
+    # or all): how a person undoes "2019 was read as a date".
+    plain: list[str] = field(default_factory=list)
+    all: bool = False   # weaker matches too (below the calibrated cut-off)
     # The terminal's rule: a text that names an existing file is a query by
     # example. Never for web queries (a stranger must not make us open files).
     texts_may_be_files: bool = False
@@ -60,6 +71,8 @@ class SearchAnswer:
     results: list[Result]
     empty_index: bool = False
     reranked: dict | None = None   # what reranking did (candidates, captions made, seconds)
+    interpretation: Interpretation | None = None  # how the text was read
+    cutoff: dict | None = None     # the calibrated cut-off, when the query was judged
 
 
 def parse_date(value: float | str | None, name: str) -> float | None:
@@ -73,19 +86,6 @@ def parse_date(value: float | str | None, name: str) -> float | None:
         return dt.datetime.fromisoformat(str(value)).timestamp()
     except ValueError:
         raise QueryError(f"{name}: use a date like 2024-07-31 (or a unix time)") from None
-
-
-def _folder(u: str) -> str:
-    if "\x00" in u:
-        raise QueryError("a folder name cannot contain a NUL character")
-    return os.path.realpath(os.path.expanduser(u))
-
-
-def _is_file(text: str) -> bool:
-    try:
-        return len(text) < 4096 and Path(text).expanduser().is_file()
-    except (OSError, ValueError):  # a name too long, a NUL
-        return False
 
 
 def _check_id(media_id: int) -> int:
@@ -103,35 +103,33 @@ class SearchService:
         self.engine = SearchEngine(library, live=live, max_query_pixels=max_query_pixels)
         self._captioner = captioner
         self.extra_roots = [os.path.realpath(r) for r in extra_roots or []]
+        self.interpreter = Interpreter(library.catalog)
+        self.cutoff = Cutoff(library, self.engine)
 
     # -- interpreting -----------------------------------------------------
-    def terms(self, req: SearchRequest) -> list[Term]:
-        as_file = None if req.texts_may_be_files else False
-        terms: list[Term] = []
-        for text in req.texts:
-            pos, neg = ([text], []) if as_file is None and _is_file(text) else split_text_query(text)
-            terms += [parse_term(p, as_file=as_file) for p in pos]
-            terms += [parse_term(n, sign=-1.0, as_file=False) for n in neg]
-        labels = list(req.file_names) + [None] * len(req.files)
-        terms += [Term(1.0, path=Path(f), label=label) for f, label in zip(req.files, labels)]
-        terms += [parse_term(n, sign=-1.0, as_file=False) for n in req.nots]
-        return terms
-
-    def query(self, req: SearchRequest, terms: list[Term]) -> Query:
-        check_kinds(req.kinds)
-        return Query(terms, k=req.k, offset=req.offset, kinds=list(req.kinds),
-                     under=[_folder(u) for u in req.under], after=parse_date(req.after, "after"),
-                     before=parse_date(req.before, "before"), lexical=req.lexical,
-                     place=(req.place or "").strip() or None)
+    def interpret(self, req: SearchRequest) -> tuple[Interpretation, Query]:
+        it = self.interpreter.read(req)
+        check_kinds(it.kinds + it.not_kinds)
+        query = Query(it.terms, k=req.k, offset=req.offset, kinds=it.kinds, not_kinds=it.not_kinds,
+                      under=[folder(u) for u in req.under], after=parse_date(req.after, "after"),
+                      before=parse_date(req.before, "before"), lexical=req.lexical, place=it.place,
+                      dates=it.dates, exact=it.exact)
+        return it, query
 
     # -- running ----------------------------------------------------------
     def search(self, req: SearchRequest) -> SearchAnswer:
-        terms = self.terms(req)
-        if not req.like and not any(t.weight > 0 for t in terms):
+        it, query = self.interpret(req)
+        terms = it.terms
+        browse = not req.like and not any(t.weight > 0 for t in terms)
+        if browse and not query.filtered:
             raise QueryError("give something to search for: words, a file, or a result to find more like")
-        query = self.query(req, terms)
         if self.lib.catalog.model_identity() is None:
-            return SearchAnswer(req, [], empty_index=True)
+            return SearchAnswer(req, [], empty_index=True, interpretation=it)
+        if browse:  # only filters ("videos from last summer"): the matching files, newest first
+            rows = self.lib.catalog.browse(query.filters, req.k, req.offset)
+            return SearchAnswer(req, [Result(r["media_id"], r["path"], r["kind"] or "unknown", 0.0,
+                                             taken_at=r["taken_at"], why={"filters": True}) for r in rows],
+                                interpretation=it)
         new_examples = [t.path for t in terms if t.path is not None
                         and not self.lib.catalog.segment_vectors(str(t.path)).size]
         if new_examples:
@@ -139,6 +137,7 @@ class SearchService:
         examples = [t for t in terms if t.path is not None and t.weight > 0]
         moments = (self.engine.example_vectors(examples[0])
                    if len(examples) == 1 and len(terms) == 1 and not (req.like or req.unlike) else None)
+        cutoff = None
         if req.like or req.unlike:
             results = self.engine.search_vector(self._feedback_vector(req, terms), query)
         elif moments is not None and len(moments) > 1:  # a video (or any file of several moments)
@@ -146,7 +145,11 @@ class SearchService:
         elif moments is not None:  # one picture: its vector, read or embedded once
             results = self.engine.search_vector(l2_normalize(moments.mean(0))[0], query)
         else:
-            results = self.engine.search(query)
+            judged = all(t.text is not None for t in terms)
+            vector = self.engine.query_vector(terms)
+            results = self.engine.search(query, vector)
+            if judged:
+                results, cutoff = self._judge(results, vector, req.all)
         narrow_to_sentences(results, terms, self.lib.embedder)
         reranked = None
         if req.rerank and req.offset == 0 and self._captioner is not None:
@@ -157,25 +160,37 @@ class SearchService:
                                     s.rerank_top, s.rerank_weight)
             reranked = {"candidates": stats.candidates, "captioned_now": stats.captioned_now,
                         "seconds": round(stats.seconds, 3)}
-        return SearchAnswer(req, results, reranked=reranked)
+        return SearchAnswer(req, results, reranked=reranked, interpretation=it, cutoff=cutoff)
+
+    def _judge(self, results: list[Result], vector: np.ndarray, show_all: bool) -> tuple[list[Result], dict]:
+        """Matches first; weaker hits only when asked for (``all``)."""
+        j = self.cutoff.judge(results, vector)
+        for r in j.matched:
+            r.match = True
+        for r in j.weaker:
+            r.match = False
+        return (j.matched + j.weaker if show_all else j.matched), j.cutoff
 
     def _feedback_vector(self, req: SearchRequest, terms: list[Term]) -> np.ndarray:
-        """"More like this" (Rocchio-style): the liked files' vectors, plus the
-        query's own terms, minus the files marked unlike."""
-        vec = sum(self.engine.media_vector(_check_id(m)) for m in req.like) if req.like \
+        """"More like this" and relevance feedback (Rocchio): the query's own
+        terms, plus the direction of the files marked good, minus that of the
+        files marked bad. Directions are taken from the library's mean: in
+        an embedding where any two pictures score 0.9, the raw vectors would
+        drown the query's words in what all pictures share."""
+        if not any(t.weight for t in terms) and not req.unlike:  # plain "more like this"
+            return l2_normalize(sum(self.engine.media_vector(_check_id(m)) for m in req.like))[0]
+        cal = self.cutoff.calibration()
+        mean = cal.mean if cal is not None else np.zeros(self.lib.embedder.dim, np.float32)
+        vec = self.engine.query_vector(terms) if any(t.weight for t in terms) \
             else np.zeros(self.lib.embedder.dim, np.float32)
-        if any(t.weight for t in terms):
-            vec = vec + self.engine.query_vector(terms)
-        for m in req.unlike:
-            vec = vec - 0.5 * self.engine.media_vector(_check_id(m))
+        for ids, weight in ((req.like, FEEDBACK_GOOD), (req.unlike, -FEEDBACK_BAD)):
+            if ids:
+                direction = np.mean([self.engine.media_vector(_check_id(m)) for m in ids], axis=0) - mean
+                if np.any(direction):
+                    vec = vec + weight * l2_normalize(direction)[0]
         if not np.any(vec):
             raise QueryError("the query has nothing left to search for")
         return l2_normalize(vec)[0]
-
-    def recent(self, n: int = 12) -> list[Result]:
-        """What was added last, newest first: the landing view's cards."""
-        return [Result(r["media_id"], r["path"], r["kind"] or "unknown", 0.0, taken_at=r["taken_at"],
-                       why={"recent": True}) for r in self.lib.catalog.recent(n)]
 
     # -- files ------------------------------------------------------------
     def media(self, media_id: int) -> dict:
@@ -223,10 +238,13 @@ def narrow_to_sentences(results: list[Result], terms: list[Term], embedder, top:
         r.start, r.end, r.text = sentences[best]
 
 
-def result_dict(r: Result) -> dict:
+def result_dict(r: Result, it: Interpretation | None = None) -> dict:
     """One hit as every front-end shows it (the API, `search --json`)."""
     d = r.to_dict()
     d.pop("spans", None)
+    d["score_parts"] = d.pop("why")
+    d["why"] = explain(r, it)
+    d["reason"] = reason(d["why"])
     d["id"] = r.media_id
     t = f"&t={r.start:.3f}" if r.start is not None else ""
     d["thumb"] = f"/thumb/{r.media_id}?size=256{t}"
@@ -237,15 +255,25 @@ def result_dict(r: Result) -> dict:
     return d
 
 
+def _day(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts).date().isoformat()
+
+
 def answer_dict(answer: SearchAnswer) -> dict:
     """The one JSON envelope of a search, for the API and the CLI alike."""
-    req = answer.request
+    req, it = answer.request, answer.interpretation
     return {
-        "query": {"text": " ".join(req.texts), "not": list(req.nots), "like": list(req.like),
-                  "unlike": list(req.unlike),
-                  "filters": {"kind": list(req.kinds), "under": list(req.under), "after": req.after,
-                              "before": req.before, "place": req.place}},
-        "results": [result_dict(r) for r in answer.results],
+        "query": {"text": " ".join(req.texts), "semantic": it.semantic if it else " ".join(req.texts),
+                  "not": list(req.nots), "like": list(req.like), "unlike": list(req.unlike),
+                  "filters": {"kind": list(it.kinds if it else req.kinds),
+                              "not_kind": list(it.not_kinds) if it else [], "under": list(req.under),
+                              "after": req.after, "before": req.before,
+                              "dates": [{"from": _day(a), "to": _day(b)} for a, b in (it.dates if it else [])],
+                              "place": it.place if it else req.place, "exact": list(it.exact) if it else []},
+                  "understood": [r.to_dict() for r in it.readings] if it else [],
+                  "notes": list(it.notes) if it else [], "plain": list(req.plain)},
+        "results": [result_dict(r, it) for r in answer.results],
         "empty_index": answer.empty_index, "k": req.k, "offset": req.offset,
         "reranked": answer.reranked,
+        "cutoff": answer.cutoff,
     }

@@ -52,14 +52,19 @@ async def api_search(s: StateDep, q: str = "", k: Annotated[int, Q(ge=1, le=200)
                      after: str | None = None, before: str | None = None,
                      like: Annotated[list[int], Q()] = [],
                      unlike: Annotated[list[int], Q()] = [],
-                     lexical: bool = True, rerank: bool = False, place: str | None = None):
-    """``q`` may hold ``-word`` / ``-"a phrase"`` negatives; ``not`` adds more;
-    ``like``/``unlike`` (repeatable) refine by results marked good or bad."""
+                     lexical: bool = True, rerank: bool = False, place: str | None = None,
+                     plain: Annotated[list[str], Q()] = [], all: bool = False):
+    """``q`` is read for dates ("July 2019"), places ("in Lisbon"), kinds
+    ("videos of"), negatives ("-cat", "not screenshots") and "exact words";
+    ``plain`` (repeatable: date, place, kind, not, exact, all) leaves a
+    reading as words. ``not`` adds negatives; ``like``/``unlike``
+    (repeatable) refine by results marked good or bad. Hits below the
+    calibrated cut-off are held back unless ``all=true``."""
     if any(not 1 <= i <= MAX_ID for i in [*like, *unlike]):
         raise QueryError("like/unlike: not a media id")
     req = SearchRequest(texts=[q] if q.strip() else [], nots=not_, like=like, unlike=unlike, k=k,
                         offset=offset, kinds=kind, under=under, after=after, before=before,
-                        place=place, lexical=lexical, rerank=rerank)
+                        place=place, lexical=lexical, rerank=rerank, plain=plain, all=all)
     return await answer(s, req)
 
 @router.post("/api/search", summary="Search with an uploaded image or audio file and/or text",
@@ -71,9 +76,10 @@ async def api_search_upload(s: StateDep, file: Annotated[UploadFile | None, File
                             under: Annotated[list[str], Form()] = [],
                             after: Annotated[str | None, Form()] = None,
                             before: Annotated[str | None, Form()] = None,
-                            place: Annotated[str | None, Form()] = None):
+                            place: Annotated[str | None, Form()] = None,
+                            plain: Annotated[list[str], Form()] = [], all: Annotated[bool, Form()] = False):
     req = SearchRequest(texts=[q] if q.strip() else [], k=k, offset=offset, kinds=kind, under=under,
-                        after=after, before=before, place=place)
+                        after=after, before=before, place=place, plain=plain, all=all)
     if file is None or not file.filename:
         return await answer(s, req)
     tmp_path = await run_in_threadpool(save_upload, s.settings.home, file)

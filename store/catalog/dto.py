@@ -105,3 +105,21 @@ class Hit:
 
 def to_blob(vector: np.ndarray) -> bytes:
     return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+
+
+@dataclass
+class Filters:
+    """What every search may be narrowed by (vector and word search alike)."""
+    kinds: list[str] = field(default_factory=list)
+    not_kinds: list[str] = field(default_factory=list)
+    under: list[str] = field(default_factory=list)
+    after: float | None = None     # unix time; EXIF date, else file mtime
+    before: float | None = None
+    dates: list[tuple[float, float]] = field(default_factory=list)  # within any of these
+    place: str | None = None       # taken at a place whose name holds these words
+    exact: list[str] = field(default_factory=list)  # phrases the file's words must hold
+
+    @property
+    def active(self) -> bool:
+        return bool(self.kinds or self.not_kinds or self.under or self.after is not None
+                    or self.before is not None or self.dates or self.place or self.exact)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy import text as text_sql
 
 from ..db import fold
 from ..schema import SOURCE_FRAME, SOURCE_IMAGE, STATUS_OK, Media, Segment
 from .base import _join_fts, _under, chunks
-from .dto import KnownFile
+from .dto import Filters, KnownFile
 
 
 class Lookups:
@@ -62,30 +62,76 @@ class Lookups:
 
     def segment_ids(self, kinds: list[str] | None = None, under: list[str] | None = None,
                     after: float | None = None, before: float | None = None,
-                    place: str | None = None) -> np.ndarray:
+                    place: str | None = None, filters: Filters | None = None) -> np.ndarray:
         """Ids of the segments of ok media matching the filters. Dates are the
         photo's EXIF time when known, else the file's modification time."""
-        stmt = self._filtered(select(Segment.id).join(Media), kinds, under, after, before, place)
+        f = filters or Filters(kinds or [], [], under or [], after, before, [], place)
+        stmt = self._filtered(select(Segment.id).join(Media), f)
         with self.read() as s:
             return np.asarray(s.scalars(stmt).all(), dtype=np.int64)
 
-    def _filtered(self, stmt, kinds, under, after, before, place=None):
+    def _filtered(self, stmt, f: Filters):
         """The search filters, shared by vector and word search: ok media of
         these kinds, below these folders, dated (EXIF, else mtime) in range,
-        taken at a place whose name holds every word of ``place``."""
+        taken at a place whose name holds every word of ``place``, holding
+        the exact phrases in their words."""
         stmt = stmt.where(Media.status == STATUS_OK)
-        if place:
-            stmt = stmt.where(Media.id.in_(self._at_place(place)))
+        if f.place:
+            stmt = stmt.where(Media.id.in_(self._at_place(f.place)))
+        for phrase in f.exact:
+            stmt = stmt.where(Media.id.in_(self._with_words(phrase)))
         when = func.coalesce(Media.taken_at, Media.mtime_ns / 1e9)
-        if after is not None:
-            stmt = stmt.where(when >= after)
-        if before is not None:
-            stmt = stmt.where(when < before)
-        if kinds:
-            stmt = stmt.where(Media.kind.in_(kinds))
-        if under:
-            stmt = stmt.where(or_(*[_under(folder, self.sqlite) for folder in under]))
+        if f.after is not None:
+            stmt = stmt.where(when >= f.after)
+        if f.before is not None:
+            stmt = stmt.where(when < f.before)
+        if f.dates:
+            stmt = stmt.where(or_(*[and_(when >= a, when < b) for a, b in f.dates]))
+        if f.kinds:
+            stmt = stmt.where(Media.kind.in_(f.kinds))
+        if f.not_kinds:
+            stmt = stmt.where(Media.kind.not_in(f.not_kinds))
+        if f.under:
+            stmt = stmt.where(or_(*[_under(folder, self.sqlite) for folder in f.under]))
         return stmt
+
+    def _with_words(self, phrase: str):
+        """Media whose words (name, folders, tags, what was said, captions)
+        hold ``phrase``, its words in order; the last one may be the start of
+        a word, so a code such as "RE16" finds "RE16TGK" as well."""
+        words = re.findall(r"[^\W_]+", fold(phrase) if self.sqlite else phrase.lower())[:16]
+        sub = select(Segment.media_id)
+        if not words:
+            return sub.where(false())
+        if self.sqlite:
+            match = '"' + " ".join(words) + '" *'
+            return _join_fts(sub).where(text_sql("segment_fts MATCH :exact_m").bindparams(exact_m=match))
+        return sub.where(text_sql("segment.words @@ to_tsquery('simple', :exact_q)")
+                         .bindparams(exact_q=" <-> ".join(words) + ":*"))
+
+    def date_span(self) -> tuple[float, float] | None:
+        """The earliest and latest date of the library's files (EXIF, else mtime)."""
+        when = func.coalesce(Media.taken_at, Media.mtime_ns / 1e9)
+        with self.read() as s:
+            lo, hi = s.execute(select(func.min(when), func.max(when)).where(Media.status == STATUS_OK)).one()
+        return None if lo is None else (float(lo), float(hi))
+
+    def place_names(self) -> list[str]:
+        """The names of the places the library's pictures were taken at."""
+        stmt = (select(Segment.text).distinct()
+                .where(Segment.source.in_((SOURCE_IMAGE, SOURCE_FRAME)), Segment.text.is_not(None)))
+        with self.read() as s:
+            return [t for t in s.scalars(stmt) if t]
+
+    def browse(self, filters: Filters, limit: int, offset: int = 0) -> list[dict]:
+        """Files matching the filters alone (a query of only a date or a
+        kind), newest first."""
+        when = func.coalesce(Media.taken_at, Media.mtime_ns / 1e9)
+        stmt = self._filtered(select(Media.id, Media.path, Media.kind, Media.taken_at), filters)
+        stmt = stmt.where(Media.missing_since.is_(None)).order_by(when.desc(), Media.id.desc())
+        with self.read() as s:
+            return [{"media_id": r.id, "path": r.path, "kind": r.kind, "taken_at": r.taken_at}
+                    for r in s.execute(stmt.limit(limit).offset(offset))]
 
     def _at_place(self, place: str):
         """Media taken at ``place``: its name rides on picture segments

@@ -123,3 +123,14 @@ class Reads:
         with self.read() as s:
             return [{"media_id": r.id, "path": r.path, "kind": r.kind, "taken_at": r.taken_at}
                     for r in s.execute(stmt)]
+
+    def vector_sample(self, n: int, dim: int) -> np.ndarray:
+        """About ``n`` segment vectors spread evenly over the library (every
+        k-th id: the same sample each time, no full-table random sort)."""
+        with self.read() as s:
+            total = s.scalar(select(func.count(Segment.id))) or 0
+            step = max(1, total // max(n, 1))
+            stmt = select(Segment.vector).where(Segment.id % step == 0).limit(n)
+            blobs = s.scalars(stmt).all()
+        return (np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]) if blobs
+                else np.zeros((0, dim), np.float32))

@@ -10,6 +10,10 @@ from sqlalchemy import text as text_sql
 
 from ..schema import Media, Segment
 from .base import _join_fts
+from .dto import Filters
+
+
+STOPWORDS = frozenset("a an the of on in at to for from with and or is are was my our your this that".split())
 
 
 class Words:
@@ -17,11 +21,13 @@ class Words:
 
     def lexical(self, text: str, kinds: list[str] | None = None, under: list[str] | None = None,
                 after: float | None = None, before: float | None = None, limit: int = 100,
-                place: str | None = None) -> list[tuple[int, int]]:
+                place: str | None = None, filters: Filters | None = None) -> list[tuple[int, int]]:
         """Full-text matches, best first: [(segment_id, media_id)]. Every word
         must match (in the name, folders, tags/transcript or captions); names
         weigh most."""
-        words = re.findall(r"\w+", text.lower())
+        # Little words never decide a word match ("a dog on the beach" must
+        # not require "a", "on" and "the" in the file name).
+        words = [w for w in re.findall(r"\w+", text.lower()) if w not in STOPWORDS] or re.findall(r"\w+", text.lower())
         if not words:
             return []
         if self.sqlite:
@@ -33,8 +39,8 @@ class Words:
             match = " & ".join(words[:32])
             where = "segment.words @@ to_tsquery('simple', :q)"
             order = "ts_rank(segment.words, to_tsquery('simple', :q)) DESC, segment.id"
-        stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media),
-                              kinds, under, after, before, place)
+        f = filters or Filters(kinds or [], [], under or [], after, before, [], place)
+        stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media), f)
         if self.sqlite:
             stmt = _join_fts(stmt)
         stmt = stmt.where(text_sql(where)).order_by(text_sql(order)).limit(limit)

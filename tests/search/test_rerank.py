@@ -180,7 +180,8 @@ def test_the_caption_command_and_api_rerank_run_the_real_model(indexed, tiny_lla
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["reranked"]["candidates"] == 3
-        assert all(h["rerank_score"] is not None and "caption" in h["why"] for h in body["results"])
+        assert all(h["rerank_score"] is not None and "caption" in h["score_parts"]
+               and any(w["signal"] == "caption" for w in h["why"]) for h in body["results"])
 
 
 def test_the_device_is_chosen_in_one_place(monkeypatch):

@@ -30,7 +30,8 @@ def test_human_output_and_failures(cli, photos, tmp_path):
     code, _, err = cli("index", photos, "--data-dir", data, "--model", "fake", "--no-progress")
     assert code == 0 and "1 failed" in err and "bad.png" in err
     code, out, _ = cli("search", "blue", "--data-dir", data, "-k", "1")
-    assert code == 0 and out.split()[1:] == ["image", str(photos / "blue.png")]
+    assert code == 0 and out.split()[1:3] == ["image", str(photos / "blue.png")]
+    assert "<- picture" in out  # the reason column
     code, out, _ = cli("status", "--data-dir", data)
     assert "bad.png" in out and "3 image" in out
 

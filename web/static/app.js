@@ -3,7 +3,11 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { offset: 0, k: 24, example: null, like: null, lastParams: null, seq: 0 };
+// like: "more like this" (one file, no text); good/bad: results marked by
+// the person, refining the typed query (relevance feedback); plain: readings
+// of the text undone (a chip removed); all: weaker matches shown too.
+const state = { offset: 0, k: 24, example: null, like: null, good: [], bad: [], plain: [], all: false,
+                lastParams: null, seq: 0, words: [] };
 
 function el(tag, attrs = {}, text) {
   const e = document.createElement(tag);
@@ -29,10 +33,75 @@ function fmtTime(s) {
   return String(m).padStart(2, "0") + ":" + String(sec).padStart(2, "0");
 }
 
-function message(text, isError = false) {
+function message(text, isError = false, weaker = 0) {
   const m = $("message");
   m.textContent = text;
   m.className = isError ? "error" : "";
+  if (weaker) {
+    // Below the calibrated cut-off: held back, one click away.
+    const b = el("button", { type: "button", id: "show-weaker", class: "linkish" },
+                 "Show " + weaker + " weaker match" + (weaker === 1 ? "" : "es"));
+    b.addEventListener("click", () => { state.all = true; search(); });
+    m.append(" ", b);
+  }
+}
+
+// How the text was read, as chips: removing one searches again with that
+// reading left as words (plain=date...).
+function showUnderstood(query) {
+  const box = $("understood");
+  box.replaceChildren();
+  for (const r of query.understood || []) {
+    const chip = el("span", { class: "chip", "data-type": r.type, title: "read from “" + r.text + "”" }, r.label);
+    const x = el("button", { type: "button", class: "chip-x", "aria-label": "read “" + r.text + "” as words" }, "×");
+    x.addEventListener("click", () => { if (!state.plain.includes(r.type)) state.plain.push(r.type); search(); });
+    chip.appendChild(x);
+    box.appendChild(chip);
+  }
+  if (query.semantic && (query.understood || []).length) box.appendChild(el("span", { class: "chip semantic" }, "looking for “" + query.semantic + "”"));
+  for (const p of state.plain) {
+    const chip = el("span", { class: "chip plain" }, p + " read as words");
+    const x = el("button", { type: "button", class: "chip-x", "aria-label": "read the " + p + " again" }, "×");
+    x.addEventListener("click", () => { state.plain = state.plain.filter((t) => t !== p); search(); });
+    chip.appendChild(x);
+    box.appendChild(chip);
+  }
+  for (const n of query.notes || []) box.appendChild(el("span", { class: "note" }, n));
+  for (const [name, list] of [["good", state.good], ["bad", state.bad]]) {
+    if (!list.length) continue;
+    const chip = el("span", { class: "chip feedback" }, list.length + " marked " + name);
+    const x = el("button", { type: "button", class: "chip-x", "aria-label": "forget the " + name + " marks" }, "×");
+    x.addEventListener("click", () => { if (name === "good") state.good = []; else state.bad = []; search(); });
+    chip.appendChild(x);
+    box.appendChild(chip);
+  }
+  box.hidden = !box.childNodes.length;
+}
+
+// Text with the query's words marked (built from text nodes: no HTML from data).
+function marked(tag, attrs, text) {
+  const e = el(tag, attrs);
+  const words = new Set(state.words);
+  for (const part of String(text).split(/([\p{L}\p{N}]+)/u)) {
+    if (words.has(part.toLowerCase())) e.appendChild(el("mark", {}, part));
+    else e.appendChild(document.createTextNode(part));
+  }
+  return e;
+}
+
+// The signals behind a hit, as small badges.
+function whyBadges(r) {
+  const box = el("div", { class: "why" });
+  for (const w of r.why || []) {
+    let text = null;
+    if (w.signal === "picture") text = (r.source === "transcript" ? "what was said" : r.source === "metadata" ? "tags" : "looks like it") + " " + w.score.toFixed(2);
+    else if (w.signal === "words" && w.fields && w.fields.length) text = "words in " + w.fields.map((f) => f.field).join(", ");
+    else if (w.signal === "words" && w.exact) text = w.text;
+    else if (w.signal === "place" || w.signal === "date" || w.signal === "example") text = w.text;
+    else if (w.signal === "caption") text = "caption";
+    if (text) box.appendChild(el("span", { class: "why-badge", "data-signal": w.signal, title: w.weight !== undefined ? "share of the score: " + w.weight : "" }, text));
+  }
+  return box;
 }
 
 function filters() {
@@ -57,10 +126,16 @@ async function request(offset, k = state.k) {
     body.append("k", k);
     body.append("offset", offset);
     for (const [k, v] of Object.entries(f)) body.append(k, v);
+    for (const p of state.plain) body.append("plain", p);
+    if (state.all) body.append("all", "true");
     resp = await fetch("/api/search", { method: "POST", body });
   } else {
     const params = new URLSearchParams({ q, k, offset, ...f });
-    if (state.like !== null) params.set("like", state.like);
+    if (state.like !== null) params.append("like", state.like);
+    for (const id of state.good) params.append("like", id);
+    for (const id of state.bad) params.append("unlike", id);
+    for (const p of state.plain) params.append("plain", p);
+    if (state.all) params.set("all", "true");
     resp = await fetch("/api/search?" + params.toString());
   }
   let data = null;
@@ -76,6 +151,10 @@ function toURL() {
   if ($("q").value.trim()) p.set("q", $("q").value.trim());
   for (const [k, v] of Object.entries(filters())) p.set(k, v);
   if (state.like !== null) p.set("like", state.like);
+  for (const id of state.good) p.append("good", id);
+  for (const id of state.bad) p.append("bad", id);
+  for (const x of state.plain) p.append("plain", x);
+  if (state.all) p.set("all", "true");
   return p.toString() ? "?" + p.toString() : location.pathname;
 }
 
@@ -85,11 +164,13 @@ function fromURL() {
   for (const id of ["kind", "under", "place", "after", "before"]) $(id).value = p.get(id) || "";
   $("rerank").checked = p.get("rerank") === "true";
   state.like = p.get("like");
+  state.good = p.getAll("good"); state.bad = p.getAll("bad");
+  state.plain = p.getAll("plain"); state.all = p.get("all") === "true";
   state.restoreN = parseInt(p.get("n") || "0", 10) || 0;
   state.example = null; $("file").value = "";
   showExample(state.like !== null ? "more like #" + state.like : null);
   countFilters();
-  if ($("q").value || state.like !== null) search(false, false); else landing();
+  if ($("q").value || state.like !== null) search(false, false); else { showUnderstood({}); landing(); }
 }
 
 function countFilters() {
@@ -133,12 +214,21 @@ async function search(append = false, remember = true) {
     if (mine !== state.seq) return;
     if (data.empty_index) { message("The index is empty: run `mediasearch index FOLDER` (or serve --watch FOLDER) first."); return; }
     const results = data.results;
-    if (!results.length && !append) { message("No results. Try other words, or fewer filters."); return; }
+    if (!append) showUnderstood(data.query);
+    state.words = (data.query.semantic || "").toLowerCase().match(/[\p{L}\p{N}]+/gu) || [];
+    const cut = data.cutoff || {};
+    const held = cut.held_back || 0;
+    if (!results.length && !append) {
+      if (cut.applied && held) { message("No good match for “" + data.query.semantic + "”.", false, held); return; }
+      message(cut.applied ? "No good match for “" + data.query.semantic + "”." : "No results. Try other words, or fewer filters.");
+      return;
+    }
     for (const r of results) $("results").appendChild(card(r));
     state.offset += results.length;
     $("more").hidden = results.length < k;
     if (append) history.replaceState(null, "", toURL() + (toURL().startsWith("?") ? "&" : "?") + "n=" + state.offset);
-    message("Showing " + state.offset + (results.length < k ? " results" : " results; more below"));
+    message("Showing " + state.offset + (results.length < k ? " results" : " results; more below"), false,
+            state.all ? 0 : held);
   } catch (e) {
     if (mine !== state.seq) return;
     message("Search failed: " + e.message, true);
@@ -146,7 +236,7 @@ async function search(append = false, remember = true) {
 }
 
 function card(r) {
-  const c = el("article", { class: "card", "data-kind": r.kind, "data-id": String(r.id) });
+  const c = el("article", { class: "card" + (r.match === false ? " weaker" : ""), "data-kind": r.kind, "data-id": String(r.id) });
   const img = el("img", { src: r.thumb, alt: r.name, loading: "lazy" });
   img.addEventListener("click", () => openViewer(r));
   c.appendChild(img);
@@ -155,15 +245,31 @@ function card(r) {
   const row = el("div", { class: "row" });
   row.appendChild(el("span", { class: "badge" }, r.kind + (r.start !== null ? " @ " + fmtTime(r.start) + "–" + fmtTime(r.end) : "")));
   if (r.taken) row.appendChild(el("span", { class: "taken", title: "taken on" }, r.taken));
-  if (!(r.why && r.why.recent)) row.appendChild(el("span", { class: "score" }, r.score.toFixed(3)));
+  if (!(r.score_parts && (r.score_parts.recent || r.score_parts.filters))) row.appendChild(el("span", { class: "score" }, r.score.toFixed(3)));
   meta.appendChild(row);
-  if (r.text) meta.appendChild(el("span", { class: isPlace(r) ? "snippet place" : "snippet" }, snippet(r)));
+  if (r.text) meta.appendChild(marked("span", { class: isPlace(r) ? "snippet place" : "snippet" }, snippet(r)));
   // Words that matched elsewhere in the file (its name, tags, what was said): quoted, never a place.
-  if (r.words && r.words.text && r.words.text !== r.text) meta.appendChild(el("span", { class: "snippet words" }, "“" + r.words.text + "”"));
+  if (r.words && r.words.text && r.words.text !== r.text) meta.appendChild(marked("span", { class: "snippet words" }, "“" + r.words.text + "”"));
+  meta.appendChild(whyBadges(r));
   if (r.caption) meta.appendChild(el("span", { class: "snippet caption" }, r.caption));
   const like = el("button", { class: "like", type: "button" }, "More like this");
-  like.addEventListener("click", () => { state.like = String(r.id); state.example = null; $("q").value = ""; showExample("more like “" + r.name + "”"); search(); });
-  meta.appendChild(like);
+  like.addEventListener("click", () => { state.like = String(r.id); state.good = []; state.bad = []; state.example = null; $("q").value = ""; showExample("more like “" + r.name + "”"); search(); });
+  const marks = el("div", { class: "marks" });
+  marks.appendChild(like);
+  if ($("q").value.trim() && !state.example) {
+    // Relevance feedback: the typed query, refined by the hits marked good or bad.
+    for (const [name, label, list] of [["good", "Good", state.good], ["bad", "Not this", state.bad]]) {
+      const b = el("button", { class: "mark " + name + (list.includes(String(r.id)) ? " on" : ""), type: "button" }, label);
+      b.addEventListener("click", () => {
+        const id = String(r.id);
+        state.good = state.good.filter((x) => x !== id); state.bad = state.bad.filter((x) => x !== id);
+        list.includes(id) || (name === "good" ? state.good : state.bad).push(id);
+        search();
+      });
+      marks.appendChild(b);
+    }
+  }
+  meta.appendChild(marks);
   c.appendChild(meta);
   return c;
 }
@@ -239,6 +345,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("search-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     if (state.like !== null) { state.like = null; showExample(state.example ? state.example.name : null); }
+    state.good = []; state.bad = []; state.plain = []; state.all = false;
     search();
   });
   $("filters").addEventListener("change", countFilters);

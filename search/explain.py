@@ -1,0 +1,107 @@
+"""Why a hit is a hit: the signals that put it in the list, each with its share
+of the score the list is sorted by, for the page's badges, the CLI's reason
+column and the JSON's ``why``.
+
+Signals: ``picture`` (the vector match of a picture, a video frame, what was
+said or tagged: the scoring segment), ``moment`` (which part of a video or
+recording), ``words`` (which field held the query's words: file name,
+folder, tags, what was said, the place name, a caption; with the span),
+``place`` and ``date`` (filters read from the query), ``example`` /
+``feedback`` (query by example, "more like this"), ``caption`` (reranking).
+"""
+from __future__ import annotations
+
+import os
+import re
+
+from .engine import RRF_K, Result
+from .interpret import Interpretation
+
+_WORD = re.compile(r"[^\W_]+")
+SEGMENT_FIELD = {"transcript": "what was said", "metadata": "tags and name", "image": "place name",
+                 "frame": "place name", "caption": "caption"}
+WHAT = {"image": "the picture", "frame": "a video frame", "transcript": "what was said",
+        "metadata": "its tags and name", "caption": "its caption"}
+
+
+def _words(text: str | None) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text or "")}
+
+
+def _fields(r: Result, query_words: set[str]) -> list[dict]:
+    """Where the query's words are: the file's name, its folders, the
+    matched segment's text (with the span: the words around them)."""
+    out = []
+    stem = os.path.splitext(os.path.basename(r.path))[0]
+    for field, text in (("file name", stem), ("folder", os.path.basename(os.path.dirname(r.path)))):
+        hit = query_words & _words(text)
+        if hit:
+            out.append({"field": field, "text": text, "matched": sorted(hit)})
+    words = r.words or {}
+    text = words.get("text")
+    hit = query_words & _words(text)
+    if text and hit:
+        out.append({"field": SEGMENT_FIELD.get(words.get("source") or "", "words"), "text": span(text, hit),
+                    "matched": sorted(hit), "start": words.get("start"), "end": words.get("end")})
+    return out
+
+
+def span(text: str, hit: set[str], around: int = 60) -> str:
+    """The part of a long text around the first matched word."""
+    if len(text) <= 2 * around:
+        return text
+    m = next((m for m in _WORD.finditer(text) if m.group(0).lower() in hit), None)
+    if m is None:
+        return text[:2 * around] + "…"
+    a, b = max(0, m.start() - around), min(len(text), m.end() + around)
+    return ("…" if a else "") + text[a:b] + ("…" if b < len(text) else "")
+
+
+def explain(r: Result, it: Interpretation | None) -> list[dict]:
+    parts = r.why or {}
+    out: list[dict] = []
+    if parts.get("recent") or parts.get("filters"):
+        pass  # listed, not ranked: only the filters below say why
+    elif "best_moment" in parts:
+        out.append({"signal": "example", "weight": 1.0, "score": parts["best_moment"],
+                    "text": f"shares {parts.get('moments_matched', 1)} moments with the example"})
+    else:
+        fused = "picture_rank" in parts or "words_rank" in parts
+        best = 2.0 / (RRF_K + 1)
+        if parts.get("picture_rank") or not fused:
+            weight = (1.0 / (RRF_K + parts["picture_rank"]) / best) if fused else 1.0
+            out.append({"signal": "picture", "weight": round(weight, 3),
+                        "score": parts.get("similarity", r.score),
+                        "text": f"{WHAT.get(r.source or '', 'its content')} looks like the query"})
+        if parts.get("words_rank"):
+            qwords = _words(it.semantic if it else "")
+            out.append({"signal": "words", "weight": round(1.0 / (RRF_K + parts["words_rank"]) / best, 3),
+                        "fields": _fields(r, qwords)})
+    if r.start is not None:
+        out.append({"signal": "moment", "start": r.start, "end": r.end, "source": r.source})
+    if it is not None:
+        if it.place:
+            out.append({"signal": "place", "text": f"taken in {it.place}"})
+        out += [{"signal": "date", "text": rd.label} for rd in it.readings if rd.type == "date"]
+        out += [{"signal": "words", "text": rd.label, "exact": True} for rd in it.readings if rd.type == "exact"]
+    if r.caption:
+        out.append({"signal": "caption", "text": r.caption, "score": r.rerank_score})
+    return out
+
+
+def reason(why: list[dict]) -> str:
+    """A short reason for the terminal: "picture 0.31 + name "IMG_2041" · July 2019"."""
+    bits = []
+    for w in why:
+        s = w["signal"]
+        if s == "picture":
+            bits.append(f"picture {w['score']:.2f}")
+        elif s == "words" and w.get("fields"):
+            bits.append("words in " + ", ".join(f["field"] for f in w["fields"]))
+        elif s == "words" and w.get("text"):
+            bits.append(w["text"])
+        elif s in ("place", "date", "example"):
+            bits.append(w["text"])
+        elif s == "caption":
+            bits.append("caption")
+    return " · ".join(bits)

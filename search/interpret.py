@@ -1,0 +1,115 @@
+"""From a search request to query terms and filters: the search-box text is
+read once here (``understand``) for the CLI, the API and the page alike, and
+what was read is kept for the answer, so a person sees it and can undo it."""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mediasearch.store.errors import QueryError
+
+from .query import Term, parse_term
+from .understand import READING_TYPES, Reading, fold, understand
+
+if TYPE_CHECKING:
+    from .service import SearchRequest
+
+
+@dataclass
+class Interpretation:
+    terms: list[Term]
+    semantic: str = ""                 # the text that is embedded
+    kinds: list[str] = field(default_factory=list)
+    not_kinds: list[str] = field(default_factory=list)
+    dates: list[tuple[float, float]] = field(default_factory=list)
+    place: str | None = None
+    exact: list[str] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def is_file(text: str) -> bool:
+    try:
+        return len(text) < 4096 and Path(text).expanduser().is_file()
+    except (OSError, ValueError):  # a name too long, a NUL
+        return False
+
+
+class Interpreter:
+    """Reads requests against one library: its place names (cached per
+    index generation) and its date span (so "in March" is every March the
+    library has, not every March since 1900)."""
+
+    def __init__(self, catalog):
+        self.catalog = catalog
+        self._lock = threading.Lock()
+        self._gen: int | None = None
+        self._places: dict[str, str] = {}
+        self._span: tuple[float, float] | None = None
+
+    def _refresh(self) -> None:
+        gen = self.catalog.generation()
+        with self._lock:
+            if gen == self._gen:
+                return
+            places: dict[str, str] = {}
+            for name in self.catalog.place_names():
+                for part in (p.strip() for p in name.split(",")):
+                    if part:
+                        places.setdefault(fold(part), part)
+            self._places, self._span, self._gen = places, self.catalog.date_span(), gen
+
+    def place(self, words: str) -> str | None:
+        return self._places.get(fold(" ".join(words.split())))
+
+    def read(self, req: "SearchRequest") -> Interpretation:
+        plain = set(req.plain)
+        unknown = plain - set(READING_TYPES) - {"all"}
+        if unknown:
+            raise QueryError(f"plain: unknown reading {sorted(unknown)[0]!r}: use {', '.join(READING_TYPES)} or all")
+        if "all" in plain:
+            plain = set(READING_TYPES)
+        self._refresh()
+        out = Interpretation(terms=[], kinds=list(req.kinds), place=(req.place or "").strip() or None)
+        semantic = []
+        for text in req.texts:
+            if req.texts_may_be_files and is_file(text):  # the terminal's query by example
+                out.terms.append(parse_term(text, as_file=True))
+                continue
+            u = understand(text, self.place if out.place is None else None, plain=plain)
+            if u.semantic:
+                out.terms.append(parse_term(u.semantic, as_file=False))
+                semantic.append(u.semantic)
+            out.terms += [parse_term(n, sign=-1.0, as_file=False) for n in u.nots]
+            if not req.kinds:  # a kind chosen in the filters wins over one read from the words
+                out.kinds += [k for k in u.kinds if k not in out.kinds]
+            out.not_kinds += u.not_kinds
+            out.dates += u.dates
+            out.place = out.place or u.place
+            out.exact += u.exact
+            out.readings += u.readings
+            out.notes += u.notes
+        labels = list(req.file_names) + [None] * len(req.files)
+        out.terms += [Term(1.0, path=Path(f), label=label) for f, label in zip(req.files, labels)]
+        out.terms += [parse_term(n, sign=-1.0, as_file=False) for n in req.nots]
+        out.semantic = " ".join(semantic)
+        out.dates = self._clip(out.dates)
+        return out
+
+    def _clip(self, ranges: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        """Only the ranges the library has files in (one kept if none: it then
+        matches nothing, which is the honest answer)."""
+        if not ranges or self._span is None:
+            return ranges
+        lo, hi = self._span
+        kept = [r for r in ranges if r[1] > lo and r[0] <= hi]
+        return kept or ranges[:1]
+
+
+def folder(u: str) -> str:
+    if "\x00" in u:
+        raise QueryError("a folder name cannot contain a NUL character")
+    return os.path.realpath(os.path.expanduser(u))

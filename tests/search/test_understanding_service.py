@@ -1,0 +1,106 @@
+"""Issue 19 end to end: a real library (generated photos with EXIF dates and
+GPS, a real SQLite catalog and FAISS index), searched through the service,
+the CLI and the API: dates filter, nonsense is "no good match", every hit
+says why, a reading can be undone, filters alone browse."""
+import json
+
+import pytest
+
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.pipeline import Indexer
+from mediasearch.search.service import SearchRequest, SearchService, answer_dict
+
+from ..media_factory import geotagged, pattern
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    from mediasearch.store.settings import Settings
+
+    tmp = tmp_path_factory.mktemp("understanding")
+    root = tmp / "pics"
+    root.mkdir()
+    for i in range(30):
+        pattern(root / f"DSC{i:04d}.png", i)
+    geotagged(root / "cat_2019.jpg", (200, 120, 40), 38.7223, -9.1393, taken="2019:07:14 10:00:00")  # Lisbon
+    geotagged(root / "cat_2021.jpg", (200, 120, 40), 41.1496, -8.6109, taken="2021:07:14 10:00:00")  # Porto
+    geotagged(root / "red_2019.jpg", (230, 20, 20), 41.1496, -8.6109, taken="2019:03:02 10:00:00")
+    settings = Settings(home=tmp / "data", model="fake", network_timeout=0)
+    lib = Library(settings)
+    Indexer(lib).run([root])
+    yield settings, lib
+    lib.close()
+
+
+def ask(lib, text, **kw):
+    service = SearchService(lib)
+    return answer_dict(service.search(SearchRequest(texts=[text], k=10, **kw)))
+
+
+def names(answer):
+    return [r["name"] for r in answer["results"]]
+
+
+def test_a_cat_in_july_2019_is_the_july_2019_cat_and_says_so(library):
+    _, lib = library
+    a = ask(lib, "a cat in July 2019")
+    assert names(a) == ["cat_2019.jpg"]
+    assert a["query"]["semantic"] == "a cat"
+    assert a["query"]["filters"]["dates"] == [{"from": "2019-07-01", "to": "2019-08-01"}]
+    assert [u["label"] for u in a["query"]["understood"]] == ["taken in July 2019"]
+    why = a["results"][0]["why"]
+    assert {"signal": "date", "text": "taken in July 2019"} in why
+    assert any(w["signal"] == "words" and w["fields"][0]["field"] == "file name" for w in why)
+    # Undone: the words are searched as typed ("july" and "2019" as words).
+    a = ask(lib, "a cat in July 2019", plain=["date"])
+    assert a["query"]["semantic"] == "a cat in July 2019" and a["query"]["filters"]["dates"] == []
+    assert a["query"]["plain"] == ["date"] and "cat_2021.jpg" not in names(a)
+
+
+def test_nonsense_is_no_good_match_and_weaker_hits_wait_behind_all(library):
+    _, lib = library
+    a = ask(lib, "qwxz zzkv plorf")
+    assert a["results"] == [] and a["cutoff"]["applied"] and not a["cutoff"]["matched"]
+    assert a["cutoff"]["held_back"] == 10
+    a = ask(lib, "qwxz zzkv plorf", all=True)
+    assert len(a["results"]) == 10 and all(r["match"] is False for r in a["results"])
+    red = ask(lib, "red")
+    assert names(red)[0] == "red_2019.jpg" and red["results"][0]["match"] is True
+    assert red["results"][0]["why"][0]["signal"] == "picture"
+
+
+def test_places_of_the_library_filter_and_others_stay_words(library):
+    _, lib = library
+    a = ask(lib, "cat in Lisbon")
+    assert names(a) == ["cat_2019.jpg"] and a["query"]["filters"]["place"] == "Lisbon"
+    assert {"signal": "place", "text": "taken in Lisbon"} in a["results"][0]["why"]
+    a = ask(lib, "cat in Paris")
+    assert a["query"]["filters"]["place"] is None and "Paris" in a["query"]["notes"][0]
+
+
+def test_filters_alone_list_the_files_newest_first(library):
+    _, lib = library
+    a = ask(lib, "photos from 2019")
+    assert names(a) == ["cat_2019.jpg", "red_2019.jpg"]  # July before March
+    assert a["query"]["filters"]["kind"] == ["image"]
+
+
+def test_cli_and_api_print_the_same_envelope(library, cli):
+    settings, lib = library
+    code, out, err = cli("search", "a cat in July 2019", "--data-dir", settings.home, "--json")
+    assert code == 0, err
+    cli_answer = json.loads(out)
+    from fastapi.testclient import TestClient
+
+    from mediasearch.web.app import create_app
+
+    with TestClient(create_app(settings, allowed_hosts=["testserver"])) as client:
+        api = client.get("/api/search", params={"q": "a cat in July 2019", "k": 10}).json()
+    assert cli_answer["query"] == api["query"]
+    assert [r["path"] for r in cli_answer["results"]] == [r["path"] for r in api["results"]]
+    assert set(cli_answer) == set(api)
+    code, out, err = cli("search", "a cat in July 2019", "--data-dir", settings.home)
+    assert "understood: taken in July 2019" in err and "--plain date" in err
+    assert out.strip().splitlines()[0].split()[2].endswith("cat_2019.jpg")
+    code, out, err = cli("search", "qwxz zzkv plorf", "--data-dir", settings.home)
+    assert code == 0 and "no good match" in err and "--all" in err and out == ""

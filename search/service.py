@@ -192,6 +192,11 @@ class SearchService:
             raise QueryError("the query has nothing left to search for")
         return l2_normalize(vec)[0]
 
+    def recent(self, n: int = 12) -> list[Result]:
+        """What was added last, newest first: the landing view's cards."""
+        return [Result(r["media_id"], r["path"], r["kind"] or "unknown", 0.0, taken_at=r["taken_at"],
+                       why={"recent": True}) for r in self.lib.catalog.recent(n)]
+
     # -- files ------------------------------------------------------------
     def media(self, media_id: int) -> dict:
         m = self.lib.catalog.media(_check_id(media_id))

@@ -222,3 +222,35 @@ def test_screenshots_at_desktop_and_phone_sizes(page, tmp_path):
         q = page.locator("#q").bounding_box()
         assert q["width"] > min(250, w * 0.5)
         page.click("#filters summary")
+
+
+def test_the_page_shows_what_it_understood_and_says_when_nothing_matches(page, tmp_path):
+    """Issue 19: readings as removable chips, "no good match" with the weaker
+    hits one click away, why badges and marked words on every card, good/bad
+    marks refine the query."""
+    search(page, "red this year")
+    wait_js(page, "document.querySelectorAll('#understood .chip[data-type=date]').length === 1")
+    assert "taken this year" in page.inner_text("#understood")
+    assert page.locator("#results .card").first.locator(".why-badge").count() >= 1
+    assert page.inner_text("#results .card .name >> nth=0") == "red.png"
+    page.click("#understood .chip[data-type=date] .chip-x")  # read "this year" as words again
+    wait_js(page, "location.search.includes('plain=date')")
+    wait_js(page, "document.querySelectorAll('#understood .chip[data-type=date]').length === 0")
+    assert "date read as words" in page.inner_text("#understood")
+    # Nonsense: no good match, the weaker hits behind a button.
+    page.fill("#q", "qwxz zzkv plorf")
+    page.click("#go")
+    wait_js(page, "document.getElementById('message').textContent.includes('No good match')")
+    assert page.locator("#results .card").count() == 0
+    page.click("#show-weaker")
+    wait_js(page, "document.querySelectorAll('#results .card.weaker').length > 0")
+    assert "all=true" in page.url
+    # Words that matched are marked; good/bad marks go into the query.
+    search(page, "pattern")
+    wait_js(page, "document.querySelectorAll('#results .card mark').length > 0 || "
+                  "document.querySelectorAll('#results .why-badge[data-signal=words]').length > 0")
+    page.locator("#results .card .mark.good").first.click()
+    wait_js(page, "location.search.includes('good=')")
+    wait_js(page, "document.querySelector('#understood .chip.feedback') !== null")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.screenshot(path=str(tmp_path / "understood.png"))

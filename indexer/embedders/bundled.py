@@ -207,9 +207,13 @@ class BundledEmbedder(Embedder):
         net.load_state_dict(mapped)
         return net.eval().to(self.device)
 
+    def text_identity(self) -> str:
+        """Which text-tower weights (part of every derived table's key)."""
+        return _minilm_identity()
+
     def table_specs(self) -> dict[str, tuple[str, list[str], tuple[str, ...]]]:
         """The tables derived from the weights: kind -> (key, names, templates)."""
-        wid = _minilm_identity()
+        wid = self.text_identity()
         names = class_labels()
         colours = list(COLOURS)
         return {"classes": (table_key("classes", names, self.templates, wid), names, self.templates),

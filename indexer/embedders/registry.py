@@ -1,7 +1,9 @@
 """Turn a ``--model`` value into an embedder.
 
-Values: ``auto`` (default), ``bundled``, ``fake`` (tests), ``openclip`` (the
-default CLIP), ``openclip:ARCH/TAG`` or ``openclip:ARCH/path/to/checkpoint``.
+Values: ``auto`` (default), ``bundled``, ``bundled-multilingual``, ``fake``
+(tests), ``openclip`` (the default CLIP), ``openclip:ARCH/TAG``,
+``openclip:ARCH/path/to/checkpoint``, or a multilingual CLIP's short name
+(``openclip:multilingual``, ``openclip:siglip-i18n``, ``openclip:nllb``).
 
 ``auto`` reuses the model an existing index was built with; otherwise it
 takes open_clip ViT-B-32/laion2b_s34b_b79k when its weights are cached or the
@@ -47,10 +49,20 @@ def hub_reachable(timeout: float) -> bool:
         return False
 
 
+# Short names for the multilingual CLIPs (README: which to pick per language).
+MULTILINGUAL_CLIP = {
+    "multilingual": ("xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k"),   # 100 languages (XLM-R)
+    "siglip-i18n": ("ViT-B-16-SigLIP-i18n-256", "webli"),               # SigLIP, multilingual WebLI
+    "nllb": ("nllb-clip-base-siglip", "v1"),                             # NLLB's 201 languages
+}
+
+
 def parse_openclip(spec: str) -> tuple[str, str]:
     rest = spec.split(":", 1)[1] if ":" in spec else ""
     if not rest:
         return DEFAULT_ARCH, DEFAULT_TAG
+    if rest in MULTILINGUAL_CLIP:
+        return MULTILINGUAL_CLIP[rest]
     if "/" not in rest:
         raise ConfigError(f"bad model {spec!r}: use openclip:ARCH/TAG or openclip:ARCH/path/to/checkpoint")
     arch, weights = rest.split("/", 1)
@@ -72,6 +84,10 @@ def build(spec: str, settings: Settings, allow_download: bool) -> Embedder:
         # never imports torch (see minilm.py).
         return BundledEmbedder(device=check_device(settings.device), cache_dir=settings.home / "cache",
                                batch_size=settings.batch_size)
+    if spec in ("bundled-multilingual", "multilingual"):
+        from .multilingual import MultilingualEmbedder
+        return MultilingualEmbedder(device=check_device(settings.device), cache_dir=settings.home / "cache",
+                                    batch_size=settings.batch_size)
     if spec == "openclip" or spec.startswith("openclip:"):
         from .openclip import OpenClipEmbedder
         arch, weights = parse_openclip(spec)
@@ -79,7 +95,7 @@ def build(spec: str, settings: Settings, allow_download: bool) -> Embedder:
             raise ConfigError("refusing to run open_clip on random weights")
         return OpenClipEmbedder(arch, weights, device=pick_device(settings.device),
                                 batch_size=settings.batch_size, allow_download=allow_download)
-    raise ConfigError(f"unknown model {spec!r}: use auto, bundled, openclip:ARCH/TAG "
+    raise ConfigError(f"unknown model {spec!r}: use auto, bundled, bundled-multilingual, openclip:ARCH/TAG "
                       "or openclip:ARCH/path/to/checkpoint")
 
 

@@ -222,3 +222,17 @@ def test_plain_minilm_matches_sentence_transformers():
     ours = MiniLM(_minilm_path()).encode(texts)
     ref = SentenceTransformer(str(_minilm_path()), device="cpu").encode(texts, normalize_embeddings=True)
     np.testing.assert_allclose(ours, ref, atol=1e-5)
+
+
+@pytest.mark.slow  # imports open_clip
+def test_multilingual_clip_short_names_resolve_and_fail_fast_offline(settings, monkeypatch, tmp_path):
+    """The short names name real open_clip models; without their weights the
+    error says what is missing (no hub retries on an offline machine)."""
+    from mediasearch.indexer.embedders.registry import MULTILINGUAL_CLIP, parse_openclip
+
+    assert parse_openclip("openclip:multilingual") == ("xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k")
+    assert set(MULTILINGUAL_CLIP) == {"multilingual", "siglip-i18n", "nllb"}
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelUnavailableError):
+        resolve_embedder(settings, "openclip:multilingual")

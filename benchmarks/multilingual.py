@@ -62,7 +62,7 @@ def main() -> None:
     base.ensure_loaded()
     probs, shares = probabilities(base, images, Path(args.cache) if args.cache else None)
     out = {"photos": len(images), "captions": len(captions), "zh_queries": len(zh)}
-    for name, emb in (("bundled (MiniLM)", base),
+    for name, emb in (("bundled (MiniLM; other scripts through USE v3 and the map)", base),
                       ("bundled-multilingual (USE v3)", MultilingualEmbedder(cache_dir=base.cache_dir))):
         t0 = time.time()
         emb.ensure_loaded()

@@ -26,6 +26,7 @@ from PIL import Image
 from ..lazy import Lazy
 from .base import Embedder, l2_normalize
 from .colour import COLOURS, colour_shares
+from .crosslingual import RIDGE, CrossLingual, other_script
 from .tables import shipped, table_key
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,7 @@ class BundledEmbedder(Embedder):
         self._image = Lazy(self._load_net)
         self._classes = Lazy(lambda: self._table("classes"))
         self._colours = Lazy(lambda: self._table("colours"))
+        self._crosslingual = CrossLingual(self._crosslingual_map)
 
     @staticmethod
     def _load_text():
@@ -300,4 +302,20 @@ class BundledEmbedder(Embedder):
         return np.concatenate([model.encode(texts[i:i + 64]) for i in range(0, len(texts), 64)])
 
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
-        return self._encode_texts(texts)
+        out = self._encode_texts(texts)
+        other = [i for i, t in enumerate(texts) if other_script(t)]
+        if other and self._crosslingual.available():
+            out[other] = self._crosslingual.embed([texts[i] for i in other])
+        return out
+
+    def crosslingual_key(self) -> str:
+        from .multilingual import _use_identity
+
+        return table_key("use-to-minilm", [], (str(RIDGE),), self.text_identity() + "|" + _use_identity())
+
+    def _crosslingual_map(self) -> np.ndarray:
+        w = shipped(self.crosslingual_key(), (512, self.dim))
+        if w is None:
+            raise ModelUnavailableError("no USE-to-MiniLM map ships for these weights "
+                                        "(python -m mediasearch.indexer.embedders.tables makes it)")
+        return w

@@ -65,3 +65,6 @@ class MultilingualEmbedder(BundledEmbedder):
     @staticmethod
     def _load_text():
         return _UseText()
+
+    def _embed_texts(self, texts: list[str]) -> np.ndarray:
+        return self._encode_texts(texts)  # every language natively: no map to MiniLM

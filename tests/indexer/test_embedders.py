@@ -236,3 +236,24 @@ def test_multilingual_clip_short_names_resolve_and_fail_fast_offline(settings, m
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelUnavailableError):
         resolve_embedder(settings, "openclip:multilingual")
+
+
+@pytest.mark.slow
+def test_a_chinese_query_finds_the_cat_with_the_offline_model(tmp_path):
+    """Issue 19: "一只猫" finds the cat with the bundled (English) model, through
+    USE v3 and the shipped map into MiniLM's space; English queries never take
+    that way. The multilingual model reads it natively."""
+    from skimage import data
+
+    from mediasearch.indexer.embedders.bundled import BundledEmbedder
+    from mediasearch.indexer.embedders.multilingual import MultilingualEmbedder
+
+    pics = [Image.fromarray(a) for a in (data.chelsea(), data.coffee(), data.rocket(), data.astronaut())]
+    for emb in (BundledEmbedder(cache_dir=tmp_path), MultilingualEmbedder(cache_dir=tmp_path)):
+        v = emb.embed_images(pics)
+        t = emb.embed_texts(["一只猫", "一杯咖啡", "火箭发射", "кошка"])
+        assert (t @ v.T).argmax(1).tolist() == [0, 1, 2, 0], emb.model_id
+        assert not list(tmp_path.glob("*.npy"))  # every table shipped: nothing computed
+    english = BundledEmbedder(cache_dir=tmp_path)
+    english.ensure_loaded()
+    np.testing.assert_allclose(english.embed_texts(["a cat"]), english._encode_texts(["a cat"]), atol=1e-6)

@@ -87,7 +87,7 @@ def print_answer(answer) -> None:
     cut = answer.cutoff or {}
     results = answer.results
     matched = [r for r in results if r.match is not False]
-    if cut.get("applied") and not matched:
+    if cut.get("applied") and not matched and cut.get("held_back"):
         held = cut.get("held_back", 0)
         say(f"no good match for “{it.semantic if it else ''}”"
             + (f"; {held} weaker matches held back (--all shows them)" if held and not answer.request.all else ""))

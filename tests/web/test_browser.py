@@ -88,7 +88,8 @@ def test_query_shows_the_expected_thumbnail_first(page):
     first = page.locator("#results .card").first
     assert first.locator(".name").inner_text() == "red.png"
     wait_js(page, "document.querySelector('#results .card img').naturalWidth > 0")
-    # A full page offers "Load more"; the last page does not.
+    # A full page offers "Load more"; the last page does not (30 files named "pattern").
+    search(page, "pattern")
     assert page.locator("#results .card").count() == 24 and page.locator("#more").is_visible()
     page.click("#more")
     wait_js(page, "document.querySelectorAll('#results .card').length > 24")

@@ -220,7 +220,7 @@ async function search(append = false, remember = true) {
     const held = cut.held_back || 0;
     if (!results.length && !append) {
       if (cut.applied && held) { message("No good match for “" + data.query.semantic + "”.", false, held); return; }
-      message(cut.applied ? "No good match for “" + data.query.semantic + "”." : "No results. Try other words, or fewer filters.");
+      message("No results. Try other words, or fewer filters.");  // nothing even weakly: the filters exclude all
       return;
     }
     for (const r of results) $("results").appendChild(card(r));

@@ -18,6 +18,7 @@ from mediasearch.store.settings import Settings
 from .embedders import Embedder
 from .media.images import load_image
 from .media.keyframes import keyframe_path, save_keyframe  # noqa: F401 (keyframe_path: for captioning)
+from .media.signature import signature
 from .places import place_name
 from .speech import Transcriber
 
@@ -41,6 +42,7 @@ class Extracted:
     duration: float | None = None
     taken_at: float | None = None
     items: list[Item] = field(default_factory=list)
+    signature: bytes | None = None  # perceptual, for near-duplicates (pictures)
     note: str | None = None  # a non-fatal problem (e.g. transcription unavailable)
 
 
@@ -61,7 +63,8 @@ def extract_image(path: Path, head: bytes, ctx: Context) -> Extracted:
     # search); the vector stays the picture's own.
     place = place_name(*loaded.gps) if loaded.gps else None
     item = Item(SOURCE_IMAGE, image=ctx.embedder.prepare_image(loaded.image), text=place)
-    return Extracted("image", loaded.width, loaded.height, None, loaded.taken_at, [item])
+    return Extracted("image", loaded.width, loaded.height, None, loaded.taken_at, [item],
+                     signature=signature(loaded.image))
 
 
 def _metadata_text(path: Path, tags: dict[str, str]) -> str:

@@ -186,7 +186,36 @@ def caption_command(
     say(f"{n} captions made with {cap.name}")
 
 
+def duplicates_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
+    """List groups of near-identical pictures (recompressed, resized, rotated,
+    mirrored, cropped copies), each with a suggested keeper and why they were
+    grouped. Nothing is deleted: that stays your own action."""
+    settings = settings_from(data_dir)
+    if not settings.catalog_url and not settings.catalog_path.exists():
+        raise QueryError(f"there is no index in {settings.home}: run `mediasearch index FOLDER` first")
+    lib = Library(settings)
+    try:
+        groups = SearchService(lib).duplicates()
+    finally:
+        lib.close()
+    if as_json:
+        emit_json({"groups": groups})
+        return
+    if not groups:
+        say("no near-duplicates found")
+        return
+    for n, g in enumerate(groups, 1):
+        r = g["reason"]
+        typer.echo(f"group {n}: {len(g['items'])} files, {r['how']} (signature within {r['signature_bits']} bits"
+                   + (f", cosine >= {r['cosine']:.3f}" if "cosine" in r else "") + ")")
+        for item in g["items"]:
+            size = f"{item['width']}x{item['height']}" if item["width"] else "?"
+            typer.echo(f"  {'keep' if item['keep'] else '    '}  {size:>11}  {item['path']}")
+    say(f"{len(groups)} groups, {sum(len(g['items']) - 1 for g in groups)} files that could go (nothing was deleted)")
+
+
 def register(app: typer.Typer) -> None:
     app.command("search")(search_command)
+    app.command("duplicates")(duplicates_command)
     app.command("caption")(caption_command)
     app.command("status")(status_command)

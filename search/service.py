@@ -197,6 +197,21 @@ class SearchService:
         return [Result(r["media_id"], r["path"], r["kind"] or "unknown", 0.0, taken_at=r["taken_at"],
                        why={"recent": True}) for r in self.lib.catalog.recent(n)]
 
+    def duplicates(self) -> list[dict]:
+        """Groups of near-identical pictures, each with a suggested keeper and
+        the reason (nothing is acted on)."""
+        from .duplicates import find_groups
+
+        groups = find_groups(self.lib.catalog, self.lib.embedder.dim, self.lib.settings.max_image_pixels)
+        out = []
+        for g in groups:
+            d = g.to_dict()
+            for item in d["items"]:
+                item["thumb"] = f"/thumb/{item['media_id']}?size=256"
+                item["name"] = os.path.basename(item["path"])
+            out.append(d)
+        return out
+
     # -- files ------------------------------------------------------------
     def media(self, media_id: int) -> dict:
         m = self.lib.catalog.media(_check_id(media_id))

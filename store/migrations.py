@@ -204,6 +204,14 @@ def m007_sentence_spans(conn: Connection) -> None:
     ddl(conn, "ALTER TABLE segment ADD COLUMN spans TEXT")
 
 
+@migration
+def m008_signatures(conn: Connection) -> None:
+    """A picture's perceptual signature (eight 64-bit DCT hashes, one per
+    orientation), for near-duplicates: robust to resizing, recompression,
+    rotation and mirroring, which content hashes are not."""
+    ddl(conn, "ALTER TABLE media ADD COLUMN signature BLOB")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"

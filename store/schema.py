@@ -55,6 +55,8 @@ class Media(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     duration: Mapped[float | None] = mapped_column(Float)
     taken_at: Mapped[float | None] = mapped_column(Float)
+    # A picture's perceptual signature (indexer/media/signature.py): 8 hashes.
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Set while a file the daemon saw vanish is held before deletion (m006).
     missing_since: Mapped[float | None] = mapped_column(Float)
     # What the file was before it went offline (an error keeps its reason).

@@ -93,6 +93,12 @@ async def api_search_upload(s: StateDep, file: Annotated[UploadFile | None, File
         except OSError:
             pass
 
+@router.get("/api/duplicates", summary="Groups of near-identical pictures, each with a suggested keeper")
+async def api_duplicates(s: StateDep):
+    async with s.limit.admit():
+        return {"groups": await run_in_threadpool(s.service.duplicates)}
+
+
 @router.get("/api/recent", summary="The files added last, newest first (the landing view)")
 def api_recent(s: StateDep, n: Annotated[int, Q(ge=1, le=100)] = 12):
     return {"results": [result_dict(r) for r in s.service.recent(n)]}

@@ -35,6 +35,7 @@ class MediaRecord:
     height: int | None = None
     duration: float | None = None
     taken_at: float | None = None
+    signature: bytes | None = None  # perceptual signature (pictures)
     segments: list[NewSegment] = field(default_factory=list)
     # Reuse the segments of another media row with the same content instead
     # of embedding again (duplicates).

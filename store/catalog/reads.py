@@ -134,3 +134,26 @@ class Reads:
             blobs = s.scalars(stmt).all()
         return (np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]) if blobs
                 else np.zeros((0, dim), np.float32))
+
+    def pictures(self) -> list[dict]:
+        """Every indexed picture with what near-duplicate finding needs (its
+        signature, size, date), in id order."""
+        stmt = (select(Media.id, Media.path, Media.width, Media.height, Media.taken_at, Media.mtime_ns,
+                       Media.signature, Media.size)
+                .where(Media.status == STATUS_OK, Media.kind == "image", Media.missing_since.is_(None))
+                .order_by(Media.id))
+        with self.read() as s:
+            return [{"media_id": r.id, "path": r.path, "width": r.width, "height": r.height,
+                     "taken_at": r.taken_at, "mtime": r.mtime_ns / 1e9, "signature": r.signature,
+                     "size": r.size} for r in s.execute(stmt)]
+
+    def picture_vectors(self, media_ids: list[int], dim: int) -> np.ndarray:
+        """One vector per picture (its image segment), in the order given."""
+        pos = {m: i for i, m in enumerate(media_ids)}
+        out = np.zeros((len(media_ids), dim), np.float32)
+        with self.read() as s:
+            for part in chunks(media_ids):
+                for mid, blob in s.execute(select(Segment.media_id, Segment.vector)
+                                           .where(Segment.media_id.in_(part), Segment.source == "image")):
+                    out[pos[mid]] = np.frombuffer(blob, dtype=np.float32)
+        return out

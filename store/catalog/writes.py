@@ -109,7 +109,7 @@ def _media_row(s, rec, existing: dict[str, Media], now: float) -> Media:
         s.add(media)
         existing[rec.path] = media
     for name in ("root", "kind", "size", "mtime_ns", "inode", "content_hash",
-                 "status", "reason", "width", "height", "duration", "taken_at"):
+                 "status", "reason", "width", "height", "duration", "taken_at", "signature"):
         setattr(media, name, getattr(rec, name))
     media.updated_at = now
     media.missing_since = media.prior_status = media.prior_reason = None
@@ -117,7 +117,7 @@ def _media_row(s, rec, existing: dict[str, Media], now: float) -> Media:
         src = s.get(Media, rec.copy_segments_from)
         if src is not None:
             media.kind = src.kind  # same content: what decoding found there
-            for name in ("width", "height", "duration", "taken_at"):
+            for name in ("width", "height", "duration", "taken_at", "signature"):
                 if getattr(media, name) is None:
                     setattr(media, name, getattr(src, name))
     return media

@@ -30,6 +30,9 @@ def server(settings, library_dir):
     from PIL import Image
     pillow_heif.register_heif_opener()
     Image.new("RGB", (64, 48), (250, 120, 10)).save(library_dir / "IMG_0042.HEIC")
+    # A rotated, recompressed copy of one picture: the duplicates view groups them.
+    Image.open(library_dir / "pattern_05.png").rotate(90).convert("RGB").save(library_dir / "pattern_05 copy.jpg",
+                                                                               quality=60)
     from mediasearch.indexer.library import Library
     from mediasearch.indexer.pipeline import Indexer
     lib = Library(settings)
@@ -255,3 +258,14 @@ def test_the_page_shows_what_it_understood_and_says_when_nothing_matches(page, t
     wait_js(page, "document.querySelector('#understood .chip.feedback') !== null")
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.screenshot(path=str(tmp_path / "understood.png"))
+
+
+def test_the_duplicates_view_groups_copies_and_suggests_a_keeper(page, tmp_path):
+    """Issue 16: the page lists the group, marks the keeper, deletes nothing."""
+    page.click("#dups-btn")
+    page.wait_for_selector(".dup-group")
+    assert page.locator(".dup-group").count() == 1
+    names = page.locator(".dup-group figcaption").all_inner_texts()
+    assert len(names) == 2 and any(n.startswith("keep · pattern_05.png") for n in names), names
+    assert "Nothing is deleted" in page.inner_text("#message")
+    page.screenshot(path=str(tmp_path / "duplicates.png"))

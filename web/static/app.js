@@ -310,6 +310,36 @@ function useFile(file) {
   search();
 }
 
+// Near-duplicates: groups with the suggested keeper marked. The page only
+// shows them; deleting is the person's own action (the index follows it).
+async function showDuplicates() {
+  const mine = ++state.seq;
+  $("results").replaceChildren(); $("more").hidden = true; showUnderstood({});
+  message("Looking for near-duplicates…");
+  try {
+    const data = await (await fetch("/api/duplicates")).json();
+    if (mine !== state.seq) return;
+    if (!data.groups.length) { message("No near-duplicates found."); return; }
+    const n = data.groups.reduce((a, g) => a + g.items.length - 1, 0);
+    message(data.groups.length + " groups of near-identical pictures; " + n + " files could go. Nothing is deleted here.");
+    for (const g of data.groups) {
+      const box = el("section", { class: "dup-group" });
+      box.appendChild(el("p", { class: "dup-why" }, g.items.length + " files: " + g.reason.how + " (signature within " + g.reason.signature_bits + " bits" + (g.reason.cosine ? ", similarity ≥ " + g.reason.cosine.toFixed(3) : "") + ")"));
+      const row = el("div", { class: "dup-row" });
+      for (const it of g.items) {
+        const c = el("figure", { class: "dup" + (it.keep ? " keep" : "") });
+        c.appendChild(el("img", { src: it.thumb, alt: it.name, loading: "lazy" }));
+        c.appendChild(el("figcaption", { title: it.path }, (it.keep ? "keep · " : "") + it.name + (it.width ? " · " + it.width + "×" + it.height : "")));
+        row.appendChild(c);
+      }
+      box.appendChild(row);
+      $("results").appendChild(box);
+    }
+  } catch (e) {
+    if (mine === state.seq) message("Duplicates unavailable: " + e.message, true);
+  }
+}
+
 async function showStatus() {
   const box = $("status");
   if (!box.hidden) { box.hidden = true; return; }
@@ -358,6 +388,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("clear-example").addEventListener("click", () => { clearExample(); history.pushState(null, "", toURL()); landing(); });
   $("more").addEventListener("click", () => search(true));
   $("status-btn").addEventListener("click", showStatus);
+  $("dups-btn").addEventListener("click", showDuplicates);
   $("viewer").addEventListener("close", () => { const p = $("player"); if (p) p.pause(); });
   document.body.addEventListener("dragover", (ev) => { ev.preventDefault(); document.body.classList.add("dragging"); });
   document.body.addEventListener("dragleave", () => document.body.classList.remove("dragging"));

@@ -1,0 +1,104 @@
+"""Near-duplicate groups on a generated set, through the product's index and
+its duplicate finder. Prints JSON.
+
+    python benchmarks/duplicates.py [--families 150] [--negatives 300] [--model bundled] [--scan 20000]
+
+Each family is a dev photo and its copies: JPEG q=30, 50% size, rotated
+90/180/270, mirrored, 10% crop, +20% brightness; the negatives are other
+dev photos, untouched. Precision and recall count pairs (a family of 9 is
+36 true pairs). --scan times the signature pass alone on that many random
+signatures (the all-pairs part of a full scan).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import tempfile
+import time
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+from _common import DEFAULT_FLICKR, emit
+from PIL import Image, ImageEnhance, ImageOps
+
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.pipeline import Indexer
+from mediasearch.search.duplicates import close_pairs, find_groups
+from mediasearch.store.settings import Settings
+
+
+def _jpeg(im: Image.Image, q: int) -> Image.Image:
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=q)
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
+
+
+COPIES = {
+    "q30": lambda im: _jpeg(im, 30),
+    "half": lambda im: im.resize((im.width // 2, im.height // 2)),
+    "rot90": lambda im: im.rotate(90, expand=True),
+    "rot180": lambda im: im.rotate(180),
+    "rot270": lambda im: im.rotate(270, expand=True),
+    "mirror": ImageOps.mirror,
+    "crop10": lambda im: im.crop((int(im.width * .05), int(im.height * .05),
+                                  int(im.width * .95), int(im.height * .95))),
+    "bright20": lambda im: ImageEnhance.Brightness(im).enhance(1.2),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(DEFAULT_FLICKR))
+    ap.add_argument("--families", type=int, default=150)
+    ap.add_argument("--negatives", type=int, default=300)
+    ap.add_argument("--model", default="bundled")
+    ap.add_argument("--scan", type=int, default=20000)
+    args = ap.parse_args()
+    photos = sorted((Path(args.data) / "images").glob("*.jpg"))
+    work = Path(tempfile.mkdtemp(prefix="ms-dups-"))
+    lib_dir = work / "library"
+    lib_dir.mkdir()
+    family_of: dict[str, int] = {}
+    for f, src in enumerate(photos[:args.families]):
+        im = Image.open(src).convert("RGB")
+        im.save(lib_dir / f"f{f:04d}.jpg", quality=95)
+        family_of[str(lib_dir / f"f{f:04d}.jpg")] = f
+        for name, make in COPIES.items():
+            out = lib_dir / f"f{f:04d}_{name}.jpg"
+            make(im).save(out, quality=90)
+            family_of[str(out)] = f
+    for n, src in enumerate(photos[args.families:args.families + args.negatives]):
+        Image.open(src).convert("RGB").save(lib_dir / f"n{n:04d}.jpg", quality=95)
+    settings = Settings(home=work / "data", model=args.model)
+    lib = Library(settings, args.model)
+    Indexer(lib).run([lib_dir])
+    items = len(list(lib_dir.iterdir()))
+    t0 = time.time()
+    groups = find_groups(lib.catalog, lib.embedder.dim, settings.max_image_pixels)
+    seconds = time.time() - t0
+    predicted = {tuple(sorted((a["path"], b["path"]))) for g in groups for a, b in combinations(g.items, 2)}
+    truth = {tuple(sorted(p)) for p in combinations(family_of, 2) if family_of[p[0]] == family_of[p[1]]}
+    hit = predicted & truth
+    missed: dict[str, int] = {}
+    for a, b in truth - predicted:
+        for name in COPIES:
+            if a.endswith(f"_{name}.jpg") or b.endswith(f"_{name}.jpg"):
+                missed[name] = missed.get(name, 0) + 1
+    rng = np.random.default_rng(0)
+    sigs = rng.integers(0, 2**63, size=(args.scan, 8), dtype=np.uint64)
+    t1 = time.time()
+    close_pairs(sigs, 22)
+    scan_s = time.time() - t1
+    emit({"model": args.model, "items": items, "families": args.families, "negatives": args.negatives,
+          "groups": len(groups), "pair_precision": round(len(hit) / max(len(predicted), 1), 4),
+          "pair_recall": round(len(hit) / max(len(truth), 1), 4), "missed_pairs_by_copy": missed,
+          "seconds": round(seconds, 2), "seconds_per_1000_items": round(1000 * seconds / items, 2),
+          f"signature_pass_{args.scan}_seconds": round(scan_s, 1),
+          "signature_pass_100k_projected_seconds": round(scan_s * (100_000 / args.scan) ** 2, 0)})
+    lib.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""A picture's perceptual signature, for finding near-duplicates.
+
+A DCT hash (pHash: the signs of the 63 lowest non-constant frequencies of a
+32x32 grey thumbnail against their median) survives resizing, recompression
+and brightness changes. Computed for all eight orientations (four
+rotations, each also mirrored), it survives rotation and mirroring too: the
+distance of two pictures is the least Hamming distance between the first's
+upright hash and any of the second's eight. Measured on 300 dev photos: a
+JPEG q=30, half-size, rotated, mirrored or +20% brighter copy is within 6
+bits; a 10% crop within 20 (median 10); two different photos never closer
+than 14 (45,000 pairs).
+"""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+ORIENTATIONS = 8
+SIZE = 32
+
+
+def _dct_matrix(n: int) -> np.ndarray:
+    k = np.arange(n)
+    return np.cos(np.pi * (2 * k[None, :] + 1) * k[:, None] / (2 * n)).astype(np.float64)
+
+
+_D = _dct_matrix(SIZE)
+_BITS = (1 << np.arange(62, -1, -1, dtype=np.uint64)).astype(np.uint64)
+
+
+def _hash(grey: np.ndarray) -> np.uint64:
+    low = (_D @ grey @ _D.T)[:8, :8].reshape(-1)[1:]  # no DC term: 63 bits
+    return np.uint64(_BITS[low > np.median(low)].sum())
+
+
+def signature(image: Image.Image) -> bytes:
+    """Eight 64-bit hashes (upright first), 64 bytes."""
+    grey = np.asarray(image.convert("L").resize((SIZE, SIZE), Image.LANCZOS), np.float64)
+    hashes = []
+    for k in range(4):
+        r = np.rot90(grey, k)
+        hashes += [_hash(r), _hash(r[:, ::-1])]
+    return np.asarray(hashes, dtype="<u8").tobytes()
+
+
+def as_array(blobs: list[bytes]) -> np.ndarray:
+    """(n, 8) uint64 from stored signatures."""
+    return np.frombuffer(b"".join(blobs), dtype="<u8").reshape(len(blobs), ORIENTATIONS).astype(np.uint64)
+
+
+def distances(upright: np.ndarray, all_orientations: np.ndarray) -> np.ndarray:
+    """(m, n): for each of m upright hashes, the least distance to each of n
+    signatures over its eight orientations."""
+    # One orientation at a time: (m, n) bytes, never (m, n, 8) words.
+    best = np.bitwise_count(upright[:, None] ^ all_orientations[None, :, 0])
+    for k in range(1, all_orientations.shape[1]):
+        np.minimum(best, np.bitwise_count(upright[:, None] ^ all_orientations[None, :, k]), out=best)
+    return best

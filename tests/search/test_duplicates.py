@@ -1,0 +1,63 @@
+"""Issue 16: near-duplicates grouped, with a keeper and a reason; nothing
+deleted. Real generated pictures, the real pipeline, the fake model's
+vectors (the signature does the work for copies)."""
+import json
+
+from PIL import Image, ImageEnhance, ImageOps
+
+from ..media_factory import pattern
+
+
+def _family(folder):
+    src = Image.open(pattern(folder / "IMG_1000.png", 7, size=(240, 180))).convert("RGB")
+    src.save(folder / "IMG_1000 copy.jpg", quality=30)
+    src.resize((120, 90)).save(folder / "IMG_1000_small.png")
+    src.rotate(90, expand=True).save(folder / "IMG_1000 (1).png")
+    ImageOps.mirror(src).save(folder / "mirrored.png")
+    ImageEnhance.Brightness(src).enhance(1.2).save(folder / "brighter.png")
+    return src
+
+
+def test_copies_are_grouped_with_a_keeper_and_nothing_is_deleted(cli, tmp_path):
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    _family(folder)
+    for i in range(6):
+        pattern(folder / f"other_{i}.png", 100 + i, size=(240, 180))
+    before = sorted(p.name for p in folder.iterdir())
+    data = tmp_path / "d"
+    assert cli("index", folder, "--data-dir", data, "--model", "fake")[0] == 0
+    code, out, err = cli("duplicates", "--data-dir", data, "--json")
+    assert code == 0, err
+    groups = json.loads(out)["groups"]
+    assert len(groups) == 1
+    items = groups[0]["items"]
+    assert sorted(i["path"].rsplit("/", 1)[1] for i in items) == sorted(
+        ["IMG_1000.png", "IMG_1000 copy.jpg", "IMG_1000_small.png", "IMG_1000 (1).png", "mirrored.png",
+         "brighter.png"])
+    assert {"path", "media_id", "kind", "width", "height", "taken_at", "keep"} <= set(items[0])
+    # The keeper: the largest, then the name that is not a copy's.
+    assert [i["path"].rsplit("/", 1)[1] for i in items if i["keep"]] == ["IMG_1000.png"]
+    assert groups[0]["reason"]["signature_bits"] <= 22 and "same picture" in groups[0]["reason"]["how"]
+    code, out, err = cli("duplicates", "--data-dir", data)
+    assert "keep" in out and "nothing was deleted" in err
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_the_api_lists_the_same_groups(settings, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from mediasearch.indexer.library import Library
+    from mediasearch.indexer.pipeline import Indexer
+    from mediasearch.web.app import create_app
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    _family(folder)
+    lib = Library(settings)
+    Indexer(lib).run([folder])
+    lib.close()
+    with TestClient(create_app(settings, allowed_hosts=["testserver"])) as client:
+        body = client.get("/api/duplicates").json()
+    assert len(body["groups"]) == 1 and len(body["groups"][0]["items"]) == 6
+    assert all(i["thumb"].startswith("/thumb/") for i in body["groups"][0]["items"])

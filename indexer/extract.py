@@ -12,13 +12,14 @@ import numpy as np
 
 from mediasearch.store.db import name_words
 from mediasearch.store.errors import MediaDecodeError, ModelUnavailableError
-from mediasearch.store.schema import SOURCE_FRAME, SOURCE_IMAGE, SOURCE_METADATA, SOURCE_TRANSCRIPT
+from mediasearch.store.schema import SOURCE_FRAME, SOURCE_IMAGE, SOURCE_METADATA, SOURCE_OCR, SOURCE_TRANSCRIPT
 from mediasearch.store.settings import Settings
 
 from .embedders import Embedder
 from .media.images import load_image
 from .media.keyframes import keyframe_path, save_keyframe  # noqa: F401 (keyframe_path: for captioning)
 from .media.signature import signature
+from . import ocr
 from .places import place_name
 from .speech import Transcriber
 
@@ -63,8 +64,25 @@ def extract_image(path: Path, head: bytes, ctx: Context) -> Extracted:
     # search); the vector stays the picture's own.
     place = place_name(*loaded.gps) if loaded.gps else None
     item = Item(SOURCE_IMAGE, image=ctx.embedder.prepare_image(loaded.image), text=place)
-    return Extracted("image", loaded.width, loaded.height, None, loaded.taken_at, [item],
-                     signature=signature(loaded.image))
+    out = Extracted("image", loaded.width, loaded.height, None, loaded.taken_at, [item],
+                    signature=signature(loaded.image))
+    _read_text(loaded.image, ctx, out)
+    return out
+
+
+def _read_text(image, ctx: Context, out: Extracted) -> None:
+    """The words in the picture, as a segment of their own (word index and
+    text tower); a failure is a note on the file, never a stop."""
+    try:
+        reader = ocr.reader(ctx.settings.ocr)
+        lines = reader.read(image) if reader is not None else []
+    except ModelUnavailableError:
+        raise
+    except Exception as e:  # ONNX Runtime and OpenCV errors are not ours to type
+        out.note = f"text in the picture not read: {e}"
+        return
+    if lines:
+        out.items.append(Item(SOURCE_OCR, text=" ".join(t for _, t, _ in lines), spans=ocr.spans(lines)))
 
 
 def _metadata_text(path: Path, tags: dict[str, str]) -> str:

@@ -19,9 +19,9 @@ from .interpret import Interpretation
 
 _WORD = re.compile(r"[^\W_]+")
 SEGMENT_FIELD = {"transcript": "what was said", "metadata": "tags and name", "image": "place name",
-                 "frame": "place name", "caption": "caption"}
+                 "frame": "place name", "caption": "caption", "ocr": "text in the picture"}
 WHAT = {"image": "the picture", "frame": "a video frame", "transcript": "what was said",
-        "metadata": "its tags and name", "caption": "its caption"}
+        "metadata": "its tags and name", "caption": "its caption", "ocr": "the text in it"}
 
 
 def _words(text: str | None) -> set[str]:

@@ -22,6 +22,7 @@ SOURCE_FRAME = "frame"
 SOURCE_TRANSCRIPT = "transcript"
 SOURCE_METADATA = "metadata"
 SOURCE_CAPTION = "caption"
+SOURCE_OCR = "ocr"  # text read in the picture
 
 
 class Base(DeclarativeBase):

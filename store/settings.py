@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     video_interval: float = 2.0
     # Mean per-channel jump (0-255, on a 12x12 colour thumbnail) that counts as a cut.
     scene_threshold: float = 30.0
+    # Words in pictures (indexer/ocr.py): auto | on | off.
+    ocr: Literal["auto", "on", "off"] = "auto"
     # Speech: transcribe audio files and soundtracks.
     transcribe: bool = True
     # "bundled" (Whisper tiny.en, offline), a faster-whisper model name, or a folder.

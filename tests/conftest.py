@@ -38,6 +38,8 @@ def isolated_env(tmp_path, monkeypatch):
             monkeypatch.delenv(key)
     monkeypatch.setenv("MEDIASEARCH_HOME", str(tmp_path / "default-home"))
     monkeypatch.setenv("MEDIASEARCH_NETWORK_TIMEOUT", "0")
+    # OCR reads every generated picture: on only in the tests about it (tests/indexer/test_ocr.py).
+    monkeypatch.setenv("MEDIASEARCH_OCR", "off")
 
 
 @pytest.fixture

@@ -31,12 +31,14 @@ class Words:
         if not words:
             return []
         if self.sqlite:
-            match = " ".join('"' + w.replace('"', '""') + '"' for w in words[:32])
+            # A word with digits is a code ("RE16"): it also matches as a prefix ("RE16TGK").
+            match = " ".join('"' + w.replace('"', '""') + '"' + ("*" if any(c.isdigit() for c in w) else "")
+                             for w in words[:32])
             where = "segment_fts MATCH :q"
             order = "bm25(segment_fts, 4.0, 1.5, 1.0, 1.0)"
         else:
             # PostgreSQL: the same fields in a stored, GIN-indexed tsvector (m005).
-            match = " & ".join(words[:32])
+            match = " & ".join(w + (":*" if any(c.isdigit() for c in w) else "") for w in words[:32])
             where = "segment.words @@ to_tsquery('simple', :q)"
             order = "ts_rank(segment.words, to_tsquery('simple', :q)) DESC, segment.id"
         f = filters or Filters(kinds or [], [], under or [], after, before, [], place)

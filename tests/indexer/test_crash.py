@@ -192,20 +192,28 @@ def test_ctrl_c_while_the_model_loads_says_what_was_kept(tmp_path):
     folder.mkdir()
     for i in range(3):
         pattern(folder / f"{i}.png", i)
-    proc = subprocess.Popen([sys.executable, "-m", "mediasearch.web.cli", "index", str(folder), "--data-dir",
-                             str(tmp_path / "d"), "--model", "bundled"], stderr=subprocess.PIPE, text=True)
-    try:
-        seen = ""
-        while "loading the model" not in seen:
-            line = proc.stderr.readline()  # blocks until the indexer says something
-            if not line:
-                break
-            seen += line
-        assert "loading the model" in seen
-        proc.send_signal(signal.SIGINT)
-        rest = proc.communicate(timeout=60)[1]
-        assert proc.returncode == 130 and "interrupted: what was indexed so far is kept" in rest
+    for attempt in range(3):
+        proc = subprocess.Popen([sys.executable, "-m", "mediasearch.web.cli", "index", str(folder), "--data-dir",
+                                 str(tmp_path / f"d{attempt}"), "--model", "bundled"], stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            seen = ""
+            while "loading the model" not in seen:
+                line = proc.stderr.readline()  # blocks until the indexer says something
+                if not line:
+                    break
+                seen += line
+            assert "loading the model" in seen
+            proc.send_signal(signal.SIGINT)
+            rest = proc.communicate(timeout=120)[1]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
         assert "Traceback" not in rest
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+        if proc.returncode == 0 and "files seen" in rest:
+            # The signal landed after the run had finished (seen twice in CI
+            # on a loaded machine, never reproduced): try again.
+            continue
+        assert proc.returncode == 130 and "interrupted: what was indexed so far is kept" in rest
+        return
+    pytest.fail("three runs finished before Ctrl-C took effect")

@@ -55,13 +55,18 @@ def main() -> None:
     ap.add_argument("--negatives", type=int, default=300)
     ap.add_argument("--model", default="bundled")
     ap.add_argument("--scan", type=int, default=20000)
+    ap.add_argument("--work", default=None, help="keep the generated set and its index here (reused when present)")
     args = ap.parse_args()
     photos = sorted((Path(args.data) / "images").glob("*.jpg"))
-    work = Path(tempfile.mkdtemp(prefix="ms-dups-"))
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="ms-dups-"))
     lib_dir = work / "library"
-    lib_dir.mkdir()
+    reuse = lib_dir.is_dir()
+    lib_dir.mkdir(parents=True, exist_ok=True)
     family_of: dict[str, int] = {}
     for f, src in enumerate(photos[:args.families]):
+        if reuse:
+            family_of.update({str(lib_dir / f"f{f:04d}{s}.jpg"): f for s in ["", *(f"_{n}" for n in COPIES)]})
+            continue
         im = Image.open(src).convert("RGB")
         im.save(lib_dir / f"f{f:04d}.jpg", quality=95)
         family_of[str(lib_dir / f"f{f:04d}.jpg")] = f
@@ -69,7 +74,7 @@ def main() -> None:
             out = lib_dir / f"f{f:04d}_{name}.jpg"
             make(im).save(out, quality=90)
             family_of[str(out)] = f
-    for n, src in enumerate(photos[args.families:args.families + args.negatives]):
+    for n, src in enumerate(photos[args.families:args.families + args.negatives] if not reuse else []):
         Image.open(src).convert("RGB").save(lib_dir / f"n{n:04d}.jpg", quality=95)
     settings = Settings(home=work / "data", model=args.model)
     lib = Library(settings, args.model)
@@ -89,7 +94,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     sigs = rng.integers(0, 2**63, size=(args.scan, 8), dtype=np.uint64)
     t1 = time.time()
-    close_pairs(sigs, 22)
+    close_pairs(sigs, 8)
     scan_s = time.time() - t1
     emit({"model": args.model, "items": items, "families": args.families, "negatives": args.negatives,
           "groups": len(groups), "pair_precision": round(len(hit) / max(len(predicted), 1), 4),

@@ -9,7 +9,7 @@ Two pictures are the same picture when their perceptual signatures
 within ``EDIT_BITS`` counts too when the model also sees the same content
 (vector cosine >= ``EDIT_COSINE`` with the pair among each other's nearest
 neighbours). Signatures are compared exhaustively in blocks (popcount of
-XOR, NumPy), vectors through a FAISS nearest-neighbour search, so a 100k
+XOR in FAISS's binary index), vectors through a FAISS nearest-neighbour search, so a 100k
 library is one pass of minutes, not a pair loop.
 """
 from __future__ import annotations
@@ -25,8 +25,8 @@ from mediasearch.indexer.media.signature import as_array, distances, signature
 from mediasearch.store.errors import MediaDecodeError
 
 SAME_BITS = 8       # copies: within 6 bits measured; distinct photos >= 14
-EDIT_BITS = 22      # crops: within 20 measured (median 10)
-EDIT_COSINE = 0.95  # ... and the model sees the same content
+EDIT_BITS = 16      # crops: p95 16 (median 10) ...
+EDIT_COSINE = 0.98  # ... and the model sees the same content (benchmarks/duplicates.py swept both)
 NEIGHBOURS = 8
 BLOCK = 512
 COPY_NAME = re.compile(r"(copy|kopie|copia|\(\d+\)|[-_ ]\d{1,2}$|edited|bearbeitet|-min$|whatsapp)", re.I)
@@ -71,16 +71,29 @@ def _signatures(pics: list[dict], max_pixels: int) -> np.ndarray:
 
 
 def close_pairs(sigs: np.ndarray, bits: int) -> list[tuple[int, int, int]]:
-    """(i, j, distance) for every pair within ``bits``, i < j."""
-    out = []
-    upright = sigs[:, 0]
-    for a in range(0, len(sigs), BLOCK):
-        d = distances(upright[a:a + BLOCK], sigs)
-        for i, j in zip(*np.nonzero(d <= bits)):
-            i = int(i) + a
-            if i < j:
-                out.append((i, int(j), int(d[i - a, j])))
-    return out
+    """(i, j, distance) for every pair within ``bits``, i < j: each upright
+    hash against all eight orientations of every picture, by FAISS's binary
+    range search (SIMD popcount), in blocks."""
+    import faiss
+
+    n = len(sigs)
+    if n < 2:
+        return []
+    as_bytes = lambda a: np.ascontiguousarray(a.astype("<u8")).view(np.uint8).reshape(len(a), 8)  # noqa: E731
+    index = faiss.IndexBinaryFlat(64)
+    index.add(as_bytes(sigs.reshape(-1)))          # row j*8+k: picture j in orientation k
+    best: dict[tuple[int, int], int] = {}
+    upright = as_bytes(sigs[:, 0])
+    for a in range(0, n, BLOCK):
+        lims, dist, ids = index.range_search(upright[a:a + BLOCK], bits + 1)  # radius is exclusive
+        for q in range(len(lims) - 1):
+            i = a + q
+            for d, row in zip(dist[lims[q]:lims[q + 1]], ids[lims[q]:lims[q + 1]]):
+                j = int(row) // 8
+                if i != j:
+                    key = (min(i, j), max(i, j))
+                    best[key] = min(best.get(key, 64), int(d))
+    return [(i, j, d) for (i, j), d in best.items()]
 
 
 def neighbour_pairs(vectors: np.ndarray, cosine: float) -> dict[tuple[int, int], float]:
@@ -117,10 +130,9 @@ def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
     vectors = catalog.picture_vectors([p["media_id"] for p in pics], dim)
     union = _Union(len(pics))
     why: dict[tuple[int, int], dict] = {}
-    for i, j, d in close_pairs(sigs, EDIT_BITS):
-        if d <= SAME_BITS:
-            union.join(i, j)
-            why[(i, j)] = {"signature_bits": d}
+    for i, j, d in close_pairs(sigs, SAME_BITS):
+        union.join(i, j)
+        why[(i, j)] = {"signature_bits": d}
     for (i, j), cos in neighbour_pairs(vectors, EDIT_COSINE).items():
         d = int(distances(sigs[i:i + 1, 0], sigs[j:j + 1])[0, 0])
         if d <= EDIT_BITS:

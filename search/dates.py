@@ -77,114 +77,128 @@ def _month_name(m: int) -> str:
     return MONTHS[m - 1].capitalize()
 
 
-def _rules(now: dt.datetime):
+def _read_day_month_year(g: dict, now: dt.datetime):
+    d = dt.date(int(g["year"]), MONTH_NO[g["month"].lower()], int(g["day"]))
+    return [day_range(d)], f"taken on {d.isoformat()}"
+
+
+def _read_month_year(g: dict, now: dt.datetime):
+    y, m = int(g["year"]), MONTH_NO[g["month"].lower()]
+    return [month_range(y, m)], f"taken in {_month_name(m)} {y}"
+
+
+def _read_season_year(g: dict, now: dt.datetime):
+    s, y = g["season"].lower(), int(g["year"])
+    return [_season_year(s, y)], f"taken in {s} {y} (northern hemisphere)"
+
+
+def _read_rel_season(g: dict, now: dt.datetime):
+    s = g["season"].lower()
+    r = _last_season(s, now, g["rel"].lower() == "this")
+    return [r], f"taken {g['rel'].lower()} {s} ({dt.date.fromtimestamp(r[0]).year})"
+
+
+def _read_in_month(g: dict, now: dt.datetime):
+    m = MONTH_NO[g["month"].lower()]
+    return _every(m, 1, now), f"taken in {_month_name(m)} (any year)"
+
+
+def _read_in_season(g: dict, now: dt.datetime):
+    s = g["season"].lower()
+    m, n = SEASONS[s]
+    return _every(m, n, now), f"taken in {s} (any year; northern hemisphere)"
+
+
+def _read_decade(g: dict, now: dt.datetime):
+    d = int(g["decade"])
+    y = d if d >= 1000 else (1900 + d if d >= 30 else 2000 + d)
+    return [(_ts(y), _ts(y + 10))], f"taken in the {y}s"
+
+
+def _read_year(g: dict, now: dt.datetime):
+    y = int(g["year"])
+    return [(_ts(y), _ts(y + 1))], f"taken in {y}"
+
+
+def _read_before(g: dict, now: dt.datetime):
+    y = int(g["year"])
+    return [(_ts(FIRST_YEAR), _ts(y))], f"taken before {y}"
+
+
+def _read_after(g: dict, now: dt.datetime):
+    y = int(g["year"]) + (1 if g["op"].lower() == "after" else 0)
+    return [(_ts(y), _ts(now.year + 2))], f"taken in {y} or later"
+
+
+def _read_iso_day(g: dict, now: dt.datetime):
+    d = dt.date(int(g["y"]), int(g["m"]), int(g["d"]))
+    return [day_range(d)], f"taken on {d.isoformat()}"
+
+
+def _read_iso_month(g: dict, now: dt.datetime):
+    y, m = int(g["y"]), int(g["m"])
+    return [month_range(y, m)], f"taken in {_month_name(m)} {y}"
+
+
+def _read_zh(g: dict, now: dt.datetime):
+    y = int(g["zy"])
+    if g["zd"]:
+        d = dt.date(y, int(g["zm"]), int(g["zd"]))
+        return [day_range(d)], f"taken on {d.isoformat()}"
+    if g["zm"]:
+        return [month_range(y, int(g["zm"]))], f"taken in {_month_name(int(g['zm']))} {y}"
+    return [(_ts(y), _ts(y + 1))], f"taken in {y}"
+
+
+def _read_zh_month(g: dict, now: dt.datetime):
+    m = int(g["zm"])
+    return _every(m, 1, now), f"taken in {_month_name(m)} (any year)"
+
+
+def _read_relative(g: dict, now: dt.datetime):
+    word = " ".join(g["rel_word"].lower().split())
+    return RELATIVE[word](now)
+
+
+def _read_ago(g: dict, now: dt.datetime):
+    n, unit = int(g["n"]), g["unit"].lower().rstrip("s")
+    if unit == "day":
+        d = now.date() - dt.timedelta(days=n)
+        return [day_range(d)], f"taken on {d.isoformat()}"
+    if unit == "week":
+        d = now.date() - dt.timedelta(days=now.date().weekday() + 7 * n)
+        return [day_range(d, 7)], f"taken in the week of {d.isoformat()}"
+    if unit == "month":
+        y, m = now.date().year, now.date().month - n
+        while m < 1:
+            y, m = y - 1, m + 12
+        return [month_range(y, m)], f"taken in {_month_name(m)} {y}"
+    return [(_ts(now.date().year - n), _ts(now.date().year - n + 1))], f"taken in {now.date().year - n}"
+
+
+def _rules() -> list:
     """(pattern, reader) in the order they are tried: longer forms first."""
-    today = now.date()
-
-    def day_month_year(g):
-        d = dt.date(int(g["year"]), MONTH_NO[g["month"].lower()], int(g["day"]))
-        return [day_range(d)], f"taken on {d.isoformat()}"
-
-    def month_year(g):
-        y, m = int(g["year"]), MONTH_NO[g["month"].lower()]
-        return [month_range(y, m)], f"taken in {_month_name(m)} {y}"
-
-    def season_year(g):
-        s, y = g["season"].lower(), int(g["year"])
-        return [_season_year(s, y)], f"taken in {s} {y} (northern hemisphere)"
-
-    def rel_season(g):
-        s = g["season"].lower()
-        r = _last_season(s, now, g["rel"].lower() == "this")
-        return [r], f"taken {g['rel'].lower()} {s} ({dt.date.fromtimestamp(r[0]).year})"
-
-    def in_month(g):
-        m = MONTH_NO[g["month"].lower()]
-        return _every(m, 1, now), f"taken in {_month_name(m)} (any year)"
-
-    def in_season(g):
-        s = g["season"].lower()
-        m, n = SEASONS[s]
-        return _every(m, n, now), f"taken in {s} (any year; northern hemisphere)"
-
-    def decade(g):
-        d = int(g["decade"])
-        y = d if d >= 1000 else (1900 + d if d >= 30 else 2000 + d)
-        return [(_ts(y), _ts(y + 10))], f"taken in the {y}s"
-
-    def year(g):
-        y = int(g["year"])
-        return [(_ts(y), _ts(y + 1))], f"taken in {y}"
-
-    def before(g):
-        y = int(g["year"])
-        return [(_ts(FIRST_YEAR), _ts(y))], f"taken before {y}"
-
-    def after(g):
-        y = int(g["year"]) + (1 if g["op"].lower() == "after" else 0)
-        return [(_ts(y), _ts(now.year + 2))], f"taken in {y} or later"
-
-    def iso_day(g):
-        d = dt.date(int(g["y"]), int(g["m"]), int(g["d"]))
-        return [day_range(d)], f"taken on {d.isoformat()}"
-
-    def iso_month(g):
-        y, m = int(g["y"]), int(g["m"])
-        return [month_range(y, m)], f"taken in {_month_name(m)} {y}"
-
-    def zh(g):
-        y = int(g["zy"])
-        if g["zd"]:
-            d = dt.date(y, int(g["zm"]), int(g["zd"]))
-            return [day_range(d)], f"taken on {d.isoformat()}"
-        if g["zm"]:
-            return [month_range(y, int(g["zm"]))], f"taken in {_month_name(int(g['zm']))} {y}"
-        return [(_ts(y), _ts(y + 1))], f"taken in {y}"
-
-    def zh_month(g):
-        m = int(g["zm"])
-        return _every(m, 1, now), f"taken in {_month_name(m)} (any year)"
-
-    def relative(g):
-        word = " ".join(g["rel_word"].lower().split())
-        return RELATIVE[word](now)
-
-    def ago(g):
-        n, unit = int(g["n"]), g["unit"].lower().rstrip("s")
-        if unit == "day":
-            d = today - dt.timedelta(days=n)
-            return [day_range(d)], f"taken on {d.isoformat()}"
-        if unit == "week":
-            d = today - dt.timedelta(days=today.weekday() + 7 * n)
-            return [day_range(d, 7)], f"taken in the week of {d.isoformat()}"
-        if unit == "month":
-            y, m = today.year, today.month - n
-            while m < 1:
-                y, m = y - 1, m + 12
-            return [month_range(y, m)], f"taken in {_month_name(m)} {y}"
-        return [(_ts(today.year - n), _ts(today.year - n + 1))], f"taken in {today.year - n}"
-
     return [
-        (rf"{_B}(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2])-(?P<d>[0-3]\d){_E}", iso_day),
-        (rf"{_B}(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2]){_E}", iso_month),
-        (r"(?P<zy>(?:19|20)\d\d)\s*年(?:\s*(?P<zm>1[0-2]|0?[1-9])\s*月(?:\s*(?P<zd>[0-3]?\d)\s*[日号])?)?", zh),
-        (r"(?<![\d年])(?P<zm>1[0-2]|0?[1-9])\s*月(?!\d)", zh_month),
-        (rf"{_B}{_IN}(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?{_M}\s*,?\s+{_Y}{_E}", day_month_year),
-        (rf"{_B}{_IN}{_M}\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s*,?\s+{_Y}{_E}", day_month_year),
-        (rf"{_B}{_IN}{_M}\s*,?\s+(?:of\s+)?{_Y}{_E}", month_year),
-        (rf"{_B}{_IN}{_S}\s+(?:of\s+)?{_Y}{_E}", season_year),
-        (rf"{_B}(?P<rel>last|this|past)\s+{_S}{_E}", rel_season),
-        (rf"{_B}(?:in|during)\s+(?:the\s+)?{_M}{_E}", in_month),
-        (rf"{_B}(?:in|during)\s+(?:the\s+)?{_S}{_E}", in_season),
-        (rf"{_B}(?:(?:in|from|during)\s+)?(?:the\s+)?(?P<decade>(?:19|20)[0-9]0|[0-9]0)'?s{_E}", decade),
-        (rf"{_B}(?:before|until|till|prior to)\s+{_Y}{_E}", before),
-        (rf"{_B}(?P<op>after|since)\s+{_Y}{_E}", after),
-        (rf"{_B}(?P<n>\d{{1,3}})\s+(?P<unit>days?|weeks?|months?|years?)\s+ago{_E}", ago),
-        (rf"{_B}(?P<rel_word>{_REL_EN}){_E}", relative),
-        (rf"(?P<rel_word>{_REL_ZH})", relative),
-        (rf"{_B}{_IN}{_Y}{_E}", year),
+        (rf"{_B}(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2])-(?P<d>[0-3]\d){_E}", _read_iso_day),
+        (rf"{_B}(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2]){_E}", _read_iso_month),
+        (r"(?P<zy>(?:19|20)\d\d)\s*年(?:\s*(?P<zm>1[0-2]|0?[1-9])\s*月(?:\s*(?P<zd>[0-3]?\d)\s*[日号])?)?", _read_zh),
+        (r"(?<![\d年])(?P<zm>1[0-2]|0?[1-9])\s*月(?!\d)", _read_zh_month),
+        (rf"{_B}{_IN}(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?{_M}\s*,?\s+{_Y}{_E}", _read_day_month_year),
+        (rf"{_B}{_IN}{_M}\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s*,?\s+{_Y}{_E}", _read_day_month_year),
+        (rf"{_B}{_IN}{_M}\s*,?\s+(?:of\s+)?{_Y}{_E}", _read_month_year),
+        (rf"{_B}{_IN}{_S}\s+(?:of\s+)?{_Y}{_E}", _read_season_year),
+        (rf"{_B}(?P<rel>last|this|past)\s+{_S}{_E}", _read_rel_season),
+        (rf"{_B}(?:in|during)\s+(?:the\s+)?{_M}{_E}", _read_in_month),
+        (rf"{_B}(?:in|during)\s+(?:the\s+)?{_S}{_E}", _read_in_season),
+        (rf"{_B}(?:(?:in|from|during)\s+)?(?:the\s+)?(?P<decade>(?:19|20)[0-9]0|[0-9]0)'?s{_E}", _read_decade),
+        (rf"{_B}(?:before|until|till|prior to)\s+{_Y}{_E}", _read_before),
+        (rf"{_B}(?P<op>after|since)\s+{_Y}{_E}", _read_after),
+        (rf"{_B}(?P<n>\d{{1,3}})\s+(?P<unit>days?|weeks?|months?|years?)\s+ago{_E}", _read_ago),
+        (rf"{_B}(?P<rel_word>{_REL_EN}){_E}", _read_relative),
+        (rf"(?P<rel_word>{_REL_ZH})", _read_relative),
+        (rf"{_B}{_IN}{_Y}{_E}", _read_year),
         (rf"{_B}(?P<month>january|february|april|june|july|august|september|october|november|december)"
-         rf"{_E}", in_month),
+         rf"{_E}", _read_in_month),
     ]
 
 
@@ -233,14 +247,17 @@ _REL_EN = "|".join(w.replace(" ", r"\s+") for w in RELATIVE if w.isascii())
 _REL_ZH = "|".join(w for w in RELATIVE if not w.isascii())
 
 
+_RULES = _rules()
+
+
 def find_dates(text: str, now: dt.datetime) -> list[FoundDate]:
     """Every date expression in ``text``, each read once (longest forms first)."""
     found: list[FoundDate] = []
     work = text
-    for pattern, read in _rules(now):
+    for pattern, read in _RULES:
         for m in list(re.finditer(pattern, work, re.I)):
             try:
-                ranges, label = read(m.groupdict())
+                ranges, label = read(m.groupdict(), now)
             except (ValueError, OverflowError, KeyError):  # 31 February, year 0
                 continue
             found.append(FoundDate(m.group(0).strip(), m.start(), m.end(), ranges, label))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mediasearch.indexer.media.images import load_image
-from mediasearch.indexer.media.signature import as_array, distances, signature
+from mediasearch.indexer.media.signature import FLAT, as_array, distances, signature
 from mediasearch.store.errors import MediaDecodeError
 
 SAME_BITS = 8       # copies: within 6 bits measured; distinct photos >= 14
@@ -65,7 +65,7 @@ def _signatures(pics: list[dict], max_pixels: int) -> np.ndarray:
             try:
                 sig = signature(load_image(p["path"], max_pixels).image)
             except (MediaDecodeError, OSError):
-                sig = b"\xff" * 64  # unreadable now: matches nothing
+                sig = FLAT  # unreadable now: matches nothing
         blobs.append(sig)
     return as_array(blobs) if blobs else np.zeros((0, 8), np.uint64)
 
@@ -130,10 +130,15 @@ def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
     vectors = catalog.picture_vectors([p["media_id"] for p in pics], dim)
     union = _Union(len(pics))
     why: dict[tuple[int, int], dict] = {}
+    flat = {i for i in range(len(pics)) if _is_flat(sigs[i])}  # no structure: matches nothing
     for i, j, d in close_pairs(sigs, SAME_BITS):
+        if i in flat or j in flat:
+            continue
         union.join(i, j)
         why[(i, j)] = {"signature_bits": d}
     for (i, j), cos in neighbour_pairs(vectors, EDIT_COSINE).items():
+        if i in flat or j in flat:
+            continue
         d = int(distances(sigs[i:i + 1, 0], sigs[j:j + 1])[0, 0])
         if d <= EDIT_BITS:
             union.join(i, j)
@@ -155,6 +160,10 @@ def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
         groups.append(Group(items, reasons))
     groups.sort(key=lambda g: (-len(g.items), g.items[0]["path"]))
     return groups
+
+
+def _is_flat(sig: np.ndarray) -> bool:
+    return bool((sig == np.uint64(0xFFFFFFFFFFFFFFFF)).all())
 
 
 def _item(p: dict) -> dict:

@@ -17,6 +17,11 @@ from PIL import Image
 
 ORIENTATIONS = 8
 SIZE = 32
+# A flat picture (a blank page, a black frame, a solid colour) has no
+# structure to hash: all its hashes would be alike, and every flat picture
+# a "copy" of every other. It gets this signature, which matches nothing.
+FLAT = b"\xff" * (8 * ORIENTATIONS)
+FLAT_STD = 3.0  # grey levels (0-255) of the 32x32 thumbnail
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -36,6 +41,8 @@ def _hash(grey: np.ndarray) -> np.uint64:
 def signature(image: Image.Image) -> bytes:
     """Eight 64-bit hashes (upright first), 64 bytes."""
     grey = np.asarray(image.convert("L").resize((SIZE, SIZE), Image.LANCZOS), np.float64)
+    if grey.std() < FLAT_STD:
+        return FLAT
     hashes = []
     for k in range(4):
         r = np.rot90(grey, k)

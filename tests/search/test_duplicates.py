@@ -61,3 +61,20 @@ def test_the_api_lists_the_same_groups(settings, tmp_path):
         body = client.get("/api/duplicates").json()
     assert len(body["groups"]) == 1 and len(body["groups"][0]["items"]) == 6
     assert all(i["thumb"].startswith("/thumb/") for i in body["groups"][0]["items"])
+
+
+def test_flat_pictures_are_not_copies_of_each_other(cli, tmp_path):
+    """A blank page, a black frame and a red square have no structure: their
+    hashes would all be alike (seen in CI: solid colours grouped)."""
+    from ..media_factory import solid
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for name, rgb in (("black.png", (0, 0, 0)), ("white.jpg", (255, 255, 255)), ("red.png", (230, 20, 20))):
+        solid(folder / name, rgb, size=(200, 150))
+    for i in range(3):
+        pattern(folder / f"p{i}.png", 50 + i, size=(200, 150))
+    data = tmp_path / "d"
+    assert cli("index", folder, "--data-dir", data, "--model", "fake")[0] == 0
+    code, out, err = cli("duplicates", "--data-dir", data, "--json")
+    assert code == 0 and json.loads(out)["groups"] == []

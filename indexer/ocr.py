@@ -3,10 +3,10 @@ RapidOCR: PP-OCR detection, angle classification and recognition (English
 and Chinese) on ONNX Runtime, with the models inside the PyPI wheel
 ``rapidocr-onnxruntime`` (Apache-2.0). Offline.
 
-``MEDIASEARCH_OCR``: ``auto`` (default) reads pictures when the package is
-installed; the detector finds no text region in an ordinary photo and
-recognition never runs (about 35 ms a photo on 2 cores); ``on`` requires the
-package; ``off``. The text becomes a segment of the picture (source
+``MEDIASEARCH_OCR``: ``off`` (default for now: reading cost ~370 ms a photo
+on 2 cores for a set of 15 dev photos, 35 ms for another 20 without any text
+region, against ~100 ms for embedding), ``auto`` reads pictures when the
+package is installed, ``on`` requires it. The text becomes a segment of the picture (source
 ``ocr``): in the word index, embedded with the text tower, with its boxes
 and confidences as JSON spans. EXIF-rotated pictures are read upright (the
 loader transposes them) and upside-down text by the angle classifier. A

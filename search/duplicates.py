@@ -137,7 +137,7 @@ def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
         union.join(i, j)
         why[(i, j)] = {"signature_bits": d}
     for (i, j), cos in neighbour_pairs(vectors, EDIT_COSINE).items():
-        if i in flat or j in flat:
+        if i in flat or j in flat or (i, j) in why:  # already the same picture by signature
             continue
         d = int(distances(sigs[i:i + 1, 0], sigs[j:j + 1])[0, 0])
         if d <= EDIT_BITS:

@@ -56,7 +56,6 @@ def nonsense(n: int = REFERENCES, seed: int = 20261201) -> list[str]:
 
 @dataclass
 class Calibration:
-    sample: np.ndarray    # (n, dim) library vectors
     gate: float           # how far the best hit must stand out
     hit: float            # how far each hit must stand out
     generation: int
@@ -85,9 +84,8 @@ class Cutoff:
     """Per library (one per search service): calibrated lazily, again after
     the library changed (at most every ``REFRESH_SECONDS``)."""
 
-    def __init__(self, library, engine):
+    def __init__(self, library):
         self.lib = library
-        self.engine = engine
         self._lock = threading.Lock()
         self._cal: Calibration | None = None
 
@@ -103,21 +101,22 @@ class Cutoff:
         sample = self.lib.catalog.vector_sample(SAMPLE, self.lib.embedder.dim)
         if len(sample) < 20:  # too small a library to tell a match from noise
             return None
+        mean = sample.mean(0)  # the background: mean @ v is the mean similarity over the sample
         refs = self.lib.embedder.embed_texts(nonsense())
         vi = self.lib.vector_index()
         stand_out = []
         for v in refs:
             scores, _ = vi.search(v, 1, None)
             if len(scores):
-                stand_out.append(float(scores[0]) - float((sample @ v).mean()))
+                stand_out.append(float(scores[0]) - float(mean @ v))
         if not stand_out:
             return None
         near = refs @ refs.T
         np.fill_diagonal(near, -np.inf)  # each reference against the others
         loo = np.sort(near, axis=1)[:, -NEAREST:].mean(1)
-        return Calibration(sample, float(np.percentile(stand_out, GATE_PERCENTILE)),
+        return Calibration(float(np.percentile(stand_out, GATE_PERCENTILE)),
                            float(np.percentile(stand_out, HIT_PERCENTILE)), gen, time.time(),
-                           np.asarray(stand_out, np.float32), sample.mean(0), refs,
+                           np.asarray(stand_out, np.float32), mean, refs,
                            float(np.percentile(stand_out, WORDS_GATE_PERCENTILE)),
                            float(np.percentile(loo, WORDLIKE_PERCENTILE)))
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mediasearch.store.db import fold
 from mediasearch.store.errors import QueryError
 
 from .query import Term, parse_term
-from .understand import READING_TYPES, Reading, fold, understand
+from .understand import READING_TYPES, Reading, understand
 
 if TYPE_CHECKING:
     from .service import SearchRequest

@@ -88,6 +88,13 @@ def parse_date(value: float | str | None, name: str) -> float | None:
         raise QueryError(f"{name}: use a date like 2024-07-31 (or a unix time)") from None
 
 
+def _listed(rows: list[dict], why: str) -> list[Result]:
+    """Files shown without a score (the newest, or those the filters alone
+    chose): ``why`` says which, so the page shows no score."""
+    return [Result(r["media_id"], r["path"], r["kind"] or "unknown", 0.0, taken_at=r["taken_at"],
+                   why={why: True}) for r in rows]
+
+
 def _check_id(media_id: int) -> int:
     if not 1 <= media_id <= MAX_ID:
         raise NotFoundError(f"no indexed media with id {media_id}")
@@ -104,7 +111,7 @@ class SearchService:
         self._captioner = captioner
         self.extra_roots = [os.path.realpath(r) for r in extra_roots or []]
         self.interpreter = Interpreter(library.catalog)
-        self.cutoff = Cutoff(library, self.engine)
+        self.cutoff = Cutoff(library)
 
     # -- interpreting -----------------------------------------------------
     def interpret(self, req: SearchRequest) -> tuple[Interpretation, Query]:
@@ -126,9 +133,7 @@ class SearchService:
         if self.lib.catalog.model_identity() is None:
             return SearchAnswer(req, [], empty_index=True, interpretation=it)
         if browse:  # only filters ("videos from last summer"): the matching files, newest first
-            rows = self.lib.catalog.browse(query.filters, req.k, req.offset)
-            return SearchAnswer(req, [Result(r["media_id"], r["path"], r["kind"] or "unknown", 0.0,
-                                             taken_at=r["taken_at"], why={"filters": True}) for r in rows],
+            return SearchAnswer(req, _listed(self.lib.catalog.browse(query.filters, req.k, req.offset), "filters"),
                                 interpretation=it)
         new_examples = [t.path for t in terms if t.path is not None
                         and not self.lib.catalog.segment_vectors(str(t.path)).size]
@@ -194,8 +199,7 @@ class SearchService:
 
     def recent(self, n: int = 12) -> list[Result]:
         """What was added last, newest first: the landing view's cards."""
-        return [Result(r["media_id"], r["path"], r["kind"] or "unknown", 0.0, taken_at=r["taken_at"],
-                       why={"recent": True}) for r in self.lib.catalog.recent(n)]
+        return _listed(self.lib.catalog.recent(n), "recent")
 
     def duplicates(self) -> list[dict]:
         """Groups of near-identical pictures, each with a suggested keeper and

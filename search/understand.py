@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -72,11 +71,6 @@ class Understood:
     @property
     def filtered(self) -> bool:
         return bool(self.kinds or self.not_kinds or self.dates or self.place or self.exact)
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, for comparing place names."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
 
 
 def kind_of_word(word: str) -> str | None:

@@ -108,6 +108,12 @@ def to_blob(vector: np.ndarray) -> bytes:
     return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
 
 
+def filters_from(filters: "Filters | None", kinds: list[str] | None, under: list[str] | None,
+                 after: float | None, before: float | None, place: str | None) -> "Filters":
+    """The filters given, or the ones the older keyword arguments spell."""
+    return filters or Filters(kinds or [], [], under or [], after, before, [], place)
+
+
 @dataclass
 class Filters:
     """What every search may be narrowed by (vector and word search alike)."""

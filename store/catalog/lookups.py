@@ -12,7 +12,15 @@ from sqlalchemy import text as text_sql
 from ..db import fold
 from ..schema import SOURCE_FRAME, SOURCE_IMAGE, STATUS_OK, Media, Segment
 from .base import _join_fts, _under, chunks
-from .dto import Filters, KnownFile
+from .dto import Filters, KnownFile, filters_from
+
+# When a file was taken: its EXIF/container date, else its modification time.
+WHEN = func.coalesce(Media.taken_at, Media.mtime_ns / 1e9)
+LISTED = (Media.id, Media.path, Media.kind, Media.taken_at)  # a file shown without a score
+
+
+def listed(rows) -> list[dict]:
+    return [{"media_id": r.id, "path": r.path, "kind": r.kind, "taken_at": r.taken_at} for r in rows]
 
 
 class Lookups:
@@ -65,8 +73,7 @@ class Lookups:
                     place: str | None = None, filters: Filters | None = None) -> np.ndarray:
         """Ids of the segments of ok media matching the filters. Dates are the
         photo's EXIF time when known, else the file's modification time."""
-        f = filters or Filters(kinds or [], [], under or [], after, before, [], place)
-        stmt = self._filtered(select(Segment.id).join(Media), f)
+        stmt = self._filtered(select(Segment.id).join(Media), filters_from(filters, kinds, under, after, before, place))
         with self.read() as s:
             return np.asarray(s.scalars(stmt).all(), dtype=np.int64)
 
@@ -80,13 +87,12 @@ class Lookups:
             stmt = stmt.where(Media.id.in_(self._at_place(f.place)))
         for phrase in f.exact:
             stmt = stmt.where(Media.id.in_(self._with_words(phrase)))
-        when = func.coalesce(Media.taken_at, Media.mtime_ns / 1e9)
         if f.after is not None:
-            stmt = stmt.where(when >= f.after)
+            stmt = stmt.where(WHEN >= f.after)
         if f.before is not None:
-            stmt = stmt.where(when < f.before)
+            stmt = stmt.where(WHEN < f.before)
         if f.dates:
-            stmt = stmt.where(or_(*[and_(when >= a, when < b) for a, b in f.dates]))
+            stmt = stmt.where(or_(*[and_(WHEN >= a, WHEN < b) for a, b in f.dates]))
         if f.kinds:
             stmt = stmt.where(Media.kind.in_(f.kinds))
         if f.not_kinds:
@@ -111,9 +117,8 @@ class Lookups:
 
     def date_span(self) -> tuple[float, float] | None:
         """The earliest and latest date of the library's files (EXIF, else mtime)."""
-        when = func.coalesce(Media.taken_at, Media.mtime_ns / 1e9)
         with self.read() as s:
-            lo, hi = s.execute(select(func.min(when), func.max(when)).where(Media.status == STATUS_OK)).one()
+            lo, hi = s.execute(select(func.min(WHEN), func.max(WHEN)).where(Media.status == STATUS_OK)).one()
         return None if lo is None else (float(lo), float(hi))
 
     def place_names(self) -> list[str]:
@@ -126,12 +131,10 @@ class Lookups:
     def browse(self, filters: Filters, limit: int, offset: int = 0) -> list[dict]:
         """Files matching the filters alone (a query of only a date or a
         kind), newest first."""
-        when = func.coalesce(Media.taken_at, Media.mtime_ns / 1e9)
-        stmt = self._filtered(select(Media.id, Media.path, Media.kind, Media.taken_at), filters)
-        stmt = stmt.where(Media.missing_since.is_(None)).order_by(when.desc(), Media.id.desc())
+        stmt = self._filtered(select(*LISTED), filters)
+        stmt = stmt.where(Media.missing_since.is_(None)).order_by(WHEN.desc(), Media.id.desc())
         with self.read() as s:
-            return [{"media_id": r.id, "path": r.path, "kind": r.kind, "taken_at": r.taken_at}
-                    for r in s.execute(stmt.limit(limit).offset(offset))]
+            return listed(s.execute(stmt.limit(limit).offset(offset)))
 
     def _at_place(self, place: str):
         """Media taken at ``place``: its name rides on picture segments

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from ..schema import STATUS_ERROR, STATUS_OK, Media, Segment
 from .base import chunks
 from .dto import Hit
+from .lookups import LISTED, listed
 
 
 class Reads:
@@ -117,12 +118,10 @@ class Reads:
 
     def recent(self, limit: int = 12) -> list[dict]:
         """The files most recently added to the index (the page's landing view)."""
-        stmt = (select(Media.id, Media.path, Media.kind, Media.taken_at)
-                .where(Media.status == STATUS_OK, Media.missing_since.is_(None))
+        stmt = (select(*LISTED).where(Media.status == STATUS_OK, Media.missing_since.is_(None))
                 .order_by(Media.created_at.desc(), Media.id.desc()).limit(limit))
         with self.read() as s:
-            return [{"media_id": r.id, "path": r.path, "kind": r.kind, "taken_at": r.taken_at}
-                    for r in s.execute(stmt)]
+            return listed(s.execute(stmt))
 
     def vector_sample(self, n: int, dim: int) -> np.ndarray:
         """About ``n`` segment vectors spread evenly over the library (every

@@ -10,7 +10,7 @@ from sqlalchemy import text as text_sql
 
 from ..schema import Media, Segment
 from .base import _join_fts
-from .dto import Filters
+from .dto import Filters, filters_from
 
 
 STOPWORDS = frozenset("a an the of on in at to for from with and or is are was my our your this that".split())
@@ -30,19 +30,20 @@ class Words:
         words = [w for w in re.findall(r"\w+", text.lower()) if w not in STOPWORDS] or re.findall(r"\w+", text.lower())
         if not words:
             return []
+        words = words[:32]
+        # A word with digits is a code ("RE16"): it also matches as a prefix ("RE16TGK").
+        code = [any(c.isdigit() for c in w) for w in words]
         if self.sqlite:
-            # A word with digits is a code ("RE16"): it also matches as a prefix ("RE16TGK").
-            match = " ".join('"' + w.replace('"', '""') + '"' + ("*" if any(c.isdigit() for c in w) else "")
-                             for w in words[:32])
+            match = " ".join('"' + w.replace('"', '""') + '"' + ("*" if c else "") for w, c in zip(words, code))
             where = "segment_fts MATCH :q"
             order = "bm25(segment_fts, 4.0, 1.5, 1.0, 1.0)"
         else:
             # PostgreSQL: the same fields in a stored, GIN-indexed tsvector (m005).
-            match = " & ".join(w + (":*" if any(c.isdigit() for c in w) else "") for w in words[:32])
+            match = " & ".join(w + (":*" if c else "") for w, c in zip(words, code))
             where = "segment.words @@ to_tsquery('simple', :q)"
             order = "ts_rank(segment.words, to_tsquery('simple', :q)) DESC, segment.id"
-        f = filters or Filters(kinds or [], [], under or [], after, before, [], place)
-        stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media), f)
+        stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media),
+                              filters_from(filters, kinds, under, after, before, place))
         if self.sqlite:
             stmt = _join_fts(stmt)
         stmt = stmt.where(text_sql(where)).order_by(text_sql(order)).limit(limit)

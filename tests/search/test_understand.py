@@ -18,7 +18,7 @@ def day(y, m, d):
 
 
 def places(words):
-    from mediasearch.search.understand import fold
+    from mediasearch.store.db import fold
     return {fold(k): v for k, v in PLACES.items()}.get(fold(words))
 
 

@@ -34,8 +34,9 @@ def _progress_bar(enabled: bool):
               console=Console(stderr=True), transient=False)
     tasks: dict[str, int] = {}
 
-    def update(p: Progress, stage: str = "indexing", unit: str = "files") -> None:
-        # One line per stage (eval: indexing, then scoring queries).
+    def update(p: Progress, stage: str | None = None, unit: str = "files") -> None:
+        # One line per stage (indexing, reading words; eval: indexing, then scoring queries).
+        stage = stage or p.stage
         if stage not in tasks:
             tasks[stage] = bar.add_task(stage, total=p.total, unit=unit)
         bar.update(tasks[stage], completed=p.done, total=p.total)
@@ -97,6 +98,8 @@ def index_command(
         say(f"  skipped: {sp['path']}: {sp['reason']}")
     if len(report.special) > 10:
         say(f"  ... and {len(report.special) - 10} more skipped (see `mediasearch status`)")
+    if report.words_caught_up:
+        say(f"  read words in {report.words_caught_up} files indexed before OCR")
     if report.repaired:
         say(f"  repaired: {report.repaired} repeated segments (left by an older version) dropped")
 

@@ -23,6 +23,8 @@ from . import ocr
 from .places import place_name
 from .speech import Transcriber
 
+OCR_FRAME_SIDE = 960  # video frames kept this large for reading words on screen
+
 
 @dataclass
 class Item:
@@ -44,6 +46,7 @@ class Extracted:
     taken_at: float | None = None
     items: list[Item] = field(default_factory=list)
     signature: bytes | None = None  # perceptual, for near-duplicates (pictures)
+    ocr: str | None = None  # ocr.READ / ocr.FAILED once its pixels were looked at for words
     note: str | None = None  # a non-fatal problem (e.g. transcription unavailable)
 
 
@@ -59,30 +62,53 @@ Extractor = Callable[[Path, bytes, Context], Extracted]
 
 
 def extract_image(path: Path, head: bytes, ctx: Context) -> Extracted:
-    loaded = load_image(path, ctx.settings.max_image_pixels, head=head)
+    reading = ocr.reader(ctx.settings.ocr) is not None
+    # The model needs 512 px; a quick look for words needs about twice that.
+    loaded = load_image(path, ctx.settings.max_image_pixels, head=head,
+                        max_side=ocr.LOOK_SIDE if reading else 512)
     # The place name rides on the picture's segment as words (found by word
     # search); the vector stays the picture's own.
     place = place_name(*loaded.gps) if loaded.gps else None
     item = Item(SOURCE_IMAGE, image=ctx.embedder.prepare_image(loaded.image), text=place)
     out = Extracted("image", loaded.width, loaded.height, None, loaded.taken_at, [item],
                     signature=signature(loaded.image))
-    _read_text(loaded.image, ctx, out)
+    if reading:
+        item = read_text(loaded.image, ctx.settings.ocr, out, full=lambda: load_image(
+            path, ctx.settings.max_image_pixels, max_side=ocr.MAX_SIDE).image)
+        if item is not None:
+            out.items.append(item)
     return out
 
 
-def _read_text(image, ctx: Context, out: Extracted) -> None:
-    """The words in the picture, as a segment of their own (word index and
-    text tower); a failure is a note on the file, never a stop."""
+def read_text(image, setting: str, out: Extracted, t_start: float | None = None,
+              t_end: float | None = None, full=None) -> Item | None:
+    """The words in a picture (or a video moment), as a segment of their own
+    (word index and text tower); a failure is a note on the file, never a stop."""
+    reader = ocr.reader(setting)
+    if reader is None:
+        return None
     try:
-        reader = ocr.reader(ctx.settings.ocr)
-        lines = reader.read(image) if reader is not None else []
-    except ModelUnavailableError:
-        raise
+        reading = reader.read(image, full)
     except Exception as e:  # ONNX Runtime and OpenCV errors are not ours to type
-        out.note = f"text in the picture not read: {e}"
+        out.note = f"text in the picture not read: {type(e).__name__}: {e}"
+        out.ocr = ocr.FAILED
+        return None
+    out.ocr = out.ocr or ocr.READ
+    if not reading.lines:
+        return None
+    return Item(SOURCE_OCR, t_start, t_end, text=reading.text, spans=ocr.spans(reading.lines))
+
+
+def moment_words(shot, setting: str, out: Extracted, words: list[Item]) -> None:
+    """The words on screen in one moment; a slide that stays up across
+    moments is one segment spanning them."""
+    item = read_text(shot.image, setting, out, round(shot.t_start, 3), round(shot.t_end, 3))
+    if item is None:
         return
-    if lines:
-        out.items.append(Item(SOURCE_OCR, text=" ".join(t for _, t, _ in lines), spans=ocr.spans(lines)))
+    if words and words[-1].text == item.text:
+        words[-1].t_end = item.t_end
+    else:
+        words.append(item)
 
 
 def _metadata_text(path: Path, tags: dict[str, str]) -> str:
@@ -145,8 +171,11 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
         raise
     place = place_name(*facts.location) if facts.location else None
     out = Extracted("video", facts.width, facts.height, facts.duration, facts.taken_at)
-    shots = group_shots(sample_frames(path, s.video_interval, s.scene_threshold), facts.duration)
+    # Words on screen (slides, signs, titles) need more pixels than the model does.
+    side = OCR_FRAME_SIDE if ocr.reader(s.ocr) is not None else 448
+    shots = group_shots(sample_frames(path, s.video_interval, s.scene_threshold, max_side=side), facts.duration)
     pending: list = []
+    words: list[Item] = []
 
     def flush() -> None:
         # Frames are embedded here, in bounded batches, so a long video never
@@ -158,6 +187,7 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
             out.items.append(Item(SOURCE_FRAME, round(sh.t_start, 3), round(sh.t_end, 3), vector=v, text=place))
             if ctx.keyframe_dir is not None:
                 save_keyframe(sh.image, ctx.keyframe_dir / f"{int(round(sh.t_start * 1000))}.jpg")
+            moment_words(sh, s.ocr, out, words)
         pending.clear()
 
     for shot in shots:
@@ -167,6 +197,7 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
     flush()
     if not out.items:
         raise MediaDecodeError("the video has no decodable frames")
+    out.items += words
     if facts.has_audio and s.transcribe:
         try:
             _transcript_items(path, ctx, out)

@@ -9,6 +9,7 @@ class Progress:
     done: int
     total: int
     path: str | None = None
+    stage: str = "indexing"  # the bar's line: indexing, reading words (the OCR catch-up)
 
 
 @dataclass
@@ -40,6 +41,7 @@ class IndexReport:
     unreadable: list[dict] = field(default_factory=list)
     # FIFOs, sockets, devices, links not followed: {"path", "reason"}
     special: list[dict] = field(default_factory=list)
+    words_caught_up: int = 0  # files indexed before OCR, read for words this run
     repaired: int = 0  # repeated segments dropped (left by an older version)
 
     def to_dict(self) -> dict:

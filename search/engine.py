@@ -77,6 +77,8 @@ def fuse(dense: list[Result], lexical: list[Result], limit: int) -> list[Result]
             if name == "words":
                 kept.lexical = True
                 kept.words = {"text": r.text, "start": r.start, "end": r.end, "source": r.source}
+                if r.source == "ocr":  # the boxes the words were read in
+                    kept.words["spans"] = r.spans
     order = sorted(fused, key=lambda m: (-fused[m], -by_id[m].score))
     out = [by_id[m] for m in order[:limit]]
     for r in out:

@@ -11,6 +11,7 @@ folder, tags, what was said, the place name, a caption; with the span),
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -28,22 +29,53 @@ def _words(text: str | None) -> set[str]:
     return {w.lower() for w in _WORD.findall(text or "")}
 
 
+def matched(query_words: set[str], text: str | None, inside: bool = False) -> set[str]:
+    """The words of ``text`` the query matched, as the word index matches
+    them: the same word; for a code (a word with digits, "RE16") a word it
+    begins ("RE16TGK"); in text read in a picture (``inside``), a longer
+    word holding it ("Quarterlyinvoice7731")."""
+    found = set()
+    codes = [q for q in query_words if any(c.isdigit() for c in q)]
+    long = [q for q in query_words if len(q) >= (3 if q in codes else 4)] if inside else []
+    for w in _words(text):
+        if w in query_words or any(w.startswith(c) for c in codes) or any(q in w for q in long):
+            found.add(w)
+    return found
+
+
 def _fields(r: Result, query_words: set[str]) -> list[dict]:
     """Where the query's words are: the file's name, its folders, the
-    matched segment's text (with the span: the words around them)."""
+    matched segment's text (with the span: the words around them; for words
+    in a picture, the boxes they were read in)."""
     out = []
     stem = os.path.splitext(os.path.basename(r.path))[0]
     for field, text in (("file name", stem), ("folder", os.path.basename(os.path.dirname(r.path)))):
-        hit = query_words & _words(text)
+        hit = matched(query_words, text)
         if hit:
             out.append({"field": field, "text": text, "matched": sorted(hit)})
     words = r.words or {}
     text = words.get("text")
-    hit = query_words & _words(text)
+    hit = matched(query_words, text, inside=words.get("source") == "ocr")
     if text and hit:
-        out.append({"field": SEGMENT_FIELD.get(words.get("source") or "", "words"), "text": span(text, hit),
-                    "matched": sorted(hit), "start": words.get("start"), "end": words.get("end")})
+        name = SEGMENT_FIELD.get(words.get("source") or "", "words")
+        if words.get("source") == "ocr" and r.kind == "video":
+            name = "words on screen"
+        field = {"field": name, "text": span(text, hit),
+                 "matched": sorted(hit), "start": words.get("start"), "end": words.get("end")}
+        if words.get("spans"):
+            field["boxes"] = _boxes(words["spans"], hit)
+        out.append(field)
     return out
+
+
+def _boxes(spans: str, hit: set[str]) -> list[list[list[float]]]:
+    """The boxes (corners as fractions of the picture) of the lines read
+    that hold a matched word."""
+    try:
+        lines = json.loads(spans)
+    except ValueError:
+        return []
+    return [ln["box"] for ln in lines if isinstance(ln, dict) and "box" in ln and _words(ln.get("text")) & hit]
 
 
 def span(text: str, hit: set[str], around: int = 60) -> str:

@@ -266,6 +266,8 @@ def result_dict(r: Result, it: Interpretation | None = None) -> dict:
     """One hit as every front-end shows it (the API, `search --json`)."""
     d = r.to_dict()
     d.pop("spans", None)
+    if d.get("words"):
+        d["words"].pop("spans", None)  # the boxes are in why, with the matched words
     d["score_parts"] = d.pop("why")
     d["why"] = explain(r, it)
     d["reason"] = reason(d["why"])

@@ -212,6 +212,14 @@ def m008_signatures(conn: Connection) -> None:
     ddl(conn, "ALTER TABLE media ADD COLUMN signature BLOB")
 
 
+@migration
+def m009_ocr_state(conn: Connection) -> None:
+    """Whether a file's pixels were read for words. Files indexed before OCR
+    (or with it off) stay NULL: the catch-up job reads them later, without
+    embedding their pictures again."""
+    ddl(conn, "ALTER TABLE media ADD COLUMN ocr TEXT")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"

@@ -58,6 +58,9 @@ class Media(Base):
     taken_at: Mapped[float | None] = mapped_column(Float)
     # A picture's perceptual signature (indexer/media/signature.py): 8 hashes.
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Its pixels looked at for words (indexer/ocr.py: "read" or "failed");
+    # NULL: not yet, the OCR catch-up job's work (m009).
+    ocr: Mapped[str | None] = mapped_column(String)
     # Set while a file the daemon saw vanish is held before deletion (m006).
     missing_since: Mapped[float | None] = mapped_column(Float)
     # What the file was before it went offline (an error keeps its reason).

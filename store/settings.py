@@ -48,10 +48,9 @@ class Settings(BaseSettings):
     video_interval: float = 2.0
     # Mean per-channel jump (0-255, on a 12x12 colour thumbnail) that counts as a cut.
     scene_threshold: float = 30.0
-    # Words in pictures (indexer/ocr.py): auto | on | off. Off by default
-    # until reading costs little: ~370 ms a photo measured on 2 cores, 3-4x
-    # the embedding (README).
-    ocr: Literal["auto", "on", "off"] = "off"
+    # Words in pictures and video frames (indexer/ocr.py): auto | on | off.
+    # auto reads only what a quick look (~13 ms a photo) finds text in.
+    ocr: Literal["auto", "on", "off"] = "auto"
     # Speech: transcribe audio files and soundtracks.
     transcribe: bool = True
     # "bundled" (Whisper tiny.en, offline), a faster-whisper model name, or a folder.

@@ -25,13 +25,13 @@ from .base import CHUNK, CatalogBase, _join_fts, _under, chunks, is_disk_full
 from .captions import Captions
 from .changes import ChangeLog
 from .claims import CLAIM_HEARTBEAT, CLAIM_STALE_AFTER, ClaimTable, claim_owner, owner_is_dead
-from .dto import Applied, Batch, Filters, Hit, KnownFile, MediaRecord, NewSegment, Rename, to_blob
+from .dto import Addition, Applied, Batch, Filters, Hit, KnownFile, MediaRecord, NewSegment, Rename, to_blob
 from .lookups import Lookups
 from .reads import Reads
 from .words import Words
 from .writes import Writes
 
-__all__ = ["Applied", "Batch", "CHUNK", "CLAIM_HEARTBEAT", "CLAIM_STALE_AFTER", "Catalog", "Filters", "Hit",
+__all__ = ["Addition", "Applied", "Batch", "CHUNK", "CLAIM_HEARTBEAT", "CLAIM_STALE_AFTER", "Catalog", "Filters", "Hit",
            "KnownFile",
            "MediaRecord", "NewSegment", "Rename", "_join_fts", "_under", "chunks", "claim_owner", "is_disk_full",
            "owner_is_dead", "to_blob"]

@@ -36,6 +36,7 @@ class MediaRecord:
     duration: float | None = None
     taken_at: float | None = None
     signature: bytes | None = None  # perceptual signature (pictures)
+    ocr: str | None = None  # read for words ("read", "failed"); None: not yet
     segments: list[NewSegment] = field(default_factory=list)
     # Reuse the segments of another media row with the same content instead
     # of embedding again (duplicates).
@@ -53,13 +54,25 @@ class Rename:
 
 
 @dataclass
+class Addition:
+    """Segments added to a file already indexed (the OCR catch-up: its
+    words), with what reading found; its other segments stay."""
+
+    media_id: int
+    content_hash: str | None  # the content read: a file changed since gains nothing
+    segments: list[NewSegment]
+    ocr: str
+
+
+@dataclass
 class Batch:
     upserts: list[MediaRecord] = field(default_factory=list)
     renames: list[Rename] = field(default_factory=list)
     deletes: list[int] = field(default_factory=list)
+    additions: list[Addition] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.upserts or self.renames or self.deletes)
+        return bool(self.upserts or self.renames or self.deletes or self.additions)
 
 
 @dataclass

@@ -61,7 +61,8 @@ class Reads:
             m = s.get(Media, media_id)
             if m is None:
                 return None
-            segs = s.execute(select(Segment.id, Segment.t_start, Segment.t_end, Segment.source, Segment.text)
+            segs = s.execute(select(Segment.id, Segment.t_start, Segment.t_end, Segment.source, Segment.text,
+                                    Segment.spans)
                              .where(Segment.media_id == media_id).order_by(Segment.t_start, Segment.id)).all()
             return {
                 "id": m.id, "path": m.path, "root": m.root, "kind": m.kind, "size": m.size,
@@ -69,7 +70,7 @@ class Reads:
                 "height": m.height, "duration": m.duration, "taken_at": m.taken_at,
                 "content_hash": m.content_hash,
                 "segments": [{"id": r.id, "start": r.t_start, "end": r.t_end, "source": r.source,
-                              "text": r.text} for r in segs],
+                              "text": r.text, "spans": r.spans} for r in segs],
             }
 
     def media_vectors(self, media_id: int) -> np.ndarray:
@@ -156,3 +157,14 @@ class Reads:
                                            .where(Segment.media_id.in_(part), Segment.source == "image")):
                     out[pos[mid]] = np.frombuffer(blob, dtype=np.float32)
         return out
+
+    def unread_for_words(self, limit: int | None = None) -> list[tuple[int, str, str, str | None]]:
+        """Indexed pictures and videos whose pixels were never read for words
+        (indexed before OCR, or with it off): (id, path, kind, content_hash),
+        oldest first. The OCR catch-up job's work."""
+        stmt = (select(Media.id, Media.path, Media.kind, Media.content_hash)
+                .where(Media.status == STATUS_OK, Media.kind.in_(("image", "video")), Media.ocr.is_(None),
+                       Media.missing_since.is_(None))
+                .order_by(Media.id).limit(limit))
+        with self.read() as s:
+            return [tuple(r) for r in s.execute(stmt)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy import text as text_sql
 
 from ..schema import Media, Segment
@@ -48,4 +48,22 @@ class Words:
             stmt = _join_fts(stmt)
         stmt = stmt.where(text_sql(where)).order_by(text_sql(order)).limit(limit)
         with self.read() as s:
-            return [(r[0], r[1]) for r in s.execute(stmt, {"q": match})]
+            found = [(r[0], r[1]) for r in s.execute(stmt, {"q": match})]
+        return found or self._inside_read_text(words, filters_from(filters, kinds, under, after, before, place),
+                                               limit)
+
+    def _inside_read_text(self, words: list[str], f: Filters, limit: int) -> list[tuple[int, int]]:
+        """Words found inside longer words of text read in pictures: a code
+        ("16TG" in "RE16TGK") or a word the recogniser ran into the next
+        ("invoice" in "Quarterlyinvoice7731"), spaces aside (a run the reader
+        split into words: "starbucks" in "STAR BUCKS"). Asked only when no
+        whole word matched, and only for words long enough not to be
+        everywhere."""
+        if not all(len(w) >= (3 if any(c.isdigit() for c in w) else 4) for w in words):
+            return []
+        stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media), f).where(Segment.source == "ocr")
+        for w in words:
+            escaped = w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            stmt = stmt.where(func.replace(func.lower(Segment.text), " ", "").like(f"%{escaped}%", escape="\\"))
+        with self.read() as s:
+            return [(r[0], r[1]) for r in s.execute(stmt.order_by(Segment.id).limit(limit))]

@@ -30,7 +30,7 @@ class Writes:
                     path=r.path, root=r.root, size=r.size, mtime_ns=r.mtime_ns,
                     inode=r.inode, status=STATUS_OK, reason=None, updated_at=now,
                     missing_since=None, prior_status=None, prior_reason=None))
-            new_segments = _upsert(s, batch, now, removed)
+            new_segments = _upsert(s, batch, now, removed) + _add(s, batch.additions, now)
             gen = self._bump(s)
             added_ids = [seg.id for seg in new_segments]
             self._log_change(s, gen, added_ids, removed)
@@ -63,6 +63,24 @@ def _delete_media(s, media_ids: list[int]) -> list[int]:
         s.execute(delete(Segment).where(Segment.media_id.in_(part)))
         s.execute(delete(Media).where(Media.id.in_(part)))
     return removed
+
+
+def _add(s, additions, now: float) -> list[Segment]:
+    """Segments added to files still holding the content they came from."""
+    added: list[Segment] = []
+    for a in additions:
+        # One statement decides, so two catch-ups at once add the words once;
+        # a file deleted or changed meanwhile gains nothing (its next
+        # indexing reads it again).
+        taken = s.execute(update(Media).where(Media.id == a.media_id, Media.content_hash == a.content_hash,
+                                              Media.ocr.is_(None)).values(ocr=a.ocr, updated_at=now))
+        if taken.rowcount != 1:
+            continue
+        added += [Segment(media_id=a.media_id, t_start=seg.t_start, t_end=seg.t_end, source=seg.source,
+                          text=seg.text, spans=seg.spans, vector=to_blob(seg.vector)) for seg in a.segments]
+    s.add_all(added)
+    s.flush()
+    return added
 
 
 def _upsert(s, batch: Batch, now: float, removed: list[int]) -> list[Segment]:
@@ -109,7 +127,7 @@ def _media_row(s, rec, existing: dict[str, Media], now: float) -> Media:
         s.add(media)
         existing[rec.path] = media
     for name in ("root", "kind", "size", "mtime_ns", "inode", "content_hash",
-                 "status", "reason", "width", "height", "duration", "taken_at", "signature"):
+                 "status", "reason", "width", "height", "duration", "taken_at", "signature", "ocr"):
         setattr(media, name, getattr(rec, name))
     media.updated_at = now
     media.missing_since = media.prior_status = media.prior_reason = None
@@ -117,7 +135,7 @@ def _media_row(s, rec, existing: dict[str, Media], now: float) -> Media:
         src = s.get(Media, rec.copy_segments_from)
         if src is not None:
             media.kind = src.kind  # same content: what decoding found there
-            for name in ("width", "height", "duration", "taken_at", "signature"):
+            for name in ("width", "height", "duration", "taken_at", "signature", "ocr"):
                 if getattr(media, name) is None:
                     setattr(media, name, getattr(src, name))
     return media

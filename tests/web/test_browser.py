@@ -33,6 +33,13 @@ def server(settings, library_dir):
     # A rotated, recompressed copy of one picture: the duplicates view groups them.
     Image.open(library_dir / "pattern_05.png").rotate(90).convert("RGB").save(library_dir / "pattern_05 copy.jpg",
                                                                                quality=60)
+    # A scanned receipt: its words are read (OCR) and outlined in the viewer.
+    from PIL import ImageDraw, ImageFont
+    scan = Image.new("RGB", (900, 600), "white")
+    ImageDraw.Draw(scan).text((120, 260), "ACME INVOICE 2291", fill="black",
+                              font=ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 48))
+    scan.save(library_dir / "receipt.jpg", quality=90)
+    settings.ocr = "auto"
     from mediasearch.indexer.library import Library
     from mediasearch.indexer.pipeline import Indexer
     lib = Library(settings)
@@ -272,3 +279,25 @@ def test_the_duplicates_view_groups_copies_and_suggests_a_keeper(page, tmp_path)
     assert len(names) == 2 and any(n.startswith("keep · pattern_05.png") for n in names), names
     assert "Nothing is deleted" in page.inner_text("#message")
     page.screenshot(path=str(tmp_path / "duplicates.png"))
+
+
+def test_words_read_in_a_picture_are_the_reason_and_outlined_in_the_viewer(page, tmp_path):
+    """Issue 15: a word on a scan finds it, the card says "text in the
+    picture", and the viewer outlines the line it was read in."""
+    search(page, "invoice")
+    wait_js(page, "document.querySelectorAll('#results .card').length > 0")
+    first = page.locator("#results .card").first
+    assert first.locator(".name").inner_text() == "receipt.jpg"
+    assert "text in the picture" in first.inner_text()
+    first.locator("img").click()
+    wait_js(page, "document.querySelector('#viewer-body .text-boxes polygon') !== null")
+    wait_js(page, "document.querySelector('#viewer-body img').complete")
+    page.wait_for_timeout(100)
+    box = page.locator("#viewer-body .text-boxes polygon").first.bounding_box()
+    img = page.locator("#viewer-body img").bounding_box()
+    # The line sits in the picture's middle band, well inside it (drawn at 120-700 x 260-320 of 900 x 600).
+    assert img["x"] < box["x"] < box["x"] + box["width"] < img["x"] + img["width"]
+    assert img["y"] + 0.35 * img["height"] < box["y"] < img["y"] + 0.6 * img["height"]
+    page.screenshot(path=str(tmp_path / "viewer-boxes.png"))
+    import shutil as _sh
+    _sh.copy(tmp_path / "viewer-boxes.png", "/tmp/viewer-boxes.png")

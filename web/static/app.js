@@ -282,6 +282,8 @@ function openViewer(r) {
     // HEIC and TIFF do not display in most browsers: show our large thumbnail instead.
     img.addEventListener("error", () => { img.src = "/thumb/" + r.id + "?size=512"; }, { once: true });
     body.appendChild(img);
+    const boxes = (r.why || []).flatMap((w) => (w.fields || []).flatMap((f) => f.boxes || []));
+    if (boxes.length) drawBoxes(body, img, boxes);
   } else {
     const player = el(r.kind === "video" ? "video" : "audio", { controls: "", preload: "metadata", id: "player" });
     player.src = r.url;
@@ -292,6 +294,31 @@ function openViewer(r) {
   }
   $("viewer-caption").textContent = r.path + (r.text ? " — " + snippet(r) : "") + (r.start !== null ? " (" + fmtTime(r.start) + ")" : "");
   $("viewer").showModal();
+}
+
+// The lines of text in the picture that matched, outlined over it. Corners
+// are fractions of the picture, placed over where "contain" draws it.
+function drawBoxes(body, img, boxes) {
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("class", "text-boxes");
+  svg.setAttribute("viewBox", "0 0 1 1");
+  svg.setAttribute("preserveAspectRatio", "none");
+  for (const b of boxes) {
+    const p = document.createElementNS(NS, "polygon");
+    p.setAttribute("points", b.map(([x, y]) => x + "," + y).join(" "));
+    svg.appendChild(p);
+  }
+  const place = () => {
+    const W = img.clientWidth, H = img.clientHeight;
+    const s = Math.min(W / img.naturalWidth, H / img.naturalHeight);
+    const w = img.naturalWidth * s, h = img.naturalHeight * s;
+    Object.assign(svg.style, { left: img.offsetLeft + (W - w) / 2 + "px", top: img.offsetTop + (H - h) / 2 + "px",
+                               width: w + "px", height: h + "px" });
+  };
+  img.addEventListener("load", place);
+  if (img.complete && img.naturalWidth) place();
+  body.appendChild(svg);
 }
 
 function showExample(name) {

@@ -12,14 +12,15 @@ import numpy as np
 
 from mediasearch.store.db import name_words
 from mediasearch.store.errors import MediaDecodeError, ModelUnavailableError
-from mediasearch.store.schema import SOURCE_FRAME, SOURCE_IMAGE, SOURCE_METADATA, SOURCE_OCR, SOURCE_TRANSCRIPT
+from mediasearch.store.schema import (SOURCE_FRAME, SOURCE_IMAGE, SOURCE_METADATA, SOURCE_OCR, SOURCE_SOUND,
+                                      SOURCE_TRANSCRIPT)
 from mediasearch.store.settings import Settings
 
 from .embedders import Embedder
 from .media.images import load_image
 from .media.keyframes import keyframe_path, save_keyframe  # noqa: F401 (keyframe_path: for captioning)
 from .media.signature import signature
-from . import ocr
+from . import ocr, sounds
 from .places import place_name
 from .speech import Transcriber
 
@@ -117,16 +118,43 @@ def _metadata_text(path: Path, tags: dict[str, str]) -> str:
     return " - ".join(dict.fromkeys([*parts, stem]))
 
 
-def _transcript_items(path: Path, ctx: Context, out: Extracted, tags: dict[str, str] | None = None,
+def _soundtrack_items(path: Path, ctx: Context, out: Extracted, tags: dict[str, str] | None = None,
                       samples: np.ndarray | None = None) -> None:
+    """What a recording or a video's soundtrack holds: its sound events
+    (music, singing, speech) and what was said."""
     from .media.audio import read_audio
 
     s = ctx.settings
+    detector = sounds.detector(s.audio_events)
+    transcribe = ctx.transcriber is not None and s.transcribe
     if samples is None:
+        if detector is None and not transcribe:
+            return
         samples, tags2 = read_audio(path, s.max_audio_seconds)
         tags = tags if tags is not None else tags2
-    if ctx.transcriber is None or not s.transcribe:
-        return
+    events = _sound_items(path, detector, samples, tags or {}, out) if detector is not None else None
+    # Nothing said or sung: Whisper would only invent sentences over the music or noise.
+    if transcribe and (events is None or sounds.has_voice(events)):
+        _transcript_items(ctx, out, samples)
+
+
+def _sound_items(path: Path, detector, samples: np.ndarray, tags: dict[str, str],
+                 out: Extracted) -> list | None:
+    """One segment per sound event: its label with the tags and name ("music
+    - Summer mix"), so the text tower and the word index both know it."""
+    try:
+        events = detector.detect(samples)
+    except Exception as e:  # the detector's native library: this file's sounds are lost, never silently
+        out.note = f"sounds not detected: {type(e).__name__}: {e}"
+        return None
+    name = _metadata_text(path, tags)
+    out.items += [Item(SOURCE_SOUND, round(e.start, 3), round(e.end, 3), text=f"{e.label} - {name}")
+                  for e in events]
+    return events
+
+
+def _transcript_items(ctx: Context, out: Extracted, samples: np.ndarray) -> None:
+    s = ctx.settings
     try:
         windows = ctx.transcriber.transcribe(samples, s.transcript_window)
     except ModelUnavailableError as e:
@@ -149,7 +177,7 @@ def extract_audio(path: Path, head: bytes, ctx: Context) -> Extracted:
     out = Extracted("audio", duration=round(samples.size / RATE, 3))
     # Tags and the file name make music and sounds findable without speech.
     out.items.append(Item(SOURCE_METADATA, 0.0, out.duration, text=_metadata_text(path, tags)))
-    _transcript_items(path, ctx, out, tags, samples)
+    _soundtrack_items(path, ctx, out, tags, samples)
     return out
 
 
@@ -198,11 +226,11 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
     if not out.items:
         raise MediaDecodeError("the video has no decodable frames")
     out.items += words
-    if facts.has_audio and s.transcribe:
+    if facts.has_audio:
         try:
-            _transcript_items(path, ctx, out)
+            _soundtrack_items(path, ctx, out)
         except MediaDecodeError as e:  # a broken soundtrack does not lose the pictures
-            out.note = f"soundtrack not transcribed: {e}"
+            out.note = f"soundtrack not read: {e}"
     return out
 
 

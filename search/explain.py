@@ -7,7 +7,8 @@ said or tagged: the scoring segment), ``moment`` (which part of a video or
 recording), ``words`` (which field held the query's words: file name,
 folder, tags, what was said, the place name, a caption; with the span),
 ``place`` and ``date`` (filters read from the query), ``example`` /
-``feedback`` (query by example, "more like this"), ``caption`` (reranking).
+``feedback`` (query by example, "more like this"), ``caption`` (reranking),
+``sound`` (a sound event: "music 00:41-01:20").
 """
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ from .interpret import Interpretation
 
 _WORD = re.compile(r"[^\W_]+")
 SEGMENT_FIELD = {"transcript": "what was said", "metadata": "tags and name", "image": "place name",
-                 "frame": "place name", "caption": "caption", "ocr": "text in the picture"}
+                 "frame": "place name", "caption": "caption", "ocr": "text in the picture",
+                 "sound": "its sound"}
 WHAT = {"image": "the picture", "frame": "a video frame", "transcript": "what was said",
-        "metadata": "its tags and name", "caption": "its caption", "ocr": "the text in it"}
+        "metadata": "its tags and name", "caption": "its caption", "ocr": "the text in it",
+        "sound": "what it sounds like"}
 
 
 def _words(text: str | None) -> set[str]:
@@ -116,9 +119,27 @@ def explain(r: Result, it: Interpretation | None) -> list[dict]:
             out.append({"signal": "place", "text": f"taken in {it.place}"})
         out += [{"signal": "date", "text": rd.label} for rd in it.readings if rd.type == "date"]
         out += [{"signal": "words", "text": rd.label, "exact": True} for rd in it.readings if rd.type == "exact"]
+    out += _sound(r)
     if r.caption:
         out.append({"signal": "caption", "text": r.caption, "score": r.rerank_score})
     return out
+
+
+def _sound(r: Result) -> list[dict]:
+    """A sound event that scored or matched by words: "music 00:41-01:20"."""
+    for source, text, start, end in ((r.source, r.text, r.start, r.end),
+                                     ((r.words or {}).get("source"), (r.words or {}).get("text"),
+                                      (r.words or {}).get("start"), (r.words or {}).get("end"))):
+        if source == "sound" and text and start is not None:
+            label = text.split(" - ", 1)[0]
+            return [{"signal": "sound", "text": f"{label} {_clock(start)}-{_clock(end or start)}",
+                     "start": start, "end": end}]
+    return []
+
+
+def _clock(t: float) -> str:
+    t = int(round(t))
+    return f"{t // 3600}:{t // 60 % 60:02d}:{t % 60:02d}" if t >= 3600 else f"{t // 60:02d}:{t % 60:02d}"
 
 
 def reason(why: list[dict]) -> str:
@@ -132,7 +153,7 @@ def reason(why: list[dict]) -> str:
             bits.append("words in " + ", ".join(f["field"] for f in w["fields"]))
         elif s == "words" and w.get("text"):
             bits.append(w["text"])
-        elif s in ("place", "date", "example"):
+        elif s in ("place", "date", "example", "sound"):
             bits.append(w["text"])
         elif s == "caption":
             bits.append("caption")

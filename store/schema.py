@@ -23,6 +23,7 @@ SOURCE_TRANSCRIPT = "transcript"
 SOURCE_METADATA = "metadata"
 SOURCE_CAPTION = "caption"
 SOURCE_OCR = "ocr"  # text read in the picture
+SOURCE_SOUND = "sound"  # a timed sound event: music, singing, speech (its label with the tags)
 
 
 class Base(DeclarativeBase):

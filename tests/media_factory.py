@@ -161,3 +161,43 @@ def audio_with_cover(path: Path, samples: np.ndarray, cover_rgb: tuple[int, int,
         c.mux(pkt)
         _encode_audio(c, st, samples, rate, "fltp")
     return path
+
+
+# -- sounds that are not speech (issue 17): music, a sung-like voice, noise --
+def _note(f: float, seconds: float, rate: int, harmonics: int = 8) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return sum(np.sin(2 * np.pi * f * k * t) / k ** 1.2 for k in range(1, harmonics + 1)) * np.exp(-3.0 * t)
+
+
+def music(seconds: float, rate: int = 16000, seed: int = 0) -> np.ndarray:
+    """Chords of plucked, decaying notes on a C major scale (a piano-like tune)."""
+    rng = np.random.default_rng(seed)
+    scale = [261.6, 293.7, 329.6, 349.2, 392.0, 440.0, 493.9, 523.3]
+    parts, n = [], 0
+    while n < seconds * rate:
+        f, d = scale[rng.integers(len(scale))], float(rng.choice([0.25, 0.5]))
+        parts.append(_note(f, d, rate) + 0.6 * _note(f * 1.26, d, rate) + 0.5 * _note(f / 2, d, rate))
+        n += len(parts[-1])
+    x = np.concatenate(parts)[:int(seconds * rate)]
+    return (0.25 * x / np.abs(x).max()).astype(np.float32)
+
+
+def sung(seconds: float, rate: int = 16000) -> np.ndarray:
+    """A voice singing "aah" on a melody: harmonics shaped by the formants of
+    /a/, with vibrato, one note every 0.6 s."""
+    melody = [220, 247, 262, 294, 330, 294, 262, 247]
+    formants = [(730, 90), (1090, 110), (2440, 170)]
+    notes = []
+    for i in range(int(seconds / 0.6)):
+        f0 = melody[i % len(melody)]
+        t = np.arange(int(0.6 * rate)) / rate
+        phase = 2 * np.pi * np.cumsum(f0 * (1 + 0.02 * np.sin(2 * np.pi * 5.5 * t))) / rate
+        x = sum((sum(np.exp(-((k * f0 - fc) / bw) ** 2 / 2) for fc, bw in formants) + 0.02) * np.sin(k * phase)
+                for k in range(1, int(4000 / f0)))
+        notes.append(x * np.minimum(1, np.minimum(t / 0.05, (0.6 - t) / 0.05)))
+    x = np.concatenate(notes)
+    return (0.3 * x / np.abs(x).max()).astype(np.float32)
+
+
+def noise(seconds: float, rate: int = 16000, level: float = 0.1, seed: int = 2) -> np.ndarray:
+    return (level * np.random.default_rng(seed).standard_normal(int(seconds * rate))).astype(np.float32)

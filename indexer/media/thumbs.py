@@ -125,18 +125,28 @@ def waveform(env: np.ndarray, duration: float, size: int,
     return img
 
 
+def _window_at(media: dict, t: float) -> tuple[float, float] | None:
+    """The timed part that holds ``t``: a spoken window or a sound event
+    (tags span the whole file: nothing to point at); the one starting
+    closest to ``t`` (the hit's moment) when several do."""
+    best = None
+    for s in media.get("segments", []):
+        start, end = s.get("start"), s.get("end")
+        if s.get("source") in ("transcript", "sound") and start is not None \
+                and start - 1e-6 <= t <= (end if end is not None else start) + 1e-6:
+            if best is None or abs(start - t) < abs(best[0] - t):
+                best = (start, end if end is not None else start)
+    return best
+
+
 def _audio_thumbnail(home: Path, media: dict, size: int, key: str, folder: Path, t: float | None) -> Path:
     path = Path(media["path"])
     art = folder / f"{key}_art.jpg"
     if art.exists():
         return art
-    window = None
-    if t is not None:  # the spoken window that matched (tags span the whole file: nothing to point at)
-        for s in media.get("segments", []):
-            if s.get("source") == "transcript" and s.get("start") is not None \
-                    and s["start"] <= t + 1e-6 <= (s.get("end") or s["start"]) + 1e-6:
-                window = (s["start"], s.get("end") or s["start"])
-    dest = folder / (f"{key}_wave_{int(round(window[0] * 1000))}.png" if window else f"{key}_wave.png")
+    window = _window_at(media, t) if t is not None else None
+    dest = folder / (f"{key}_wave_{int(round(window[0] * 1000))}_{int(round(window[1] * 1000))}.png"
+                     if window else f"{key}_wave.png")
     if dest.exists():
         return dest
     picture = cover_art(path)

@@ -13,7 +13,7 @@ from mediasearch.search.service import SearchRequest, SearchService
 from mediasearch.store.catalog import Batch, Catalog, MediaRecord, NewSegment
 from mediasearch.store.migrations import MIGRATIONS, applied
 
-from ..media_factory import audio_file, pattern
+from ..media_factory import audio_file, pattern, speech
 
 
 def test_concurrent_searchers_beside_a_writer_never_duplicate_vectors(settings, tmp_path):
@@ -105,8 +105,8 @@ def test_a_broken_transcriber_is_recorded_per_file(cli, settings, tmp_path, monk
     monkeypatch.setenv("MEDIASEARCH_WHISPER_MODEL", str(broken))
     folder = tmp_path / "memos"
     folder.mkdir()
-    t = np.linspace(0, 2, 32000, dtype=np.float32)
-    audio_file(folder / "memo.wav", 0.3 * np.sin(2 * np.pi * 440 * t))
+    # Speech (a tone is music: no voice, so Whisper would not be asked).
+    audio_file(folder / "memo.wav", speech("This is a voice memo about the meeting on Friday."))
     code, _, err = cli("index", folder, "--data-dir", settings.home, "--model", "fake", "--no-progress")
     assert code == 0, err
     code, out, _ = cli("status", "--data-dir", settings.home)

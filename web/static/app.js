@@ -227,7 +227,7 @@ async function search(append = false, remember = true) {
     state.offset += results.length;
     $("more").hidden = results.length < k;
     if (append) history.replaceState(null, "", toURL() + (toURL().startsWith("?") ? "&" : "?") + "n=" + state.offset);
-    message("Showing " + state.offset + (results.length < k ? " results" : " results; more below"), false,
+    message("Showing " + state.offset + (state.offset === 1 ? " result" : " results") + (results.length < k ? "" : "; more below"), false,
             state.all ? 0 : held);
   } catch (e) {
     if (mine !== state.seq) return;

@@ -149,6 +149,7 @@ def test_hostile_names_run_no_script(page):
 def test_empty_results_and_status_view(page):
     page.click("#filters summary")
     page.select_option("#kind", "audio")
+    page.fill("#under", "/nowhere/at/all")  # a folder nothing was indexed in
     page.fill("#q", "anything")
     page.click("#go")
     wait_js(page, "document.getElementById('message').textContent.includes('No results')")

@@ -40,6 +40,8 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDIASEARCH_NETWORK_TIMEOUT", "0")
     # OCR reads every generated picture: on only in the tests about it (tests/indexer/test_ocr.py).
     monkeypatch.setenv("MEDIASEARCH_OCR", "off")
+    # ONNX exports of test models go to the test's folder, never the user's cache.
+    monkeypatch.setenv("MEDIASEARCH_ONNX_CACHE", str(tmp_path / "onnx-cache"))
 
 
 @pytest.fixture

@@ -94,7 +94,8 @@ def build(spec: str, settings: Settings, allow_download: bool) -> Embedder:
         if weights == "random":
             raise ConfigError("refusing to run open_clip on random weights")
         return OpenClipEmbedder(arch, weights, device=pick_device(settings.device),
-                                batch_size=settings.batch_size, allow_download=allow_download)
+                                batch_size=settings.batch_size, allow_download=allow_download,
+                                runtime=settings.runtime, int8=settings.onnx_int8)
     raise ConfigError(f"unknown model {spec!r}: use auto, bundled, bundled-multilingual, openclip:ARCH/TAG "
                       "or openclip:ARCH/path/to/checkpoint")
 
@@ -122,11 +123,13 @@ def resolve_embedder(settings: Settings, spec: str | None = None,
     try:
         if cached_weights(DEFAULT_ARCH, DEFAULT_TAG) is not None:
             emb = OpenClipEmbedder(DEFAULT_ARCH, DEFAULT_TAG, device=pick_device(settings.device),
-                                   batch_size=settings.batch_size)
+                                   batch_size=settings.batch_size, runtime=settings.runtime,
+                                   int8=settings.onnx_int8)
             return Choice(emb, f"using CLIP {emb.model_id} (weights found in the local cache)")
         if hub_reachable(settings.network_timeout):
             emb = OpenClipEmbedder(DEFAULT_ARCH, DEFAULT_TAG, device=pick_device(settings.device),
-                                   batch_size=settings.batch_size, allow_download=True)
+                                   batch_size=settings.batch_size, allow_download=True,
+                                   runtime=settings.runtime, int8=settings.onnx_int8)
             return Choice(emb, f"using CLIP {emb.model_id} (weights will be downloaded once)")
         why = "CLIP weights are not cached and the model hub cannot be reached"
     except ImportError as e:  # open_clip not installed

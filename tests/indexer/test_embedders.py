@@ -257,3 +257,69 @@ def test_a_chinese_query_finds_the_cat_with_the_offline_model(tmp_path):
     english = BundledEmbedder(cache_dir=tmp_path)
     english.ensure_loaded()
     np.testing.assert_allclose(english.embed_texts(["a cat"]), english._encode_texts(["a cat"]), atol=1e-6)
+
+
+@pytest.mark.slow  # torch, open_clip and an ONNX export
+def test_onnx_runtime_gives_the_same_vectors_and_is_exported_once(tiny_clip, tmp_path, monkeypatch):
+    """Issue 20: the towers run on ONNX Runtime after a verified export into
+    the user cache; a second start reuses it; vectors and identity are
+    PyTorch's."""
+    pytest.importorskip("onnx")
+    from mediasearch.indexer.embedders import onnx_towers
+    from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
+
+    monkeypatch.setenv("MEDIASEARCH_ONNX_CACHE", str(tmp_path / "onnx"))
+    torch_e = OpenClipEmbedder(tiny_clip, None, allow_random=True, runtime="torch")
+    torch_e.ensure_loaded()
+    ckpt = tmp_path / "tiny.pt"
+    import torch
+    torch.save(torch_e.model.state_dict(), ckpt)
+    onnx_e = OpenClipEmbedder(tiny_clip, str(ckpt), runtime="auto")
+    onnx_e.ensure_loaded()
+    assert onnx_e.runtime_used == "onnx"
+    exported = list((tmp_path / "onnx").glob("*/visual.onnx"))
+    assert len(exported) == 1
+    np.testing.assert_allclose(onnx_e.embed_images(images()), torch_e.embed_images(images()), atol=1e-4)
+    np.testing.assert_allclose(onnx_e.embed_texts(["a red bus", "snow"]), torch_e.embed_texts(["a red bus", "snow"]),
+                               atol=1e-4)
+    assert onnx_e.model_id == OpenClipEmbedder(tiny_clip, str(ckpt), runtime="torch").model_id
+    # A second start: no export (the file is the same one), the same answers.
+    stamp = exported[0].stat().st_mtime_ns
+    again = OpenClipEmbedder(tiny_clip, str(ckpt), runtime="auto")
+    again.ensure_loaded()
+    assert again.runtime_used == "onnx" and exported[0].stat().st_mtime_ns == stamp
+    # Other weights of the same architecture get their own export.
+    other = OpenClipEmbedder(tiny_clip, None, allow_random=True, runtime="auto")
+    other.ensure_loaded()
+    assert len(list((tmp_path / "onnx").glob("*/visual.onnx"))) == 2
+    # int8: a quantized image tower, close to fp32, text unchanged.
+    q = OpenClipEmbedder(tiny_clip, str(ckpt), runtime="auto", int8=True)
+    q.ensure_loaded()
+    assert q.runtime_used == "onnx-int8"
+    cos = (q.embed_images(images()) * torch_e.embed_images(images())).sum(1)
+    assert cos.min() > onnx_towers.MIN_COSINE_INT8
+
+
+@pytest.mark.slow
+def test_a_broken_export_falls_back_to_pytorch_and_says_so(tiny_clip, tmp_path, monkeypatch, caplog):
+    pytest.importorskip("onnx")
+    import torch
+
+    from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
+
+    monkeypatch.setenv("MEDIASEARCH_ONNX_CACHE", str(tmp_path / "onnx"))
+    seed = OpenClipEmbedder(tiny_clip, None, allow_random=True, runtime="torch")
+    seed.ensure_loaded()
+    torch.save(seed.model.state_dict(), tmp_path / "tiny.pt")
+    first = OpenClipEmbedder(tiny_clip, str(tmp_path / "tiny.pt"), runtime="auto")
+    first.ensure_loaded()
+    assert first.runtime_used == "onnx"
+    folder = next(p for p in (tmp_path / "onnx").iterdir() if p.is_dir())
+    # A damaged cached export (a disk error, a killed copy): refused at the check.
+    (folder / "visual.onnx").write_bytes(b"not a model")
+    again = OpenClipEmbedder(tiny_clip, str(tmp_path / "tiny.pt"), runtime="auto")
+    with caplog.at_level("WARNING"):
+        again.ensure_loaded()
+    assert again.runtime_used == "torch" and "ONNX Runtime not used" in caplog.text
+    assert not folder.exists()  # removed: the next start exports afresh
+    np.testing.assert_allclose(again.embed_texts(["x"]), seed.embed_texts(["x"]), atol=1e-5)

@@ -48,6 +48,47 @@ COPIES = {
 }
 
 
+def video_part(photos: list[Path], n: int, work: Path, model: str) -> dict:
+    """``n`` clips (2 s of black, then 4 dev photos for 2 s each), each with a
+    smaller WebM copy and a re-encoded MP4 copy, plus ``n`` other clips that
+    open with the same black: video pair precision and recall."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.media_factory import video
+
+    from mediasearch.search.video_duplicates import find_video_groups
+
+    folder = work / "videos"
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = [np.asarray(Image.open(p).convert("RGB").resize((320, 240))) for p in photos[:8 * n]]
+    black = (0, 0, 0)
+    family: dict[str, int] = {}
+    for i in range(n):
+        clip = [(2.0, black)] + [(2.0, f) for f in frames[4 * i:4 * i + 4]]
+        other = [(2.0, black)] + [(2.0, f) for f in frames[4 * (n + i):4 * (n + i) + 4]]
+        for name, kw in ((f"v{i:03d}.mp4", {}), (f"v{i:03d}_small.webm", {"size": (160, 120), "codec": "libvpx"}),
+                         (f"v{i:03d}_fps.mp4", {"fps": 15})):
+            out = folder / name
+            if not out.exists():
+                video(out, clip, **{"size": (320, 240), **kw})
+            family[str(out)] = i
+        if not (folder / f"other{i:03d}.mp4").exists():
+            video(folder / f"other{i:03d}.mp4", other, size=(320, 240))
+    settings = Settings(home=work / "video-data", model=model)
+    lib = Library(settings, model)
+    Indexer(lib).run([folder])
+    t0 = time.time()
+    groups = find_video_groups(lib.catalog, lib.embedder.dim, settings.home)
+    seconds = time.time() - t0
+    lib.close()
+    predicted = {tuple(sorted((a["path"], b["path"]))) for g in groups for a, b in combinations(g.items, 2)}
+    truth = {tuple(sorted(p)) for p in combinations(family, 2) if family[p[0]] == family[p[1]]}
+    hit = predicted & truth
+    return {"videos": 4 * n, "groups": len(groups), "pair_precision": round(len(hit) / max(len(predicted), 1), 4),
+            "pair_recall": round(len(hit) / max(len(truth), 1), 4), "seconds": round(seconds, 2)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(DEFAULT_FLICKR))
@@ -55,6 +96,7 @@ def main() -> None:
     ap.add_argument("--negatives", type=int, default=300)
     ap.add_argument("--model", default="bundled")
     ap.add_argument("--scan", type=int, default=20000)
+    ap.add_argument("--videos", type=int, default=0, help="also this many video families (with black openings)")
     ap.add_argument("--work", default=None, help="keep the generated set and its index here (reused when present)")
     args = ap.parse_args()
     photos = sorted((Path(args.data) / "images").glob("*.jpg"))
@@ -96,13 +138,16 @@ def main() -> None:
     t1 = time.time()
     close_pairs(sigs, 8)
     scan_s = time.time() - t1
-    emit({"model": args.model, "items": items, "families": args.families, "negatives": args.negatives,
+    out = ({"model": args.model, "items": items, "families": args.families, "negatives": args.negatives,
           "groups": len(groups), "pair_precision": round(len(hit) / max(len(predicted), 1), 4),
           "pair_recall": round(len(hit) / max(len(truth), 1), 4), "missed_pairs_by_copy": missed,
           "seconds": round(seconds, 2), "seconds_per_1000_items": round(1000 * seconds / items, 2),
           f"signature_pass_{args.scan}_seconds": round(scan_s, 1),
           "signature_pass_100k_projected_seconds": round(scan_s * (100_000 / args.scan) ** 2, 0)})
     lib.close()
+    if args.videos:
+        out["video"] = video_part(photos[args.families + args.negatives:], args.videos, work, args.model)
+    emit(out)
 
 
 if __name__ == "__main__":

@@ -202,11 +202,13 @@ class SearchService:
         return _listed(self.lib.catalog.recent(n), "recent")
 
     def duplicates(self) -> list[dict]:
-        """Groups of near-identical pictures, each with a suggested keeper and
-        the reason (nothing is acted on)."""
+        """Groups of near-identical pictures and videos, each with a
+        suggested keeper and the reason (nothing is acted on)."""
         from .duplicates import find_groups
+        from .video_duplicates import find_video_groups
 
         groups = find_groups(self.lib.catalog, self.lib.embedder.dim, self.lib.settings.max_image_pixels)
+        groups += find_video_groups(self.lib.catalog, self.lib.embedder.dim, self.lib.settings.home)
         out = []
         for g in groups:
             d = g.to_dict()

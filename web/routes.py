@@ -93,7 +93,7 @@ async def api_search_upload(s: StateDep, file: Annotated[UploadFile | None, File
         except OSError:
             pass
 
-@router.get("/api/duplicates", summary="Groups of near-identical pictures, each with a suggested keeper")
+@router.get("/api/duplicates", summary="Groups of near-identical pictures and videos, each with a suggested keeper")
 async def api_duplicates(s: StateDep):
     async with s.limit.admit():
         return {"groups": await run_in_threadpool(s.service.duplicates)}

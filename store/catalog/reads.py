@@ -168,3 +168,24 @@ class Reads:
                 .order_by(Media.id).limit(limit))
         with self.read() as s:
             return [tuple(r) for r in s.execute(stmt)]
+
+    def videos(self) -> list[dict]:
+        """Every indexed video with what near-duplicate finding needs."""
+        stmt = (select(Media.id, Media.path, Media.width, Media.height, Media.taken_at, Media.mtime_ns,
+                       Media.duration, Media.size, Media.content_hash)
+                .where(Media.status == STATUS_OK, Media.kind == "video", Media.missing_since.is_(None))
+                .order_by(Media.id))
+        with self.read() as s:
+            return [{"media_id": r.id, "path": r.path, "width": r.width, "height": r.height,
+                     "taken_at": r.taken_at, "mtime": r.mtime_ns / 1e9, "duration": r.duration,
+                     "size": r.size, "content_hash": r.content_hash} for r in s.execute(stmt)]
+
+    def moments(self, media_id: int, dim: int) -> tuple[list[float], np.ndarray]:
+        """A video's frame moments: their start times and vectors, in time order."""
+        with self.read() as s:
+            rows = s.execute(select(Segment.t_start, Segment.vector)
+                             .where(Segment.media_id == media_id, Segment.source == "frame")
+                             .order_by(Segment.t_start)).all()
+        vecs = np.frombuffer(b"".join(r.vector for r in rows), np.float32).reshape(len(rows), dim) \
+            if rows else np.zeros((0, dim), np.float32)
+        return [r.t_start or 0.0 for r in rows], vecs

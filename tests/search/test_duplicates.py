@@ -78,3 +78,39 @@ def test_flat_pictures_are_not_copies_of_each_other(cli, tmp_path):
     assert cli("index", folder, "--data-dir", data, "--model", "fake")[0] == 0
     code, out, err = cli("duplicates", "--data-dir", data, "--json")
     assert code == 0 and json.loads(out)["groups"] == []
+
+
+def _scene(seed, size=(160, 96)):
+    """A picture with structure (blocks of colour), as a video frame."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (6, 10, 3), dtype=np.uint8)
+    return np.asarray(Image.fromarray(small).resize(size, Image.NEAREST))
+
+
+def test_videos_are_compared_by_their_moments_and_black_openings_do_not_count(cli, tmp_path):
+    """A clip and its re-encoded, smaller copy are grouped; another clip that
+    opens with the same 3 s of black is not, nor are two all-black videos."""
+    from ..media_factory import video
+
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    black = (0, 0, 0)
+    trip = [(3.0, black), (3.0, _scene(1)), (3.0, _scene(2)), (3.0, _scene(3))]
+    video(folder / "trip.mp4", trip, size=(160, 96))
+    video(folder / "trip (whatsapp).webm", trip, size=(128, 80), codec="libvpx")  # re-encoded, smaller
+    video(folder / "party.mp4", [(3.0, black), (3.0, _scene(7)), (3.0, _scene(8)), (3.0, _scene(9))], size=(160, 96))
+    video(folder / "dark1.mp4", [(12.0, black)], size=(160, 96))
+    video(folder / "dark2.mp4", [(12.0, (3, 3, 3))], size=(160, 96))
+    data = tmp_path / "d"
+    assert cli("index", folder, "--data-dir", data, "--model", "fake")[0] == 0
+    code, out, err = cli("duplicates", "--data-dir", data, "--json")
+    assert code == 0, err
+    groups = json.loads(out)["groups"]
+    assert len(groups) == 1, groups
+    names = sorted(i["path"].rsplit("/", 1)[1] for i in groups[0]["items"])
+    assert names == ["trip (whatsapp).webm", "trip.mp4"]
+    assert all(i["kind"] == "video" for i in groups[0]["items"])
+    assert [i["path"].rsplit("/", 1)[1] for i in groups[0]["items"] if i["keep"]] == ["trip.mp4"]
+    assert "same video" in groups[0]["reason"]["how"] and groups[0]["reason"]["moments_matched"].endswith("/3")

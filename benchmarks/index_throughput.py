@@ -42,21 +42,21 @@ def make_images(folder: Path, n: int) -> list[Path]:
     return out
 
 
-def embedder_for(name: str):
+def embedder_for(name: str, runtime: str):
     if name == "bundled":
         from mediasearch.indexer.embedders.bundled import BundledEmbedder
-        return BundledEmbedder()
+        return BundledEmbedder(runtime=runtime)
     if name == "openclip":
         from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
-        return OpenClipEmbedder("ViT-B-32", None, allow_random=True)
+        return OpenClipEmbedder("ViT-B-32", None, allow_random=True, runtime=runtime)
     if name == "fake":
         from mediasearch.indexer.embedders.fake import FakeEmbedder
         return FakeEmbedder()
     raise SystemExit(f"unknown model {name}")
 
 
-def bench(name: str, files: list[Path], folder: Path, batch: int) -> dict:
-    emb = embedder_for(name)
+def bench(name: str, files: list[Path], folder: Path, batch: int, runtime: str, ocr: str) -> dict:
+    emb = embedder_for(name, runtime)
     emb.batch_size = batch
     emb.ensure_loaded()
     # Warm up (first-call allocations, class vectors) outside the timings.
@@ -66,14 +66,15 @@ def bench(name: str, files: list[Path], folder: Path, batch: int) -> dict:
     emb.embed_prepared(prepared)
     model_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home), batch_size=batch, network_timeout=0)
+        settings = Settings(home=Path(home), batch_size=batch, network_timeout=0, ocr=ocr)
         lib = Library(settings, embedder=emb)
         t0 = time.perf_counter()
         report = Indexer(lib).run([folder])
         pipe_s = time.perf_counter() - t0
         lib.close()
     assert report.new == len(files), report
-    return {"model": emb.model_id, "images": len(files),
+    return {"model": emb.model_id, "runtime": getattr(emb, "runtime_used", None) or
+            ("onnx" if getattr(emb, "onnx_net", None) is not None else "torch"), "ocr": ocr, "images": len(files),
             "model_only_images_per_s": round(len(files) / model_s, 2),
             "pipeline_images_per_s": round(len(files) / pipe_s, 2),
             "efficiency_ratio": round(model_s / pipe_s, 3)}
@@ -84,12 +85,15 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--models", default="bundled,openclip")
+    ap.add_argument("--runtimes", default="torch,auto", help="MEDIASEARCH_RUNTIME values to compare")
+    ap.add_argument("--ocr", default="auto", help="MEDIASEARCH_OCR during the pipeline run")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "photos"
         folder.mkdir()
         files = make_images(folder, args.n)
-        results = [bench(m, files, folder, args.batch) for m in args.models.split(",")]
+        results = [bench(m, files, folder, args.batch, rt, args.ocr)
+                   for m in args.models.split(",") for rt in args.runtimes.split(",")]
     emit({"machine": cpu_info(), "results": results})
 
 

@@ -31,8 +31,15 @@ def no_leaked_threads():
     assert not leaked, f"test leaked threads: {[t.name for t in leaked]}"
 
 
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory):
+    """One ONNX export cache per test process: the bundled network is
+    exported once, as on a person's machine, never into the user's cache."""
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch):
+def isolated_env(tmp_path, monkeypatch, onnx_cache):
     for key in list(os.environ):
         if key.startswith("MEDIASEARCH_"):
             monkeypatch.delenv(key)
@@ -40,8 +47,7 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDIASEARCH_NETWORK_TIMEOUT", "0")
     # OCR reads every generated picture: on only in the tests about it (tests/indexer/test_ocr.py).
     monkeypatch.setenv("MEDIASEARCH_OCR", "off")
-    # ONNX exports of test models go to the test's folder, never the user's cache.
-    monkeypatch.setenv("MEDIASEARCH_ONNX_CACHE", str(tmp_path / "onnx-cache"))
+    monkeypatch.setenv("MEDIASEARCH_ONNX_CACHE", str(onnx_cache))
 
 
 @pytest.fixture

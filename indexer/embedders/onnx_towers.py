@@ -1,8 +1,8 @@
-"""open_clip's two towers on ONNX Runtime, the runtime the field's CPU tools
-use (immich's ML service, rclip 3.x): on this 2-core machine ViT-B-32 ran
-1.15x faster for pictures and 1.5-2.5x faster for a text query than PyTorch
-eager, and 1.7x faster with the optional int8 image tower
-(benchmarks/embed_backends.py).
+"""Image networks on ONNX Runtime, the runtime the field's CPU tools use
+(immich's ML service, rclip 3.x): on this 2-core machine open_clip's
+ViT-B-32 ran 1.17x faster for pictures and 1.4x faster for a text query
+than PyTorch eager, 1.7x with the optional int8 image tower, and the
+bundled model's EfficientNet-Lite2 5x faster (benchmarks/embed_backends.py).
 
 Each tower is exported once per machine into the user cache, keyed by the
 weights' identity (architecture, weights, a fingerprint of the parameters,
@@ -42,13 +42,12 @@ def cache_root() -> Path:
 
 
 def fingerprint(model, identity: dict) -> str:
-    """What the exported files depend on; a few KB of every parameter tells
-    two random or fine-tuned weights of one architecture apart."""
-    import open_clip
+    """What the exported files depend on (``identity`` carries the model
+    library's version); a few KB of every parameter tells two random or
+    fine-tuned weights of one architecture apart."""
     import torch
 
-    h = hashlib.sha256(json.dumps([identity, open_clip.__version__, torch.__version__, OPSET],
-                                  sort_keys=True, default=str).encode())
+    h = hashlib.sha256(json.dumps([identity, torch.__version__, OPSET], sort_keys=True, default=str).encode())
     for name, p in model.state_dict().items():
         h.update(name.encode())
         h.update(p.detach().flatten()[:1024].cpu().float().numpy().tobytes())
@@ -83,7 +82,9 @@ def build(model, tokenizer, identity: dict, threads: int, int8: bool = False) ->
         import onnxruntime  # noqa: F401
     except ImportError as e:
         raise OnnxUnavailable(f"{e.name} is not installed") from e
-    folder = cache_root() / fingerprint(model, identity)
+    import open_clip
+
+    folder = cache_root() / fingerprint(model, {**identity, "open_clip": open_clip.__version__})
     probe_pixels, probe_tokens = _probe(tokenizer)
     try:
         if not (folder / "text.onnx").is_file():
@@ -179,3 +180,56 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     a = a / np.linalg.norm(a, axis=1, keepdims=True)
     b = b / np.linalg.norm(b, axis=1, keepdims=True)
     return float((a * b).sum(1).min())
+
+
+class OnnxNet:
+    """One network (a classifier) on ONNX Runtime, exported and checked like
+    the towers: for the bundled model's EfficientNet-Lite2."""
+
+    def __init__(self, path: Path, threads: int):
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = max(1, threads)
+        so.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"x": np.ascontiguousarray(x, np.float32)})[0]
+
+
+def build_net(net, identity: dict, side: int, threads: int) -> OnnxNet:
+    """``net`` (images of ``side`` px in, logits out) on ONNX Runtime;
+    raises OnnxUnavailable with the reason."""
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+        import torch
+    except ImportError as e:
+        raise OnnxUnavailable(f"{e.name} is not installed") from e
+    folder = cache_root() / fingerprint(net, identity)
+    probe = torch.randn(4, 3, side, side, generator=torch.Generator().manual_seed(0))
+    try:
+        if not (folder / "net.onnx").is_file():
+            tmp = folder.with_name(folder.name + ".part")
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            with torch.enable_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(net, (probe[:1],), str(tmp / "net.onnx"), input_names=["x"], output_names=["y"],
+                                  dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, opset_version=OPSET, dynamo=False)
+            shutil.rmtree(folder, ignore_errors=True)
+            os.replace(tmp, folder)
+        onnx_net = OnnxNet(folder / "net.onnx", threads)
+        with torch.inference_mode():
+            want = net(probe).float().numpy()
+        got = onnx_net(probe.numpy())
+        if _cosine(want, got) < MIN_COSINE:
+            raise OnnxUnavailable(f"the exported network disagrees with PyTorch (cosine {_cosine(want, got):.4f})")
+    except OnnxUnavailable:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    except Exception as e:  # the exporter and ORT raise many kinds; PyTorch carries on
+        shutil.rmtree(folder, ignore_errors=True)
+        raise OnnxUnavailable(f"{type(e).__name__}: {e}") from e
+    return onnx_net

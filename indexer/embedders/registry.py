@@ -83,11 +83,11 @@ def build(spec: str, settings: Settings, allow_download: bool) -> Embedder:
         # The device is picked when the image network loads: a text query
         # never imports torch (see minilm.py).
         return BundledEmbedder(device=check_device(settings.device), cache_dir=settings.home / "cache",
-                               batch_size=settings.batch_size)
+                               batch_size=settings.batch_size, runtime=settings.runtime)
     if spec in ("bundled-multilingual", "multilingual"):
         from .multilingual import MultilingualEmbedder
         return MultilingualEmbedder(device=check_device(settings.device), cache_dir=settings.home / "cache",
-                                    batch_size=settings.batch_size)
+                                    batch_size=settings.batch_size, runtime=settings.runtime)
     if spec == "openclip" or spec.startswith("openclip:"):
         from .openclip import OpenClipEmbedder
         arch, weights = parse_openclip(spec)

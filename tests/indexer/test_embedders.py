@@ -323,3 +323,18 @@ def test_a_broken_export_falls_back_to_pytorch_and_says_so(tiny_clip, tmp_path, 
     assert again.runtime_used == "torch" and "ONNX Runtime not used" in caplog.text
     assert not folder.exists()  # removed: the next start exports afresh
     np.testing.assert_allclose(again.embed_texts(["x"]), seed.embed_texts(["x"]), atol=1e-5)
+
+
+@pytest.mark.slow  # the bundled network, exported once per test process
+def test_the_bundled_image_network_runs_on_onnx_runtime_with_pytorchs_vectors():
+    """Issue 20: EfficientNet-Lite2 under ONNX Runtime (5x PyTorch eager on 2
+    cores) gives the vectors PyTorch gives, under the same model identity."""
+    pytest.importorskip("onnx")
+    from mediasearch.indexer.embedders.bundled import BundledEmbedder
+
+    pictures = [Image.new("RGB", (300, 200), (200, 40, 40)), Image.new("RGB", (200, 300), (20, 120, 220))]
+    eager, fast = BundledEmbedder(runtime="torch"), BundledEmbedder(runtime="auto")
+    va, vb = eager.embed_images(pictures), fast.embed_images(pictures)
+    assert eager.onnx_net is None and fast.onnx_net is not None
+    np.testing.assert_allclose(va, vb, atol=1e-4)
+    assert eager.identity() == fast.identity()

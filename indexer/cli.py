@@ -100,6 +100,8 @@ def index_command(
         say(f"  ... and {len(report.special) - 10} more skipped (see `mediasearch status`)")
     if report.words_caught_up:
         say(f"  read words in {report.words_caught_up} files indexed before OCR")
+    if report.sounds_caught_up:
+        say(f"  heard sounds in {report.sounds_caught_up} recordings and videos indexed before sound events")
     if report.repaired:
         say(f"  repaired: {report.repaired} repeated segments (left by an older version) dropped")
 

@@ -48,6 +48,7 @@ class Extracted:
     items: list[Item] = field(default_factory=list)
     signature: bytes | None = None  # perceptual, for near-duplicates (pictures)
     ocr: str | None = None  # ocr.READ / ocr.FAILED once its pixels were looked at for words
+    sounds: str | None = None  # sounds.HEARD once its sound was listened to for events
     note: str | None = None  # a non-fatal problem (e.g. transcription unavailable)
 
 
@@ -136,7 +137,7 @@ def _soundtrack_items(path: Path, ctx: Context, out: Extracted, tags: dict[str, 
             return
         samples, tags2 = read_audio(path, s.max_audio_seconds)
         tags = tags if tags is not None else tags2
-    events = _sound_items(path, detector, samples, tags or {}, out) if detector is not None else None
+    events = sound_items(path, detector, samples, tags or {}, out) if detector is not None else None
     if hearing:
         _clap_items(path, ctx, samples, tags or {}, out)
     # Nothing said or sung: Whisper would only invent sentences over the music or noise.
@@ -144,7 +145,7 @@ def _soundtrack_items(path: Path, ctx: Context, out: Extracted, tags: dict[str, 
         _transcript_items(ctx, out, samples)
 
 
-def _sound_items(path: Path, detector, samples: np.ndarray, tags: dict[str, str],
+def sound_items(path: Path, detector, samples: np.ndarray, tags: dict[str, str],
                  out: Extracted) -> list | None:
     """One segment per sound event: its label with the tags and name ("music
     - Summer mix"), so the text tower and the word index both know it."""
@@ -153,6 +154,7 @@ def _sound_items(path: Path, detector, samples: np.ndarray, tags: dict[str, str]
     except Exception as e:  # the detector's native library: this file's sounds are lost, never silently
         out.note = f"sounds not detected: {type(e).__name__}: {e}"
         return None
+    out.sounds = sounds.HEARD
     name = _metadata_text(path, tags)
     out.items += [Item(SOURCE_SOUND, round(e.start, 3), round(e.end, 3), text=f"{e.label} - {name}")
                   for e in events]
@@ -248,6 +250,8 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
     if not out.items:
         raise MediaDecodeError("the video has no decodable frames")
     out.items += words
+    if not facts.has_audio and sounds.detector(s.audio_events) is not None:
+        out.sounds = sounds.HEARD  # silent: nothing to hear, nothing owed
     if facts.has_audio:
         try:
             _soundtrack_items(path, ctx, out)

@@ -30,7 +30,7 @@ from mediasearch.store.errors import StorageFullError
 from .claims import Claims
 from .library import Library
 from .memory import return_large_blocks
-from .ocr_catchup import OcrCatchUp
+from .catchup import CatchUp
 from .plan import Job, Plan, Planner
 from .prepare import Outcome, Prepared, Preparer
 from .report import IndexReport, Progress
@@ -145,7 +145,7 @@ class Indexer:
                 verdict = Sweeper(self.catalog, self.settings, self.allow_mass_delete).judge(
                     reuse.still_missing(plan.missing), roots or report.roots, hold=roots is not None)
                 writer.carry_out(verdict, self.settings.mass_delete_window)
-                OcrCatchUp(self.lib, self.progress, self.should_stop, self.phase).run(report)
+                CatchUp(self.lib, self.progress, self.should_stop, self.phase).run(report)
         except BaseException as failure:
             prepared.close()  # the decoder threads stop before anything is given back
             self._abort(failure, writer, save)

@@ -30,6 +30,7 @@ RATE = 16000
 MIN_EVENT = 1.0    # seconds: shorter events are noise in the index
 MERGE_GAP = 2.0    # seconds: events of one kind this close are one
 CHUNK = 600.0      # seconds: long recordings are detected in chunks (bounded memory)
+HEARD = "heard"  # media.sounds once a file's sound was listened to
 LABELS = {"speech": "someone speaking", "singing": "someone singing", "music": "music"}
 _lock = threading.Lock()
 _detectors: dict[str, "SoundEvents | None"] = {}

@@ -220,6 +220,13 @@ def m009_ocr_state(conn: Connection) -> None:
     ddl(conn, "ALTER TABLE media ADD COLUMN ocr TEXT")
 
 
+@migration
+def m010_sound_state(conn: Connection) -> None:
+    """Whether a recording's or a video's sound was listened to for events;
+    NULL rows are the sound catch-up's work."""
+    ddl(conn, "ALTER TABLE media ADD COLUMN sounds TEXT")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"

@@ -62,6 +62,9 @@ class Media(Base):
     # Its pixels looked at for words (indexer/ocr.py: "read" or "failed");
     # NULL: not yet, the OCR catch-up job's work (m009).
     ocr: Mapped[str | None] = mapped_column(String)
+    # Its sound listened to for events (indexer/sounds.py: "heard" or
+    # "failed"); NULL: not yet, the sound catch-up's work (m010).
+    sounds: Mapped[str | None] = mapped_column(String)
     # Set while a file the daemon saw vanish is held before deletion (m006).
     missing_since: Mapped[float | None] = mapped_column(Float)
     # What the file was before it went offline (an error keeps its reason).

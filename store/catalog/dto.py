@@ -37,6 +37,7 @@ class MediaRecord:
     taken_at: float | None = None
     signature: bytes | None = None  # perceptual signature (pictures)
     ocr: str | None = None  # read for words ("read", "failed"); None: not yet
+    sounds: str | None = None  # listened to for sound events ("heard", "failed"); None: not yet
     segments: list[NewSegment] = field(default_factory=list)
     # Reuse the segments of another media row with the same content instead
     # of embedding again (duplicates).
@@ -55,13 +56,14 @@ class Rename:
 
 @dataclass
 class Addition:
-    """Segments added to a file already indexed (the OCR catch-up: its
-    words), with what reading found; its other segments stay."""
+    """Segments added to a file already indexed (a catch-up: its words, its
+    sound events), with what the stage found; its other segments stay."""
 
     media_id: int
     content_hash: str | None  # the content read: a file changed since gains nothing
     segments: list[NewSegment]
-    ocr: str
+    state: str
+    column: str = "ocr"  # which stage: media.ocr or media.sounds
 
 
 @dataclass

@@ -158,12 +158,14 @@ class Reads:
                     out[pos[mid]] = np.frombuffer(blob, dtype=np.float32)
         return out
 
-    def unread_for_words(self, limit: int | None = None) -> list[tuple[int, str, str, str | None]]:
-        """Indexed pictures and videos whose pixels were never read for words
-        (indexed before OCR, or with it off): (id, path, kind, content_hash),
-        oldest first. The OCR catch-up job's work."""
+    def owing(self, column: str, kinds: tuple[str, ...], limit: int | None = None
+              ) -> list[tuple[int, str, str, str | None]]:
+        """Indexed files a catch-up stage never ran on (``column``: ocr for
+        words in pixels, sounds for sound events; NULL until done):
+        (id, path, kind, content_hash), oldest first."""
+        owed = {"ocr": Media.ocr, "sounds": Media.sounds}[column]
         stmt = (select(Media.id, Media.path, Media.kind, Media.content_hash)
-                .where(Media.status == STATUS_OK, Media.kind.in_(("image", "video")), Media.ocr.is_(None),
+                .where(Media.status == STATUS_OK, Media.kind.in_(kinds), owed.is_(None),
                        Media.missing_since.is_(None))
                 .order_by(Media.id).limit(limit))
         with self.read() as s:

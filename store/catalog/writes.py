@@ -72,8 +72,11 @@ def _add(s, additions, now: float) -> list[Segment]:
         # One statement decides, so two catch-ups at once add the words once;
         # a file deleted or changed meanwhile gains nothing (its next
         # indexing reads it again).
+        if a.column not in ("ocr", "sounds"):
+            raise ValueError(f"no catch-up stage {a.column!r}")
+        owed = getattr(Media, a.column)
         taken = s.execute(update(Media).where(Media.id == a.media_id, Media.content_hash == a.content_hash,
-                                              Media.ocr.is_(None)).values(ocr=a.ocr, updated_at=now))
+                                              owed.is_(None)).values({a.column: a.state, "updated_at": now}))
         if taken.rowcount != 1:
             continue
         added += [Segment(media_id=a.media_id, t_start=seg.t_start, t_end=seg.t_end, source=seg.source,
@@ -127,7 +130,7 @@ def _media_row(s, rec, existing: dict[str, Media], now: float) -> Media:
         s.add(media)
         existing[rec.path] = media
     for name in ("root", "kind", "size", "mtime_ns", "inode", "content_hash",
-                 "status", "reason", "width", "height", "duration", "taken_at", "signature", "ocr"):
+                 "status", "reason", "width", "height", "duration", "taken_at", "signature", "ocr", "sounds"):
         setattr(media, name, getattr(rec, name))
     media.updated_at = now
     media.missing_since = media.prior_status = media.prior_reason = None
@@ -135,7 +138,7 @@ def _media_row(s, rec, existing: dict[str, Media], now: float) -> Media:
         src = s.get(Media, rec.copy_segments_from)
         if src is not None:
             media.kind = src.kind  # same content: what decoding found there
-            for name in ("width", "height", "duration", "taken_at", "signature", "ocr"):
+            for name in ("width", "height", "duration", "taken_at", "signature", "ocr", "sounds"):
                 if getattr(media, name) is None:
                     setattr(media, name, getattr(src, name))
     return media

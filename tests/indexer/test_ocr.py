@@ -106,7 +106,7 @@ def test_auto_reads_only_pictures_with_text_and_marks_all_as_looked_at(settings,
         box = json.loads(ocr_seg["spans"])[0]["box"]
         assert all(0 <= x <= 1 and 0 <= y <= 1 for x, y in box)
         # Both were looked at: no catch-up is owed for either.
-        assert lib.catalog.unread_for_words() == []
+        assert lib.catalog.owing("ocr", ("image", "video")) == []
     finally:
         lib.close()
 
@@ -120,7 +120,7 @@ def test_a_library_indexed_without_ocr_catches_up_without_re_embedding(settings,
     lib = Library(settings)
     Indexer(lib).run([root])
     image_segments = {s["id"] for m in lib.catalog.pictures() for s in lib.catalog.media(m["media_id"])["segments"]}
-    assert len(lib.catalog.unread_for_words()) == 2
+    assert len(lib.catalog.owing("ocr", ("image", "video"))) == 2
     lib.close()
 
     settings.ocr = "auto"

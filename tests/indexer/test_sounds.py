@@ -83,3 +83,32 @@ def test_events_off_keeps_speech_only(settings, tmp_path):
         assert "sound" not in sources and "transcript" in sources
     finally:
         lib.close()
+
+
+def test_a_library_indexed_before_sound_events_catches_up(settings, tmp_path):
+    settings.audio_events = "off"
+    root = tmp_path / "s"
+    root.mkdir()
+    audio_file(root / "track07.mp3", music(8))
+    video(root / "silent.mp4", [(2.0, (10, 200, 10))], size=(64, 48))  # no soundtrack: nothing owed
+    lib = Library(settings)
+    Indexer(lib).run([root])
+    assert len(lib.catalog.owing("sounds", ("audio", "video"))) == 2
+    lib.close()
+    settings.audio_events = "auto"
+    lib = Library(settings)
+    try:
+        seen = []
+        report = Indexer(lib, progress=seen.append).run([root])
+        assert report.sounds_caught_up == 2 and report.new == 0
+        assert any(p.stage == "hearing sounds" for p in seen)
+        hit = search(lib, "music")[0]
+        assert hit["name"] == "track07.mp3" and [w for w in hit["why"] if w["signal"] == "sound"]
+        assert lib.catalog.owing("sounds", ("audio", "video")) == []
+        assert Indexer(lib).run([root]).sounds_caught_up == 0
+    finally:
+        lib.close()
+
+
+def test_new_recordings_owe_nothing(sounds_library):
+    assert sounds_library.catalog.owing("sounds", ("audio", "video")) == []

@@ -1,0 +1,117 @@
+"""Catch-up jobs: files indexed before a stage existed (or while it was
+off) gain what that stage finds, without their pictures being embedded
+again. Two stages catch up: the words in pixels (OCR: pictures and video
+frames) and the sound events of recordings and soundtracks.
+``mediasearch index`` (and the daemon) run them after their own work, a
+batch at a time, so a stop loses at most one batch; the next run goes on
+where it stopped. Which files still owe a stage is a column of theirs
+(media.ocr, media.sounds: NULL until done)."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from mediasearch.store.catalog import Addition, Batch, NewSegment
+from mediasearch.store.errors import MediaDecodeError
+
+from . import ocr, sounds
+from .extract import OCR_FRAME_SIDE, Extracted, Item, moment_words, read_text, sound_items
+from .media.images import load_image
+from .report import IndexReport, Progress
+
+log = logging.getLogger(__name__)
+
+BATCH = 16  # files per commit
+FAILED = "failed"
+
+
+class CatchUp:
+    def __init__(self, lib, progress: Callable[[Progress], None], should_stop: Callable[[], bool],
+                 phase: Callable[[str], None]):
+        self.lib, self.settings, self.catalog = lib, lib.settings, lib.catalog
+        self.progress, self.should_stop, self.phase = progress, should_stop, phase
+
+    def run(self, report: IndexReport) -> None:
+        s = self.settings
+        if ocr.reader(s.ocr) is not None:
+            done = self._stage("ocr", ("image", "video"), self._words, report, "reading words",
+                               "reading words in {n} files indexed before (OCR catch-up; "
+                               "their pictures are not embedded again)")
+            report.words_caught_up += done
+        if not report.interrupted and sounds.detector(s.audio_events) is not None:
+            report.sounds_caught_up += self._stage(
+                "sounds", ("audio", "video"), self._sounds, report, "hearing sounds",
+                "hearing sounds in {n} recordings and videos indexed before (sound events catch-up)")
+
+    def _stage(self, column: str, kinds: tuple[str, ...], read, report: IndexReport, stage: str,
+               message: str) -> int:
+        todo = self.catalog.owing(column, kinds)
+        if not todo:
+            return 0
+        self.phase(message.format(n=len(todo)))
+        done = 0
+        for start in range(0, len(todo), BATCH):
+            batch = Batch()
+            for media_id, path, kind, content_hash in todo[start:start + BATCH]:
+                items, state = read(path, kind)
+                batch.additions.append(Addition(media_id, content_hash, self._embedded(items), state, column))
+                done += 1
+                self.progress(Progress(done, len(todo), path, stage=stage))
+                if self.should_stop():
+                    report.interrupted = True
+                    break
+            self.lib.follow(self.catalog.apply(batch))
+            if report.interrupted:
+                break
+        return done
+
+    def _words(self, path: str, kind: str) -> tuple[list[Item], str]:
+        """The words in one file and what reading found; a file that cannot
+        be read now is marked failed (its next change reads it again)."""
+        out = Extracted(kind)
+        s = self.settings
+        try:
+            if kind == "image":
+                loaded = load_image(path, s.max_image_pixels, max_side=ocr.LOOK_SIDE)
+                item = read_text(loaded.image, s.ocr, out, full=lambda: load_image(
+                    path, s.max_image_pixels, max_side=ocr.MAX_SIDE).image)
+                words = [item] if item is not None else []
+            else:
+                from .media.video import group_shots, probe, sample_frames
+
+                duration = probe(path).duration
+                words: list[Item] = []
+                for shot in group_shots(sample_frames(path, s.video_interval, s.scene_threshold,
+                                                      max_side=OCR_FRAME_SIDE), duration):
+                    moment_words(shot, s.ocr, out, words)
+        except (MediaDecodeError, OSError) as e:
+            log.info("OCR catch-up: %s not read: %s", path, e)
+            return [], FAILED
+        return words, out.ocr or FAILED
+
+    def _sounds(self, path: str, kind: str) -> tuple[list[Item], str]:
+        """The sound events of one recording or soundtrack."""
+        from pathlib import Path
+
+        from .media.audio import read_audio
+
+        out = Extracted(kind)
+        try:
+            samples, tags = read_audio(Path(path), self.settings.max_audio_seconds)
+        except MediaDecodeError as e:
+            if "no audio stream" in str(e):  # a silent video: nothing to hear, nothing owed
+                return [], sounds.HEARD
+            log.info("sound catch-up: %s not read: %s", path, e)
+            return [], FAILED
+        except OSError as e:
+            log.info("sound catch-up: %s not read: %s", path, e)
+            return [], FAILED
+        events = sound_items(Path(path), sounds.detector(self.settings.audio_events), samples, tags, out)
+        return out.items, sounds.HEARD if events is not None else FAILED
+
+    def _embedded(self, items: list[Item]) -> list[NewSegment]:
+        if not items:
+            return []
+        emb = self.lib.embedder
+        vecs = emb.embed_texts([it.text for it in items]) * emb.text_segment_scale
+        return [NewSegment(v, it.source, it.t_start, it.t_end, it.text, it.spans) for it, v in zip(items, vecs)]

@@ -98,6 +98,11 @@ def index_command(
         say(f"  skipped: {sp['path']}: {sp['reason']}")
     if len(report.special) > 10:
         say(f"  ... and {len(report.special) - 10} more skipped (see `mediasearch status`)")
+    if report.near_copies:
+        say(f"  {len(report.near_copies)} new pictures look like copies of ones indexed before "
+            "(`mediasearch duplicates` lists every group; nothing was deleted):")
+        for c in report.near_copies[:5]:
+            say(f"    {c['path']}  ~  {c['like']}")
     if report.words_caught_up:
         say(f"  read words in {report.words_caught_up} files indexed before OCR")
     if report.sounds_caught_up:

@@ -31,6 +31,7 @@ from .claims import Claims
 from .library import Library
 from .memory import return_large_blocks
 from .catchup import CatchUp
+from .copies import copies_of_new
 from .plan import Job, Plan, Planner
 from .prepare import Outcome, Prepared, Preparer
 from .report import IndexReport, Progress
@@ -146,6 +147,7 @@ class Indexer:
                     reuse.still_missing(plan.missing), roots or report.roots, hold=roots is not None)
                 writer.carry_out(verdict, self.settings.mass_delete_window)
                 CatchUp(self.lib, self.progress, self.should_stop, self.phase).run(report)
+                report.near_copies = copies_of_new(self.catalog, writer.new_pictures, self.embedder.dim)
         except BaseException as failure:
             prepared.close()  # the decoder threads stop before anything is given back
             self._abort(failure, writer, save)

@@ -42,6 +42,8 @@ class IndexReport:
     # FIFOs, sockets, devices, links not followed: {"path", "reason"}
     special: list[dict] = field(default_factory=list)
     words_caught_up: int = 0  # files indexed before OCR, read for words this run
+    # New pictures within a copy's distance of one indexed before: {"path", "like", "bits"}
+    near_copies: list[dict] = field(default_factory=list)
     sounds_caught_up: int = 0  # recordings and videos indexed before sound events, heard this run
     repaired: int = 0  # repeated segments dropped (left by an older version)
 

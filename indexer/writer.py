@@ -46,6 +46,7 @@ class BatchWriter:
         # hash -> (kind, segments) embedded since the last commit: a copy
         # arriving moments later takes them (after a commit the catalog has them).
         self.fresh: dict[str, tuple[str, list[NewSegment]]] = {}
+        self.new_pictures: set[str] = set()  # pictures embedded this run
         # Contents committed this run (hashes only): a copy decoded before its
         # twin was committed looks them up; other new files cost no query.
         self.committed: set[str] = set()
@@ -67,6 +68,8 @@ class BatchWriter:
         if p.extracted.note:
             self.report.notes.append({"path": p.path, "note": p.extracted.note})
         self.fresh.setdefault(p.content_hash, (p.extracted.kind, segments))
+        if p.extracted.kind == "image" and p.extracted.signature:
+            self.new_pictures.add(p.path)  # checked for near-copies once committed
         self.upsert(record(p, segments))
 
     def fresh_copy(self, p: Prepared) -> bool:

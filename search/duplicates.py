@@ -24,9 +24,11 @@ from mediasearch.indexer.media.images import load_image
 from mediasearch.indexer.media.signature import FLAT, as_array, distances, signature
 from mediasearch.store.errors import MediaDecodeError
 
-SAME_BITS = 8       # copies: within 6 bits measured; distinct photos >= 14
-EDIT_BITS = 16      # crops: p95 16 (median 10) ...
-EDIT_COSINE = 0.98  # ... and the model sees the same content (benchmarks/duplicates.py swept both)
+# Copies lie within SAME_BITS (6 measured; distinct photos >= 14); crops
+# within EDIT_BITS (p95 16, median 10) when the model also sees the same
+# content (EDIT_COSINE); benchmarks/duplicates.py swept both. One set of
+# rules for the full scan here and the check of new files while indexing.
+from mediasearch.indexer.copies import EDIT_BITS, EDIT_COSINE, SAME_BITS  # noqa: E402
 NEIGHBOURS = 8
 BLOCK = 512
 COPY_NAME = re.compile(r"(copy|kopie|copia|\(\d+\)|[-_ ]\d{1,2}$|edited|bearbeitet|-min$|whatsapp)", re.I)

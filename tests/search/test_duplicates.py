@@ -114,3 +114,25 @@ def test_videos_are_compared_by_their_moments_and_black_openings_do_not_count(cl
     assert all(i["kind"] == "video" for i in groups[0]["items"])
     assert [i["path"].rsplit("/", 1)[1] for i in groups[0]["items"] if i["keep"]] == ["trip.mp4"]
     assert "same video" in groups[0]["reason"]["how"] and groups[0]["reason"]["moments_matched"].endswith("/3")
+
+
+def test_new_copies_are_noticed_while_indexing(cli, tmp_path):
+    """A copy arriving later is named in the index run's report (a lookup per
+    new file), with the picture it copies."""
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    src = Image.open(pattern(folder / "IMG_2000.png", 11, size=(240, 180))).convert("RGB")
+    for i in range(4):
+        pattern(folder / f"other_{i}.png", 200 + i, size=(240, 180))
+    data = tmp_path / "d"
+    code, out, err = cli("index", folder, "--data-dir", data, "--model", "fake", "--json")
+    assert code == 0 and json.loads(out)["near_copies"] == []
+    src.rotate(90, expand=True).save(folder / "IMG_2000 (1).jpg", quality=90)  # a turned, recompressed copy
+    pattern(folder / "new_photo.png", 300, size=(240, 180))
+    code, out, err = cli("index", folder, "--data-dir", data, "--model", "fake", "--json")
+    copies = json.loads(out)["near_copies"]
+    assert [(c["path"].rsplit("/", 1)[1], c["like"].rsplit("/", 1)[1]) for c in copies] == [
+        ("IMG_2000 (1).jpg", "IMG_2000.png")]
+    (folder / "IMG_2000 (2).jpg").write_bytes((folder / "IMG_2000 (1).jpg").read_bytes())
+    code, out, err = cli("index", folder, "--data-dir", data, "--model", "fake")
+    assert "look like copies" not in err  # byte-identical: counted as a duplicate, not re-checked

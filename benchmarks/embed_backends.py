@@ -1,7 +1,12 @@
 """open_clip on PyTorch eager vs ONNX Runtime (fp32, and int8 image tower),
 the same model, the same threads, runs interleaved. Prints JSON.
 
-    python benchmarks/embed_backends.py [--arch ViT-B-32] [--threads 2] [--rounds 3] [--batch 32]
+    python benchmarks/embed_backends.py --json [--arch ViT-B-32] [--threads 2] [--rounds 3] [--batch 32]
+                                               [--pipeline 100]
+
+--pipeline N also indexes N dev photos through the whole pipeline with each
+backend, bundled and open_clip (pipeline efficiency: end-to-end images/s
+over model-only images/s; benchmarks/index_throughput.py does the run).
 
 Random weights cost exactly what real ones do (speed only); agreement with
 PyTorch is reported as the lowest cosine over the batch. A recall cost for
@@ -27,6 +32,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--pipeline", type=int, default=0, help="also index this many photos per backend")
+    ap.add_argument("--json", action="store_true", help="(the output is always JSON)")
     a = ap.parse_args()
     os.environ.setdefault("MEDIASEARCH_ONNX_CACHE", tempfile.mkdtemp(prefix="onnx-bench-"))
     import torch
@@ -73,7 +80,26 @@ def main() -> None:
                   "min_cosine_vs_torch": round(float((vectors[n] * ref).sum(1).min()), 5)}
     out["speedup_vs_torch"] = {n: round(out[n]["images_per_s_median"] / out["torch"]["images_per_s_median"], 2)
                                for n in backends if n != "torch"}
+    if a.pipeline:
+        out["pipeline"] = _pipelines(a.pipeline, a.batch)
     emit(out)
+
+
+def _pipelines(n: int, batch: int) -> list[dict]:
+    """Both models, both runtimes, through the real pipeline (OCR off: the
+    model's share, not OCR's, is what is compared)."""
+    import shutil
+    from pathlib import Path
+
+    from index_throughput import bench, make_images
+
+    folder = Path(tempfile.mkdtemp(prefix="pipeline-"))
+    try:
+        files = make_images(folder, n)
+        return [bench(m, files, folder, batch, rt, "off") for m in ("bundled", "openclip")
+                for rt in ("torch", "onnx")]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -119,6 +119,7 @@ class Indexer:
             self.phase(f"{len(plan.jobs)} files to read; loading the model...")
             report.model_seconds = round(self.lib.warm_up(), 2)
             report.model_loaded = True
+            self.catalog.set_meta("runtime", self.embedder.runtime)  # for `status`
             self.phase(f"model ready in {report.model_seconds:.1f}s")
         writer = BatchWriter(self.lib, report, self.claims, self.settings.commit_every)
         reuse = Reuse(self.catalog, plan.missing)

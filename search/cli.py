@@ -125,7 +125,8 @@ def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
         return
     typer.echo(f"data dir : {info['data_dir']}")
     model = info["model"]
-    typer.echo(f"model    : {model['spec'] + ' (' + str(model['dim']) + '-d)' if model else 'none yet'}")
+    typer.echo(f"model    : {model['spec'] + ' (' + str(model['dim']) + '-d)' if model else 'none yet'}"
+               + (f", run by {info['runtime']}" if info.get("runtime") else ""))
     for status, kinds in sorted(info["media"].items()):
         parts = ", ".join(f"{n} {kd}" for kd, n in sorted(kinds.items()))
         typer.echo(f"{status:<9}: {parts}")

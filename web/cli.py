@@ -79,6 +79,13 @@ def serve_command(
             lock.release()
 
 
+def _not_an_interruption(record: logging.LogRecord) -> bool:
+    """A Ctrl-C that lands while SQLAlchemy hands a connection back is logged
+    by its pool with a traceback, then raised on; the run says itself what
+    an interruption kept, so the pool's copy is dropped."""
+    return not (record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt))
+
+
 def main(argv: list[str] | None = None) -> int:
     # File names with undecodable bytes print as their bytes (as `ls` does)
     # instead of failing the command under a strict UTF-8 locale.
@@ -89,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             pass
     try:
         logging.basicConfig(level=load_settings().log.upper(), format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("sqlalchemy.pool").addFilter(_not_an_interruption)
         app(args=argv, standalone_mode=True)
     except SystemExit as e:
         code = int(e.code or 0) if not isinstance(e.code, str) else 1

@@ -36,6 +36,11 @@ class Embedder(ABC):
     #: kinds of hit compete fairly in one ranking.
     text_segment_scale: float = 1.0
 
+    @property
+    def runtime(self) -> str:
+        """What runs the image network once loaded (torch, onnx, onnx-int8, numpy)."""
+        return "torch"
+
     def __init__(self) -> None:
         self._load_lock = threading.Lock()
         self._loaded = False

@@ -113,7 +113,7 @@ class BundledEmbedder(Embedder):
                  templates: tuple[str, ...] = TEMPLATES, batch_size: int = 32,
                  colour_weight: float = COLOUR_WEIGHT, runtime: str = "auto"):
         super().__init__()
-        self.runtime = runtime  # auto | torch | onnx: how the image network runs on a CPU
+        self._runtime_setting = runtime  # auto | torch | onnx: how the image network runs on a CPU
         self.onnx_net = None    # EfficientNet on ONNX Runtime, once exported and verified
         self._device_setting = device
         self._device: str | None = None
@@ -210,9 +210,13 @@ class BundledEmbedder(Embedder):
             mapped[k_t] = v_s
         net.load_state_dict(mapped)
         net = net.eval().to(self.device)
-        if self.runtime != "torch" and self.device == "cpu":
+        if self._runtime_setting != "torch" and self.device == "cpu":
             self._use_onnx(net, timm.__version__, torch.get_num_threads())
         return net
+
+    @property
+    def runtime(self) -> str:
+        return "onnx" if self.onnx_net is not None else "torch"
 
     def _use_onnx(self, net, timm_version: str, threads: int) -> None:
         """EfficientNet on ONNX Runtime: 5x PyTorch eager on 2 cores."""

@@ -27,6 +27,8 @@ _WORD_DIMS = range(19, DIM)
 
 
 class FakeEmbedder(Embedder):
+    runtime = "numpy"
+
     model_id = "fake"
     dim = DIM
 

@@ -90,7 +90,7 @@ class OpenClipEmbedder(Embedder):
         super().__init__()
         if runtime not in ("auto", "torch", "onnx"):
             raise ConfigError(f"MEDIASEARCH_RUNTIME: use auto, torch or onnx (not {runtime!r})")
-        self.runtime, self.int8 = runtime, int8
+        self.runtime_setting, self.int8 = runtime, int8
         self.onnx = None  # the ONNX Runtime towers, once exported and verified
         self.runtime_used = "torch"
         if weights is None and not allow_random:
@@ -173,8 +173,12 @@ class OpenClipEmbedder(Embedder):
         self.tokenizer = open_clip.get_tokenizer(self.arch)
         self._dtype = next(model.parameters()).dtype
         self._torch = torch
-        if self.runtime != "torch" and self.device == "cpu":
+        if self.runtime_setting != "torch" and self.device == "cpu":
             self._use_onnx()
+
+    @property
+    def runtime(self) -> str:
+        return self.runtime_used
 
     def _use_onnx(self) -> None:
         """ONNX Runtime on a CPU, where it is faster; PyTorch when it cannot be."""

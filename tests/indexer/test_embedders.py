@@ -336,5 +336,6 @@ def test_the_bundled_image_network_runs_on_onnx_runtime_with_pytorchs_vectors():
     eager, fast = BundledEmbedder(runtime="torch"), BundledEmbedder(runtime="auto")
     va, vb = eager.embed_images(pictures), fast.embed_images(pictures)
     assert eager.onnx_net is None and fast.onnx_net is not None
+    assert (eager.runtime, fast.runtime) == ("torch", "onnx")
     np.testing.assert_allclose(va, vb, atol=1e-4)
     assert eager.identity() == fast.identity()

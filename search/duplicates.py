@@ -56,6 +56,17 @@ class _Union:
     def join(self, a: int, b: int) -> None:
         self.parent[self.find(a)] = self.find(b)
 
+    def groups(self, records: list[dict], make_item, why: dict[tuple[int, int], dict]):
+        """Each group of two or more: (its items with the keeper marked, the
+        reasons of the pairs that joined it)."""
+        members: dict[int, list[int]] = {}
+        for i in range(len(self.parent)):
+            members.setdefault(self.find(i), []).append(i)
+        for idx in (m for m in members.values() if len(m) > 1):
+            items = [make_item(records[i]) for i in idx]
+            items[keeper([records[i] for i in idx])]["keep"] = True
+            yield items, [w for (a, b), w in why.items() if a in idx and b in idx]
+
 
 def _signatures(pics: list[dict], max_pixels: int) -> np.ndarray:
     """Stored signatures; pictures indexed before signatures existed get
@@ -145,14 +156,8 @@ def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
         if d <= EDIT_BITS:
             union.join(i, j)
             why[(i, j)] = {"signature_bits": d, "cosine": round(cos, 4)}
-    members: dict[int, list[int]] = {}
-    for i in range(len(pics)):
-        members.setdefault(union.find(i), []).append(i)
     groups = []
-    for idx in (m for m in members.values() if len(m) > 1):
-        items = [_item(pics[i]) for i in idx]
-        items[keeper([pics[i] for i in idx])]["keep"] = True
-        pairs = [w for (a, b), w in why.items() if a in idx and b in idx]
+    for items, pairs in union.groups(pics, _item, why):
         reasons = {"pairs": len(pairs), "signature_bits": max(w["signature_bits"] for w in pairs),
                    "how": "same picture (resized, recompressed, rotated or mirrored)"
                    if all("cosine" not in w for w in pairs) else "same picture, cropped or edited"}

@@ -16,7 +16,7 @@ from PIL import Image
 from mediasearch.indexer.media.keyframes import keyframe_path
 from mediasearch.indexer.media.signature import FLAT, as_array, distances, signature
 
-from .duplicates import EDIT_BITS, SAME_BITS, Group, _Union, keeper
+from .duplicates import EDIT_BITS, SAME_BITS, Group, _Union
 
 MOMENT_COSINE = 0.9   # a moment's twin: the same keyframe by signature, or close by it and this close by vector ...
 VECTOR_ONLY_COSINE = 0.95  # ... or, with no keyframes kept, this close by vector alone
@@ -45,14 +45,8 @@ def find_video_groups(catalog, dim: int, home: Path) -> list[Group]:
             if match is not None:
                 union.join(i, j)
                 why[(i, j)] = match
-    members: dict[int, list[int]] = {}
-    for i in range(len(videos)):
-        members.setdefault(union.find(i), []).append(i)
     groups = []
-    for idx in (m for m in members.values() if len(m) > 1):
-        items = [_item(videos[i]) for i in idx]
-        items[keeper([videos[i] for i in idx])]["keep"] = True
-        pairs = [w for (a, b), w in why.items() if a in idx and b in idx]
+    for items, pairs in union.groups(videos, _item, why):
         groups.append(Group(items, {"how": "same video (re-encoded, resized or trimmed)", "pairs": len(pairs),
                                     "moments_matched": min(p["moments_matched"] for p in pairs),
                                     "cosine": min(p["cosine"] for p in pairs)}))

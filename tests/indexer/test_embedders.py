@@ -141,6 +141,7 @@ def test_bundled_model_finds_the_cat(tmp_path):
     assert not list(tmp_path.glob("bundled-*.npy"))
 
 
+@pytest.mark.slow  # the real MiniLM weights on 75 prompts: ~11 s on 2 busy cores
 def test_shipped_bundled_tables_match_a_live_computation(tmp_path):
     """The class-name and colour tables ship as package data (issue 20: the
     first index froze for minutes computing them); sample rows recomputed

@@ -6,9 +6,7 @@ them; `mediasearch duplicates` groups the whole library. Nothing is acted on.
 """
 from __future__ import annotations
 
-import numpy as np
-
-from .media.signature import FLAT, as_array
+from .media.signature import FLAT, as_array, hash_bytes, orientation_index
 
 # The duplicate finder's rules (search/duplicates.py uses these): a copy
 # within 8 bits, or within 16 when the model also sees the same content.
@@ -22,18 +20,13 @@ def copies_of_new(catalog, new_paths: set[str], dim: int, limit: int = 100) -> l
     indexed before them, by the duplicate finder's rules."""
     if not new_paths:
         return []
-    import faiss
-
     pics = [p for p in catalog.pictures() if p["signature"] and p["signature"] != FLAT]
     new = [i for i, p in enumerate(pics) if p["path"] in new_paths]
     if not new or len(pics) < 2:
         return []
     sigs = as_array([p["signature"] for p in pics])
-    rows = np.ascontiguousarray(sigs.reshape(-1).astype("<u8")).view(np.uint8).reshape(-1, 8)
-    index = faiss.IndexBinaryFlat(64)
-    index.add(rows)  # row j*8+k: picture j in orientation k
-    upright = np.ascontiguousarray(sigs[new, 0].astype("<u8")).view(np.uint8).reshape(-1, 8)
-    lims, dist, ids = index.range_search(upright, EDIT_BITS + 1)  # the radius is exclusive
+    index = orientation_index(sigs)
+    lims, dist, ids = index.range_search(hash_bytes(sigs[new, 0]), EDIT_BITS + 1)  # the radius is exclusive
     out = []
     for q, i in enumerate(new):
         best: dict[int, int] = {}

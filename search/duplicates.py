@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mediasearch.indexer.media.images import load_image
-from mediasearch.indexer.media.signature import FLAT, as_array, distances, signature
+from mediasearch.indexer.media.signature import (FLAT, as_array, distances, hash_bytes, orientation_index,
+                                                 signature)
 from mediasearch.store.errors import MediaDecodeError
 
 # Copies lie within SAME_BITS (6 measured; distinct photos >= 14); crops
@@ -87,16 +88,12 @@ def close_pairs(sigs: np.ndarray, bits: int) -> list[tuple[int, int, int]]:
     """(i, j, distance) for every pair within ``bits``, i < j: each upright
     hash against all eight orientations of every picture, by FAISS's binary
     range search (SIMD popcount), in blocks."""
-    import faiss
-
     n = len(sigs)
     if n < 2:
         return []
-    as_bytes = lambda a: np.ascontiguousarray(a.astype("<u8")).view(np.uint8).reshape(len(a), 8)  # noqa: E731
-    index = faiss.IndexBinaryFlat(64)
-    index.add(as_bytes(sigs.reshape(-1)))          # row j*8+k: picture j in orientation k
+    index = orientation_index(sigs)
     best: dict[tuple[int, int], int] = {}
-    upright = as_bytes(sigs[:, 0])
+    upright = hash_bytes(sigs[:, 0])
     for a in range(0, n, BLOCK):
         lims, dist, ids = index.range_search(upright[a:a + BLOCK], bits + 1)  # radius is exclusive
         for q in range(len(lims) - 1):

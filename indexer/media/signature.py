@@ -55,6 +55,21 @@ def as_array(blobs: list[bytes]) -> np.ndarray:
     return np.frombuffer(b"".join(blobs), dtype="<u8").reshape(len(blobs), ORIENTATIONS).astype(np.uint64)
 
 
+def hash_bytes(hashes: np.ndarray) -> np.ndarray:
+    """64-bit hashes as the (n, 8) bytes FAISS's binary indexes take."""
+    return np.ascontiguousarray(hashes.astype("<u8")).view(np.uint8).reshape(len(hashes), 8)
+
+
+def orientation_index(sigs: np.ndarray):
+    """A FAISS binary index of every orientation of every signature: row
+    j*8+k is signature j in orientation k (so row // 8 is the picture)."""
+    import faiss
+
+    index = faiss.IndexBinaryFlat(64)
+    index.add(hash_bytes(sigs.reshape(-1)))
+    return index
+
+
 def distances(upright: np.ndarray, all_orientations: np.ndarray) -> np.ndarray:
     """(m, n): for each of m upright hashes, the least distance to each of n
     signatures over its eight orientations."""

@@ -22,7 +22,6 @@ from .report import IndexReport, Progress
 log = logging.getLogger(__name__)
 
 BATCH = 16  # files per commit
-FAILED = "failed"
 
 
 class CatchUp:
@@ -86,8 +85,8 @@ class CatchUp:
                     moment_words(shot, s.ocr, out, words)
         except (MediaDecodeError, OSError) as e:
             log.info("OCR catch-up: %s not read: %s", path, e)
-            return [], FAILED
-        return words, out.ocr or FAILED
+            return [], ocr.FAILED
+        return words, out.ocr or ocr.FAILED
 
     def _sounds(self, path: str, kind: str) -> tuple[list[Item], str]:
         """The sound events of one recording or soundtrack."""
@@ -102,12 +101,12 @@ class CatchUp:
             if "no audio stream" in str(e):  # a silent video: nothing to hear, nothing owed
                 return [], sounds.HEARD
             log.info("sound catch-up: %s not read: %s", path, e)
-            return [], FAILED
+            return [], sounds.FAILED
         except OSError as e:
             log.info("sound catch-up: %s not read: %s", path, e)
-            return [], FAILED
+            return [], sounds.FAILED
         events = sound_items(Path(path), sounds.detector(self.settings.audio_events), samples, tags, out)
-        return out.items, sounds.HEARD if events is not None else FAILED
+        return out.items, sounds.HEARD if events is not None else sounds.FAILED
 
     def _embedded(self, items: list[Item]) -> list[NewSegment]:
         if not items:

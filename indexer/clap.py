@@ -138,11 +138,9 @@ def _merge(windows, scale: float):
     return [(s, e, (v / max(float(np.linalg.norm(v)), 1e-12) * scale).astype(np.float32), n) for s, e, v, n in merged]
 
 
-def tagger(setting: str, embedder) -> ClapTagger | None:
-    """The shared tagger for ``MEDIASEARCH_CLAP_MODEL`` and this text tower."""
-    source = find(setting)
-    if source is None:
-        return None
+def tagger(source: str, embedder) -> ClapTagger:
+    """The shared tagger for the weights at ``source`` (what find() gave)
+    and this text tower."""
     key = (source, id(embedder))
     with _lock:
         if key not in _taggers:

@@ -129,17 +129,17 @@ def _soundtrack_items(path: Path, ctx: Context, out: Extracted, tags: dict[str, 
     detector = sounds.detector(s.audio_events)
     transcribe = ctx.transcriber is not None and s.transcribe
     try:
-        hearing = clap.find(s.clap_model) is not None
+        clap_source = clap.find(s.clap_model)
     except ModelUnavailableError as e:  # a CLAP asked for and not there: said on every file it would hear
-        out.note, hearing = f"sounds not tagged with CLAP: {e}", False
+        out.note, clap_source = f"sounds not tagged with CLAP: {e}", None
     if samples is None:
-        if detector is None and not transcribe and not hearing:
+        if detector is None and not transcribe and clap_source is None:
             return
         samples, tags2 = read_audio(path, s.max_audio_seconds)
         tags = tags if tags is not None else tags2
     events = sound_items(path, detector, samples, tags or {}, out) if detector is not None else None
-    if hearing:
-        _clap_items(path, ctx, samples, tags or {}, out)
+    if clap_source is not None:
+        _clap_items(path, clap_source, ctx, samples, tags or {}, out)
     # Nothing said or sung: Whisper would only invent sentences over the music or noise.
     if transcribe and (events is None or sounds.has_voice(events)):
         _transcript_items(ctx, out, samples)
@@ -161,10 +161,11 @@ def sound_items(path: Path, detector, samples: np.ndarray, tags: dict[str, str],
     return events
 
 
-def _clap_items(path: Path, ctx: Context, samples: np.ndarray, tags: dict[str, str], out: Extracted) -> None:
-    """CLAP's sound names per 10-s window, bridged into the shared space."""
+def _clap_items(path: Path, source: str, ctx: Context, samples: np.ndarray, tags: dict[str, str],
+                out: Extracted) -> None:
+    """CLAP's sound names per 10-s window (weights at ``source``), bridged into the shared space."""
     try:
-        tagger = clap.tagger(ctx.settings.clap_model, ctx.embedder)
+        tagger = clap.tagger(source, ctx.embedder)
         heard = tagger.hear(samples)
     except ModelUnavailableError as e:
         out.note = f"sounds not tagged with CLAP: {e}"

@@ -31,6 +31,7 @@ MIN_EVENT = 1.0    # seconds: shorter events are noise in the index
 MERGE_GAP = 2.0    # seconds: events of one kind this close are one
 CHUNK = 600.0      # seconds: long recordings are detected in chunks (bounded memory)
 HEARD = "heard"  # media.sounds once a file's sound was listened to
+FAILED = "failed"  # ... or could not be (its next change tries again)
 LABELS = {"speech": "someone speaking", "singing": "someone singing", "music": "music"}
 _lock = threading.Lock()
 _detectors: dict[str, "SoundEvents | None"] = {}

@@ -117,6 +117,9 @@ class SearchService:
     def interpret(self, req: SearchRequest) -> tuple[Interpretation, Query]:
         it = self.interpreter.read(req)
         check_kinds(it.kinds + it.not_kinds)
+        reading = self.lib.embedder.query_reading(it.semantic) if it.semantic else None
+        if reading:  # 'read as Chinese: "black dog"', so a poor reading is seen, not guessed at
+            it.notes.append(reading)
         query = Query(it.terms, k=req.k, offset=req.offset, kinds=it.kinds, not_kinds=it.not_kinds,
                       under=[folder(u) for u in req.under], after=parse_date(req.after, "after"),
                       before=parse_date(req.before, "before"), lexical=req.lexical, place=it.place,

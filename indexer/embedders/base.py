@@ -99,3 +99,8 @@ class Embedder(ABC):
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         return self._batched(self._embed_texts, texts)
+
+    def query_reading(self, text: str) -> str | None:
+        """How a query in another language is read, when this model does
+        more than embed it (said above the results)."""
+        return None

@@ -26,7 +26,7 @@ from PIL import Image
 from ..lazy import Lazy
 from .base import Embedder, l2_normalize
 from .colour import COLOURS, colour_shares
-from .crosslingual import RIDGE, CrossLingual, other_script
+from .crosslingual import RIDGE, CrossLingual
 from .tables import shipped, table_key
 
 log = logging.getLogger(__name__)
@@ -324,11 +324,11 @@ class BundledEmbedder(Embedder):
         return np.concatenate([model.encode(texts[i:i + 64]) for i in range(0, len(texts), 64)])
 
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
-        out = self._encode_texts(texts)
-        other = [i for i, t in enumerate(texts) if other_script(t)]
-        if other and self._crosslingual.available():
-            out[other] = self._crosslingual.embed([texts[i] for i in other])
-        return out
+        return self._crosslingual.route(texts, self._encode_texts(texts), self._encode_texts)
+
+    def query_reading(self, text: str) -> str | None:
+        self.ensure_loaded()
+        return self._crosslingual.reading(text)
 
     def crosslingual_key(self) -> str:
         from .multilingual import _use_identity

@@ -68,3 +68,6 @@ class MultilingualEmbedder(BundledEmbedder):
 
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
         return self._encode_texts(texts)  # every language natively: no map to MiniLM
+
+    def query_reading(self, text: str) -> str | None:
+        return None

@@ -241,9 +241,10 @@ def test_multilingual_clip_short_names_resolve_and_fail_fast_offline(settings, m
 
 @pytest.mark.slow
 def test_a_chinese_query_finds_the_cat_with_the_offline_model(tmp_path):
-    """Issue 19: "一只猫" finds the cat with the bundled (English) model, through
-    USE v3 and the shipped map into MiniLM's space; English queries never take
-    that way. The multilingual model reads it natively."""
+    """Issue 19: "一只猫" finds the cat with the bundled (English) model (read
+    into English words through CC-CEDICT, plus USE v3 through the shipped
+    map), a Russian or Spanish query through USE and the map; English queries
+    never take that way. The multilingual model reads them natively."""
     from skimage import data
 
     from mediasearch.indexer.embedders.bundled import BundledEmbedder
@@ -252,8 +253,8 @@ def test_a_chinese_query_finds_the_cat_with_the_offline_model(tmp_path):
     pics = [Image.fromarray(a) for a in (data.chelsea(), data.coffee(), data.rocket(), data.astronaut())]
     for emb in (BundledEmbedder(cache_dir=tmp_path), MultilingualEmbedder(cache_dir=tmp_path)):
         v = emb.embed_images(pics)
-        t = emb.embed_texts(["一只猫", "一杯咖啡", "火箭发射", "кошка"])
-        assert (t @ v.T).argmax(1).tolist() == [0, 1, 2, 0], emb.model_id
+        t = emb.embed_texts(["一只猫", "一杯咖啡", "火箭发射", "кошка", "una taza de café"])
+        assert (t @ v.T).argmax(1).tolist() == [0, 1, 2, 0, 1], emb.model_id
         assert not list(tmp_path.glob("*.npy"))  # every table shipped: nothing computed
     english = BundledEmbedder(cache_dir=tmp_path)
     english.ensure_loaded()

@@ -5,7 +5,6 @@ says why, a reading can be undone, filters alone browse."""
 import json
 
 import pytest
-
 from mediasearch.indexer.library import Library
 from mediasearch.indexer.pipeline import Indexer
 from mediasearch.search.service import SearchRequest, SearchService, answer_dict
@@ -91,7 +90,6 @@ def test_cli_and_api_print_the_same_envelope(library, cli):
     assert code == 0, err
     cli_answer = json.loads(out)
     from fastapi.testclient import TestClient
-
     from mediasearch.web.app import create_app
 
     with TestClient(create_app(settings, allowed_hosts=["testserver"])) as client:
@@ -104,3 +102,34 @@ def test_cli_and_api_print_the_same_envelope(library, cli):
     assert out.strip().splitlines()[0].split()[2].endswith("cat_2019.jpg")
     code, out, err = cli("search", "qwxz zzkv plorf", "--data-dir", settings.home)
     assert code == 0 and "no good match" in err and "--all" in err and out == ""
+
+
+@pytest.mark.slow  # the bundled model, USE v3 and CC-CEDICT, all real
+def test_queries_in_other_languages_find_the_picture_and_say_how_they_were_read(tmp_path):
+    """Issue 19: with the offline default, "一只猫" finds the cat (its English
+    reading through CC-CEDICT, shown above the results), a Spanish query
+    goes through the multilingual encoder and says so, and an English query
+    carries no such note. Names say nothing, so only the pictures can match."""
+    from mediasearch.store.settings import Settings
+    from PIL import Image
+    from skimage import data
+
+    root = tmp_path / "pics"
+    root.mkdir()
+    for i, a in enumerate((data.chelsea(), data.coffee(), data.rocket(), data.astronaut())):
+        Image.fromarray(a).save(root / f"IMG_{i:04d}.jpg")
+    lib = Library(Settings(home=tmp_path / "data", model="bundled", network_timeout=0))
+    try:
+        Indexer(lib).run([root])
+        a = ask(lib, "一只猫", all=True)
+        assert names(a)[0] == "IMG_0000.jpg"
+        assert "read as Chinese: “cat”" in a["query"]["notes"]
+        a = ask(lib, "un gato en casa", all=True)
+        assert names(a)[0] == "IMG_0000.jpg"
+        assert any(n.startswith("read as Spanish") for n in a["query"]["notes"])
+        a = ask(lib, "一杯咖啡", all=True)
+        assert names(a)[0] == "IMG_0001.jpg", a["query"]["notes"]
+        a = ask(lib, "a cup of coffee", all=True)
+        assert names(a)[0] == "IMG_0001.jpg" and not any("read as" in n for n in a["query"]["notes"])
+    finally:
+        lib.close()

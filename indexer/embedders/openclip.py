@@ -18,6 +18,8 @@ from PIL import Image
 from mediasearch.store.errors import ConfigError, ModelUnavailableError
 
 from .base import Embedder
+from .chinese import ChineseReader
+from .languages import language_of
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,7 @@ class OpenClipEmbedder(Embedder):
         if weights is None and not allow_random:
             raise ModelUnavailableError("open_clip needs pretrained weights (a tag or a checkpoint file)")
         self.arch = arch
+        self._reader = ChineseReader()
         self.weights = weights
         self.device = device
         self.batch_size = batch_size
@@ -202,7 +205,24 @@ class OpenClipEmbedder(Embedder):
             batch = torch.stack(items).to(self.device, dtype=self._dtype)
             return self.model.encode_image(batch).float().cpu().numpy()
 
+    @property
+    def reads_other_languages(self) -> bool:
+        """The multilingual CLIPs (XLM-R, mT5, NLLB, SigLIP i18n text towers)."""
+        return any(k in self.arch.lower() for k in ("xlm", "mt5", "nllb", "i18n", "multilingual"))
+
+    def _in_english(self, text: str) -> str | None:
+        """An English-only CLIP is given a Chinese text's English words
+        (chinese.py; LAION's English captions taught it no Chinese)."""
+        if self.reads_other_languages or language_of(text) != "zh" or not self._reader.available():
+            return None
+        return self._reader.english(text) or None
+
+    def query_reading(self, text: str) -> str | None:
+        words = self._in_english(text)
+        return f"read as Chinese: “{words}”" if words else None
+
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
+        texts = [self._in_english(t) or t for t in texts]
         torch = self._torch
         if self.onnx is not None:
             return self.onnx.text(self.tokenizer(texts).numpy())

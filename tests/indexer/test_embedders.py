@@ -226,6 +226,28 @@ def test_plain_minilm_matches_sentence_transformers():
 
 
 @pytest.mark.slow  # imports open_clip
+def test_an_english_clip_is_given_a_chinese_querys_english_words(tiny_clip):
+    """Issue 19 (immich #30902: Chinese search fails with English CLIPs): an
+    English-only CLIP embeds a Chinese query's CC-CEDICT reading and says
+    so; a multilingual CLIP reads the Chinese itself."""
+    from open_clip import factory
+
+    from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
+
+    english = OpenClipEmbedder(tiny_clip, None, allow_random=True)
+    np.testing.assert_allclose(english.embed_texts(["一只猫"]), english.embed_texts(["cat"]), atol=1e-6)
+    assert english.query_reading("一只猫") == "read as Chinese: “cat”"
+    assert english.query_reading("a cat") is None
+    factory._MODEL_CONFIGS["ms-test-tiny-xlm"] = TINY_CFG
+    try:
+        multi = OpenClipEmbedder("ms-test-tiny-xlm", None, allow_random=True)
+        assert multi.reads_other_languages and multi.query_reading("一只猫") is None
+        assert not np.allclose(multi.embed_texts(["一只猫"]), multi.embed_texts(["cat"]), atol=1e-3)
+    finally:
+        factory._MODEL_CONFIGS.pop("ms-test-tiny-xlm", None)
+
+
+@pytest.mark.slow  # imports open_clip
 def test_multilingual_clip_short_names_resolve_and_fail_fast_offline(settings, monkeypatch, tmp_path):
     """The short names name real open_clip models; without their weights the
     error says what is missing (no hub retries on an offline machine)."""

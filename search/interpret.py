@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from mediasearch.store.db import fold
 from mediasearch.store.errors import QueryError
 
+from .background import Refresher
 from .query import Term, parse_term
 from .understand import READING_TYPES, Reading, understand
 
@@ -44,15 +45,25 @@ class Interpreter:
     index generation) and its date span (so "in March" is every March the
     library has, not every March since 1900)."""
 
-    def __init__(self, catalog):
+    def __init__(self, catalog, background: bool = False):
         self.catalog = catalog
         self._lock = threading.Lock()
         self._gen: int | None = None
         self._places: dict[str, str] = {}
         self._span: tuple[float, float] | None = None
+        # A long-lived service reads them again off the searching thread.
+        self.refresher = Refresher("place names") if background else None
 
     def _refresh(self) -> None:
         gen = self.catalog.generation()
+        if gen == self._gen:
+            return
+        if self._gen is not None and self.refresher is not None:
+            self.refresher.start(lambda: self._read_library(gen))
+        else:
+            self._read_library(gen)
+
+    def _read_library(self, gen: int) -> None:
         with self._lock:
             if gen == self._gen:
                 return

@@ -110,8 +110,10 @@ class SearchService:
         self.engine = SearchEngine(library, live=live, max_query_pixels=max_query_pixels)
         self._captioner = captioner
         self.extra_roots = [os.path.realpath(r) for r in extra_roots or []]
-        self.interpreter = Interpreter(library.catalog)
-        self.cutoff = Cutoff(library)
+        # A live service (the web server) refreshes place names and the
+        # cut-off in the background after the library changed.
+        self.interpreter = Interpreter(library.catalog, background=live)
+        self.cutoff = Cutoff(library, background=live)
 
     # -- interpreting -----------------------------------------------------
     def interpret(self, req: SearchRequest) -> tuple[Interpretation, Query]:

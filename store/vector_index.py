@@ -20,8 +20,8 @@ import faiss
 import numpy as np
 
 from .catalog import Applied, Catalog, is_disk_full
-from .files import write_atomically
 from .errors import ConfigError, IndexCorruptError, StorageFullError
+from .files import write_atomically
 from .gpu_index import Backend, GpuMirror
 from .index_plan import IndexPlan, make_index, search_params, tune
 
@@ -201,6 +201,22 @@ class VectorIndex:
                 keep = ids[0] >= 0
                 got = scores[0][keep], ids[0][keep]
         return self._finish(got[0], got[1], q[0], k, refine)
+
+    def best_scores(self, queries: np.ndarray) -> np.ndarray:
+        """Each query's best score over the whole index: one batched call on
+        a flat index (128 single searches of 100k vectors took 2.8 s, the
+        batch a fraction of it); other kinds search one by one (each fast)."""
+        q = np.ascontiguousarray(queries, dtype=np.float32)
+        if self.plan.kind != "flat" or self.mirror is not None or self.fetch is not None and \
+                self.plan.params.get("refine"):
+            return np.array([got[0][0] for got in (self.search(v, 1) for v in q) if len(got[0])], np.float32)
+        with self._lock:
+            if len(self) == 0:
+                return np.zeros(0, np.float32)
+            dead = faiss.IDSelectorBatch(np.fromiter(self.tombstones, np.int64)) if self.tombstones else None
+            sel = faiss.IDSelectorNot(dead) if dead is not None else None  # `dead` kept alive for FAISS
+            scores, ids = self.index.search(q, 1, params=search_params(self.plan, sel))
+        return scores[ids[:, 0] >= 0, 0]
 
     def _finish(self, scores: np.ndarray, ids: np.ndarray, q: np.ndarray, k: int, refine):
         """The best ``k``; compressed (PQ) candidates re-scored with exact vectors."""

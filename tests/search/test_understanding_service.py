@@ -133,3 +133,86 @@ def test_queries_in_other_languages_find_the_picture_and_say_how_they_were_read(
         assert names(a)[0] == "IMG_0001.jpg" and not any("read as" in n for n in a["query"]["notes"])
     finally:
         lib.close()
+
+
+def test_the_cutoff_is_saved_and_a_later_search_does_not_calibrate_again(tmp_path, monkeypatch):
+    """Kept out of the search path: the calibration (and its 128 nonsense
+    vectors) is saved in the data dir; a new process judges with it, a
+    library that changed is recalibrated without embedding the nonsense
+    again, and a damaged or foreign file is replaced."""
+    from mediasearch.search import cutoff
+    from mediasearch.store.settings import Settings
+
+    root = tmp_path / "pics"
+    root.mkdir()
+    for i in range(25):
+        pattern(root / f"DSC{i:04d}.png", i)
+    settings = Settings(home=tmp_path / "data", model="fake", network_timeout=0)
+    embedded = []
+
+    def counting(lib):
+        real = lib.embedder.embed_texts
+        monkeypatch.setattr(lib.embedder, "embed_texts", lambda texts: embedded.append(len(texts)) or real(texts))
+        return lib
+
+    lib = counting(Library(settings))
+    try:
+        Indexer(lib).run([root])
+        first = ask(lib, "qwxz zzkv plorf")
+        assert first["cutoff"]["applied"] and cutoff.REFERENCES in embedded
+        saved = settings.home / cutoff.FILE
+        assert saved.is_file()
+    finally:
+        lib.close()
+    embedded.clear()
+    lib = counting(Library(settings))  # a new `mediasearch search`
+    try:
+        again = ask(lib, "qwxz zzkv plorf")
+        assert again["cutoff"] == first["cutoff"] and embedded == [1]  # the query alone
+        pattern(root / "DSC9999.png", 99)
+        Indexer(lib).run([root])
+        monkeypatch.setattr(cutoff, "REFRESH_SECONDS", 0)
+        before = saved.stat().st_mtime_ns
+        embedded.clear()
+        ask(lib, "red")
+        assert embedded == [1] and saved.stat().st_mtime_ns != before  # recalibrated, nonsense reused
+    finally:
+        lib.close()
+    saved.write_bytes(b"not a zip")
+    lib = Library(settings)
+    try:
+        assert ask(lib, "qwxz zzkv plorf")["cutoff"]["applied"]
+        assert saved.read_bytes()[:2] == b"PK"  # replaced by a good one
+    finally:
+        lib.close()
+
+
+def test_a_live_service_refreshes_places_and_cutoff_off_the_searching_thread(tmp_path, monkeypatch):
+    """The web server's service answers the first search after the library
+    changed with what it read before, while one thread reads the place
+    names and recalibrates; the search after that sees the new library."""
+    from mediasearch.search import cutoff
+    from mediasearch.store.settings import Settings
+
+    root = tmp_path / "pics"
+    root.mkdir()
+    for i in range(25):
+        pattern(root / f"DSC{i:04d}.png", i)
+    lib = Library(Settings(home=tmp_path / "data", model="fake", network_timeout=0))
+    try:
+        Indexer(lib).run([root])
+        service = SearchService(lib, live=True)
+        first = answer_dict(service.search(SearchRequest(texts=["cat in Lisbon"])))
+        assert first["query"]["filters"]["place"] is None  # nothing taken there yet
+        old_gen = service.cutoff.calibration().generation
+        geotagged(root / "cat_lisbon.jpg", (200, 120, 40), 38.7223, -9.1393, taken="2019:07:14 10:00:00")
+        Indexer(lib).run([root])
+        monkeypatch.setattr(cutoff, "REFRESH_SECONDS", 0)
+        service.search(SearchRequest(texts=["red"]))
+        service.interpreter.refresher.wait()
+        service.cutoff.refresher.wait()
+        assert service.cutoff.calibration().generation == lib.catalog.generation() != old_gen
+        a = answer_dict(service.search(SearchRequest(texts=["cat in Lisbon"])))
+        assert a["query"]["filters"]["place"] == "Lisbon" and [r["name"] for r in a["results"]] == ["cat_lisbon.jpg"]
+    finally:
+        lib.close()

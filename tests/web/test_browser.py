@@ -44,6 +44,11 @@ def server(settings, library_dir):
     from ..media_factory import audio_file, music
     audio_file(library_dir / "rec_0007.wav", np.concatenate([np.zeros(64000, np.float32), music(8)]))
     settings.ocr = "auto"
+    yield from indexed_and_served(settings, library_dir)
+
+
+def indexed_and_served(settings, library_dir):
+    """Index the folder, then serve the page on a free port until the test ends."""
     from mediasearch.indexer.library import Library
     from mediasearch.indexer.pipeline import Indexer
     lib = Library(settings)

@@ -39,6 +39,15 @@ class Library:
         if rebuild:
             self.catalog.clear()
             stored = None
+        self._check_model(stored, identity)
+        self._vi: VectorIndex | None = None
+        self._vi_lock = threading.Lock()
+        # FAISS on a GPU when one is there (or asked for: then an error if not).
+        self.index_gpu: int | None = (resolve_index_device(settings.index_device)
+                                      if settings.vector_store == "faiss" else None)
+
+    def _check_model(self, stored: dict | None, identity: dict) -> None:
+        settings = self.settings
         if stored and not same_model(stored, identity):
             was, now = stored.get("spec"), identity["spec"]
             if was == now:  # same name, other weights or settings (e.g. after an upgrade)
@@ -49,11 +58,6 @@ class Library:
                 f"({stored.get('architecture')}, {stored.get('dim')}-d) but {now} was "
                 "asked for. Re-embed everything with `mediasearch index --rebuild --model "
                 f"{identity['spec']} PATH...`, or keep a separate index with --data-dir DIR.")
-        self._vi: VectorIndex | None = None
-        self._vi_lock = threading.Lock()
-        # FAISS on a GPU when one is there (or asked for: then an error if not).
-        self.index_gpu: int | None = (resolve_index_device(settings.index_device)
-                                      if settings.vector_store == "faiss" else None)
 
     def identity(self) -> dict:
         return {**self.embedder.identity(), "spec": self.embedder.spec}
@@ -77,7 +81,9 @@ class Library:
     def claim_identity(self) -> None:
         """Record the model before the first vector is written."""
         if self.catalog.model_identity() is None:
-            self.catalog.set_model_identity(self.identity())
+            # Another worker may record its model at the same moment: the
+            # one recorded is checked like one found at start.
+            self._check_model(self.catalog.claim_model_identity(self.identity()), self.identity())
 
     @property
     def model_id(self) -> str:

@@ -120,11 +120,15 @@ class CatalogBase:
 
     @staticmethod
     def _set_meta(session: Session, key: str, value: str) -> None:
-        row = session.get(Meta, key)
-        if row is None:
-            session.add(Meta(key=key, value=value))
-        else:
-            row.value = value
+        # One upsert (SQLite and PostgreSQL alike): two workers starting on a
+        # fresh shared catalog both write "runtime"; a read-then-insert lost
+        # one of them to a unique violation.
+        session.flush()
+        session.execute(text_sql("INSERT INTO meta (key, value) VALUES (:k, :v) "
+                                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value"), {"k": key, "v": value})
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, Meta) and obj.key == key:
+                session.expire(obj)  # a Meta row already loaded in this session reads the new value
 
     def generation(self, session: Session | None = None) -> int:
         return int(self.get_meta("generation", session) or 0)
@@ -137,6 +141,16 @@ class CatalogBase:
         with self.write() as s:
             self._set_meta(s, "model", json.dumps(identity, sort_keys=True))
             self._set_meta(s, "schema_version", str(SCHEMA_VERSION))
+
+    def claim_model_identity(self, identity: dict) -> dict:
+        """Record ``identity`` unless a model is recorded already; the one
+        recorded either way. Atomic: of two workers starting on one fresh
+        catalog, one records its model and the other is told which."""
+        with self.write() as s:
+            s.execute(text_sql("INSERT INTO meta (key, value) VALUES ('model', :v) ON CONFLICT (key) DO NOTHING"),
+                      {"v": json.dumps(identity, sort_keys=True)})
+            self._set_meta(s, "schema_version", str(SCHEMA_VERSION))
+            return json.loads(s.execute(text_sql("SELECT value FROM meta WHERE key = 'model'")).scalar_one())
 
     def set_meta(self, key: str, value: str) -> None:
         with self.write() as s:

@@ -290,21 +290,29 @@ def test_several_workers_share_one_catalog_without_double_work(settings, tmp_pat
     folder.mkdir()
     for i in range(60):
         pattern(folder / f"{i:02d}.png", i)
-    reports = []
+    reports, errors = [], []
 
     def worker(n):
         s = settings.model_copy(update={"home": tmp_path / f"worker{n}"})
         lib = Library(s)
-        reports.append(Indexer(lib).run([folder]))
-        lib.close()
+        try:
+            reports.append(Indexer(lib).run([folder]))
+        except Exception as e:  # shown by the assertion below, not lost in the thread
+            errors.append(repr(e))
+        finally:
+            lib.close()
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sum(r.new for r in reports) == 60
-    assert sum(r.segments_added for r in reports) == 60
+    assert not errors
+    # Failed once under the parallel tier (not reproduced in 24 runs since):
+    # the per-worker counts say which worker did what, should it fail again.
+    counts = [(r.new, r.segments_added, r.duplicates, r.failed) for r in reports]
+    assert sum(r.new for r in reports) == 60, counts
+    assert sum(r.segments_added for r in reports) == 60, counts
     lib = Library(settings)
     ids, _, _ = lib.catalog.all_vectors(lib.embedder.dim)
     assert len(lib.catalog.known_files()) == 60 and len(ids) == 60

@@ -201,3 +201,28 @@ def test_generation_is_bumped_atomically_by_concurrent_writers(catalog_target):
         t.join()
     assert errors == []
     assert Catalog(catalog_target).generation() == g0 + 15
+
+
+def test_two_workers_recording_their_model_at_once_agree_on_one(catalog_target):
+    """Two indexers starting on one fresh catalog both find no model and
+    record theirs: the first is kept, the second learns which (before, the
+    second died of a unique violation on the meta table)."""
+    import threading
+
+    first, second = Catalog(catalog_target), Catalog(catalog_target)
+    assert first.model_identity() is None and second.model_identity() is None
+    got, start = [], threading.Barrier(2)
+
+    def record(cat, name):
+        start.wait()
+        got.append(cat.claim_model_identity({"backend": name, "dim": 8}))
+
+    threads = [threading.Thread(target=record, args=(c, n)) for c, n in ((first, "a"), (second, "b"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 2 and got[0] == got[1] == first.model_identity()
+    first.set_meta("runtime", "onnx")
+    second.set_meta("runtime", "torch")  # a second writer of the same key: updated, not refused
+    assert first.get_meta("runtime") == "torch"

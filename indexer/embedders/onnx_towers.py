@@ -67,6 +67,7 @@ class OnnxTowers:
                                            providers=cpu)
         self.textual = ort.InferenceSession(str(folder / "text.onnx"), so, providers=cpu)
         self.int8 = int8
+        self.folder = folder
 
     def image(self, pixels: np.ndarray) -> np.ndarray:
         return self.visual.run(None, {"pixels": np.ascontiguousarray(pixels, np.float32)})[0]
@@ -105,6 +106,54 @@ def build(model, tokenizer, identity: dict, threads: int, int8: bool = False) ->
         shutil.rmtree(folder, ignore_errors=True)
         raise OnnxUnavailable(f"{type(e).__name__}: {e}") from e
     return towers
+
+
+# -- starting from a verified export, without the PyTorch model ------------
+# The export's folder is named by a fingerprint of the loaded parameters, so
+# finding it meant building the PyTorch model first (3 s of a ViT-B-32
+# start). A verified export also records which checkpoint *file* it came
+# from (path, size, mtime, inode) and the model's preprocessing, so the next
+# start with that same file opens the ONNX sessions alone.
+def _file_key(identity: dict, checkpoint: Path, int8: bool) -> str:
+    from importlib.metadata import version
+
+    st = checkpoint.stat()
+    what = [identity, str(checkpoint), st.st_size, st.st_mtime_ns, st.st_ino, int8, OPSET,
+            version("torch"), version("open_clip_torch")]
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def remember(identity: dict, checkpoint: Path, towers: OnnxTowers, preprocess: dict,
+             tokenizer: dict | None) -> None:
+    """After a verified build: this checkpoint file's export, its
+    preprocessing, and its tokenizer when one can be rebuilt without
+    open_clip (clip_fast.py)."""
+    alias = cache_root() / "by-file" / (_file_key(identity, checkpoint, towers.int8) + ".json")
+    try:
+        alias.parent.mkdir(parents=True, exist_ok=True)
+        part = alias.with_name(alias.name + f".{os.getpid()}.part")
+        part.write_text(json.dumps({"folder": towers.folder.name, "preprocess": preprocess, "tokenizer": tokenizer},
+                                   default=list))
+        os.replace(part, alias)
+    except OSError as e:  # a read-only cache: the next start builds the model, as before
+        log.debug("ONNX export not remembered: %s", e)
+
+
+def open_exported(identity: dict, checkpoint: Path, threads: int, int8: bool) -> tuple[OnnxTowers, dict] | None:
+    """The towers of a verified export of this very file and what
+    ``remember`` recorded, or None (none yet, the file changed, the export
+    is gone or damaged)."""
+    try:
+        import onnxruntime  # noqa: F401
+
+        alias = json.loads((cache_root() / "by-file" / (_file_key(identity, checkpoint, int8) + ".json")).read_text())
+        folder = cache_root() / alias["folder"]
+        if not (folder / ("verified.int8.json" if int8 else "verified.json")).is_file():
+            return None
+        return OnnxTowers(folder, threads, int8), alias
+    except Exception as e:  # any doubt: the full start (model, fingerprint, check) decides
+        log.debug("no verified ONNX export for %s: %s", checkpoint, e)
+        return None
 
 
 def _needs_onnx() -> None:

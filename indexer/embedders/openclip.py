@@ -8,14 +8,15 @@ from the file found, so no network call is made when they are present.
 """
 from __future__ import annotations
 
+import importlib.util
+import json
 import logging
 import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-
 from mediasearch.store.errors import ConfigError, ModelUnavailableError
+from PIL import Image
 
 from .base import Embedder
 from .chinese import ChineseReader
@@ -68,7 +69,22 @@ def cached_weights(arch: str, tag: str) -> Path | None:
     return None
 
 
+def model_config(arch: str) -> dict | None:
+    """open_clip's config of ``arch``: a built-in one read from its JSON file
+    without importing open_clip, any other (registered at run time) from it."""
+    spec = importlib.util.find_spec("open_clip")
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(list(spec.submodule_search_locations)[0]) / "model_configs" / f"{arch}.json"
+        if path.is_file():
+            return json.loads(path.read_text())
+    import open_clip
+
+    return open_clip.get_model_config(arch)
+
+
 def validate_tag(arch: str, tag: str) -> None:
+    if (arch, tag) in KNOWN_HUB:
+        return  # known good: no open_clip import (6.5 s) to say so
     import open_clip
 
     if arch not in open_clip.list_models():
@@ -126,9 +142,7 @@ class OpenClipEmbedder(Embedder):
         return str(self.checkpoint) if looks_like_path(self.weights) else self.weights
 
     def _embed_dim(self) -> int:
-        import open_clip
-
-        cfg = open_clip.get_model_config(self.arch)
+        cfg = model_config(self.arch)
         if not cfg:
             raise ConfigError(f"unknown open_clip architecture {self.arch!r}")
         return int(cfg["embed_dim"])
@@ -145,6 +159,8 @@ class OpenClipEmbedder(Embedder):
         return self.model_id
 
     def _load(self) -> None:
+        if self._open_exported():
+            return
         import open_clip
         import torch
 
@@ -179,13 +195,45 @@ class OpenClipEmbedder(Embedder):
         if self.runtime_setting != "torch" and self.device == "cpu":
             self._use_onnx()
 
+    def _open_exported(self) -> bool:
+        """Start on a verified ONNX export of this checkpoint file without
+        building the PyTorch model (onnx_towers.open_exported), and without
+        importing open_clip where its preprocessing and tokenizer were
+        rebuilt and checked (clip_fast.py): 2-3 s and 4-5 s of a start."""
+        if self.runtime_setting == "torch" or self.device != "cpu" or self.checkpoint is None:
+            return False
+        from .onnx_towers import open_exported
+
+        # PyTorch's own default (one thread a core, OMP_NUM_THREADS obeyed), without importing it.
+        threads = int(os.environ.get("OMP_NUM_THREADS") or len(os.sched_getaffinity(0)))
+        got = open_exported(self.identity(), self.checkpoint, threads, self.int8)
+        if got is None:
+            return False
+        self.onnx, alias = got
+        try:
+            from .clip_fast import Preprocess, simple_tokenizer
+
+            if not alias.get("tokenizer"):
+                raise ValueError("the tokenizer is open_clip's own")
+            self.preprocess = Preprocess(alias["preprocess"])
+            self.tokenizer = simple_tokenizer(alias["tokenizer"]["context_length"])
+        except (ValueError, ImportError, KeyError, OSError):
+            import open_clip
+            from open_clip.transform import PreprocessCfg, image_transform_v2
+
+            self.preprocess = image_transform_v2(PreprocessCfg(**alias["preprocess"]), is_train=False)
+            self.tokenizer = open_clip.get_tokenizer(self.arch)
+        self.model, self._dtype, self._torch = None, None, None  # ONNX Runtime runs both towers
+        self.runtime_used = "onnx-int8" if self.int8 else "onnx"
+        return True
+
     @property
     def runtime(self) -> str:
         return self.runtime_used
 
     def _use_onnx(self) -> None:
         """ONNX Runtime on a CPU, where it is faster; PyTorch when it cannot be."""
-        from .onnx_towers import OnnxUnavailable, build
+        from .onnx_towers import OnnxUnavailable, build, remember
 
         try:
             self.onnx = build(self.model, self.tokenizer, self.identity(), self._torch.get_num_threads(), self.int8)
@@ -193,14 +241,22 @@ class OpenClipEmbedder(Embedder):
             log.warning("ONNX Runtime not used (%s); PyTorch runs the model", e)
             return
         self.runtime_used = "onnx-int8" if self.int8 else "onnx"
+        if self.checkpoint is not None:
+            from open_clip import get_model_preprocess_cfg
+
+            from .clip_fast import agrees, standalone
+
+            cfg, tok = get_model_preprocess_cfg(self.model), standalone(self.tokenizer)
+            remember(self.identity(), self.checkpoint, self.onnx, cfg,
+                     tok if agrees(self.preprocess, self.tokenizer, cfg, tok) else None)
     def prepare_image(self, image: Image.Image):
         self.ensure_loaded()
         return self.preprocess(image.convert("RGB"))
 
     def _embed_prepared(self, items: list) -> np.ndarray:
         torch = self._torch
-        if self.onnx is not None:
-            return self.onnx.image(torch.stack(items).numpy())
+        if self.onnx is not None:  # tensors (open_clip's preprocessing) or arrays (clip_fast's)
+            return self.onnx.image(np.stack([np.asarray(i) for i in items]))
         with torch.inference_mode():
             batch = torch.stack(items).to(self.device, dtype=self._dtype)
             return self.model.encode_image(batch).float().cpu().numpy()
@@ -224,8 +280,8 @@ class OpenClipEmbedder(Embedder):
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
         texts = [self._in_english(t) or t for t in texts]
         torch = self._torch
-        if self.onnx is not None:
-            return self.onnx.text(self.tokenizer(texts).numpy())
+        if self.onnx is not None:  # tensors (open_clip's tokenizer) or arrays (clip_fast's)
+            return self.onnx.text(np.asarray(self.tokenizer(texts)))
         with torch.inference_mode():
             tokens = self.tokenizer(texts).to(self.device)
             return self.model.encode_text(tokens).float().cpu().numpy()

@@ -1,11 +1,10 @@
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from mediasearch.indexer.embedders.fake import FakeEmbedder
 from mediasearch.indexer.embedders.registry import resolve_embedder
 from mediasearch.store.errors import ConfigError, ModelUnavailableError
+from PIL import Image
 
 TINY = "ms-test-tiny-clip"
 TINY_CFG = {
@@ -55,7 +54,6 @@ def test_openclip_runs_a_real_model_on_random_weights_only_when_asked(tiny_clip)
 @pytest.mark.slow  # imports torch and open_clip (~10 s on 2 cores)
 def test_openclip_loads_a_local_checkpoint_file(tiny_clip, tmp_path):
     import torch
-
     from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 
     random_model = OpenClipEmbedder(tiny_clip, None, allow_random=True)
@@ -110,7 +108,6 @@ def test_auto_falls_back_to_bundled_fast_and_says_why(tmp_path):
 @pytest.mark.slow  # imports open_clip
 def test_the_known_hub_table_agrees_with_open_clip():
     import open_clip
-
     from mediasearch.indexer.embedders.openclip import KNOWN_HUB
 
     for (arch, tag), cfg in KNOWN_HUB.items():
@@ -124,9 +121,8 @@ def test_auto_prefers_the_model_the_index_was_built_with(settings):
 
 @pytest.mark.slow
 def test_bundled_model_finds_the_cat(tmp_path):
-    from skimage import data
-
     from mediasearch.indexer.embedders.bundled import BundledEmbedder
+    from skimage import data
 
     e = BundledEmbedder(cache_dir=tmp_path)
     pics = {"cat": data.chelsea(), "coffee": data.coffee(), "rocket": data.rocket(),
@@ -214,10 +210,9 @@ def test_bundled_model_knows_colours_imagenet_does_not_name(tmp_path):
 
 @pytest.mark.slow
 def test_plain_minilm_matches_sentence_transformers():
-    from sentence_transformers import SentenceTransformer
-
     from mediasearch.indexer.embedders.bundled import _minilm_path
     from mediasearch.indexer.embedders.minilm import MiniLM
+    from sentence_transformers import SentenceTransformer
 
     texts = ["a dog on the beach", "IMG_2041", "Kinderg\u00e4rten im Schnee " * 40, ""]
     ours = MiniLM(_minilm_path()).encode(texts)
@@ -230,9 +225,8 @@ def test_an_english_clip_is_given_a_chinese_querys_english_words(tiny_clip):
     """Issue 19 (immich #30902: Chinese search fails with English CLIPs): an
     English-only CLIP embeds a Chinese query's CC-CEDICT reading and says
     so; a multilingual CLIP reads the Chinese itself."""
-    from open_clip import factory
-
     from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
+    from open_clip import factory
 
     english = OpenClipEmbedder(tiny_clip, None, allow_random=True)
     np.testing.assert_allclose(english.embed_texts(["一只猫"]), english.embed_texts(["cat"]), atol=1e-6)
@@ -245,6 +239,32 @@ def test_an_english_clip_is_given_a_chinese_querys_english_words(tiny_clip):
         assert not np.allclose(multi.embed_texts(["一只猫"]), multi.embed_texts(["cat"]), atol=1e-3)
     finally:
         factory._MODEL_CONFIGS.pop("ms-test-tiny-xlm", None)
+
+
+@pytest.mark.slow  # imports open_clip
+@pytest.mark.parametrize("cfg", [
+    {"size": 224, "mean": (0.48145466, 0.4578275, 0.40821073), "std": (0.26862954, 0.26130258, 0.27577711),
+     "interpolation": "bicubic", "resize_mode": "shortest"},
+    {"size": (256, 256), "mean": (0.5, 0.5, 0.5), "std": (0.5, 0.5, 0.5), "interpolation": "bilinear",
+     "resize_mode": "squash"},
+])
+def test_the_preprocessing_and_tokenizer_rebuilt_without_open_clip_match_it(cfg):
+    """Issue 20 (start-up): a start on a verified export skips open_clip's
+    6.5-s import; its picture preprocessing and CLIP tokenizer, rebuilt, give
+    open_clip's numbers (and a start uses them only once that was checked)."""
+    import open_clip
+    from mediasearch.indexer.embedders import clip_fast
+    from open_clip.transform import PreprocessCfg, image_transform_v2
+
+    theirs = image_transform_v2(PreprocessCfg(**cfg), is_train=False)
+    tokenizer = open_clip.get_tokenizer("ViT-B-32")
+    tok = clip_fast.standalone(tokenizer)
+    assert tok == {"context_length": 77}
+    assert clip_fast.agrees(theirs, tokenizer, cfg, tok)
+    # A preprocessing it does not rebuild is left to open_clip.
+    with pytest.raises(ValueError):
+        clip_fast.Preprocess({**cfg, "resize_mode": "longest"})
+    assert not clip_fast.agrees(theirs, tokenizer, {**cfg, "resize_mode": "longest"}, tok)
 
 
 @pytest.mark.slow  # imports open_clip
@@ -267,10 +287,9 @@ def test_a_chinese_query_finds_the_cat_with_the_offline_model(tmp_path):
     into English words through CC-CEDICT, plus USE v3 through the shipped
     map), a Russian or Spanish query through USE and the map; English queries
     never take that way. The multilingual model reads them natively."""
-    from skimage import data
-
     from mediasearch.indexer.embedders.bundled import BundledEmbedder
     from mediasearch.indexer.embedders.multilingual import MultilingualEmbedder
+    from skimage import data
 
     pics = [Image.fromarray(a) for a in (data.chelsea(), data.coffee(), data.rocket(), data.astronaut())]
     for emb in (BundledEmbedder(cache_dir=tmp_path), MultilingualEmbedder(cache_dir=tmp_path)):
@@ -307,11 +326,23 @@ def test_onnx_runtime_gives_the_same_vectors_and_is_exported_once(tiny_clip, tmp
     np.testing.assert_allclose(onnx_e.embed_texts(["a red bus", "snow"]), torch_e.embed_texts(["a red bus", "snow"]),
                                atol=1e-4)
     assert onnx_e.model_id == OpenClipEmbedder(tiny_clip, str(ckpt), runtime="torch").model_id
-    # A second start: no export (the file is the same one), the same answers.
+    # A second start: no export (the file is the same one) and no PyTorch
+    # model built (the verified export of this file opens alone), the same answers.
     stamp = exported[0].stat().st_mtime_ns
     again = OpenClipEmbedder(tiny_clip, str(ckpt), runtime="auto")
     again.ensure_loaded()
     assert again.runtime_used == "onnx" and exported[0].stat().st_mtime_ns == stamp
+    assert again.model is None
+    from mediasearch.indexer.embedders.clip_fast import ClipTokenizer, Preprocess
+    # open_clip's pieces rebuilt (checked at export): no open_clip import on such a start.
+    assert isinstance(again.preprocess, Preprocess) and isinstance(again.tokenizer, ClipTokenizer)
+    np.testing.assert_allclose(again.embed_images(images()), torch_e.embed_images(images()), atol=1e-4)
+    np.testing.assert_allclose(again.embed_texts(["a red bus"]), torch_e.embed_texts(["a red bus"]), atol=1e-4)
+    # The file rewritten (other bytes, a new mtime): the full start checks it again.
+    torch.save(torch_e.model.state_dict(), ckpt)
+    rewritten = OpenClipEmbedder(tiny_clip, str(ckpt), runtime="auto")
+    rewritten.ensure_loaded()
+    assert rewritten.model is not None and rewritten.runtime_used == "onnx"
     # Other weights of the same architecture get their own export.
     other = OpenClipEmbedder(tiny_clip, None, allow_random=True, runtime="auto")
     other.ensure_loaded()
@@ -328,7 +359,6 @@ def test_onnx_runtime_gives_the_same_vectors_and_is_exported_once(tiny_clip, tmp
 def test_a_broken_export_falls_back_to_pytorch_and_says_so(tiny_clip, tmp_path, monkeypatch, caplog):
     pytest.importorskip("onnx")
     import torch
-
     from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 
     monkeypatch.setenv("MEDIASEARCH_ONNX_CACHE", str(tmp_path / "onnx"))
@@ -338,7 +368,7 @@ def test_a_broken_export_falls_back_to_pytorch_and_says_so(tiny_clip, tmp_path, 
     first = OpenClipEmbedder(tiny_clip, str(tmp_path / "tiny.pt"), runtime="auto")
     first.ensure_loaded()
     assert first.runtime_used == "onnx"
-    folder = next(p for p in (tmp_path / "onnx").iterdir() if p.is_dir())
+    folder = next(p.parent for p in (tmp_path / "onnx").glob("*/visual.onnx"))
     # A damaged cached export (a disk error, a killed copy): refused at the check.
     (folder / "visual.onnx").write_bytes(b"not a model")
     again = OpenClipEmbedder(tiny_clip, str(tmp_path / "tiny.pt"), runtime="auto")
@@ -363,3 +393,15 @@ def test_the_bundled_image_network_runs_on_onnx_runtime_with_pytorchs_vectors():
     assert (eager.runtime, fast.runtime) == ("torch", "onnx")
     np.testing.assert_allclose(va, vb, atol=1e-4)
     assert eager.identity() == fast.identity()
+
+
+@pytest.mark.skipif(bool(__import__("glob").glob("/dev/nvidia[0-9]*")), reason="a GPU node: torch must be asked")
+def test_the_device_is_chosen_without_importing_torch_where_there_is_no_accelerator():
+    """2.6 s of every start on a CPU-only machine (an ONNX Runtime start needs no torch)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from mediasearch.indexer.embedders.device import pick_device; "
+            "assert pick_device('auto') == 'cpu' and pick_device('cpu') == 'cpu'; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,19 @@ def _minilm_identity() -> str:
 
 
 def class_names() -> list[str]:
+    """open_clip's curated ImageNet class names, read from its data module's
+    file: importing it through the package cost 6 s (torch, torchvision,
+    timm) of every start, a search's included."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("open_clip")
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(list(spec.submodule_search_locations)[0]) / "zero_shot_metadata.py"
+        found = importlib.util.spec_from_file_location("mediasearch._imagenet_names", path)
+        if found is not None and path.is_file():
+            module = importlib.util.module_from_spec(found)
+            found.loader.exec_module(module)  # a module of plain tuples: it imports nothing
+            return list(module.IMAGENET_CLASSNAMES)
     from open_clip.zero_shot_metadata import IMAGENET_CLASSNAMES
 
     return list(IMAGENET_CLASSNAMES)
@@ -190,6 +204,8 @@ class BundledEmbedder(Embedder):
         return self._colours.get()
 
     def _load_net(self):
+        if self._runtime_setting != "torch" and self.device == "cpu" and self._open_exported_net():
+            return None  # ONNX Runtime alone: no timm, no torch, no PyTorch network built
         import timm
         import torch
 
@@ -218,14 +234,30 @@ class BundledEmbedder(Embedder):
     def runtime(self) -> str:
         return "onnx" if self.onnx_net is not None else "torch"
 
+    def _net_identity(self) -> dict:
+        from importlib.metadata import version
+
+        return {**self.identity(), "timm": version("timm")}
+
+    def _open_exported_net(self) -> bool:
+        """A verified export of the packaged weights file opens alone (6-7 s
+        of an indexing start: timm, torch, the network, its fingerprint)."""
+        from .onnx_towers import open_net
+
+        threads = int(os.environ.get("OMP_NUM_THREADS") or len(os.sched_getaffinity(0)))
+        self.onnx_net = open_net(self._net_identity(), _efficientnet_weights(), threads)
+        return self.onnx_net is not None
+
     def _use_onnx(self, net, timm_version: str, threads: int) -> None:
         """EfficientNet on ONNX Runtime: 5x PyTorch eager on 2 cores."""
-        from .onnx_towers import OnnxUnavailable, build_net
+        from .onnx_towers import OnnxUnavailable, build_net, remember
 
         try:
-            self.onnx_net = build_net(net, {**self.identity(), "timm": timm_version}, IMAGE_SIZE, threads)
+            self.onnx_net = build_net(net, self._net_identity(), IMAGE_SIZE, threads)
         except OnnxUnavailable as e:
             log.warning("ONNX Runtime not used (%s); PyTorch runs the bundled image network", e)
+            return
+        remember(self._net_identity(), _efficientnet_weights(), "net", self.onnx_net.folder)
 
     def text_identity(self) -> str:
         """Which text-tower weights (part of every derived table's key)."""
@@ -272,8 +304,6 @@ class BundledEmbedder(Embedder):
 
     # -- embedding --------------------------------------------------------
     def prepare_image(self, image: Image.Image):
-        import torch
-
         image = image.convert("RGB")
         # Resize the short side, centre-crop: the classifier's training view.
         w, h = image.size
@@ -284,22 +314,24 @@ class BundledEmbedder(Embedder):
         w, h = image.size
         left, top = (w - IMAGE_SIZE) // 2, (h - IMAGE_SIZE) // 2
         image = image.crop((left, top, left + IMAGE_SIZE, top + IMAGE_SIZE))
-        x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0).permute(2, 0, 1)
+        x = np.ascontiguousarray((np.asarray(image, dtype=np.float32) / np.float32(255.0)).transpose(2, 0, 1))
         # The TF-Lite EfficientNets were trained on inputs scaled to [-1, 1].
-        return (x - 0.5) / 0.5, shares
+        return (x - np.float32(0.5)) / np.float32(0.5), shares
 
     def class_probabilities(self, items: list) -> np.ndarray:
         """Softmax over ImageNet classes for prepared items."""
-        import torch
-
         net = self.net
         _ = self.class_vectors  # the table is ready before the first picture is mapped
-        batch = torch.stack([x for x, _ in items])
+        batch = np.stack([x for x, _ in items])
+        if self.onnx_net is not None:
+            logits = self.onnx_net(batch).astype(np.float32) / np.float32(self.temperature)
+            logits -= logits.max(1, keepdims=True)
+            e = np.exp(logits)
+            return e / e.sum(1, keepdims=True)
+        import torch
+
         with torch.inference_mode():
-            if self.onnx_net is not None:
-                logits = torch.from_numpy(self.onnx_net(batch.numpy()))
-            else:
-                logits = net(batch.to(self.device))
+            logits = net(torch.from_numpy(batch).to(self.device))
             probs = torch.softmax(logits.float() / self.temperature, dim=-1)
         return probs.cpu().numpy()
 

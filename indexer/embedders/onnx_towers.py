@@ -111,48 +111,53 @@ def build(model, tokenizer, identity: dict, threads: int, int8: bool = False) ->
 # -- starting from a verified export, without the PyTorch model ------------
 # The export's folder is named by a fingerprint of the loaded parameters, so
 # finding it meant building the PyTorch model first (3 s of a ViT-B-32
-# start). A verified export also records which checkpoint *file* it came
-# from (path, size, mtime, inode) and the model's preprocessing, so the next
-# start with that same file opens the ONNX sessions alone.
-def _file_key(identity: dict, checkpoint: Path, int8: bool) -> str:
+# start, 6-7 s of the bundled model's). A verified export also records which
+# weights *file* it came from (path, size, mtime, inode) and what else a
+# start needs (open_clip's preprocessing), so the next start with that same
+# file opens the ONNX sessions alone.
+def _alias(identity: dict, weights: Path, variant: str) -> Path:
     from importlib.metadata import version
 
-    st = checkpoint.stat()
-    what = [identity, str(checkpoint), st.st_size, st.st_mtime_ns, st.st_ino, int8, OPSET,
-            version("torch"), version("open_clip_torch")]
-    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    st = weights.stat()
+    what = [identity, str(weights), st.st_size, st.st_mtime_ns, st.st_ino, variant, OPSET, version("torch")]
+    return cache_root() / "by-file" / (hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode())
+                                       .hexdigest()[:24] + ".json")
 
 
-def remember(identity: dict, checkpoint: Path, towers: OnnxTowers, preprocess: dict,
-             tokenizer: dict | None) -> None:
-    """After a verified build: this checkpoint file's export, its
-    preprocessing, and its tokenizer when one can be rebuilt without
-    open_clip (clip_fast.py)."""
-    alias = cache_root() / "by-file" / (_file_key(identity, checkpoint, towers.int8) + ".json")
+def remember(identity: dict, weights: Path, variant: str, folder: Path, **extra) -> None:
+    """After a verified build: which export this weights file gave (and
+    what else a start needs without the PyTorch model)."""
+    alias = _alias(identity, weights, variant)
     try:
         alias.parent.mkdir(parents=True, exist_ok=True)
         part = alias.with_name(alias.name + f".{os.getpid()}.part")
-        part.write_text(json.dumps({"folder": towers.folder.name, "preprocess": preprocess, "tokenizer": tokenizer},
-                                   default=list))
+        part.write_text(json.dumps({"folder": folder.name, **extra}, default=list))
         os.replace(part, alias)
     except OSError as e:  # a read-only cache: the next start builds the model, as before
         log.debug("ONNX export not remembered: %s", e)
 
 
-def open_exported(identity: dict, checkpoint: Path, threads: int, int8: bool) -> tuple[OnnxTowers, dict] | None:
-    """The towers of a verified export of this very file and what
-    ``remember`` recorded, or None (none yet, the file changed, the export
-    is gone or damaged)."""
+def recall(identity: dict, weights: Path, variant: str, marker: str) -> tuple[Path, dict] | None:
+    """The verified export folder of this very file and what ``remember``
+    recorded, or None (none yet, the file changed, the export is gone)."""
     try:
         import onnxruntime  # noqa: F401
 
-        alias = json.loads((cache_root() / "by-file" / (_file_key(identity, checkpoint, int8) + ".json")).read_text())
+        alias = json.loads(_alias(identity, weights, variant).read_text())
         folder = cache_root() / alias["folder"]
-        if not (folder / ("verified.int8.json" if int8 else "verified.json")).is_file():
-            return None
-        return OnnxTowers(folder, threads, int8), alias
+        return (folder, alias) if (folder / marker).is_file() else None
     except Exception as e:  # any doubt: the full start (model, fingerprint, check) decides
-        log.debug("no verified ONNX export for %s: %s", checkpoint, e)
+        log.debug("no verified ONNX export for %s: %s", weights, e)
+        return None
+
+
+def open_exported(identity: dict, checkpoint: Path, threads: int, int8: bool) -> tuple[OnnxTowers, dict] | None:
+    """open_clip's towers from a verified export of this checkpoint file."""
+    got = recall(identity, checkpoint, "int8" if int8 else "fp32", "verified.int8.json" if int8 else "verified.json")
+    try:
+        return (OnnxTowers(got[0], threads, int8), got[1]) if got else None
+    except Exception as e:  # a damaged file: the full start exports afresh
+        log.debug("ONNX export unusable: %s", e)
         return None
 
 
@@ -257,9 +262,20 @@ class OnnxNet:
         so.intra_op_num_threads = max(1, threads)
         so.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+        self.folder = path.parent
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.session.run(None, {"x": np.ascontiguousarray(x, np.float32)})[0]
+
+
+def open_net(identity: dict, weights: Path, threads: int) -> OnnxNet | None:
+    """A classifier from a verified export of this weights file, or None."""
+    got = recall(identity, weights, "net", "verified.json")
+    try:
+        return OnnxNet(got[0] / "net.onnx", threads) if got else None
+    except Exception as e:
+        log.debug("ONNX export unusable: %s", e)
+        return None
 
 
 def build_net(net, identity: dict, side: int, threads: int) -> OnnxNet:

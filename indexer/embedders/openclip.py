@@ -195,6 +195,11 @@ class OpenClipEmbedder(Embedder):
         if self.runtime_setting != "torch" and self.device == "cpu":
             self._use_onnx()
 
+    def _export_identity(self) -> dict:
+        from importlib.metadata import version
+
+        return {**self.identity(), "open_clip": version("open_clip_torch")}
+
     def _open_exported(self) -> bool:
         """Start on a verified ONNX export of this checkpoint file without
         building the PyTorch model (onnx_towers.open_exported), and without
@@ -206,7 +211,7 @@ class OpenClipEmbedder(Embedder):
 
         # PyTorch's own default (one thread a core, OMP_NUM_THREADS obeyed), without importing it.
         threads = int(os.environ.get("OMP_NUM_THREADS") or len(os.sched_getaffinity(0)))
-        got = open_exported(self.identity(), self.checkpoint, threads, self.int8)
+        got = open_exported(self._export_identity(), self.checkpoint, threads, self.int8)
         if got is None:
             return False
         self.onnx, alias = got
@@ -247,8 +252,8 @@ class OpenClipEmbedder(Embedder):
             from .clip_fast import agrees, standalone
 
             cfg, tok = get_model_preprocess_cfg(self.model), standalone(self.tokenizer)
-            remember(self.identity(), self.checkpoint, self.onnx, cfg,
-                     tok if agrees(self.preprocess, self.tokenizer, cfg, tok) else None)
+            remember(self._export_identity(), self.checkpoint, "int8" if self.int8 else "fp32", self.onnx.folder,
+                     preprocess=cfg, tokenizer=tok if agrees(self.preprocess, self.tokenizer, cfg, tok) else None)
     def prepare_image(self, image: Image.Image):
         self.ensure_loaded()
         return self.preprocess(image.convert("RGB"))

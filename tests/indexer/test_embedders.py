@@ -393,6 +393,19 @@ def test_the_bundled_image_network_runs_on_onnx_runtime_with_pytorchs_vectors():
     assert (eager.runtime, fast.runtime) == ("torch", "onnx")
     np.testing.assert_allclose(va, vb, atol=1e-4)
     assert eager.identity() == fast.identity()
+    # The next start opens the verified export of the packaged weights alone:
+    # no PyTorch network (nor torch, timm, open_clip: 6-7 s of each start).
+    again = BundledEmbedder(runtime="auto")
+    np.testing.assert_allclose(again.embed_images(pictures), vb, atol=1e-6)
+    assert again.net is None and again.runtime == "onnx"
+    import subprocess
+    import sys
+
+    code = ("import sys; from PIL import Image; from mediasearch.indexer.embedders.bundled import BundledEmbedder; "
+            "e = BundledEmbedder(runtime='auto'); e.embed_images([Image.new('RGB', (300, 200), (200, 40, 40))]); "
+            "heavy = [m for m in ('torch', 'timm', 'open_clip') if m in sys.modules]; "
+            "assert e.runtime == 'onnx' and not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 @pytest.mark.skipif(bool(__import__("glob").glob("/dev/nvidia[0-9]*")), reason="a GPU node: torch must be asked")

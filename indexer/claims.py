@@ -56,7 +56,13 @@ class Claims:
                 except Exception as e:  # a lost connection: the next beat retries
                     log.warning("claim heartbeat failed: %s", e)
 
-        threading.Thread(target=beat, name="claim-heartbeat", daemon=True).start()
+        self._beat = threading.Thread(target=beat, name="claim-heartbeat", daemon=True)
+        self._beat.start()
 
     def stop_heartbeat(self) -> None:
         self._stop.set()
+        # Waited for: a beat still in flight when the library closes would
+        # leave its connection to be collected open (psycopg's ResourceWarning).
+        beat = getattr(self, "_beat", None)
+        if beat is not None and beat is not threading.current_thread():
+            beat.join(timeout=10)

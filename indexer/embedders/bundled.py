@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -242,10 +241,10 @@ class BundledEmbedder(Embedder):
     def _open_exported_net(self) -> bool:
         """A verified export of the packaged weights file opens alone (6-7 s
         of an indexing start: timm, torch, the network, its fingerprint)."""
+        from .device import cpu_threads
         from .onnx_towers import open_net
 
-        threads = int(os.environ.get("OMP_NUM_THREADS") or len(os.sched_getaffinity(0)))
-        self.onnx_net = open_net(self._net_identity(), _efficientnet_weights(), threads)
+        self.onnx_net = open_net(self._net_identity(), _efficientnet_weights(), cpu_threads())
         return self.onnx_net is not None
 
     def _use_onnx(self, net, timm_version: str, threads: int) -> None:

@@ -25,6 +25,18 @@ def _maybe_accelerated() -> bool:
     return sys.platform == "darwin" or bool(glob.glob("/dev/nvidia[0-9]*")) or os.path.exists("/dev/kfd")
 
 
+def cpu_threads() -> int:
+    """The threads PyTorch would use by default (OMP_NUM_THREADS obeyed),
+    without importing it: for ONNX Runtime started alone."""
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
+    except ValueError:
+        pass
+    if hasattr(os, "sched_getaffinity"):  # Linux: the CPUs this process may use
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def pick_device(setting: str = "auto") -> str:
     setting = check_device(setting)
     if setting in ("auto", "cpu") and (setting == "cpu" or not _maybe_accelerated()):

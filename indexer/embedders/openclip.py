@@ -15,8 +15,9 @@ import os
 from pathlib import Path
 
 import numpy as np
-from mediasearch.store.errors import ConfigError, ModelUnavailableError
 from PIL import Image
+
+from mediasearch.store.errors import ConfigError, ModelUnavailableError
 
 from .base import Embedder
 from .chinese import ChineseReader
@@ -207,11 +208,10 @@ class OpenClipEmbedder(Embedder):
         rebuilt and checked (clip_fast.py): 2-3 s and 4-5 s of a start."""
         if self.runtime_setting == "torch" or self.device != "cpu" or self.checkpoint is None:
             return False
+        from .device import cpu_threads
         from .onnx_towers import open_exported
 
-        # PyTorch's own default (one thread a core, OMP_NUM_THREADS obeyed), without importing it.
-        threads = int(os.environ.get("OMP_NUM_THREADS") or len(os.sched_getaffinity(0)))
-        got = open_exported(self._export_identity(), self.checkpoint, threads, self.int8)
+        got = open_exported(self._export_identity(), self.checkpoint, cpu_threads(), self.int8)
         if got is None:
             return False
         self.onnx, alias = got

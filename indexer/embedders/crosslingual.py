@@ -85,14 +85,15 @@ class CrossLingual:
         if not any(langs):
             return english
         mapped = self.available()
-        chinese = [i for i, lang in enumerate(langs) if lang == "zh" and self.reader.available()
-                   and self.reader.english(texts[i])]
+        read = {i: words for i, lang in enumerate(langs) if lang == "zh" and self.reader.available()
+                and (words := self.reader.english(texts[i]))}
+        chinese = list(read)
         if chinese:
-            read = l2_normalize(encode([self.reader.english(texts[i]) for i in chinese]))
+            vectors = l2_normalize(encode([read[i] for i in chinese]))
             if mapped:
-                read = read + CHINESE_USE_WEIGHT * self.embed([texts[i] for i in chinese])
-            english[chinese] = l2_normalize(read)
-        others = [i for i, lang in enumerate(langs) if lang and i not in set(chinese)]
+                vectors = vectors + CHINESE_USE_WEIGHT * self.embed([texts[i] for i in chinese])
+            english[chinese] = l2_normalize(vectors)
+        others = [i for i, lang in enumerate(langs) if lang and i not in read]
         if others and mapped:
             english[others] = self.embed([texts[i] for i in others])
         return english

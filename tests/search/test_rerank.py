@@ -83,6 +83,7 @@ def indexed(settings, tmp_path):
     lib.close()
 
 
+@pytest.mark.slow  # transformers and a tiny LLaVA built (8 s): not for the loop
 def test_llava_captions_land_in_the_catalog_once(indexed, tiny_llava):
     lib, root = indexed
     cap = LlavaCaptioner(str(tiny_llava), max_new_tokens=4)
@@ -160,6 +161,7 @@ def test_eval_reports_rerank_and_its_cost(settings, tmp_path):
     assert r.reranked["captioner"] == "test-colours"
 
 
+@pytest.mark.slow  # transformers and a tiny LLaVA built (8 s): not for the loop
 def test_the_caption_command_and_api_rerank_run_the_real_model(indexed, tiny_llava, cli, monkeypatch):
     """Issue 13: no test ran `mediasearch caption` or the API's rerank=true."""
     from fastapi.testclient import TestClient

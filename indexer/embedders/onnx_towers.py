@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import warnings
 from pathlib import Path
 
@@ -62,18 +63,47 @@ class OnnxTowers:
         so = ort.SessionOptions()
         so.intra_op_num_threads = max(1, threads)
         so.inter_op_num_threads = 1
-        cpu = ["CPUExecutionProvider"]
-        self.visual = ort.InferenceSession(str(folder / ("visual.int8.onnx" if int8 else "visual.onnx")), so,
-                                           providers=cpu)
-        self.textual = ort.InferenceSession(str(folder / "text.onnx"), so, providers=cpu)
+        self._open = lambda name: ort.InferenceSession(str(folder / name), so, providers=["CPUExecutionProvider"])
+        self.textual = self._open("text.onnx")
         self.int8 = int8
         self.folder = folder
+        self._visual = None
+        self._visual_lock = threading.Lock()
+        checked = _read_marker(folder, int8).get("visual")
+        if checked is None:
+            self._visual = self.visual  # no record of the checked file: open it now, as before
+        elif checked != _stamp(folder / self.visual_name):
+            raise OnnxUnavailable("the cached export changed since it was checked")
+
+    @property
+    def visual_name(self) -> str:
+        return "visual.int8.onnx" if self.int8 else "visual.onnx"
+
+    @property
+    def visual(self):
+        """Opened on the first picture: a text search never pays for it (0.5-1.5 s)."""
+        with self._visual_lock:
+            if self._visual is None:
+                self._visual = self._open(self.visual_name)
+            return self._visual
 
     def image(self, pixels: np.ndarray) -> np.ndarray:
         return self.visual.run(None, {"pixels": np.ascontiguousarray(pixels, np.float32)})[0]
 
     def text(self, tokens: np.ndarray) -> np.ndarray:
         return self.textual.run(None, {"tokens": np.ascontiguousarray(tokens, np.int64)})[0]
+
+
+def _stamp(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _read_marker(folder: Path, int8: bool) -> dict:
+    try:
+        return json.loads((folder / ("verified.int8.json" if int8 else "verified.json")).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def build(model, tokenizer, identity: dict, threads: int, int8: bool = False) -> OnnxTowers:
@@ -98,7 +128,9 @@ def build(model, tokenizer, identity: dict, threads: int, int8: bool = False) ->
         # the marker is written after the check passed, never before.
         marker = folder / ("verified.int8.json" if int8 else "verified.json")
         if not marker.is_file():
-            marker.write_text(json.dumps(_verify(model, towers, probe_pixels, probe_tokens)))
+            checked = _verify(model, towers, probe_pixels, probe_tokens)
+            # The picture tower opens lazily later: its size and mtime say it is the file checked.
+            marker.write_text(json.dumps({**checked, "visual": _stamp(folder / towers.visual_name)}))
     except OnnxUnavailable:
         shutil.rmtree(folder, ignore_errors=True)  # the next start exports afresh
         raise

@@ -67,9 +67,8 @@ def video_part(photos: list[Path], n: int, work: Path, model: str) -> dict:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.media_factory import video
-
     from mediasearch.search.video_duplicates import find_video_groups
+    from tests.media_factory import video
 
     folder = work / "videos"
     folder.mkdir(parents=True, exist_ok=True)

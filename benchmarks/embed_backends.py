@@ -16,14 +16,13 @@ against the same run without it.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
 
 import numpy as np
 from _common import emit
-
-import os
 
 
 def main() -> None:

@@ -19,12 +19,11 @@ import numpy as np
 from _common import ROOT, cpu_info, emit
 
 sys.path.insert(0, str(ROOT))
-from tests.media_factory import speech, video  # noqa: E402
-
 from mediasearch.indexer.library import Library  # noqa: E402
 from mediasearch.indexer.pipeline import Indexer  # noqa: E402
 from mediasearch.indexer.speech import Transcriber  # noqa: E402
 from mediasearch.store.settings import Settings  # noqa: E402
+from tests.media_factory import speech, video  # noqa: E402
 
 
 def make_video(path: Path, minutes: float) -> None:

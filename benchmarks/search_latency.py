@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from _common import cpu_info, emit
+
 from mediasearch.indexer.embedders.base import Embedder, l2_normalize
 from mediasearch.indexer.library import Library
 from mediasearch.search import cutoff

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,18 +27,15 @@ from pathlib import Path
 import numpy as np
 from _common import ROOT, emit
 
-import sys
-
 sys.path.insert(0, str(ROOT))
 from benchmarks.speech_wer import SENTENCES, wer, words  # noqa: E402
-from tests.media_factory import audio_file, music, noise, speech, sung, video  # noqa: E402
-
 from mediasearch.indexer.library import Library  # noqa: E402
 from mediasearch.indexer.pipeline import Indexer  # noqa: E402
 from mediasearch.indexer.sounds import detector, has_voice  # noqa: E402
 from mediasearch.indexer.speech import Transcriber  # noqa: E402
 from mediasearch.search.service import SearchRequest, SearchService, answer_dict  # noqa: E402
 from mediasearch.store.settings import Settings  # noqa: E402
+from tests.media_factory import audio_file, music, noise, speech, sung, video  # noqa: E402
 
 R = 16000
 QUERIES = {"music": ["music", "a song playing", "instrumental music"],

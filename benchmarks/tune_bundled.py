@@ -17,9 +17,15 @@ import numpy as np
 from _common import DEFAULT_FLICKR, emit, flickr_pairs, recall_at
 
 from mediasearch.indexer.embedders.base import l2_normalize
-from mediasearch.indexer.embedders.bundled import (COLOUR_WEIGHT, TEMPERATURE, TEMPLATES, TOP_K, BundledEmbedder,
-                                       class_labels, class_names)
-from mediasearch.indexer.embedders.colour import colour_shares
+from mediasearch.indexer.embedders.bundled import (
+    COLOUR_WEIGHT,
+    TEMPERATURE,
+    TEMPLATES,
+    TOP_K,
+    BundledEmbedder,
+    class_labels,
+    class_names,
+)
 from mediasearch.indexer.media.images import load_image
 
 TEMPLATE_SETS = {

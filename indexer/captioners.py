@@ -10,8 +10,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from mediasearch.store.errors import ConfigError, ModelUnavailableError
 from PIL import Image
+
+from mediasearch.store.errors import ConfigError, ModelUnavailableError
 
 from .lazy import Lazy
 

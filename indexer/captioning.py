@@ -12,8 +12,8 @@ from mediasearch.store.catalog import Catalog
 from mediasearch.store.errors import MediaDecodeError
 
 from .captioners import Captioner
-from .media.keyframes import keyframe_path
 from .media.images import load_image
+from .media.keyframes import keyframe_path
 from .media.thumbs import _frame_at
 
 

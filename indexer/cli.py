@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from mediasearch.store.cli_common import DataDirOpt, JsonOpt, ModelOpt, emit_json, say, settings_from
-
 from mediasearch.store.lock import WriterLock
 
 from .library import Library
@@ -19,8 +18,8 @@ def _progress_bar(enabled: bool):
     if not enabled:
         return None, (lambda p: None)
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, TaskProgressColumn,
-                               TextColumn, TimeRemainingColumn)
+    from rich.progress import BarColumn, MofNCompleteColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
 
     class RateColumn(TextColumn):
         def render(self, task):  # items per second

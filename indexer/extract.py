@@ -12,15 +12,21 @@ import numpy as np
 
 from mediasearch.store.db import name_words
 from mediasearch.store.errors import MediaDecodeError, ModelUnavailableError
-from mediasearch.store.schema import (SOURCE_FRAME, SOURCE_IMAGE, SOURCE_METADATA, SOURCE_OCR, SOURCE_SOUND,
-                                      SOURCE_TRANSCRIPT)
+from mediasearch.store.schema import (
+    SOURCE_FRAME,
+    SOURCE_IMAGE,
+    SOURCE_METADATA,
+    SOURCE_OCR,
+    SOURCE_SOUND,
+    SOURCE_TRANSCRIPT,
+)
 from mediasearch.store.settings import Settings
 
+from . import clap, ocr, sounds
 from .embedders import Embedder
 from .media.images import load_image
 from .media.keyframes import keyframe_path, save_keyframe  # noqa: F401 (keyframe_path: for captioning)
 from .media.signature import signature
-from . import clap, ocr, sounds
 from .places import place_name
 from .speech import Transcriber
 

@@ -8,9 +8,9 @@ import threading
 
 from mediasearch.store.catalog import Catalog
 from mediasearch.store.errors import ConfigError, ModelMismatchError
-from mediasearch.store.settings import Settings
 from mediasearch.store.gpu_index import gpu_backend, resolve_index_device
 from mediasearch.store.index_plan import IndexPlan, plan_index
+from mediasearch.store.settings import Settings
 from mediasearch.store.vector_index import VectorIndex, open_vector_index
 
 from .embedders import Choice, Embedder, resolve_embedder

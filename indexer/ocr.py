@@ -23,8 +23,8 @@ the file, never a stop.
 """
 from __future__ import annotations
 
-import json
 import functools
+import json
 import logging
 import re
 import threading

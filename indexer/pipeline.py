@@ -27,11 +27,11 @@ from pathlib import Path
 from mediasearch.store.catalog import NewSegment
 from mediasearch.store.errors import StorageFullError
 
+from .catchup import CatchUp
 from .claims import Claims
+from .copies import copies_of_new
 from .library import Library
 from .memory import return_large_blocks
-from .catchup import CatchUp
-from .copies import copies_of_new
 from .plan import Job, Plan, Planner
 from .prepare import Outcome, Prepared, Preparer
 from .report import IndexReport, Progress

@@ -16,9 +16,9 @@ from mediasearch.store.errors import MediaDecodeError
 
 from .claims import Claims
 from .extract import EXTRACTORS, Context, Extracted
-from .media.keyframes import keyframe_path
 from .hashing import content_hash
 from .media.detect import kind_from_extension, sniff
+from .media.keyframes import keyframe_path
 from .plan import Job
 from .safe_open import NotARegularFile, open_regular
 

@@ -22,8 +22,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mediasearch.store.files import write_atomically
 from mediasearch.store.errors import MediaSearchError, PathError, StorageFullError
+from mediasearch.store.files import write_atomically
 
 from .library import Library
 from .pipeline import Indexer

@@ -9,8 +9,16 @@ from typing import Annotated
 import typer
 
 from mediasearch.indexer.library import Library
-from mediasearch.store.cli_common import (DataDirOpt, JsonOpt, ModelOpt, emit_json, fmt_bytes, fmt_time, say,
-                              settings_from)
+from mediasearch.store.cli_common import (
+    DataDirOpt,
+    JsonOpt,
+    ModelOpt,
+    emit_json,
+    fmt_bytes,
+    fmt_time,
+    say,
+    settings_from,
+)
 from mediasearch.store.errors import QueryError
 
 from .service import SearchRequest, SearchService, answer_dict, result_dict

@@ -20,16 +20,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mediasearch.indexer.media.images import load_image
-from mediasearch.indexer.media.signature import (FLAT, as_array, distances, hash_bytes, orientation_index,
-                                                 signature)
-from mediasearch.store.errors import MediaDecodeError
-
 # Copies lie within SAME_BITS (6 measured; distinct photos >= 14); crops
 # within EDIT_BITS (p95 16, median 10) when the model also sees the same
 # content (EDIT_COSINE); benchmarks/duplicates.py swept both. One set of
 # rules for the full scan here and the check of new files while indexing.
 from mediasearch.indexer.copies import EDIT_BITS, EDIT_COSINE, SAME_BITS  # noqa: E402
+from mediasearch.indexer.media.images import load_image
+from mediasearch.indexer.media.signature import FLAT, as_array, distances, hash_bytes, orientation_index, signature
+from mediasearch.store.errors import MediaDecodeError
+
 NEIGHBOURS = 8
 BLOCK = 512
 COPY_NAME = re.compile(r"(copy|kopie|copia|\(\d+\)|[-_ ]\d{1,2}$|edited|bearbeitet|-min$|whatsapp)", re.I)

@@ -8,10 +8,10 @@ import numpy as np
 
 from mediasearch.indexer.embedders.base import l2_normalize
 from mediasearch.indexer.library import Library
-from mediasearch.indexer.media.video import query_frames
 from mediasearch.indexer.media.audio import read_audio
 from mediasearch.indexer.media.detect import detect
 from mediasearch.indexer.media.images import load_image
+from mediasearch.indexer.media.video import query_frames
 from mediasearch.indexer.speech import Transcriber
 from mediasearch.store.errors import MediaDecodeError, QueryError
 

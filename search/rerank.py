@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-
 from mediasearch.indexer.captioners import Captioner
 from mediasearch.indexer.captioning import caption_rows
 

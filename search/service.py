@@ -26,8 +26,8 @@ from mediasearch.store.errors import NotFoundError, QueryError
 from mediasearch.store.schema import STATUS_OK
 
 from .cutoff import Cutoff
-from .explain import explain, reason
 from .engine import Result, SearchEngine
+from .explain import explain, reason
 from .interpret import Interpretation, Interpreter, folder
 from .query import Query, Term, check_kinds, positive_text
 

@@ -9,7 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Path as FPath, Request, UploadFile
+from fastapi import Depends, Request, UploadFile
+from fastapi import Path as FPath
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 

@@ -19,9 +19,10 @@ import logging
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+
 from mediasearch.store.errors import ModelUnavailableError
 from mediasearch.store.files import write_atomically
-from PIL import Image
 
 from ..lazy import Lazy
 from .base import Embedder, l2_normalize

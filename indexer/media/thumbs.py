@@ -16,12 +16,11 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from mediasearch.store.errors import MediaDecodeError
-
 from mediasearch.store.files import write_atomically
 
-from .keyframes import keyframe_path
 from .audio import av_reason, cover_art, loudness_envelope
 from .images import load_image
+from .keyframes import keyframe_path
 
 SIZES = (128, 256, 512)
 

@@ -12,7 +12,6 @@ from ..schema import Media, Segment
 from .base import _join_fts
 from .dto import Filters, filters_from
 
-
 STOPWORDS = frozenset("a an the of on in at to for from with and or is are was my our your this that".split())
 
 

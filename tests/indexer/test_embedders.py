@@ -1,10 +1,11 @@
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from mediasearch.indexer.embedders.fake import FakeEmbedder
 from mediasearch.indexer.embedders.registry import resolve_embedder
 from mediasearch.store.errors import ConfigError, ModelUnavailableError
-from PIL import Image
 
 TINY = "ms-test-tiny-clip"
 TINY_CFG = {
@@ -54,6 +55,7 @@ def test_openclip_runs_a_real_model_on_random_weights_only_when_asked(tiny_clip)
 @pytest.mark.slow  # imports torch and open_clip (~10 s on 2 cores)
 def test_openclip_loads_a_local_checkpoint_file(tiny_clip, tmp_path):
     import torch
+
     from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 
     random_model = OpenClipEmbedder(tiny_clip, None, allow_random=True)
@@ -108,6 +110,7 @@ def test_auto_falls_back_to_bundled_fast_and_says_why(tmp_path):
 @pytest.mark.slow  # imports open_clip
 def test_the_known_hub_table_agrees_with_open_clip():
     import open_clip
+
     from mediasearch.indexer.embedders.openclip import KNOWN_HUB
 
     for (arch, tag), cfg in KNOWN_HUB.items():
@@ -121,8 +124,9 @@ def test_auto_prefers_the_model_the_index_was_built_with(settings):
 
 @pytest.mark.slow
 def test_bundled_model_finds_the_cat(tmp_path):
-    from mediasearch.indexer.embedders.bundled import BundledEmbedder
     from skimage import data
+
+    from mediasearch.indexer.embedders.bundled import BundledEmbedder
 
     e = BundledEmbedder(cache_dir=tmp_path)
     pics = {"cat": data.chelsea(), "coffee": data.coffee(), "rocket": data.rocket(),
@@ -210,9 +214,10 @@ def test_bundled_model_knows_colours_imagenet_does_not_name(tmp_path):
 
 @pytest.mark.slow
 def test_plain_minilm_matches_sentence_transformers():
+    from sentence_transformers import SentenceTransformer
+
     from mediasearch.indexer.embedders.bundled import _minilm_path
     from mediasearch.indexer.embedders.minilm import MiniLM
-    from sentence_transformers import SentenceTransformer
 
     texts = ["a dog on the beach", "IMG_2041", "Kinderg\u00e4rten im Schnee " * 40, ""]
     ours = MiniLM(_minilm_path()).encode(texts)
@@ -225,8 +230,9 @@ def test_an_english_clip_is_given_a_chinese_querys_english_words(tiny_clip):
     """Issue 19 (immich #30902: Chinese search fails with English CLIPs): an
     English-only CLIP embeds a Chinese query's CC-CEDICT reading and says
     so; a multilingual CLIP reads the Chinese itself."""
-    from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
     from open_clip import factory
+
+    from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 
     english = OpenClipEmbedder(tiny_clip, None, allow_random=True)
     np.testing.assert_allclose(english.embed_texts(["一只猫"]), english.embed_texts(["cat"]), atol=1e-6)
@@ -253,8 +259,9 @@ def test_the_preprocessing_and_tokenizer_rebuilt_without_open_clip_match_it(cfg)
     6.5-s import; its picture preprocessing and CLIP tokenizer, rebuilt, give
     open_clip's numbers (and a start uses them only once that was checked)."""
     import open_clip
-    from mediasearch.indexer.embedders import clip_fast
     from open_clip.transform import PreprocessCfg, image_transform_v2
+
+    from mediasearch.indexer.embedders import clip_fast
 
     theirs = image_transform_v2(PreprocessCfg(**cfg), is_train=False)
     tokenizer = open_clip.get_tokenizer("ViT-B-32")
@@ -287,9 +294,10 @@ def test_a_chinese_query_finds_the_cat_with_the_offline_model(tmp_path):
     into English words through CC-CEDICT, plus USE v3 through the shipped
     map), a Russian or Spanish query through USE and the map; English queries
     never take that way. The multilingual model reads them natively."""
+    from skimage import data
+
     from mediasearch.indexer.embedders.bundled import BundledEmbedder
     from mediasearch.indexer.embedders.multilingual import MultilingualEmbedder
-    from skimage import data
 
     pics = [Image.fromarray(a) for a in (data.chelsea(), data.coffee(), data.rocket(), data.astronaut())]
     for emb in (BundledEmbedder(cache_dir=tmp_path), MultilingualEmbedder(cache_dir=tmp_path)):
@@ -359,6 +367,7 @@ def test_onnx_runtime_gives_the_same_vectors_and_is_exported_once(tiny_clip, tmp
 def test_a_broken_export_falls_back_to_pytorch_and_says_so(tiny_clip, tmp_path, monkeypatch, caplog):
     pytest.importorskip("onnx")
     import torch
+
     from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 
     monkeypatch.setenv("MEDIASEARCH_ONNX_CACHE", str(tmp_path / "onnx"))

@@ -2,6 +2,7 @@
 the English model is never sent an English query through the map) and how
 a Chinese query is read into English words (real CC-CEDICT)."""
 import pytest
+
 from mediasearch.indexer.embedders.chinese import ChineseReader
 from mediasearch.indexer.embedders.languages import language_of
 

@@ -7,7 +7,6 @@ import pytest
 from mediasearch.indexer.library import Library
 from mediasearch.indexer.pipeline import Indexer
 from mediasearch.store.errors import ModelMismatchError, PathError
-from mediasearch.store.settings import Settings
 
 from ..media_factory import pattern, solid
 

@@ -137,8 +137,9 @@ def test_tags_and_file_names_make_music_findable(settings, tmp_path):
 
 
 def test_music_with_cover_art_is_audio_and_shows_its_cover(settings, tmp_path):
-    from mediasearch.indexer.media.thumbs import thumbnail
     from PIL import Image
+
+    from mediasearch.indexer.media.thumbs import thumbnail
 
     d = tmp_path / "music"
     d.mkdir()
@@ -158,8 +159,9 @@ def test_music_with_cover_art_is_audio_and_shows_its_cover(settings, tmp_path):
 
 
 def test_audio_thumbnail_is_its_waveform_with_the_moment_lit(settings, tmp_path):
-    from mediasearch.indexer.media.thumbs import thumbnail
     from PIL import Image
+
+    from mediasearch.indexer.media.thumbs import thumbnail
 
     rate = 16000
     quiet, loud = np.zeros(rate * 2, np.float32), 0.8 * np.sin(np.arange(rate * 2) / rate * 2 * np.pi * 300)

@@ -51,9 +51,8 @@ def test_cli_writes_json_and_png(cli, colour_set, tmp_path):
 
 @pytest.mark.slow
 def test_bundled_model_end_to_end(tmp_path, settings):
-    from skimage import data
-
     from PIL import Image
+    from skimage import data
 
     d = tmp_path / "sk"
     d.mkdir()

@@ -24,12 +24,17 @@ def tiny_llava(tmp_path_factory):
     """A tiny LlavaForConditionalGeneration + processor saved to a folder, as a
     person's local copy of a real model would be."""
     import torch
-    from transformers import (CLIPImageProcessor, CLIPVisionConfig, LlamaConfig,
-                              LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor)
+    from transformers import (
+        AutoTokenizer,
+        CLIPImageProcessor,
+        CLIPVisionConfig,
+        LlamaConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+    )
 
     from mediasearch.indexer.embedders.bundled import _minilm_path
-
-    from transformers import AutoTokenizer
     tok = AutoTokenizer.from_pretrained(str(_minilm_path()), local_files_only=True)
     tok.add_special_tokens({"additional_special_tokens": ["<image>"]})
     vision = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,

@@ -5,6 +5,7 @@ says why, a reading can be undone, filters alone browse."""
 import json
 
 import pytest
+
 from mediasearch.indexer.library import Library
 from mediasearch.indexer.pipeline import Indexer
 from mediasearch.search.service import SearchRequest, SearchService, answer_dict
@@ -90,6 +91,7 @@ def test_cli_and_api_print_the_same_envelope(library, cli):
     assert code == 0, err
     cli_answer = json.loads(out)
     from fastapi.testclient import TestClient
+
     from mediasearch.web.app import create_app
 
     with TestClient(create_app(settings, allowed_hosts=["testserver"])) as client:
@@ -110,9 +112,10 @@ def test_queries_in_other_languages_find_the_picture_and_say_how_they_were_read(
     reading through CC-CEDICT, shown above the results), a Spanish query
     goes through the multilingual encoder and says so, and an English query
     carries no such note. Names say nothing, so only the pictures can match."""
-    from mediasearch.store.settings import Settings
     from PIL import Image
     from skimage import data
+
+    from mediasearch.store.settings import Settings
 
     root = tmp_path / "pics"
     root.mkdir()

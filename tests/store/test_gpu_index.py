@@ -4,7 +4,6 @@ answers as the CPU. Also IVF-PQ removals, which the mirror relies on."""
 import json
 import struct
 
-import faiss
 import numpy as np
 import pytest
 

@@ -41,6 +41,7 @@ def server(settings, library_dir):
     scan.save(library_dir / "receipt.jpg", quality=90)
     # An untagged tune after 4 s of quiet: its sound event makes it findable.
     import numpy as np
+
     from ..media_factory import audio_file, music
     audio_file(library_dir / "rec_0007.wav", np.concatenate([np.zeros(64000, np.float32), music(8)]))
     settings.ocr = "auto"

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from mediasearch.store.catalog import Addition, Batch, NewSegment
+from mediasearch.store.catalog import Addition, Batch
 from mediasearch.store.errors import MediaDecodeError
 
 from . import ocr, sounds
-from .extract import OCR_FRAME_SIDE, Extracted, Item, moment_words, read_text, sound_items
+from .extract import OCR_FRAME_SIDE, Extracted, Item, embed_items, moment_words, picture_text, sound_items
 from .media.images import load_image
 from .report import IndexReport, Progress
 
@@ -53,7 +53,8 @@ class CatchUp:
             batch = Batch()
             for media_id, path, kind, content_hash in todo[start:start + BATCH]:
                 items, state = read(path, kind)
-                batch.additions.append(Addition(media_id, content_hash, self._embedded(items), state, column))
+                batch.additions.append(Addition(media_id, content_hash, embed_items(self.lib.embedder, items),
+                                                state, column))
                 done += 1
                 self.progress(Progress(done, len(todo), path, stage=stage))
                 if self.should_stop():
@@ -71,10 +72,8 @@ class CatchUp:
         s = self.settings
         try:
             if kind == "image":
-                loaded = load_image(path, s.max_image_pixels, max_side=ocr.LOOK_SIDE)
-                item = read_text(loaded.image, s.ocr, out, full=lambda: load_image(
-                    path, s.max_image_pixels, max_side=ocr.MAX_SIDE).image)
-                words = [item] if item is not None else []
+                look = load_image(path, s.max_image_pixels, max_side=ocr.LOOK_SIDE).image
+                words = picture_text(path, look, s, out)
             else:
                 from .media.video import group_shots, probe, sample_frames
 
@@ -107,10 +106,3 @@ class CatchUp:
             return [], sounds.FAILED
         events = sound_items(Path(path), sounds.detector(self.settings.audio_events), samples, tags, out)
         return out.items, sounds.HEARD if events is not None else sounds.FAILED
-
-    def _embedded(self, items: list[Item]) -> list[NewSegment]:
-        if not items:
-            return []
-        emb = self.lib.embedder
-        vecs = emb.embed_texts([it.text for it in items]) * emb.text_segment_scale
-        return [NewSegment(v, it.source, it.t_start, it.t_end, it.text, it.spans) for it, v in zip(items, vecs)]

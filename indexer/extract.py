@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from mediasearch.store.catalog import NewSegment
 from mediasearch.store.db import name_words
 from mediasearch.store.errors import MediaDecodeError, ModelUnavailableError
 from mediasearch.store.schema import (
@@ -81,11 +82,30 @@ def extract_image(path: Path, head: bytes, ctx: Context) -> Extracted:
     out = Extracted("image", loaded.width, loaded.height, None, loaded.taken_at, [item],
                     signature=signature(loaded.image))
     if reading:
-        item = read_text(loaded.image, ctx.settings.ocr, out, full=lambda: load_image(
-            path, ctx.settings.max_image_pixels, max_side=ocr.MAX_SIDE).image)
-        if item is not None:
-            out.items.append(item)
+        out.items += picture_text(path, loaded.image, ctx.settings, out)
     return out
+
+
+def picture_text(path, look, settings: Settings, out: Extracted) -> list[Item]:
+    """The words in a picture: ``look`` (decoded at ocr.LOOK_SIDE) for the
+    quick look, the file decoded again at ocr.MAX_SIDE only when the look
+    sees text (indexing and the OCR catch-up alike)."""
+    item = read_text(look, settings.ocr, out, full=lambda: load_image(
+        path, settings.max_image_pixels, max_side=ocr.MAX_SIDE).image)
+    return [item] if item is not None else []
+
+
+def embed_items(embedder: Embedder, items: list[Item]) -> list[NewSegment]:
+    """Segments for ``items``, in order: pictures through the image tower,
+    texts through the text tower (scaled to sit beside pictures), vectors
+    that came ready (video frames) kept; one batched call per tower."""
+    todo = [it for it in items if it.vector is None]
+    images = [it.image for it in todo if it.image is not None]
+    texts = [it.text for it in todo if it.image is None]
+    ivecs = iter(embedder.embed_prepared(images)) if images else iter(())
+    tvecs = iter(embedder.embed_texts(texts) * embedder.text_segment_scale) if texts else iter(())
+    return [NewSegment(it.vector if it.vector is not None else next(ivecs) if it.image is not None else next(tvecs),
+                       it.source, it.t_start, it.t_end, it.text, it.spans) for it in items]
 
 
 def read_text(image, setting: str, out: Extracted, t_start: float | None = None,

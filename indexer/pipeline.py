@@ -24,12 +24,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from mediasearch.store.catalog import NewSegment
 from mediasearch.store.errors import StorageFullError
 
 from .catchup import CatchUp
 from .claims import Claims
 from .copies import copies_of_new
+from .extract import embed_items
 from .library import Library
 from .memory import return_large_blocks
 from .plan import Job, Plan, Planner
@@ -71,17 +71,9 @@ class EmbedQueue:
         files, self.files, self.work = self.files, [], 0
         if not files:
             return
-        items = [it for p in files for it in p.extracted.items if it.vector is None]
-        images = [it.image for it in items if it.image is not None]
-        texts = [it.text for it in items if it.image is None]
-        ivecs = iter(self.embedder.embed_prepared(images)) if images else iter(())
-        tvecs = iter(self.embedder.embed_texts(texts) * self.embedder.text_segment_scale) if texts else iter(())
+        segments = iter(embed_items(self.embedder, [it for p in files for it in p.extracted.items]))
         for p in files:
-            segs = []
-            for it in p.extracted.items:
-                vec = it.vector if it.vector is not None else next(ivecs) if it.image is not None else next(tvecs)
-                segs.append(NewSegment(vec, it.source, it.t_start, it.t_end, it.text, it.spans))
-            writer.embedded(p, segs)
+            writer.embedded(p, [next(segments) for _ in p.extracted.items])
 
 
 class Indexer:

@@ -24,7 +24,7 @@ import numpy as np
 # within EDIT_BITS (p95 16, median 10) when the model also sees the same
 # content (EDIT_COSINE); benchmarks/duplicates.py swept both. One set of
 # rules for the full scan here and the check of new files while indexing.
-from mediasearch.indexer.copies import EDIT_BITS, EDIT_COSINE, SAME_BITS  # noqa: E402
+from mediasearch.indexer.copies import EDIT_BITS, EDIT_COSINE, SAME_BITS
 from mediasearch.indexer.media.images import load_image
 from mediasearch.indexer.media.signature import FLAT, as_array, distances, hash_bytes, orientation_index, signature
 from mediasearch.store.errors import MediaDecodeError

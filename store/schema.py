@@ -94,3 +94,11 @@ class Segment(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
     media: Mapped[Media] = relationship(back_populates="segments")
+
+
+def stage_column(name: str):
+    """The media column a catch-up stage marks when it ran on a file
+    (NULL until then): ``ocr`` (words in pixels) or ``sounds`` (sound events)."""
+    if name not in ("ocr", "sounds"):
+        raise ValueError(f"no catch-up stage {name!r}")
+    return getattr(Media, name)

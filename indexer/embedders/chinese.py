@@ -19,6 +19,7 @@ through as they are.
 """
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 from pathlib import Path
@@ -102,6 +103,9 @@ class ChineseReader:
 
     def __init__(self, path_finder=_dictionary_file):
         self._words = Lazy(lambda: load_dictionary(path_finder()))
+        # One reading per text: the note above the results and the query's
+        # vector both ask for it.
+        self.english = functools.lru_cache(maxsize=256)(self._english)
 
     def available(self) -> bool:
         try:
@@ -110,7 +114,7 @@ class ChineseReader:
         except ModelUnavailableError:
             return False
 
-    def english(self, text: str) -> str:
+    def _english(self, text: str) -> str:
         out: list[str] = []
         pos = 0
         for m in _HAN.finditer(text):

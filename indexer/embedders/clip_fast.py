@@ -77,9 +77,10 @@ class ClipTokenizer:
     MERGES = 49152 - 256 - 2
 
     def __init__(self, context_length: int):
-        import ftfy  # noqa: F401  (open_clip's own dependencies, fast to import)
+        import ftfy  # open_clip's own dependencies, fast to import
         import regex
 
+        self._fix = ftfy.fix_text
         with gzip.open(_open_clip_file("bpe_simple_vocab_16e6.txt.gz"), "rt", encoding="utf-8") as f:
             merges = [tuple(line.split()) for line in f.read().split("\n")[1:self.MERGES + 1]]
         letters = list(_byte_letters().values())
@@ -117,9 +118,7 @@ class ClipTokenizer:
         return got
 
     def encode(self, text: str) -> list[int]:
-        import ftfy
-
-        text = html.unescape(html.unescape(ftfy.fix_text(text))).strip()
+        text = html.unescape(html.unescape(self._fix(text))).strip()
         text = " ".join(text.split()).lower()
         out: list[int] = []
         for word in self.words.findall(text):

@@ -185,10 +185,17 @@ def recall(identity: dict, weights: Path, variant: str, marker: str) -> tuple[Pa
 
 def open_exported(identity: dict, checkpoint: Path, threads: int, int8: bool) -> tuple[OnnxTowers, dict] | None:
     """open_clip's towers from a verified export of this checkpoint file."""
-    got = recall(identity, checkpoint, "int8" if int8 else "fp32", "verified.int8.json" if int8 else "verified.json")
+    return _opened(recall(identity, checkpoint, "int8" if int8 else "fp32",
+                          "verified.int8.json" if int8 else "verified.json"),
+                   lambda folder, alias: (OnnxTowers(folder, threads, int8), alias))
+
+
+def _opened(got: tuple[Path, dict] | None, make):
+    """``make(folder, alias)`` for a recalled export, or None when there is
+    none or it does not open (a damaged file: the full start exports afresh)."""
     try:
-        return (OnnxTowers(got[0], threads, int8), got[1]) if got else None
-    except Exception as e:  # a damaged file: the full start exports afresh
+        return make(*got) if got else None
+    except Exception as e:  # ORT raises many kinds; any of them means the full start
         log.debug("ONNX export unusable: %s", e)
         return None
 
@@ -302,12 +309,8 @@ class OnnxNet:
 
 def open_net(identity: dict, weights: Path, threads: int) -> OnnxNet | None:
     """A classifier from a verified export of this weights file, or None."""
-    got = recall(identity, weights, "net", "verified.json")
-    try:
-        return OnnxNet(got[0] / "net.onnx", threads) if got else None
-    except Exception as e:
-        log.debug("ONNX export unusable: %s", e)
-        return None
+    return _opened(recall(identity, weights, "net", "verified.json"),
+                   lambda folder, _alias: OnnxNet(folder / "net.onnx", threads))
 
 
 def build_net(net, identity: dict, side: int, threads: int) -> OnnxNet:

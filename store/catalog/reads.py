@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import func, select
 
-from ..schema import STATUS_ERROR, STATUS_OK, Media, Segment
+from ..schema import STATUS_ERROR, STATUS_OK, Media, Segment, stage_column
 from .base import chunks
 from .dto import Hit
 from .lookups import LISTED, listed
@@ -163,7 +163,7 @@ class Reads:
         """Indexed files a catch-up stage never ran on (``column``: ocr for
         words in pixels, sounds for sound events; NULL until done):
         (id, path, kind, content_hash), oldest first."""
-        owed = {"ocr": Media.ocr, "sounds": Media.sounds}[column]
+        owed = stage_column(column)
         stmt = (select(Media.id, Media.path, Media.kind, Media.content_hash)
                 .where(Media.status == STATUS_OK, Media.kind.in_(kinds), owed.is_(None),
                        Media.missing_since.is_(None))

@@ -7,7 +7,7 @@ import time
 import numpy as np
 from sqlalchemy import delete, select, update
 
-from ..schema import STATUS_OK, Media, Segment
+from ..schema import STATUS_OK, Media, Segment, stage_column
 from .base import chunks
 from .dto import Applied, Batch, to_blob
 
@@ -72,9 +72,7 @@ def _add(s, additions, now: float) -> list[Segment]:
         # One statement decides, so two catch-ups at once add the words once;
         # a file deleted or changed meanwhile gains nothing (its next
         # indexing reads it again).
-        if a.column not in ("ocr", "sounds"):
-            raise ValueError(f"no catch-up stage {a.column!r}")
-        owed = getattr(Media, a.column)
+        owed = stage_column(a.column)
         taken = s.execute(update(Media).where(Media.id == a.media_id, Media.content_hash == a.content_hash,
                                               owed.is_(None)).values({a.column: a.state, "updated_at": now}))
         if taken.rowcount != 1:

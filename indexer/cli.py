@@ -13,10 +13,15 @@ from .library import Library
 from .pipeline import Indexer, Progress
 
 
-def _progress_bar(enabled: bool):
-    """A rich progress bar on stderr: count, rate and ETA."""
+def _no_progress(p: Progress, stage: str | None = None, unit: str = "files") -> None:
+    """The disabled bar: takes what the enabled one takes."""
+
+
+def progress_bar(enabled: bool):
+    """A rich progress bar on stderr: count, rate and ETA; (None, a no-op
+    with the same signature) when disabled."""
     if not enabled:
-        return None, (lambda p: None)
+        return None, _no_progress
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
     from rich.progress import Progress as Bar
@@ -64,7 +69,7 @@ def index_command(
     with WriterLock(settings.home, "mediasearch index"):
         lib = Library(settings, model, rebuild=rebuild)
         say(f"mediasearch: {lib.choice.reason}")
-        bar, update = _progress_bar(progress)
+        bar, update = progress_bar(progress)
         indexer = Indexer(lib, update, allow_mass_delete=allow_mass_delete, phase=say if not as_json else None)
         try:
             if bar is not None:

@@ -36,9 +36,9 @@ def _run(data: EvalSet, data_dir: Path | None, model: str | None, out: Path | No
     if rerank:
         from mediasearch.indexer.captioners import resolve_captioner
         captioner = resolve_captioner(settings.captioner)
-    from mediasearch.indexer.cli import _progress_bar
+    from mediasearch.indexer.cli import progress_bar
 
-    bar, update = _progress_bar(sys.stderr.isatty() or not as_json)
+    bar, update = progress_bar(sys.stderr.isatty() or not as_json)
     stages = {"index": ("indexing images", "files"), "query": ("scoring queries", "queries")}
 
     def progress(stage, p) -> None:

@@ -113,23 +113,27 @@ def evaluate(data: EvalSet, settings: Settings, model: str | None = None, fresh:
             if q % 50 == 0:
                 progress("query", Progress(q + 1, len(tvecs)))
         query_ms = (time.perf_counter() - t0 - rerank_s) / max(1, len(tvecs)) * 1000
-        t2i = ranks_from_lists(ranked, [[i] for i in text_img], cap=k)
+        # An image that failed to index is left out of both directions: its
+        # captions cannot find it and it has no vector to ask with (counted
+        # as found, or as missed, it would move the figures by its share).
+        asked = [t for t, i in enumerate(text_img) if indexed[i]]
+        t2i = ranks_from_lists([ranked[t] for t in asked], [[text_img[t]] for t in asked], cap=k)
         # image -> text: each image's stored vector against a FAISS index of the captions.
         cap_index = VectorIndex.build(np.arange(len(texts), dtype=np.int64), tvecs, emb.dim, 0)
         img_texts: list[list[int]] = [[] for _ in data.images]
         for t, i in enumerate(text_img):
             img_texts[i].append(t)
-        ranked_i = [list(cap_index.search(ivecs[i], min(TOP_N, len(texts)))[1]) for i in range(len(data.images))]
-        i2t = ranks_from_lists(ranked_i, img_texts, cap=min(TOP_N, len(texts)))
-        # Exact brute force on the same embeddings (images that failed to index
-        # can never be found: they score -inf, as in the pipeline).
+        shown = [i for i in range(len(data.images)) if indexed[i]]
+        ranked_i = [list(cap_index.search(ivecs[i], min(TOP_N, len(texts)))[1]) for i in shown]
+        i2t = ranks_from_lists(ranked_i, [img_texts[i] for i in shown], cap=min(TOP_N, len(texts)))
+        # Exact brute force on the same embeddings; images that failed are no candidates.
         sim = tvecs @ ivecs.T
         sim[:, ~indexed] = -np.inf
-        exact_t2i = ranks_from_scores(sim, [[i] for i in text_img])
-        exact_i2t = ranks_from_scores(sim.T, img_texts)
+        exact_t2i = ranks_from_scores(sim[asked], [[text_img[t]] for t in asked])
+        exact_i2t = ranks_from_scores(sim.T[shown], [img_texts[i] for i in shown])
         result = EvalResult(
             model=emb.model_id, dataset=data.format, images=len(data.images), captions=len(texts),
-            missing_images=len(data.missing), failed_images=report.failed,
+            missing_images=len(data.missing), failed_images=int((~indexed).sum()),
             index_seconds=round(index_s, 2), query_ms=round(query_ms, 2),
             pipeline={"text_to_image": summarize(t2i, cap=k),
                       "image_to_text": summarize(i2t, cap=min(TOP_N, len(texts)))},
@@ -140,7 +144,7 @@ def evaluate(data: EvalSet, settings: Settings, model: str | None = None, fresh:
                     "pipeline_image_to_text": recall_curve(i2t, 10),
                     "exact_image_to_text": recall_curve(exact_i2t, 10)})
         if captioner is not None:
-            r2i = ranks_from_lists(reranked, [[i] for i in text_img], cap=k)
+            r2i = ranks_from_lists([reranked[t] for t in asked], [[text_img[t]] for t in asked], cap=k)
             result.reranked = {"captioner": captioner.name, "top_n": settings.rerank_top,
                                "weight": settings.rerank_weight,
                                "text_to_image": summarize(r2i, cap=k),
@@ -164,7 +168,7 @@ def _whole_folders(data: EvalSet) -> bool:
 def format_table(r: EvalResult) -> str:
     lines = [f"model {r.model} | {r.dataset} | {r.images} images, {r.captions} captions"
              + (f" | {r.missing_images} missing on disk" if r.missing_images else "")
-             + (f" | {r.failed_images} failed to decode" if r.failed_images else ""),
+             + (f" | {r.failed_images} failed to index, left out of both directions" if r.failed_images else ""),
              f"{'':28}{'R@1':>7}{'R@5':>7}{'R@10':>7}{'median':>8}"]
     for direction in ("text_to_image", "image_to_text"):
         for label, block in (("pipeline", r.pipeline), ("exact", r.exact)):

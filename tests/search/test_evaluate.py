@@ -67,3 +67,30 @@ def test_bundled_model_end_to_end(tmp_path, settings):
     assert r.pipeline["text_to_image"]["R@1"] >= 80
     assert r.pipeline["text_to_image"] == r.exact["text_to_image"] | {
         "mean_rank": None, "median_rank": r.pipeline["text_to_image"]["median_rank"]}
+
+
+def test_coco_json_through_the_installed_command_with_stderr_not_a_terminal(colour_set, tmp_path):
+    """The COCO script as people run it (`--json`, stderr to a file or a pipe):
+    it printed a TypeError (issue 26.1). An image that fails to index is left
+    out of both directions and counted, never scored as found (26.5b)."""
+    import subprocess
+    import sys
+
+    folder = colour_set.images[0].parent
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    images = [p.name for p in colour_set.images] + ["broken.jpg"]
+    captions = colour_set.captions + [["a broken picture", "something broken"]]
+    coco = {"images": [{"id": i, "file_name": n} for i, n in enumerate(images)],
+            "annotations": [{"image_id": i, "caption": c} for i, caps in enumerate(captions) for c in caps]}
+    (tmp_path / "captions_val2017.json").write_text(json.dumps(coco))
+    proc = subprocess.run([sys.executable, "-m", "mediasearch.web.cli", "eval", "coco",
+                           str(tmp_path / "captions_val2017.json"), "--images", str(folder), "--json",
+                           "--model", "fake", "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout)
+    assert res["images"] == 7 and res["failed_images"] == 1
+    for block in (res["pipeline"], res["exact"]):
+        assert block["text_to_image"]["queries"] == 12 and block["text_to_image"]["R@1"] == 100.0
+        assert block["image_to_text"]["queries"] == 6 and block["image_to_text"]["R@1"] == 100.0
+    assert json.loads((tmp_path / "o" / "results.json").read_text())["failed_images"] == 1

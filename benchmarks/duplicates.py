@@ -24,7 +24,8 @@ from PIL import Image, ImageEnhance, ImageOps
 
 from mediasearch.indexer.library import Library
 from mediasearch.indexer.pipeline import Indexer
-from mediasearch.search.duplicates import close_pairs, find_groups
+from mediasearch.indexer.media.signature import close_pairs
+from mediasearch.search.duplicates import find_groups
 from mediasearch.store.settings import Settings
 
 

@@ -103,16 +103,29 @@ def index_command(
     if len(report.special) > 10:
         say(f"  ... and {len(report.special) - 10} more skipped (see `mediasearch status`)")
     if report.near_copies:
-        say(f"  {len(report.near_copies)} new pictures look like copies of ones indexed before "
-            "(`mediasearch duplicates` lists every group; nothing was deleted):")
-        for c in report.near_copies[:5]:
-            say(f"    {c['path']}  ~  {c['like']}")
+        _say_copies(report.near_copies)
     if report.words_caught_up:
         say(f"  read words in {report.words_caught_up} files indexed before OCR")
     if report.sounds_caught_up:
         say(f"  heard sounds in {report.sounds_caught_up} recordings and videos indexed before sound events")
     if report.repaired:
         say(f"  repaired: {report.repaired} repeated segments (left by an older version) dropped")
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _say_copies(copies: list[dict]) -> None:
+    earlier = sum(1 for c in copies if c["earlier"])
+    parts = ([f"{earlier} of pictures indexed before"] if earlier else []) + (
+        [f"{len(copies) - earlier} of others new in this run"] if len(copies) > earlier else [])
+    say(f"  {_plural(len(copies), 'new picture looks', 'new pictures look')} like a copy: {', '.join(parts)} "
+        "(`mediasearch duplicates` lists every group; nothing was deleted):")
+    for c in copies[:10]:
+        say(f"    {c['path']}  ~  {c['like']}" + ("" if c["earlier"] else "  (also new)"))
+    if len(copies) > 10:
+        say(f"    ... and {len(copies) - 10} more")
 
 
 def watch_command(

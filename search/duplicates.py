@@ -26,11 +26,10 @@ import numpy as np
 # rules for the full scan here and the check of new files while indexing.
 from mediasearch.indexer.copies import EDIT_BITS, EDIT_COSINE, SAME_BITS
 from mediasearch.indexer.media.images import load_image
-from mediasearch.indexer.media.signature import FLAT, as_array, distances, hash_bytes, orientation_index, signature
+from mediasearch.indexer.media.signature import FLAT, as_array, close_pairs, pair_distance, signature
 from mediasearch.store.errors import MediaDecodeError
 
 NEIGHBOURS = 8
-BLOCK = 512
 COPY_NAME = re.compile(r"(copy|kopie|copia|\(\d+\)|[-_ ]\d{1,2}$|edited|bearbeitet|-min$|whatsapp)", re.I)
 
 
@@ -83,28 +82,6 @@ def _signatures(pics: list[dict], max_pixels: int) -> np.ndarray:
     return as_array(blobs) if blobs else np.zeros((0, 8), np.uint64)
 
 
-def close_pairs(sigs: np.ndarray, bits: int) -> list[tuple[int, int, int]]:
-    """(i, j, distance) for every pair within ``bits``, i < j: each upright
-    hash against all eight orientations of every picture, by FAISS's binary
-    range search (SIMD popcount), in blocks."""
-    n = len(sigs)
-    if n < 2:
-        return []
-    index = orientation_index(sigs)
-    best: dict[tuple[int, int], int] = {}
-    upright = hash_bytes(sigs[:, 0])
-    for a in range(0, n, BLOCK):
-        lims, dist, ids = index.range_search(upright[a:a + BLOCK], bits + 1)  # radius is exclusive
-        for q in range(len(lims) - 1):
-            i = a + q
-            for d, row in zip(dist[lims[q]:lims[q + 1]], ids[lims[q]:lims[q + 1]]):
-                j = int(row) // 8
-                if i != j:
-                    key = (min(i, j), max(i, j))
-                    best[key] = min(best.get(key, 64), int(d))
-    return [(i, j, d) for (i, j), d in best.items()]
-
-
 def neighbour_pairs(vectors: np.ndarray, cosine: float) -> dict[tuple[int, int], float]:
     import faiss
 
@@ -140,7 +117,7 @@ def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
     union = _Union(len(pics))
     why: dict[tuple[int, int], dict] = {}
     flat = {i for i in range(len(pics)) if _is_flat(sigs[i])}  # no structure: matches nothing
-    for i, j, d in close_pairs(sigs, SAME_BITS):
+    for (i, j), d in close_pairs(sigs, SAME_BITS).items():
         if i in flat or j in flat:
             continue
         union.join(i, j)
@@ -148,7 +125,7 @@ def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
     for (i, j), cos in neighbour_pairs(vectors, EDIT_COSINE).items():
         if i in flat or j in flat or (i, j) in why:  # already the same picture by signature
             continue
-        d = int(distances(sigs[i:i + 1, 0], sigs[j:j + 1])[0, 0])
+        d = pair_distance(sigs[i], sigs[j])
         if d <= EDIT_BITS:
             union.join(i, j)
             why[(i, j)] = {"signature_bits": d, "cosine": round(cos, 4)}

@@ -136,3 +136,45 @@ def test_new_copies_are_noticed_while_indexing(cli, tmp_path):
     (folder / "IMG_2000 (2).jpg").write_bytes((folder / "IMG_2000 (1).jpg").read_bytes())
     code, out, err = cli("index", folder, "--data-dir", data, "--model", "fake")
     assert "look like copies" not in err  # byte-identical: counted as a duplicate, not re-checked
+
+
+def test_one_pair_rule_both_ways():
+    """Issue 26.2: the index-time check measured one direction only (10 bits
+    here), `duplicates` both (8): one rule, the least of both ways."""
+    import numpy as np
+
+    from mediasearch.indexer.media.signature import close_pairs, pair_distance
+
+    rng = np.random.default_rng(3)
+
+    def flip(h, n):
+        return np.uint64(int(h) ^ sum(1 << int(b) for b in rng.choice(63, n, replace=False)))
+
+    a = rng.integers(0, 2**63, 8, dtype=np.uint64)
+    b = rng.integers(0, 2**63, 8, dtype=np.uint64)
+    b[3] = flip(a[0], 10)   # a's upright is 10 bits from one of b's orientations
+    a[5] = flip(b[0], 8)    # b's upright is 8 bits from one of a's
+    sigs = np.stack([a, b])
+    assert pair_distance(a, b) == pair_distance(b, a) == 8
+    assert close_pairs(sigs, 8) == {(0, 1): 8}
+    assert close_pairs(sigs, 8, involving=[1]) == close_pairs(sigs, 8, involving=[0]) == {(0, 1): 8}
+
+
+def test_copies_made_in_one_run_are_named_against_each_other(cli, tmp_path):
+    """Issue 26.9: on a first run every copy is new; the report names each
+    one against the same original and says they are new together, not
+    'indexed before'."""
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    _family(folder)
+    for i in range(3):
+        pattern(folder / f"other_{i}.png", 400 + i, size=(240, 180))
+    code, out, err = cli("index", folder, "--data-dir", tmp_path / "d", "--model", "fake", "--json")
+    copies = json.loads(out)["near_copies"]
+    names = sorted(c["path"].rsplit("/", 1)[1] for c in copies)
+    assert len(names) == 5 and not any(n.startswith("other") for n in names)
+    assert len({c["like"] for c in copies}) == 1 and not any(c["earlier"] for c in copies)
+    (folder / "late copy.jpg").write_bytes(b"")
+    Image.open(folder / "IMG_1000.png").convert("RGB").save(folder / "late copy.jpg", quality=60)
+    code, out, err = cli("index", folder, "--data-dir", tmp_path / "d", "--model", "fake")
+    assert "1 new picture looks like a copy: 1 of pictures indexed before" in err

@@ -17,7 +17,7 @@ from mediasearch.store.errors import MediaDecodeError
 from .claims import Claims
 from .extract import EXTRACTORS, Context, Extracted
 from .hashing import content_hash
-from .media.detect import kind_from_extension, sniff
+from .media.detect import HEAD_BYTES, kind_from_extension, sniff
 from .media.keyframes import keyframe_path
 from .plan import Job
 from .safe_open import NotARegularFile, open_regular
@@ -104,7 +104,7 @@ class Preparer:
         f = p.job.file
         try:
             with open_regular(f.path) as fh:
-                head = fh.read(64)
+                head = fh.read(HEAD_BYTES)
         except NotARegularFile as e:
             p.special = str(e)  # became a FIFO or socket after the walk: never read
             return None

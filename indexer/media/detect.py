@@ -14,6 +14,17 @@ MEDIA_EXTS = IMAGE_EXTS | VIDEO_EXTS | AUDIO_EXTS
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1",
                 b"avif", b"avis"}
 _AUDIO_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A "}
+HEAD_BYTES = 512  # enough for three MPEG-TS packets (188 bytes; 192 in AVCHD's .m2ts/.mts)
+
+
+def _mpeg_ts(head: bytes) -> bool:
+    """MPEG transport stream: a 0x47 sync byte every 188 bytes (broadcast .ts)
+    or every 192 after a 4-byte timestamp (AVCHD camcorders' .mts/.m2ts)."""
+    for step, first in ((188, 0), (192, 4)):
+        at = range(first, len(head), step)
+        if len(at) >= 2 and all(head[i] == 0x47 for i in at):
+            return True
+    return False
 
 
 def sniff(head: bytes) -> tuple[str | None, str | None]:
@@ -48,7 +59,7 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "video", "webm" if b"webm" in head else "matroska"
     if head.startswith(b"OggS"):
-        if b"theora" in head or b"\x80theora" in head:
+        if b"\x80theora" in head or b"OVP80" in head:  # Theora or VP8 in Ogg
             return "video", "ogg"
         return "audio", "ogg"
     if head.startswith(b"fLaC"):
@@ -62,6 +73,14 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
         return "video", "mpeg"
     if head.startswith(b"\x30\x26\xb2\x75"):
         return "video", "asf"
+    if head.startswith(b"FLV\x01"):
+        return "video", "flv"
+    if head.startswith(b"#!AMR"):
+        return "audio", "amr"
+    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:  # ADTS: a raw AAC stream
+        return "audio", "aac"
+    if _mpeg_ts(head):
+        return "video", "mpegts"
     return None, None
 
 
@@ -79,5 +98,5 @@ def kind_from_extension(path: Path | str) -> str | None:
 def detect(path: Path | str, head: bytes | None = None) -> tuple[str | None, str | None]:
     if head is None:
         with open(path, "rb") as f:
-            head = f.read(64)
+            head = f.read(HEAD_BYTES)
     return sniff(head)

@@ -1,6 +1,7 @@
 """`mediasearch index`: add folders (or files) to the index, incrementally."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -48,6 +49,14 @@ def progress_bar(enabled: bool):
     return bar, update
 
 
+def _require_paths(paths: list[Path]) -> None:
+    from mediasearch.store.errors import PathError
+
+    for p in paths:
+        if not Path(p).expanduser().exists():
+            raise PathError(f"{Path(p).expanduser().absolute()} does not exist")
+
+
 def index_command(
     paths: Annotated[list[Path], typer.Argument(help="Folders or files to index.", show_default=False)],
     data_dir: DataDirOpt = None,
@@ -65,6 +74,7 @@ def index_command(
     settings = settings_from(data_dir, model, **overrides)
     if ignore:
         settings.ignore = list(settings.ignore) + list(ignore)
+    _require_paths(paths)  # before anything is made: a typo leaves no data dir behind
     settings.ensure_home()
     with WriterLock(settings.home, "mediasearch index"):
         lib = Library(settings, model, rebuild=rebuild)
@@ -128,6 +138,24 @@ def _say_copies(copies: list[dict]) -> None:
         say(f"    ... and {len(copies) - 10} more")
 
 
+ACTIVITY_LINES = 20  # per batch; a first reconciliation of 30k files says the rest in counts
+
+
+def _say_activity(report) -> None:
+    """The daemon's log: one line per file added, changed, moved, held
+    offline, removed, back or failed (stderr: a terminal or a journal)."""
+    stamp = time.strftime("%H:%M:%S")
+    for what, path, detail in report.activity[:ACTIVITY_LINES]:
+        tail = f" (from {detail})" if what == "moved" and detail else f": {detail}" if detail else ""
+        say(f"{stamp} {what}: {path}{tail}")
+    rest = report.activity[ACTIVITY_LINES:]
+    if rest:
+        counts: dict[str, int] = {}
+        for what, _, _ in rest:
+            counts[what] = counts.get(what, 0) + 1
+        say(f"{stamp} ... and {len(rest)} more: " + ", ".join(f"{n} {w}" for w, n in counts.items()))
+
+
 def watch_command(
     paths: Annotated[list[Path], typer.Argument(help="Folders to keep indexed.", show_default=False)],
     data_dir: DataDirOpt = None,
@@ -153,6 +181,7 @@ def watch_command(
         say(f"model ready in {lib.warm_up():.1f}s")
         lib.claim_identity()
         watcher = Watcher(lib, paths, settle=settle, reconcile_every=reconcile_every, force_polling=polling)
+        watcher.on_report = _say_activity
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             watcher.start()

@@ -114,7 +114,7 @@ class Indexer:
             self.catalog.set_meta("runtime", self.embedder.runtime)  # for `status`
             self.phase(f"model ready in {report.model_seconds:.1f}s")
         writer = BatchWriter(self.lib, report, self.claims, self.settings.commit_every)
-        reuse = Reuse(self.catalog, plan.missing)
+        reuse = Reuse(self.catalog, plan.missing, roots)
         embed = EmbedQueue(self.embedder)
         self.claims.start_heartbeat()
         prepared = self._prepared(plan.jobs, reuse.hashes)
@@ -207,14 +207,17 @@ class Indexer:
         elif p.outcome is Outcome.EMBED and (w.fresh_copy(p) or w.committed_copy(p)):
             # a copy of a file embedded moments ago (in this batch, or committed since it was decoded)
             r.duplicates += 1
+            r.did("added", p.path, "a copy: the same bytes as another file")
             return
         if p.outcome is Outcome.FAILED:
             w.failed(p)
         elif p.outcome is Outcome.EMBED:
             if p.job.known is None:
                 r.new += 1
+                r.did("added", p.path)
             else:
                 r.updated += 1
+                r.did("changed", p.path)
             embed.add(p)
 
     def _abort(self, failure: BaseException, writer: BatchWriter, save: bool) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 
+ACTIVITY_CAP = 10_000
+
+
 @dataclass
 class Progress:
     done: int
@@ -46,10 +49,21 @@ class IndexReport:
     near_copies: list[dict] = field(default_factory=list)
     sounds_caught_up: int = 0  # recordings and videos indexed before sound events, heard this run
     repaired: int = 0  # repeated segments dropped (left by an older version)
+    # What happened to each file, in order ("added", path, None), ("moved", path, from), ("failed", path, why):
+    # the daemon's lines; not in --json (the counts and lists above are), capped.
+    activity: list[tuple[str, str, str | None]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        del out["activity"]
+        return out
+
+    def did(self, what: str, path: str, detail: str | None = None) -> None:
+        """``detail``: where a moved file was, why a file failed."""
+        if len(self.activity) < ACTIVITY_CAP:
+            self.activity.append((what, path, detail))
 
     def failure(self, path: str, reason: str) -> None:
         self.failed += 1
         self.errors.append({"path": path, "reason": reason})
+        self.did("failed", path, reason)

@@ -11,12 +11,18 @@ from mediasearch.store.catalog import KnownFile, Rename
 from mediasearch.store.schema import STATUS_OFFLINE
 
 from .prepare import Outcome, Prepared, Preparer
+from .roots import absent_reason, remembered_mounts, root_of
 from .writer import BatchWriter, record
 
 
 class Reuse:
-    def __init__(self, catalog, missing: dict[str, KnownFile]):
+    def __init__(self, catalog, missing: dict[str, KnownFile], roots: list[str] | None = None):
         self.catalog = catalog
+        # A file of a present root that went offline (a mass disappearance), or
+        # whose row is still "ok" because its vanishing is not judged yet (the
+        # arrival's batch came first), and that arrives elsewhere is a move too.
+        self.roots = list(roots or []) + catalog.roots()
+        self.mounts = remembered_mounts(catalog)
         # Missing files by content: a file with those bytes elsewhere is the same file moved.
         self.missing_by_hash: dict[str, list[KnownFile]] = {}
         for k in missing.values():
@@ -42,15 +48,17 @@ class Reuse:
             w.rename(Rename(known.id, f.path, p.job.root, f.size, f.mtime_ns, f.inode))
             if known.status == STATUS_OFFLINE:
                 r.restored += 1
+                r.did("back online", f.path)
             else:
                 r.unchanged += 1
             return
         if known is None:
-            gone = self._moved_from(h, w)
+            gone, was = self._moved_from(h, w)
             if gone is not None:
                 w.rename(Rename(gone, f.path, p.job.root, f.size, f.mtime_ns, f.inode))
                 self.moved[h] = gone
                 r.renamed += 1
+                r.did("moved", f.path, was)
                 return
         source = self.moved.get(h)
         if source is None:  # another file with these bytes (never this file's own row)
@@ -59,25 +67,33 @@ class Reuse:
             source = rows[0][0] if rows else None
         if source is not None:
             r.duplicates += 1
+            r.did("added", f.path, "a copy: the same bytes as another file")
             w.upsert(record(p, [], copy_from=source))
         elif w.fresh_copy(p):
             r.duplicates += 1
+            r.did("added", f.path, "a copy: the same bytes as another file")
         else:  # the known copy vanished meanwhile: embed this one
             prepare.extract(p)
 
-    def _moved_from(self, h: str, w: BatchWriter) -> int | None:
+    def _moved_from(self, h: str, w: BatchWriter) -> tuple[int | None, str | None]:
         """The row a file with content ``h`` was moved from: missing in this
         run, or held offline by an earlier batch (a move whose two sides fell
         into different watcher batches) and still absent from disk."""
         if self.missing_by_hash.get(h):
             gone = self.missing_by_hash[h].pop(0)
-            self.unclaimed.pop(gone.id, None)
-            return gone.id
+            return gone.id, self.unclaimed.pop(gone.id, None)
         taken = {r.media_id for r in w.batch.renames}
         for mid, path in self.catalog.offline_by_hash([h], held_only=True).get(h, []):
             if mid not in taken and not os.path.lexists(path):
-                return mid
-        return None
+                return mid, path
+        # Never a file of an unplugged disk: only under a root that is there.
+        for rows in (self.catalog.offline_by_hash([h]), self.catalog.ok_media_by_hash([h])):
+            for mid, path in rows.get(h, []):
+                root = root_of(path, self.roots)
+                if (mid not in taken and root is not None and not os.path.lexists(path)
+                        and absent_reason(root, self.mounts) is None):
+                    return mid, path
+        return None, None
 
 
 __all__ = ["Outcome", "Reuse"]

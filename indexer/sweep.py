@@ -39,6 +39,7 @@ class Verdict:
     held: list[int] = field(default_factory=list)      # the daemon's: judged after the grace period
     deleted_per_root: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    paths: dict[int, str] = field(default_factory=dict)  # each judged id's path, for the activity lines
 
 
 class Sweeper:
@@ -74,6 +75,7 @@ class Sweeper:
             by_root.setdefault(root_of(path, roots) or "", []).append((path, k))
         for r, items in by_root.items():
             ids = [k.id for _, k in items]
+            v.paths.update((k.id, path) for path, k in items)
             if self.allow_mass_delete:
                 v.delete += ids
                 v.deleted_per_root[r] = len(ids)
@@ -111,6 +113,7 @@ class Sweeper:
             if not items:
                 continue
             ids = [mid for mid, _ in items]
+            v.paths.update(items)
             why = absent_reason(r, self.mounts) if r else None
             missing = self.catalog.missing_under(r) if r else len(items)
             mass, total = self._is_mass(r, missing) if r else (False, len(items))

@@ -17,17 +17,20 @@ import json
 import logging
 import os
 import random
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from mediasearch.store.errors import MediaSearchError, PathError, StorageFullError
 from mediasearch.store.files import write_atomically
 
 from .library import Library
 from .pipeline import Indexer
-from .roots import ignored_below, root_of
+from .report import IndexReport
+from .roots import ignored_below, path_allowed, root_of
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +133,8 @@ class Watcher:
         self._hold_until = 0.0
         #: set after each processed batch / reconciliation (tests wait on it)
         self.processed = threading.Event()
+        #: called with each batch's report (the CLI prints what happened to each file)
+        self.on_report: Callable[[IndexReport], None] | None = None
 
     # -- events -----------------------------------------------------------
     def _ignored(self, path: str) -> bool:
@@ -170,7 +175,7 @@ class Watcher:
 
     def _start_observer(self) -> None:
         from watchdog.observers import Observer
-        from watchdog.observers.polling import PollingObserver
+        from watchdog.observers.polling import PollingObserverVFS
 
         reason = None
         if self.force_polling:
@@ -197,7 +202,9 @@ class Watcher:
                     obs.stop()
                 except Exception:
                     pass
-        obs = PollingObserver(timeout=self.poll_interval)
+        # Snapshots by lstat: watchdog's own stat follows links, so a link loop
+        # (`ln -s . loop`) was walked for ever, growing without bound.
+        obs = PollingObserverVFS(self._poll_stat, os.scandir, polling_interval=self.poll_interval)
         for r in self._present_roots():
             obs.schedule(self._handler(), r, recursive=True)
         obs.start()
@@ -205,6 +212,16 @@ class Watcher:
         self.state.mode = "polling"
         self.state.mode_reason = reason
         log.warning("watching by polling: %s", reason)
+
+    def _poll_stat(self, path: str) -> os.stat_result:
+        """The walk's link rule for polling snapshots: a link is a link, unless
+        links are followed and this one stays inside its root without looping."""
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode) and self.settings.follow_symlinks:
+            root = root_of(path, self.roots)
+            if root is not None and path_allowed(path, root, True) is None:
+                return os.stat(path)
+        return st
 
     def _present_roots(self) -> list[str]:
         return [r for r in self.roots if os.path.isdir(r)]
@@ -246,6 +263,7 @@ class Watcher:
             return
         for w in report.warnings:
             self._error(w)
+        self._tell(report)
         if report.removed or report.offline:
             self._dirty_index = True
             self.processed.set()
@@ -299,6 +317,7 @@ class Watcher:
             self.touch(p)
         for w in report.warnings:
             self._error(w)
+        self._tell(report)
         changed = report.new + report.updated + report.renamed + report.duplicates + report.removed \
             + report.failed + report.offline + report.held + report.restored
         if changed:
@@ -309,6 +328,13 @@ class Watcher:
                                  "removed": report.removed, "offline": report.offline,
                                  "restored": report.restored, "failed": report.failed,
                                  "seconds": report.seconds}
+
+    def _tell(self, report: IndexReport) -> None:
+        if self.on_report is not None and report.activity:
+            try:
+                self.on_report(report)
+            except Exception:  # a broken terminal must not stop the daemon
+                log.exception("reporting a batch failed")
 
     def _error(self, message: str) -> None:
         log.warning("%s", message)

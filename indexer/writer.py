@@ -119,6 +119,9 @@ class BatchWriter:
         r.offline += len(verdict.offline)
         r.held += len(verdict.held)
         r.removed += len(verdict.delete)
+        for what, ids in (("offline", verdict.offline), ("held offline", verdict.held), ("removed", verdict.delete)):
+            for mid in ids:
+                r.did(what, verdict.paths.get(mid, f"#{mid}"))
         r.warnings += verdict.warnings
         for start in range(0, len(verdict.delete), DELETE_CHUNK):
             self.batch.deletes = verdict.delete[start:start + DELETE_CHUNK]

@@ -15,6 +15,7 @@ from mediasearch.store.cli_common import (
     ModelOpt,
     emit_json,
     fmt_bytes,
+    require_index,
     fmt_time,
     say,
     settings_from,
@@ -49,8 +50,7 @@ def search_command(
 ) -> None:
     """Search the index by text and/or example images."""
     settings = settings_from(data_dir, model)
-    if not settings.catalog_url and not settings.catalog_path.exists():  # read commands create nothing
-        raise QueryError(f"there is no index in {settings.home}: run `mediasearch index FOLDER` first")
+    require_index(settings)
     req = SearchRequest(texts=list(terms or []), nots=list(not_ or []), files=[], k=k, offset=offset,
                         kinds=list(kind or []), under=[str(u) for u in under or []], place=place,
                         lexical=lexical, rerank=rerank, texts_may_be_files=True,
@@ -127,6 +127,8 @@ def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
                    failures: Annotated[int, typer.Option("--failures", help="How many failed files to list.")] = 20) -> None:
     """What is indexed: model, counts by kind and status, index size, failures, the watcher."""
     settings = settings_from(data_dir)
+    if not settings.catalog_url and not settings.home.exists():
+        require_index(settings)  # says the data dir does not exist (exit 3)
     info = gather_status(settings, failures)
     if as_json:
         emit_json(info)
@@ -200,8 +202,7 @@ def duplicates_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False) ->
     mirrored, cropped copies), each with a suggested keeper and why they were
     grouped. Nothing is deleted: that stays your own action."""
     settings = settings_from(data_dir)
-    if not settings.catalog_url and not settings.catalog_path.exists():
-        raise QueryError(f"there is no index in {settings.home}: run `mediasearch index FOLDER` first")
+    require_index(settings)
     lib = Library(settings)
     try:
         groups = SearchService(lib).duplicates()

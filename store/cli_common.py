@@ -31,6 +31,19 @@ def settings_from(data_dir: Path | None = None, model: str | None = None, **over
     return load_settings(**values)
 
 
+def require_index(settings: Settings) -> None:
+    """Read commands create nothing: a data dir without an index is a bad
+    path (exit 3), said plainly, whether the folder or only the index is missing."""
+    from .errors import PathError
+
+    if settings.catalog_url or settings.catalog_path.exists():
+        return
+    if not settings.home.exists():
+        raise PathError(f"the data dir {settings.home} does not exist: check --data-dir / MEDIASEARCH_HOME, "
+                        "or run `mediasearch index FOLDER` to make one")
+    raise PathError(f"there is no index in {settings.home}: run `mediasearch index FOLDER` first")
+
+
 def emit_json(obj: Any) -> None:
     # Valid UTF-8 even for file names with undecodable bytes (shown as U+FFFD).
     sys.stdout.write(display(json.dumps(obj, indent=2, ensure_ascii=False, default=str)) + "\n")

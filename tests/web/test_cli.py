@@ -47,11 +47,19 @@ def test_environment_variables_configure_the_commands(cli, photos, tmp_path, mon
 
 def test_errors_have_messages_and_exit_codes(cli, photos, tmp_path):
     data = tmp_path / "d"
+    # Issue 26.5: a data dir that does not exist is a bad path (3), not a bad query (2).
     code, _, err = cli("search", "red", "--data-dir", data, "--model", "fake")
-    assert code == 2 and "no index" in err and "mediasearch index" in err
+    assert code == 3 and "does not exist" in err and "mediasearch index" in err
     assert not data.exists()  # a read command never creates a data dir (a typo stays a typo)
+    for command in (["status"], ["duplicates"]):
+        code, _, err = cli(*command, "--data-dir", data)
+        assert code == 3 and "does not exist" in err and not data.exists()
     code, _, err = cli("index", tmp_path / "nowhere", "--data-dir", data, "--model", "fake")
     assert code == 3 and "does not exist" in err
+    assert not data.exists()  # nor does an index of a path that is not there
+    data.mkdir()
+    code, _, err = cli("search", "red", "--data-dir", data, "--model", "fake")
+    assert code == 3 and "no index" in err
     cli("index", photos, "--data-dir", data, "--model", "fake")
     code, _, err = cli("search", "red", "--data-dir", data, "--model", "bundled")
     assert code == 6 and "--rebuild" in err

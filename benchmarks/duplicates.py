@@ -23,8 +23,8 @@ from _common import DEFAULT_FLICKR, emit
 from PIL import Image, ImageEnhance, ImageOps
 
 from mediasearch.indexer.library import Library
-from mediasearch.indexer.pipeline import Indexer
 from mediasearch.indexer.media.signature import close_pairs
+from mediasearch.indexer.pipeline import Indexer
 from mediasearch.search.duplicates import find_groups
 from mediasearch.store.settings import Settings
 

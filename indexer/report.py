@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-
 ACTIVITY_CAP = 10_000
 
 

@@ -15,8 +15,8 @@ from mediasearch.store.cli_common import (
     ModelOpt,
     emit_json,
     fmt_bytes,
-    require_index,
     fmt_time,
+    require_index,
     say,
     settings_from,
 )

@@ -86,7 +86,7 @@ def evaluate(data: EvalSet, settings: Settings, model: str | None = None, fresh:
     lib = Library(settings, model, rebuild=fresh, embedder=embedder)
     try:
         t0 = time.perf_counter()
-        report = Indexer(lib, lambda p: progress("index", p)).run(
+        Indexer(lib, lambda p: progress("index", p)).run(
             sorted({str(p.parent) for p in data.images}) if _whole_folders(data) else data.images)
         index_s = time.perf_counter() - t0
         emb = lib.embedder

@@ -54,10 +54,18 @@ def _device() -> str:
     return pick_device(load_settings().device)
 
 
-def _missing(model: str, e: Exception) -> ModelUnavailableError:
+def _missing(model: str, e: Exception | None = None) -> ModelUnavailableError:
+    why = f"{type(e).__name__}: {e}" if e is not None else "no such folder, and not in the Hugging Face cache"
     return ModelUnavailableError(
-        f"captioning model {model!r} is not available locally ({type(e).__name__}: {e}). Download it once "
+        f"captioning model {model!r} is not available locally ({why}). Download it once "
         f"on a machine with network (huggingface-cli download {model}) or give a local folder.")
+
+
+def _require_local(model: str) -> None:
+    """Cheap things first: no weights on disk is said before transformers
+    and torch are imported (tens of seconds on a loaded machine)."""
+    if local_path(model) is None and not _in_hub_cache(model):
+        raise _missing(model)
 
 
 class LlavaCaptioner(Captioner):
@@ -71,6 +79,7 @@ class LlavaCaptioner(Captioner):
         self.name = f"llava:{model}"
 
     def _load(self) -> None:
+        _require_local(self.model_name)
         import torch
         from transformers import AutoProcessor, LlavaForConditionalGeneration
 
@@ -118,6 +127,7 @@ class ImageToTextCaptioner(Captioner):
         self.name = f"image-to-text:{model}"
 
     def _load(self) -> None:
+        _require_local(self.model_name)
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
         try:
@@ -151,14 +161,16 @@ def captioner_available(spec: str) -> bool:
     """Whether the captioner's weights are on this machine (a local folder, or
     the Hugging Face cache), without loading them, so the page offers
     reranking only when it can work."""
-    import os
-
     kind, _, model = spec.partition(":")
     model = model or (DEFAULT_LLAVA if kind == "llava" else "")
     if not model or kind not in ("llava", "image-to-text", "blip", "git"):
         return False
-    if local_path(model) is not None:
-        return True
+    return local_path(model) is not None or _in_hub_cache(model)
+
+
+def _in_hub_cache(model: str) -> bool:
+    import os
+
     hub = os.environ.get("HF_HUB_CACHE") or os.path.join(
         os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface"), "hub")
     return Path(hub, "models--" + model.replace("/", "--"), "snapshots").is_dir()

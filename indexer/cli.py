@@ -9,6 +9,7 @@ import typer
 
 from mediasearch.store.cli_common import DataDirOpt, JsonOpt, ModelOpt, emit_json, say, settings_from
 from mediasearch.store.lock import WriterLock
+from mediasearch.store.paths import without_secrets
 
 from .library import Library
 from .pipeline import Indexer, Progress
@@ -223,8 +224,10 @@ def migrate_vectors_command(
                 n, where = len(vi), str(settings.vector_index_path)
         finally:
             lib.close()
-    say(f"copied {n} vectors to {to} at {where}; use it with MEDIASEARCH_VECTOR_STORE={to}"
-        + (f" MEDIASEARCH_MILVUS_URI={where}" if to == "milvus" else ""))
+    shown = without_secrets(where)  # a cluster URI can carry credentials: never echoed
+    say(f"copied {n} vectors to {to} at {shown}; use it with MEDIASEARCH_VECTOR_STORE={to}"
+        + (" and MEDIASEARCH_MILVUS_URI set to that URI" if to == "milvus" and shown != where
+           else f" MEDIASEARCH_MILVUS_URI={where}" if to == "milvus" else ""))
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 from .catalog import Applied, Catalog
 from .errors import ConfigError
 from .index_plan import IndexPlan
+from .paths import without_secrets
 
 log = logging.getLogger(__name__)
 META_KEY = "milvus_generation"
@@ -35,7 +36,8 @@ class MilvusIndex:
         self.collection = collection
         self.dim = dim
         self.model_id = model_id
-        self.plan = IndexPlan("milvus", {"uri": uri, "collection": collection})
+        # The plan is shown by `status` and /api/status: a cluster URI's password never is.
+        self.plan = IndexPlan("milvus", {"uri": without_secrets(uri), "collection": collection})
         self.tombstones: set[int] = set()
         self._lock = threading.RLock()
         self.client = MilvusClient(uri)

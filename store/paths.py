@@ -41,3 +41,23 @@ class PathText(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return from_db(value) if isinstance(value, str) else value
+
+
+def without_secrets(uri: str) -> str:
+    """A URI fit to print: a password (``user:secret@``) and token-like query
+    values are masked; the host, port and path stay, so the person sees where."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    if not parts.scheme or not parts.netloc:
+        return uri  # a file path
+    netloc = parts.netloc
+    if "@" in netloc:
+        creds, host = netloc.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in creds else f"***@{host}"
+    query = urlencode([(k, "***" if k.lower() in SECRET_KEYS else v) for k, v in parse_qsl(parts.query)], safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+SECRET_KEYS = {"password", "token", "secret", "key", "api_key", "apikey"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi import Query as Q
@@ -32,9 +33,13 @@ router = APIRouter()
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def page(request: Request, s: StateDep, key: str | None = None):
     if key is not None and s.api_key is not None:
-        # Trade the key in the URL for a cookie, then drop it from the address bar.
-        resp = RedirectResponse("/", status_code=303)
-        resp.set_cookie(KEY_COOKIE, key, httponly=True, samesite="strict")
+        # Trade the key in the URL for a cookie, then drop it from the address
+        # bar (the rest of the query stays); Secure when served over HTTPS.
+        rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "key"])
+        resp = RedirectResponse("/" + (f"?{rest}" if rest else ""), status_code=303)
+        resp.headers["Cache-Control"] = "no-store"
+        resp.headers["Referrer-Policy"] = "no-referrer"
+        resp.set_cookie(KEY_COOKIE, key, httponly=True, samesite="strict", secure=request.url.scheme == "https")
         return resp
     return TEMPLATES.TemplateResponse(request, "index.html", {"kinds": KINDS})
 
@@ -114,13 +119,19 @@ def api_media(s: StateDep, media_id: MediaId):
     m["thumb"] = f"/thumb/{media_id}?size=512"
     return m
 
-@router.api_route("/media/{media_id}", methods=["GET", "HEAD"], summary="The file's bytes (supports HTTP range requests)",
-               response_class=FileResponse,
-               responses={200: {"content": {t: {} for t in [*SAFE_TYPES.values(), "application/octet-stream"]},
-                                "description": "The file"},
-                          206: {"description": "Part of the file (a Range request)"},
-                          416: {"description": "The range asked for is outside the file"},
-                          **errors(404)})
+MEDIA_RESPONSES = {200: {"content": {t: {} for t in [*SAFE_TYPES.values(), "application/octet-stream"]},
+                         "description": "The file"},
+                   206: {"description": "Part of the file (a Range request)"},
+                   416: {"description": "The range asked for is outside the file"},
+                   **errors(404)}
+
+
+# GET and HEAD as two operations: one route for both gave the OpenAPI
+# document one operationId twice (clients generated from it break).
+@router.head("/media/{media_id}", summary="The file's headers (size, type) without its bytes",
+             response_class=FileResponse, responses=MEDIA_RESPONSES, operation_id="media_head")
+@router.get("/media/{media_id}", summary="The file's bytes (supports HTTP range requests)",
+            response_class=FileResponse, responses=MEDIA_RESPONSES, operation_id="media_bytes")
 def media_bytes(s: StateDep, media_id: MediaId):
     m = s.service.media(media_id)
     path = s.service.file_of(m)

@@ -117,6 +117,22 @@ def test_missing_captioner_weights_are_a_clear_error(tmp_path):
         resolve_captioner("nonsense")
 
 
+def test_missing_captioner_weights_are_said_before_heavy_imports(tmp_path):
+    """Issue 26.10: the check took 55 s under load because transformers was
+    imported first. Cheap things first: no weights, no transformers."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom PIL import Image\n"
+            "from mediasearch.indexer.captioners import resolve_captioner\n"
+            "for spec in ('llava:" + str(tmp_path / "none") + "', 'image-to-text:" + str(tmp_path / "none") + "'):\n"
+            "    try:\n        resolve_captioner(spec).caption([Image.new('RGB', (8, 8))])\n"
+            "    except Exception as e:\n        print(type(e).__name__, 'transformers' in sys.modules, 'torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "HF_HOME": str(tmp_path / "hf")})
+    assert out.stdout.split("\n")[:2] == ["ModelUnavailableError False False"] * 2, out.stdout + out.stderr
+
+
 def test_rerank_reorders_by_caption(indexed):
     lib, root = indexed
     engine = SearchEngine(lib)

@@ -97,3 +97,13 @@ def test_broad_filters_are_not_sent_as_endless_id_lists(tmp_path, monkeypatch):
     assert sent[0] is None and all(n is not None and n <= 50 for n in sent[1:]) and len(sent) == 3
     mi.close()
     cat.close()
+
+
+def test_a_cluster_uri_is_printed_without_its_password():
+    """Issue 26.7: `migrate-vectors` printed the full Milvus URI, credentials included."""
+    from mediasearch.store.paths import without_secrets
+
+    assert without_secrets("https://root:Milvus123@db.example.com:19530/x?token=abc&db=a") == \
+        "https://root:***@db.example.com:19530/x?token=***&db=a"
+    assert without_secrets("http://tok@host:19530") == "http://***@host:19530"
+    assert without_secrets("/home/me/.local/share/mediasearch/milvus.db") == "/home/me/.local/share/mediasearch/milvus.db"

@@ -283,3 +283,29 @@ def test_status_says_whether_a_captioner_is_installed(settings, library_dir, tmp
     settings.captioner = f"image-to-text:{local}"
     with TestClient(create_app(settings, allowed_hosts=["testserver"])) as c:
         assert c.get("/api/status").json()["captioner"]["available"] is True
+
+
+def test_openapi_operation_ids_are_unique_and_media_answers_head(settings, library_dir):
+    """Issue 26.6: GET and HEAD /media/{id} shared one operationId."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # FastAPI warns about a duplicate operation id
+        app = create_app(settings)
+        spec = app.openapi()
+    ids = [op["operationId"] for item in spec["paths"].values() for op in item.values() if "operationId" in op]
+    assert len(ids) == len(set(ids))
+    assert {"get", "head"} <= set(spec["paths"]["/media/{media_id}"])  # HEAD answers: see test_media_bytes_...
+
+
+def test_key_in_the_address_becomes_a_secure_cookie_over_https_and_leaves_the_address(settings, library_dir):
+    """Issue 26.7: over HTTPS the cookie is Secure; the redirect drops the key
+    from the address (history, referrers) and keeps the rest of the query."""
+    app = create_app(settings, api_key="s3cret", allowed_hosts=["testserver"])
+    with TestClient(app, base_url="https://testserver") as c:
+        r = c.get("/?key=s3cret&q=red", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/?q=red"
+        cookie = r.headers["set-cookie"].lower()
+        assert "secure" in cookie and "httponly" in cookie and "s3cret" not in r.headers["location"]
+    with TestClient(app) as c:  # plain http on loopback-style use: no Secure (the browser would drop it)
+        assert "secure" not in c.get("/?key=s3cret", follow_redirects=False).headers["set-cookie"].lower()

@@ -47,7 +47,7 @@ class Planner:
     def _consider(self, f: FileInfo, root: str, k: KnownFile | None) -> None:
         if f.path in self._jobs:  # a folder and its files in one batch: one job
             return
-        if k is not None and k.size == f.size and k.mtime_ns == f.mtime_ns:
+        if k is not None and k.size == f.size and k.mtime_ns == f.mtime_ns and not k.access_failed:
             self.report.unchanged += 1
             if k.status == STATUS_OFFLINE:
                 self.plan.restore.append(k.id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from mediasearch.store.catalog.dto import ACCESS_FAILURE
 from mediasearch.store.errors import MediaDecodeError
 
 from .claims import Claims
@@ -83,7 +84,7 @@ class Preparer:
                 return p
             self.extract(p, head)
         except OSError as e:
-            p.error, p.outcome = f"cannot read file: {e.strerror or e}", Outcome.FAILED
+            p.error, p.outcome = f"{ACCESS_FAILURE}{e.strerror or e}", Outcome.FAILED
         if self._changed(job):
             p.outcome = Outcome.CHANGED
         return p
@@ -111,7 +112,7 @@ class Preparer:
         except OSError as e:
             p.kind = kind_from_extension(f.path)
             if p.kind is not None:
-                p.error, p.outcome = f"cannot read file: {e.strerror or e}", Outcome.FAILED
+                p.error, p.outcome = f"{ACCESS_FAILURE}{e.strerror or e}", Outcome.FAILED
             return None
         kind, _fmt = sniff(head)
         ext_kind = kind_from_extension(f.path)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..schema import STATUS_OFFLINE, STATUS_OK
+from ..schema import STATUS_ERROR, STATUS_OFFLINE, STATUS_OK
 
 
 @dataclass
@@ -87,6 +87,9 @@ class Applied:
     generation: int
 
 
+ACCESS_FAILURE = "cannot read file: "  # a reason's start when the file could not be read at all
+
+
 @dataclass(frozen=True)
 class KnownFile:
     id: int
@@ -95,6 +98,14 @@ class KnownFile:
     status: str
     content_hash: str | None
     prior_status: str | None = None  # what an offline file was before
+    reason: str | None = None  # why it failed, when it did
+
+    @property
+    def access_failed(self) -> bool:
+        """It failed for how it could be reached (permissions, I/O), not for
+        what it holds: tried again on every run, since a chmod or a remount
+        leaves size and mtime as they were."""
+        return self.status == STATUS_ERROR and (self.reason or "").startswith(ACCESS_FAILURE)
 
     @property
     def usable(self) -> bool:

@@ -27,7 +27,7 @@ class Lookups:
     """Known files, hashes, filters."""
 
     _KNOWN = (Media.id, Media.path, Media.size, Media.mtime_ns, Media.status, Media.content_hash,
-              Media.prior_status)
+              Media.prior_status, Media.reason)
 
     def known_files(self, folder: str | None = None) -> dict[str, KnownFile]:
         """Catalogued files at or below ``folder`` (by path, whatever root they came from)."""

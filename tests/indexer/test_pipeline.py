@@ -1,5 +1,7 @@
+import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -353,3 +355,46 @@ def test_copies_in_one_run_are_embedded_once(settings, tmp_path):
         shutil.copy(folder / "a.png", folder / f"b{i}.png")
     report, known, _ = run(settings, folder)
     assert len(known) == 4 and report.new == 1 and report.duplicates == 3  # embedded once, copied three times
+
+
+def test_a_file_that_could_not_be_read_is_tried_again_once_it_can(tmp_path):
+    """Issue 26.16: a file that failed with "Permission denied" was never
+    tried again after `chmod 644` (size and mtime unchanged). Failures of
+    access, not content, are retried on every run. Run through the installed
+    command as an unprivileged user (root reads everything)."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    if os.geteuid() == 0 and not shutil.which("setpriv"):
+        pytest.skip("root reads everything, and setpriv is not here to drop privileges")
+    base = Path(tempfile.mkdtemp(prefix="ms-access-"))
+    try:
+        base.chmod(0o777)
+        folder = base / "pics"
+        folder.mkdir()
+        folder.chmod(0o777)
+        solid(folder / "fine.png", (10, 200, 10))
+        locked = solid(folder / "locked.png", (200, 10, 10))
+        locked.chmod(0)
+        drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+        env = {**os.environ, "MEDIASEARCH_HOME": str(base / "d"), "HOME": str(base)}
+
+        def index():
+            out = subprocess.run([*drop, sys.executable, "-m", "mediasearch.web.cli", "index", str(folder),
+                                  "--model", "fake", "--json"], capture_output=True, text=True, env=env, timeout=300)
+            assert out.returncode == 0, out.stderr
+            return json.loads(out.stdout)
+
+        first = index()
+        assert first["failed"] == 1 and "Permission denied" in first["errors"][0]["reason"]
+        mtime = locked.stat().st_mtime_ns
+        locked.chmod(0o644)
+        assert locked.stat().st_mtime_ns == mtime  # nothing but the access changed
+        second = index()
+        assert (second["new"] + second["updated"], second["failed"]) == (1, 0), second
+    finally:
+        for p in base.rglob("*"):
+            p.chmod(0o777) if p.is_dir() else p.chmod(0o666)
+        shutil.rmtree(base, ignore_errors=True)

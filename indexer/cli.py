@@ -1,6 +1,7 @@
 """`mediasearch index`: add folders (or files) to the index, incrementally."""
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -107,6 +108,8 @@ def index_command(
         say(f"  warning: {w}")
     for n in report.notes[:20]:
         say(f"  note: {n['path']}: {n['note']}")
+    for c in report.changed_while_reading[:10]:
+        say(f"  changed while being read, left for the next run: {c}")
     for u in report.unreadable:
         say(f"  unreadable: {u['path']}: {u['reason']} (its files were left as they were)")
     for sp in report.special[:10]:
@@ -183,14 +186,20 @@ def watch_command(
         lib.claim_identity()
         watcher = Watcher(lib, paths, settle=settle, reconcile_every=reconcile_every, force_polling=polling)
         watcher.on_report = _say_activity
-        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        def on_signal(*_):
+            if stop.is_set():  # asked twice: a read stuck in the kernel must not hold the daemon for ever
+                say("stopping now: the batch in flight is dropped (what was committed is kept)")
+                os._exit(130)
+            stop.set()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             watcher.start()
             say(f"watching {', '.join(watcher.roots)} ({watcher.state.mode}"
                 f"{': ' + watcher.state.mode_reason if watcher.state.mode_reason else ''}); Ctrl-C stops")
             while not stop.wait(0.2):
                 pass
-            say("stopping: finishing the batch in flight")
+            say("stopping: finishing the batch in flight (Ctrl-C again stops at once)")
         finally:
             watcher.stop()
             for sig, handler in previous.items():

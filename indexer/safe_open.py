@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .walk import special_kind
 
@@ -30,3 +32,16 @@ def open_regular(path: str | os.PathLike):
     except BaseException:
         os.close(fd)
         raise
+
+
+@contextmanager
+def decodable(path: str | os.PathLike) -> Iterator[str]:
+    """A name for a C decoder (FFmpeg, Pillow's plug-ins) that is the regular
+    file at ``path`` now: the file is opened without blocking and checked by
+    descriptor, and the decoder opens ``/proc/self/fd/N``, which reaches that
+    same file even if the path is swapped for a FIFO a moment later (a plain
+    open of a FIFO blocks for ever, and Ctrl-C with it). Where there is no
+    /proc (macOS, Windows) the checked path itself is given."""
+    with open_regular(path) as f:
+        proc = f"/proc/self/fd/{f.fileno()}"
+        yield proc if os.path.exists(proc) else os.fspath(path)

@@ -7,7 +7,18 @@ import numpy as np
 
 from mediasearch.store.errors import MediaDecodeError
 
+from ..safe_open import decodable
+
 RATE = 16_000
+
+
+def open_av(path: Path | str):
+    """An FFmpeg container for the regular file at ``path``, opened by
+    descriptor (safe_open.decodable): never blocks on a FIFO swapped in."""
+    import av
+
+    with decodable(path) as name:
+        return av.open(name)
 
 
 def av_reason(e: BaseException) -> str:
@@ -22,7 +33,7 @@ def read_audio(path: Path, max_seconds: float | None = None) -> tuple[np.ndarray
     import av
 
     try:
-        container = av.open(str(path))
+        container = open_av(path)
     except (av.error.FFmpegError, OSError) as e:
         raise MediaDecodeError(f"cannot open audio: {av_reason(e)}") from e
     with container:
@@ -58,7 +69,7 @@ def loudness_envelope(path: Path, bins: int = 256, max_seconds: float = 6 * 3600
     import av
 
     try:
-        container = av.open(str(path))
+        container = open_av(path)
     except (av.error.FFmpegError, OSError) as e:
         raise MediaDecodeError(f"cannot open audio: {av_reason(e)}") from e
     times: list[float] = []
@@ -97,7 +108,7 @@ def cover_art(path: Path):
     import av
 
     try:
-        with av.open(str(path)) as container:
+        with open_av(path) as container:
             for stream in container.streams.video:
                 if stream.disposition & av.stream.Disposition.attached_pic:
                     for frame in container.decode(stream):

@@ -8,6 +8,7 @@ a few hundred pixels anyway.
 from __future__ import annotations
 
 import datetime as dt
+import stat
 import threading
 import warnings
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from mediasearch.store.errors import MediaDecodeError
 
 from ..places import valid as valid_position
+from ..safe_open import NotARegularFile, decodable
+from ..walk import special_kind
 
 # We enforce our own pixel limit before decoding (see load_image); PIL's global
 # one would otherwise warn or raise with its own threshold.
@@ -153,10 +156,12 @@ def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
                head: bytes | None = None) -> LoadedImage:
     path = Path(path)
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as e:
         raise MediaDecodeError(f"cannot read file: {e.strerror or e}") from e
-    if size == 0:
+    if not stat.S_ISREG(st.st_mode):
+        raise MediaDecodeError(f"no longer a regular file: it is now {special_kind(st.st_mode)}")
+    if st.st_size == 0:
         raise MediaDecodeError("empty file (0 bytes)")
     if head is not None and head[4:8] == b"ftyp" and not register_heif():
         raise MediaDecodeError(
@@ -165,7 +170,7 @@ def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with Image.open(path) as img:
+            with decodable(path) as name, Image.open(name) as img:
                 w, h = img.size
                 if w * h > max_pixels:
                     raise MediaDecodeError(
@@ -185,6 +190,8 @@ def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
                 return LoadedImage(small, w, h, taken, gps)
     except MediaDecodeError:
         raise
+    except NotARegularFile as e:
+        raise MediaDecodeError(f"no longer a regular file: it is now {e}") from e
     except UnidentifiedImageError as e:
         raise MediaDecodeError("not a readable image (unrecognised or corrupt data)") from e
     except Image.DecompressionBombError as e:

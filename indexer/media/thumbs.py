@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 from mediasearch.store.errors import MediaDecodeError
 from mediasearch.store.files import write_atomically
 
-from .audio import av_reason, cover_art, loudness_envelope
+from .audio import av_reason, cover_art, loudness_envelope, open_av
 from .images import load_image
 from .keyframes import keyframe_path
 
@@ -59,7 +59,7 @@ def _frame_at(path: Path, t: float) -> Image.Image:
     import av
 
     try:
-        with av.open(str(path)) as c:
+        with open_av(path) as c:
             vs = c.streams.video[0]
             if t > 0 and vs.time_base:
                 c.seek(int(t / vs.time_base), stream=vs, backward=True, any_frame=False)

@@ -18,7 +18,8 @@ from PIL import Image
 
 from mediasearch.store.errors import MediaDecodeError
 
-from .audio import av_reason
+from ..safe_open import NotARegularFile
+from .audio import av_reason, open_av
 
 
 @dataclass
@@ -41,9 +42,11 @@ def _open(path: Path):
     import av
 
     try:
-        return av.open(str(path))
+        return open_av(path)
     except av.error.InvalidDataError as e:
         raise MediaDecodeError("not a readable video (invalid or corrupt data)") from e
+    except NotARegularFile as e:
+        raise MediaDecodeError(f"no longer a regular file: it is now {e}") from e
     except (av.error.FFmpegError, OSError) as e:
         raise MediaDecodeError(f"cannot open video: {av_reason(e)}") from e
 

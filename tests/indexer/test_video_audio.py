@@ -1,5 +1,6 @@
 """Video moments and speech: generated videos (PyAV) and speech (espeak-ng)."""
 import json
+import os
 import shutil
 
 import numpy as np
@@ -248,3 +249,47 @@ def test_broken_containers_get_reasons_in_words(settings, tmp_path):
             assert "Errno" not in r and str(d) not in r, r
     finally:
         lib.close()
+
+
+def test_decoders_never_block_on_a_fifo_swapped_in(tmp_path):
+    """Issue 26.11: a file swapped for a FIFO while being read hung `index` and
+    `watch` for ever (av.open of a FIFO waits for a writer, and Ctrl-C with
+    it). Every decoder opens by descriptor after a non-blocking check and
+    says what the path has become."""
+    import threading
+
+    from mediasearch.indexer.media.audio import cover_art, loudness_envelope, read_audio
+    from mediasearch.indexer.media.images import load_image
+    from mediasearch.indexer.media.video import probe
+    from mediasearch.store.errors import MediaDecodeError
+
+    fifo = tmp_path / "zz_big.mp4"
+    os.mkfifo(fifo)
+    outcomes: dict[str, str] = {}
+
+    def attempt(name, call):
+        try:
+            call()
+            outcomes[name] = "returned"
+        except MediaDecodeError as e:
+            outcomes[name] = str(e)
+
+    calls = {"video": lambda: probe(fifo),
+             "audio": lambda: read_audio(fifo), "envelope": lambda: loudness_envelope(fifo),
+             "cover": lambda: cover_art(fifo), "image": lambda: load_image(fifo, 10**8)}
+    threads = [threading.Thread(target=attempt, args=item, daemon=True) for item in calls.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert not any(t.is_alive() for t in threads), f"blocked on the FIFO: {set(calls) - set(outcomes)}"
+    finally:  # free a decoder that did block (before the fix), so the test process can end
+        for _ in threads:
+            try:
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                os.close(fd)
+            except OSError:
+                pass
+    assert "FIFO" in outcomes["video"] and "FIFO" in outcomes["image"] and "FIFO" in outcomes["audio"]
+    assert outcomes["cover"] == "returned"  # no cover art: None

@@ -348,6 +348,6 @@ def open_vector_index(catalog: Catalog, path: Path, model_id: str, dim: int,
     if save_if_rebuilt:
         try:
             vi.save(path, model_id)
-        except OSError as e:  # a read-only data dir still answers searches
+        except (OSError, StorageFullError) as e:  # a read-only or full data dir still answers searches
             log.warning("could not save the rebuilt vector index: %s", e)
     return vi

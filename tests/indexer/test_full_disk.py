@@ -115,3 +115,20 @@ def test_the_daemon_waits_out_a_full_disk_and_loses_nothing(small_disk, tmp_path
     finally:
         w.stop()
         lib.close()
+
+
+def test_search_answers_from_the_catalog_when_the_disk_is_full(small_disk, tmp_path, cli):
+    """Issue 26.14: with the data dir full and the vector index file stale (or
+    gone), `search` exited 7 trying to save the rebuilt index. A read answers
+    from the catalog and leaves the file for a writer to save."""
+    import json
+
+    data = small_disk / "data"
+    code, _, _ = cli("index", str(photos(tmp_path / "p", 0, 200)), "--data-dir", data, "--model", "fake",
+                     "--no-progress")
+    assert code == 0 and (data / "vectors.faiss").stat().st_size > 40_000
+    (data / "vectors.faiss").unlink()
+    fill(small_disk, leave_kb=40)  # room for SQLite's shared-memory file, not for the index
+    code, out, err = cli("search", "red squares", "--data-dir", data, "--json", "-k", "5", "--all")
+    assert code == 0, err
+    assert len(json.loads(out)["results"]) == 5

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from mediasearch.store.catalog import CLAIM_HEARTBEAT, CLAIM_STALE_AFTER
 from mediasearch.store.errors import StorageFullError
 
 from .catchup import CatchUp
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 # Meta key: FIFOs, sockets, links not followed in the last full run (shown by `status`).
 SKIPPED_KEY = "skipped_special"
+TAKE_OVER_POLL = 1.0  # seconds between looks at files another worker holds
 
 __all__ = ["Indexer", "IndexReport", "Progress", "SKIPPED_KEY"]
 
@@ -117,22 +119,9 @@ class Indexer:
         reuse = Reuse(self.catalog, plan.missing, roots)
         embed = EmbedQueue(self.embedder)
         self.claims.start_heartbeat()
-        prepared = self._prepared(plan.jobs, reuse.hashes)
         try:
-            for done, p in enumerate(prepared, 1):
-                self._place(p, writer, reuse, embed)
-                if embed.full:
-                    embed.flush(writer)
-                if writer.due:
-                    writer.commit()
-                # Files still waiting for the model are not done: the bar's rate
-                # is the rate files are actually indexed at.
-                self.progress(Progress(done - len(embed.files), len(plan.jobs), p.path))
-                if self.should_stop():
-                    report.interrupted = True
-                    break
-            embed.flush(writer)
-            writer.commit()
+            elsewhere = self._index_jobs(plan.jobs, reuse, writer, embed)
+            self._take_over(elsewhere, reuse, writer, embed)
             if plan.jobs and not report.interrupted:
                 self.progress(Progress(len(plan.jobs), len(plan.jobs)))
             if not report.interrupted:
@@ -142,13 +131,66 @@ class Indexer:
                 CatchUp(self.lib, self.progress, self.should_stop, self.phase).run(report)
                 report.near_copies = copies_of_new(self.catalog, writer.new_pictures, self.embedder.dim)
         except BaseException as failure:
-            prepared.close()  # the decoder threads stop before anything is given back
-            self._abort(failure, writer, save)
+            self._abort(failure, writer, save)  # (the decoder threads stopped first, in _index_jobs)
             raise
-        prepared.close()
         self._finish(whole, report, save)
         report.seconds = round(time.monotonic() - t0, 3)
         return report
+
+    def _index_jobs(self, jobs: list[Job], reuse: Reuse, writer: BatchWriter, embed: EmbedQueue) -> list[Job]:
+        """One pass over ``jobs``, committed; returns those another worker held."""
+        report, elsewhere = writer.report, []
+        prepared = self._prepared(jobs, reuse.hashes)
+        try:
+            for done, p in enumerate(prepared, 1):
+                if p.outcome is Outcome.ELSEWHERE:
+                    elsewhere.append(p.job)
+                self._place(p, writer, reuse, embed)
+                if embed.full:
+                    embed.flush(writer)
+                if writer.due:
+                    writer.commit()
+                # Files still waiting for the model are not done: the bar's rate
+                # is the rate files are actually indexed at.
+                self.progress(Progress(done - len(embed.files), len(jobs), p.path))
+                if self.should_stop():
+                    report.interrupted = True
+                    break
+            embed.flush(writer)
+            writer.commit()
+        finally:
+            prepared.close()  # the decoder threads stop before anything is given back
+        return elsewhere
+
+    def _take_over(self, jobs: list[Job], reuse: Reuse, writer: BatchWriter, embed: EmbedQueue) -> None:
+        """Files another worker held when this one passed them: wait until that
+        worker has committed them, or take them over once its claims are dead
+        (its process gone from this host, or its heartbeat stopped). A worker
+        killed at 40% left its claimed files unindexed until the next run."""
+        deadline = time.monotonic() + CLAIM_STALE_AFTER + 2 * CLAIM_HEARTBEAT
+        report = writer.report
+        while jobs and not report.interrupted:
+            jobs = [j for j in jobs if not self._done_by_another(j)]
+            if not jobs or time.monotonic() > deadline:
+                break
+            if self._stop_wait(TAKE_OVER_POLL):
+                report.interrupted = True
+                break
+            report.elsewhere -= len(jobs)  # counted again if still held
+            jobs = self._index_jobs(jobs, reuse, writer, embed)
+
+    def _done_by_another(self, job: Job) -> bool:
+        now = self.catalog.known_files(job.file.path).get(job.file.path)
+        return now is not None and now.size == job.file.size and now.mtime_ns == job.file.mtime_ns
+
+    def _stop_wait(self, seconds: float) -> bool:
+        """Wait, checking for a stop request; True when asked to stop."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if self.should_stop():
+                return True
+            time.sleep(min(0.1, max(0.0, end - time.monotonic())))
+        return self.should_stop()
 
     def _begin(self, plan: Plan, roots: list[str] | None, report: IndexReport) -> list[str]:
         """Before decoding: files back online, the model recorded, the index

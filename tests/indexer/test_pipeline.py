@@ -398,3 +398,45 @@ def test_a_file_that_could_not_be_read_is_tried_again_once_it_can(tmp_path):
         for p in base.rglob("*"):
             p.chmod(0o777) if p.is_dir() else p.chmod(0o666)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_worker_that_finishes_takes_over_the_claims_of_one_that_died(settings, tmp_path):
+    """Issue 26.15: two indexers on one PostgreSQL catalog, one killed with -9
+    part-way: the survivor exited 0 with the dead worker's claimed files
+    unindexed. Here the other worker is a real process on this host holding
+    claims on 7 files; it is killed once the survivor has passed them. The
+    survivor waits for them and takes them over: all 30 are indexed."""
+    import signal
+    import subprocess
+    import sys
+
+    from mediasearch.store.catalog import claim_owner
+
+    if not settings.catalog_url:
+        pytest.skip("several writers need a PostgreSQL catalog (SQLite has one writer per data dir)")
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    files = [pattern(folder / f"{i:02d}.png", i) for i in range(30)]
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        lib = Library(settings)
+        lib.claim_identity()
+        owner = claim_owner("other").replace(f":{os.getpid()}:", f":{other.pid}:")
+        for f in files[10:17]:
+            assert lib.catalog.claim(str(f), owner)
+        passed = []
+
+        def progress(p):  # the survivor has passed the held files: the other worker dies (kill -9)
+            passed.append(p)
+            if p.path == str(files[-1]) and other.poll() is None:
+                other.send_signal(signal.SIGKILL)
+                other.wait()
+
+        report = Indexer(lib, progress).run([folder])
+        assert other.returncode == -signal.SIGKILL
+        assert report.new == 30 and report.elsewhere == 0, (report.new, report.elsewhere)
+        assert len(lib.catalog.known_files()) == 30
+        lib.close()
+    finally:
+        if other.poll() is None:
+            other.kill()

@@ -40,12 +40,49 @@ def remembered_mounts(catalog) -> set[str]:
 
 
 def remember_mounts(catalog, roots: list[str]) -> None:
-    """Note which roots are mount points (a disk), so that the day the disk is
-    not mounted, the empty folder left behind is not taken for a deletion."""
+    """Note which roots, and which folders below them, are mount points (a
+    disk), so that the day the disk is not mounted, the empty folder left
+    behind is not taken for a deletion of everything that was on it."""
     known = remembered_mounts(catalog)
-    now = {r for r in roots if os.path.ismount(r)}
+    now = {r for r in roots if os.path.ismount(r)} | {m for r in roots for m in mounts_below(r)}
     if not now <= known:
         catalog.set_meta(MOUNTS_KEY, json.dumps(sorted(known | now)))
+
+
+def mounts_below(root: str) -> list[str]:
+    """Mount points strictly inside ``root`` (Linux: /proc/self/mounts; where
+    there is none, the walk's own check of the roots is all there is)."""
+    try:
+        with open("/proc/self/mounts", encoding="utf-8", errors="surrogateescape") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        parts = line.split(" ")
+        if len(parts) > 1:
+            point = _unescape(parts[1])
+            if point != root and under(point, root):
+                out.append(point)
+    return out
+
+
+def _unescape(field: str) -> str:
+    """/proc/mounts writes space, tab, newline and backslash as octal escapes."""
+    import re
+
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def disk_of(path: str, roots: list[str], mounts: set[str]) -> str | None:
+    """The place whose presence decides ``path``'s fate: the innermost
+    remembered mount point inside its root (a disk mounted in the library),
+    else its root."""
+    root = root_of(path, roots)
+    if root is None:
+        return None
+    inner = [m for m in mounts if under(m, root) and m != root and under(path, m)]
+    return max(inner, key=len) if inner else root
 
 
 def absent_reason(root: str, mounts: set[str]) -> str | None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from mediasearch.store.catalog import KnownFile
 from mediasearch.store.schema import STATUS_OFFLINE
 
-from .roots import absent_reason, remembered_mounts, root_of
+from .roots import absent_reason, disk_of, remembered_mounts
 
 MISSING = "missing from disk (offline)"
 HELD = "missing from disk (deleted after a grace period unless it returns)"
@@ -72,7 +72,7 @@ class Sweeper:
             return v
         by_root: dict[str, list[tuple[str, KnownFile]]] = {}
         for path, k in gone.items():
-            by_root.setdefault(root_of(path, roots) or "", []).append((path, k))
+            by_root.setdefault(disk_of(path, roots, self.mounts) or "", []).append((path, k))
         for r, items in by_root.items():
             ids = [k.id for _, k in items]
             v.paths.update((k.id, path) for path, k in items)
@@ -101,7 +101,7 @@ class Sweeper:
         v = Verdict()
         by_root: dict[str, list[tuple[int, str, float]]] = {}
         for mid, path, since in self.catalog.held_missing():
-            by_root.setdefault(root_of(path, roots) or "", []).append((mid, path, since))
+            by_root.setdefault(disk_of(path, roots, self.mounts) or "", []).append((mid, path, since))
         quiet_since = time.time() - grace
         for r, held in by_root.items():
             # A root still losing files is a disappearance in progress (a slow

@@ -30,7 +30,7 @@ from mediasearch.store.files import write_atomically
 from .library import Library
 from .pipeline import Indexer
 from .report import IndexReport
-from .roots import ignored_below, path_allowed, root_of
+from .roots import ignored_below, mounts_below, path_allowed, root_of
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,7 @@ class Watcher:
         # unmounted or remounted is noticed within a second, not at the hourly
         # reconciliation (inotify watches die with the folder they watch).
         self._root_ids = {r: root_identity(r) for r in self.roots}
+        self._disks = self._disk_state()  # disks mounted inside the roots: unmounted, they are offline
         self.state = WatchState(list(self.roots))
         self._pending: dict[str, tuple[float, tuple | None]] = {}
         self._lock = threading.Condition()
@@ -230,13 +231,21 @@ class Watcher:
         """A root that vanished, came back or was (un)mounted: watch it anew
         and reconcile at once."""
         changed = [r for r in self.roots if root_identity(r) != self._root_ids[r]]
+        disks = self._disk_state()
+        if disks != self._disks:
+            changed += sorted(disks ^ self._disks)
+            self._disks = disks
         if not changed:
             return
         for r in changed:
-            self._root_ids[r] = root_identity(r)
+            if r in self._root_ids:
+                self._root_ids[r] = root_identity(r)
         log.warning("watched folder changed identity (moved, unmounted or remounted): %s", ", ".join(changed))
         self._rearm()
         self.request_reconcile()
+
+    def _disk_state(self) -> frozenset[str]:
+        return frozenset(m for r in self.roots for m in mounts_below(r))
 
     def _rearm(self) -> None:
         if self._stop.is_set():

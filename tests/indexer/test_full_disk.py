@@ -132,3 +132,47 @@ def test_search_answers_from_the_catalog_when_the_disk_is_full(small_disk, tmp_p
     code, out, err = cli("search", "red squares", "--data-dir", data, "--json", "-k", "5", "--all")
     assert code == 0, err
     assert len(json.loads(out)["results"]) == 5
+
+
+def test_a_disk_mounted_inside_a_root_is_offline_when_unmounted_not_deleted(tmp_path, cli):
+    """Issue 26.13: a disk mounted at R/disk and unmounted: `index R` deleted
+    its 30 files for good, and brought them back as new files with new ids
+    once remounted. A mount point inside a root is offline when unmounted,
+    like a root, and its files come back with their ids."""
+    import json
+    import shutil
+
+    root = tmp_path / "R"
+    root.mkdir()
+    for i in range(40):  # most of the library stays: no mass-disappearance rule saves the disk's files
+        pattern(root / f"top{i}.png", 900 + i, size=(64, 64))
+    disk = root / "disk"
+    disk.mkdir()
+    stash = photos(tmp_path / "stash", 0, 30)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a filesystem here")
+    data = tmp_path / "data"
+    try:
+        for f in stash.iterdir():
+            shutil.copy2(f, disk / f.name)  # copy2: the same bytes and times when it comes back
+        code, out, _ = cli("index", root, "--data-dir", data, "--model", "fake", "--json", "--no-progress")
+        assert json.loads(out)["new"] == 70
+        con = sqlite3.connect(data / "catalog.sqlite")
+        ids = dict(con.execute("SELECT path, id FROM media"))
+        con.close()
+        subprocess.run(["umount", str(disk)], check=True)
+        code, out, err = cli("index", root, "--data-dir", data, "--model", "fake", "--json", "--no-progress")
+        report = json.loads(out)
+        assert (report["removed"], report["offline"]) == (0, 30), report
+        assert any("no longer mounted" in w for w in report["warnings"])
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], check=True)
+        for f in stash.iterdir():
+            shutil.copy2(f, disk / f.name)
+        code, out, _ = cli("index", root, "--data-dir", data, "--model", "fake", "--json", "--no-progress")
+        report = json.loads(out)
+        assert report["new"] == 0 and report["restored"] == 30, report
+        con = sqlite3.connect(data / "catalog.sqlite")
+        assert dict(con.execute("SELECT path, id FROM media WHERE status = 'ok'")) == ids
+        con.close()
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

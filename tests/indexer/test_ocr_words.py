@@ -20,3 +20,18 @@ def test_the_reason_names_the_word_a_code_or_part_matched():
     assert matched({"16tg"}, "RE16TGK parked", inside=True) == {"re16tgk"}
     assert matched({"invoice"}, "ACMEINVOICE2291", inside=True) == {"acmeinvoice2291"}
     assert matched({"cat"}, "education", inside=True) == set()  # too short to be looked for inside words
+
+
+def test_a_read_must_be_plausible_before_it_becomes_words():
+    """Issue 26.5c: OCR invented text on pictures without any (泰 on an
+    evergreen tree, 国 on a ticket, "POU"): short lines must be read surely,
+    every line must hold a letter or a digit. (Confidences as the reader gave
+    them on Flickr photos.)"""
+    from mediasearch.indexer.ocr import plausible
+
+    for invented in [("泰", 0.71), ("国", 0.83), ("POU", 0.62), ("S", 0.609), ("SOU", 0.867), ("：", 0.569),
+                     ("Juarvs", 0.617)]:
+        assert not plausible(*invented), invented
+    for real in [("PAT", 0.966), ("5", 0.999), ("SALE", 0.994), ("RITEAID", 0.988), ("DV-TS-63", 0.992),
+                 ("茶馆", 0.95), ("rumerahcve or atyour loqal police station", 0.774)]:
+        assert plausible(*real), real

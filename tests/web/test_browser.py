@@ -330,3 +330,58 @@ def test_an_untagged_tune_is_found_as_music_and_plays_from_its_moment(page):
     wait_js(page, "document.querySelector('#viewer-body img.wave').naturalWidth > 0")
     wait_js(page, f"document.getElementById('player').currentTime >= {start - 0.05}")
     page.screenshot(path="/tmp/viewer-audio.png")
+
+
+@pytest.fixture
+def card_page(settings, tmp_path):
+    """A library with what the cards got wrong: a dated video with a long name,
+    a tall scanned page whose title is at the top, plain pictures."""
+    from PIL import Image, ImageDraw, ImageFont
+    from playwright.sync_api import sync_playwright
+
+    from ..media_factory import pattern
+
+    root = tmp_path / "cards"
+    root.mkdir()
+    video(root / "family holiday at the lake, part one.mp4", [(4, (120, 120, 120)), (2, (20, 30, 220))],
+          tags={"creation_time": "2026-07-18T10:00:00Z"})
+    page_scan = Image.new("RGB", (600, 1800), "white")
+    ImageDraw.Draw(page_scan).text((40, 40), "INVOICE 4471", fill="black",
+                                   font=ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 40))
+    page_scan.save(root / "Screenshot_invoice.png")
+    for i in range(4):
+        pattern(root / f"p{i}.png", i)
+    for url in indexed_and_served(settings, root):
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            pg = browser.new_page(viewport={"width": 1000, "height": 900})
+            pg.goto(url)
+            yield pg
+            browser.close()
+
+
+def test_cards_keep_everything_inside_and_tall_pictures_show_their_top(card_page, tmp_path):
+    """Issue 26.8: on video cards the score was cut at the right edge, the date
+    wrapped as "2026-/07-18", the snippet's last line was cut through; a tall
+    screenshot was centre-cropped (its title lost); the Duplicates view kept
+    the banner of a search by example."""
+    page = card_page
+    search(page, "blue invoice")
+    wait_js(page, "[...document.querySelectorAll('#results .card img')].every(i => i.complete)")
+    page.screenshot(path=str(tmp_path / "cards.png"), full_page=True)
+    overflow = page.evaluate("""[...document.querySelectorAll('#results .card')].flatMap(c => {
+        const edge = c.getBoundingClientRect().right;
+        return [...c.querySelectorAll('.meta *')].filter(e => e.getBoundingClientRect().right > edge + 0.5)
+            .map(e => c.dataset.id + ':' + e.className + ':' + e.textContent); })""")
+    assert overflow == []
+    taken = page.locator("#results .card .taken").first
+    assert taken.inner_text() == "2026-07-18" and taken.bounding_box()["height"] < 22  # one line
+    scan = page.locator("#results .card img[alt='Screenshot_invoice.png']")
+    assert "tall" in scan.get_attribute("class")
+    assert page.evaluate("getComputedStyle(document.querySelector(\"img[alt='Screenshot_invoice.png']\")).objectPosition"
+                         ).startswith("50% 0%")
+    page.set_input_files("#file", str(next(iter(sorted((tmp_path / "cards").glob("p0.png"))))))
+    wait_js(page, "!document.getElementById('example').hidden")
+    page.click("#dups-btn")
+    wait_js(page, "document.getElementById('message').textContent.includes('near-duplicates')")
+    assert page.locator("#example").is_hidden()

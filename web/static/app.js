@@ -239,14 +239,18 @@ function card(r) {
   const c = el("article", { class: "card" + (r.match === false ? " weaker" : ""), "data-kind": r.kind, "data-id": String(r.id) });
   const img = el("img", { src: r.thumb, alt: r.name, loading: "lazy" });
   img.addEventListener("click", () => openViewer(r));
+  // A tall picture (a phone screenshot, a scanned page) shows its top, not its middle.
+  img.addEventListener("load", () => img.classList.toggle("tall", img.naturalHeight > img.naturalWidth * 1.6));
   c.appendChild(img);
   const meta = el("div", { class: "meta" });
   meta.appendChild(el("span", { class: "name", title: r.path }, r.name));
   const row = el("div", { class: "row" });
-  row.appendChild(el("span", { class: "badge" }, r.kind + (r.start !== null ? " @ " + fmtTime(r.start) + "–" + fmtTime(r.end) : "")));
-  if (r.taken) row.appendChild(el("span", { class: "taken", title: "taken on" }, r.taken));
+  const moment = r.start !== null ? " @ " + fmtTime(r.start) + "–" + fmtTime(r.end) : "";
+  row.appendChild(el("span", { class: "badge", title: r.kind + moment }, r.kind + moment));
   if (!(r.score_parts && (r.score_parts.recent || r.score_parts.filters))) row.appendChild(el("span", { class: "score" }, r.score.toFixed(3)));
   meta.appendChild(row);
+  // The date on a line of its own: beside a video's moment it was squeezed into "2026-/07-18".
+  if (r.taken) meta.appendChild(el("span", { class: "taken", title: "taken on" }, r.taken));
   if (r.text) meta.appendChild(marked("span", { class: isPlace(r) ? "snippet place" : "snippet" }, snippet(r)));
   // Words that matched elsewhere in the file (its name, tags, what was said): quoted, never a place.
   if (r.words && r.words.text && r.words.text !== r.text) meta.appendChild(marked("span", { class: "snippet words" }, "“" + r.words.text + "”"));
@@ -345,6 +349,7 @@ function useFile(file) {
 // shows them; deleting is the person's own action (the index follows it).
 async function showDuplicates() {
   const mine = ++state.seq;
+  clearExample();  // the banner of a search by example does not belong to this view
   $("results").replaceChildren(); $("more").hidden = true; showUnderstood({});
   message("Looking for near-duplicates…");
   try {

@@ -20,6 +20,7 @@ import random
 import stat
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -187,6 +188,9 @@ class Watcher:
                 if fs in NETWORK_FS:
                     reason = f"{r} is on a network file system ({fs}) where change events are unreliable"
         if reason is None:
+            # watchdog re-watches a folder moved inside the tree under the same
+            # callback id and warns on stderr; the new watch is the right one.
+            warnings.filterwarnings("ignore", message=r"Callback with id .* already exists", category=RuntimeWarning)
             try:
                 obs = Observer()
                 for r in self._present_roots():

@@ -85,6 +85,21 @@ def _not_an_interruption(record: logging.LogRecord) -> bool:
     return not (record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt))
 
 
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (systemd stop, docker stop, `timeout`) is a Ctrl-C: the run
+    keeps what it committed, saves the index and exits 130 saying so (it
+    died with 143 and a stale index). `watch` and `serve` install their own."""
+    import signal
+    import threading
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     # File names with undecodable bytes print as their bytes (as `ls` does)
     # instead of failing the command under a strict UTF-8 locale.
@@ -96,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         logging.basicConfig(level=load_settings().log.upper(), format="%(levelname)s %(name)s: %(message)s")
         logging.getLogger("sqlalchemy.pool").addFilter(_not_an_interruption)
+        if argv is None:  # the installed command, not a test calling main() in its own process
+            _terminate_as_interrupt()
         app(args=argv, standalone_mode=True)
     except SystemExit as e:
         code = int(e.code or 0) if not isinstance(e.code, str) else 1

@@ -213,3 +213,29 @@ def test_ctrl_c_while_the_model_loads_says_what_was_kept(tmp_path):
             proc.kill()
     assert "Traceback" not in rest
     assert proc.returncode == 130 and "interrupted: what was indexed so far is kept" in rest, rest[-400:]
+
+def test_sigterm_stops_index_like_ctrl_c(tmp_path, settings):
+    """Issue 34.1: `index` on SIGTERM (systemd stop, docker stop, timeout) died
+    with 143, no message, the batch in flight lost and vectors.faiss stale.
+    It stops like Ctrl-C: exit 130, says what was kept, index saved whole."""
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for i in range(N_FILES):
+        pattern(folder / f"{i:04d}.png", i, size=(256, 256))
+    data = tmp_path / "d"
+    proc = spawn(folder, data)
+    try:
+        assert wait_committed(data, 40, proc), "the run never committed 40 files"
+        proc.send_signal(signal.SIGTERM)
+        err = proc.communicate(timeout=120)[1].decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "interrupted: what was indexed so far is kept" in err, (proc.returncode, err[-400:])
+    assert "Traceback" not in err
+    header = VectorIndex.load(data / "vectors.faiss")[1]
+    con = sqlite3.connect(data / "catalog.sqlite")
+    kept = con.execute("SELECT count(*) FROM media").fetchone()[0]
+    con.close()
+    assert 40 <= kept < N_FILES and header["count"] == kept  # the index file holds what was committed
+    check_invariants(data, lambda: settings.model_copy(update={"home": data}))

@@ -23,6 +23,7 @@ class Reuse:
         # arrival's batch came first), and that arrives elsewhere is a move too.
         self.roots = list(roots or []) + catalog.roots()
         self.mounts = remembered_mounts(catalog)
+        self._vanished: dict[str, list[tuple[int, str]]] = {}
         # Missing files by content: a file with those bytes elsewhere is the same file moved.
         self.missing_by_hash: dict[str, list[KnownFile]] = {}
         for k in missing.values():
@@ -86,14 +87,23 @@ class Reuse:
         for mid, path in self.catalog.offline_by_hash([h], held_only=True).get(h, []):
             if mid not in taken and not os.path.lexists(path):
                 return mid, path
-        # Never a file of an unplugged disk: only under a root that is there.
-        for rows in (self.catalog.offline_by_hash([h]), self.catalog.ok_media_by_hash([h])):
-            for mid, path in rows.get(h, []):
-                root = root_of(path, self.roots)
-                if (mid not in taken and root is not None and not os.path.lexists(path)
-                        and absent_reason(root, self.mounts) is None):
-                    return mid, path
+        for mid, path in self._vanished_rows(h):
+            if mid not in taken:
+                self._vanished[h].remove((mid, path))
+                return mid, path
         return None, None
+
+    def _vanished_rows(self, h: str) -> list[tuple[int, str]]:
+        """Rows with content ``h`` (offline, or still "ok") whose file is gone
+        from a root that is there: never a file of an unplugged disk. Looked
+        up once per content in a run (a burst of 1,500 copies of one picture
+        would otherwise check every copy against every other)."""
+        if h not in self._vanished:
+            rows = self.catalog.offline_by_hash([h]).get(h, []) + self.catalog.ok_media_by_hash([h]).get(h, [])
+            self._vanished[h] = [(mid, path) for mid, path in rows
+                                 if (root := root_of(path, self.roots)) is not None and not os.path.lexists(path)
+                                 and absent_reason(root, self.mounts) is None]
+        return self._vanished[h]
 
 
 __all__ = ["Outcome", "Reuse"]

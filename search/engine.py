@@ -97,6 +97,9 @@ class SearchEngine:
         self._transcriber: Transcriber | None = None
         # Query images may come from strangers (web uploads): their own pixel cap.
         self.max_query_pixels = max_query_pixels or library.settings.max_image_pixels
+        # The web server's uploads have a limit of their own: name the one that applied.
+        self.pixels_setting = ("MEDIASEARCH_WEB_MAX_UPLOAD_PIXELS" if max_query_pixels
+                               else "MEDIASEARCH_MAX_IMAGE_PIXELS")
 
     # -- query vectors ------------------------------------------------------
     def term_vector(self, term: Term) -> np.ndarray:
@@ -122,7 +125,7 @@ class SearchEngine:
                 # upload must not hold a search slot for minutes).
                 return self.embedder.embed_images(query_frames(term.path, self.lib.settings.query_video_frames,
                                                                self.lib.settings.query_video_seconds))
-            loaded = load_image(term.path, self.max_query_pixels)
+            loaded = load_image(term.path, self.max_query_pixels, limit_name=self.pixels_setting)
         except MediaDecodeError as e:
             raise QueryError(f"cannot use {term.name} as a query: {e}") from e
         return self.embedder.embed_images([loaded.image])

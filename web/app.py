@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -16,7 +17,7 @@ from mediasearch.store.errors import MediaSearchError, http_status
 from mediasearch.store.settings import Settings
 
 from .routes import router
-from .security import GuardMiddleware, Overloaded
+from .security import GuardMiddleware, JsonErrors, Overloaded
 from .state import PathSafeJSON, State
 
 HERE = Path(__file__).parent
@@ -79,11 +80,19 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
     async def domain_error(_request: Request, exc: MediaSearchError):
         return PathSafeJSON({"detail": str(exc)}, status_code=http_status(exc))
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError):
+        # One string, as the schema documents for every error (FastAPI's own is a list).
+        parts = [".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body")) + ": " + e.get("msg", "")
+                 for e in exc.errors()]
+        return PathSafeJSON({"detail": "; ".join(parts) or "invalid request"}, status_code=422)
+
     @app.exception_handler(Overloaded)
     async def overloaded(_request: Request, exc: Overloaded):
         return PathSafeJSON({"detail": exc.message}, status_code=exc.status, headers={"Retry-After": "2"})
 
     app.include_router(router)
+    app.add_middleware(JsonErrors)
 
     if cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

@@ -9,6 +9,7 @@ import re
 import threading
 import time
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from http.cookies import SimpleCookie
 
 import anyio
@@ -31,15 +32,15 @@ def is_loopback(host: str) -> bool:
     return host in LOOPBACK or host.startswith("127.")
 
 
-_HOST = re.compile(r"^(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]+))(?::\d{1,5})?$")
+_HOST = re.compile(r"^(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]+))(?::(?P<port>\d{1,5}))?$")
 
 
 def host_name(host: str) -> str:
     """'example.com:8000' -> 'example.com'; '[::1]:8000' -> '::1'; anything
     that is not a plain host[:port] ('127.0.0.1:80@evil.com') -> ''."""
     m = _HOST.match(host.strip().lower())
-    if m is None:
-        return ""
+    if m is None or (m.group("port") is not None and not 0 < int(m.group("port")) <= 65535):
+        return ""  # ('127.0.0.1:99999' is no address)
     return m.group("v6") or m.group("name")
 
 
@@ -205,3 +206,39 @@ class ConcurrencyLimit:
         finally:
             self.release()
 
+
+
+class JsonErrors:
+    """Errors that Starlette answers in plain text (a Range outside the file:
+    416; a malformed Range header: 400) answered as JSON, like every other."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: dict = {}
+
+        async def wrapped(message) -> None:
+            if message["type"] == "http.response.start":
+                ctype = dict(message.get("headers", [])).get(b"content-type", b"")
+                if message["status"] >= 400 and ctype.startswith(b"text/plain"):
+                    held["start"] = message  # the body follows: rewritten then
+                    return
+            elif "start" in held and message["type"] == "http.response.body":
+                held["body"] = held.get("body", b"") + message.get("body", b"")
+                if message.get("more_body"):
+                    return
+                start = held.pop("start")
+                text = held.pop("body").decode("utf-8", "replace").strip() or HTTPStatus(start["status"]).phrase
+                body = json.dumps({"detail": text}).encode()
+                headers = [(k, v) for k, v in start.get("headers", []) if k not in (b"content-type", b"content-length")]
+                await send({**start, "headers": headers + [(b"content-type", b"application/json"),
+                                                           (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, wrapped)

@@ -153,7 +153,8 @@ def to_rgb(img: Image.Image) -> Image.Image:
 
 
 def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
-               head: bytes | None = None) -> LoadedImage:
+               head: bytes | None = None, limit_name: str = "MEDIASEARCH_MAX_IMAGE_PIXELS") -> LoadedImage:
+    """``limit_name``: the setting that set ``max_pixels``, named when it refuses."""
     path = Path(path)
     try:
         st = path.stat()
@@ -175,7 +176,7 @@ def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
                 if w * h > max_pixels:
                     raise MediaDecodeError(
                         f"image is {w}x{h} = {w * h:,} pixels, above the limit of {max_pixels:,} "
-                        "(a decompression bomb guard; raise MEDIASEARCH_MAX_IMAGE_PIXELS to allow it)")
+                        f"(a decompression bomb guard; raise {limit_name} to allow it)")
                 if img.format == "JPEG":
                     img.draft("RGB", (max_side, max_side))
                 # (Reading a PNG's EXIF decodes the whole picture: it is inside the turn.)

@@ -91,6 +91,8 @@ def test_upload_limits(settings, library_dir):
         assert len(buf.getvalue()) < 10_000
         r = c.post("/api/search", files={"file": ("bomb.png", buf.getvalue(), "image/png")})
         assert r.status_code == 400 and "limit" in r.json()["detail"]
+        # Issue 34.4: it names the limit that applied, not the indexer's
+        assert "MEDIASEARCH_WEB_MAX_UPLOAD_PIXELS" in r.json()["detail"]
 
 
 def test_media_bytes_with_ranges_and_details(client, library_dir):
@@ -309,3 +311,23 @@ def test_key_in_the_address_becomes_a_secure_cookie_over_https_and_leaves_the_ad
         assert "secure" in cookie and "httponly" in cookie and "s3cret" not in r.headers["location"]
     with TestClient(app) as c:  # plain http on loopback-style use: no Secure (the browser would drop it)
         assert "secure" not in c.get("/?key=s3cret", follow_redirects=False).headers["set-cookie"].lower()
+
+
+def test_every_error_is_json_with_a_string_detail(client, settings, library_dir):
+    """Issue 34.4: a 422 (`/thumb/1?t=-1`) gave `detail` as a list while the
+    schema says a string; a Range outside the file (416) and a malformed one
+    (400) were text/plain; Host 127.0.0.1:99999 was accepted."""
+    r = client.get("/thumb/1", params={"t": -1})
+    assert r.status_code == 422 and isinstance(r.json()["detail"], str) and "t" in r.json()["detail"]
+    hit = client.get("/api/search", params={"q": "red", "k": 1}).json()["results"][0]
+    size = len(client.get(hit["url"]).content)
+    for rng, status in ((f"bytes={size + 10}-{size + 20}", 416), ("bytes=zz", 400)):
+        r = client.get(hit["url"], headers={"Range": rng})
+        assert r.status_code == status and r.headers["content-type"] == "application/json", (rng, r.headers)
+        assert isinstance(r.json()["detail"], str) and r.json()["detail"]
+    assert client.get(hit["url"], headers={"Range": f"bytes={size + 10}-"}).headers.get("content-range") == \
+        f"bytes */{size}"
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:99999") as c:
+        assert c.get("/api/status").status_code == 400
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8765") as c:
+        assert c.get("/api/status").status_code == 200

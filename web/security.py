@@ -8,6 +8,7 @@ import json
 import re
 import threading
 import time
+from collections import deque
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from http.cookies import SimpleCookie
@@ -139,8 +140,12 @@ class Overloaded(Exception):
 
 class ConcurrencyLimit:
     """At most ``limit`` heavy requests at once (embedding a query is CPU-bound);
-    up to ``queue`` more wait ``wait`` seconds; beyond that, 429 at once, and a
-    request that waited too long gets 503. Nothing queues without limit.
+    up to ``queue`` more wait, served in arrival order (a newcomer never takes
+    a free slot ahead of those already waiting: under a crowd, answered
+    searches waited up to the deadline while newcomers went first). A request
+    whose expected wait (the queue ahead of it times the measured time a
+    search holds a slot) would pass ``wait`` gets 429 at once, as does one
+    beyond a full queue; one that still waits too long gets 503.
 
     Routes are admitted with ``async with limit.admit()`` on the event loop,
     *before* a worker thread is taken: a sync route would first wait for one
@@ -148,6 +153,7 @@ class ConcurrencyLimit:
     under a thread lock, so ``with limit:`` works from threads too."""
 
     STEP = 0.01  # seconds between looks while queued
+    SMOOTHING = 0.2  # weight of the newest search in the measured time a slot is held
 
     def __init__(self, limit: int, queue: int, wait: float):
         self.limit = max(1, limit)
@@ -155,57 +161,84 @@ class ConcurrencyLimit:
         self.wait = wait
         self._lock = threading.Lock()
         self._active = 0
-        self._waiting = 0
+        self._line: deque[object] = deque()  # waiting tickets, first come first
+        self._held: float | None = None      # seconds a search holds a slot (smoothed)
+        self._started = threading.local()
 
-    def _take(self) -> bool:
+    def observe(self, seconds: float) -> None:
+        """One search held a slot this long."""
         with self._lock:
-            if self._active < self.limit:
+            self._held = seconds if self._held is None else \
+                (1 - self.SMOOTHING) * self._held + self.SMOOTHING * seconds
+
+    def _join(self) -> object | None:
+        """A slot at once (None), or a ticket in the line; 429 when the line is
+        full or its expected wait passes the deadline."""
+        with self._lock:
+            if self._active < self.limit and not self._line:
+                self._active += 1
+                return None
+            ahead = len(self._line) + 1
+            if len(self._line) >= self.queue or (
+                    self._held is not None and ahead * self._held / self.limit > self.wait):
+                raise Overloaded(429, "Too many searches at once; try again shortly")
+            ticket = object()
+            self._line.append(ticket)
+            return ticket
+
+    def _take(self, ticket: object) -> bool:
+        with self._lock:
+            if self._line and self._line[0] is ticket and self._active < self.limit:
+                self._line.popleft()
                 self._active += 1
                 return True
             return False
 
-    def _queue(self, delta: int) -> None:
+    def _leave(self, ticket: object) -> None:
         with self._lock:
-            if delta > 0 and self._waiting >= self.queue:
-                raise Overloaded(429, "Too many searches at once; try again shortly")
-            self._waiting += delta
+            if ticket in self._line:
+                self._line.remove(ticket)
 
-    def release(self) -> None:
+    def release(self, held: float | None = None) -> None:
         with self._lock:
             self._active -= 1
+        if held is not None:
+            self.observe(held)
 
     def _turns(self):
-        """Yield while this request waits in the queue for a slot; 503 at
-        the deadline. Returns once a slot is taken."""
-        if self._take():
+        """Yield while this request waits in line for a slot; 503 at the
+        deadline. Returns once a slot is taken."""
+        ticket = self._join()
+        if ticket is None:
             return
-        self._queue(1)
         try:
             deadline = time.monotonic() + self.wait
-            while not self._take():
+            while not self._take(ticket):
                 if time.monotonic() >= deadline:
                     raise Overloaded(503, "The server is busy; try again shortly")
                 yield
-        finally:
-            self._queue(-1)
+        except BaseException:
+            self._leave(ticket)
+            raise
 
     def __enter__(self):
         for _ in self._turns():
             time.sleep(self.STEP)
+        self._started.at = time.monotonic()
         return self
 
     def __exit__(self, *exc):
-        self.release()
+        self.release(time.monotonic() - self._started.at)
 
     @asynccontextmanager
     async def admit(self):
         for _ in self._turns():
             await anyio.sleep(self.STEP)
+        began = time.monotonic()
         try:
             yield self
         finally:
-            self.release()
-
+            self.release(time.monotonic() - began)
 
 
 class JsonErrors:

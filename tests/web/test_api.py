@@ -2,6 +2,7 @@
 import io
 import os
 import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -331,3 +332,50 @@ def test_every_error_is_json_with_a_string_detail(client, settings, library_dir)
         assert c.get("/api/status").status_code == 400
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8765") as c:
         assert c.get("/api/status").status_code == 200
+
+
+def test_the_search_line_is_first_come_first_served_and_says_429_at_once_when_too_long():
+    """Issue 34.3: a newcomer could take a free slot ahead of queued requests
+    (under a crowd, answered searches waited up to the deadline, some 503).
+    Served in arrival order; 429 at once when the expected wait passes the
+    deadline."""
+    lim = ConcurrencyLimit(limit=1, queue=10, wait=30)
+    order, threads = [], []
+
+    def request(n):
+        with lim:
+            order.append(n)
+
+    with lim:  # a search in flight
+        for n in range(4):
+            t = threading.Thread(target=request, args=(n,))
+            t.start()
+            threads.append(t)
+            deadline = time.monotonic() + 10
+            while len(lim._line) < n + 1:  # each is in line before the next arrives
+                assert time.monotonic() < deadline
+                time.sleep(0.001)
+    for t in threads:
+        t.join(30)
+    assert order == [0, 1, 2, 3]
+    quick = ConcurrencyLimit(limit=1, queue=10, wait=2)
+    quick.observe(1.5)  # a search holds its slot 1.5 s here
+    with quick:
+        got = []
+
+        def asks():
+            try:
+                with quick:
+                    got.append("ran")
+            except Overloaded as e:
+                got.append(e.status)
+        first = threading.Thread(target=asks)
+        first.start()  # one in line: expected 1.5 s, within the 2 s
+        while not quick._line:
+            time.sleep(0.001)
+        with pytest.raises(Overloaded) as e:  # two ahead: 3 s expected, past the deadline
+            with quick:
+                pass
+        assert e.value.status == 429  # at once (after waiting out the deadline it would be 503)
+    first.join(30)
+    assert got == ["ran"]

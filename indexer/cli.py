@@ -10,7 +10,7 @@ import typer
 
 from mediasearch.store.cli_common import DataDirOpt, JsonOpt, ModelOpt, emit_json, say, settings_from
 from mediasearch.store.lock import WriterLock
-from mediasearch.store.paths import without_secrets
+from mediasearch.store.paths import one_line, without_secrets
 
 from .library import Library
 from .pipeline import Indexer, Progress
@@ -99,21 +99,22 @@ def index_command(
     loaded = f" (model loaded in {report.model_seconds:.1f}s{rate})" if report.model_loaded else ""
     say(f"{report.seen} files seen in {report.seconds:.1f}s{loaded}: {report.new} new, {report.updated} changed, "
         f"{report.unchanged} unchanged, {report.renamed} renamed, {report.duplicates} duplicates, "
-        f"{report.removed} removed, {report.offline + report.held} offline, {report.restored} back online, {report.failed} failed, {report.skipped} skipped (not media)")
+        f"{report.removed} removed, {report.offline + report.held} offline, {report.restored} back online, {report.failed} failed, {report.skipped} skipped (not media)"
+        + (f", {report.elsewhere} done by other workers sharing the catalog" if report.elsewhere else ""))
     for e in report.errors[:20]:
-        say(f"  failed: {e['path']}: {e['reason']}")
+        say(one_line(f"  failed: {e['path']}: {e['reason']}"))
     if len(report.errors) > 20:
         say(f"  ... and {len(report.errors) - 20} more (see `mediasearch status`)")
     for w in report.warnings:
         say(f"  warning: {w}")
     for n in report.notes[:20]:
-        say(f"  note: {n['path']}: {n['note']}")
+        say(one_line(f"  note: {n['path']}: {n['note']}"))
     for c in report.changed_while_reading[:10]:
-        say(f"  changed while being read, left for the next run: {c}")
+        say(one_line(f"  changed while being read, left for the next run: {c}"))
     for u in report.unreadable:
-        say(f"  unreadable: {u['path']}: {u['reason']} (its files were left as they were)")
+        say(one_line(f"  unreadable: {u['path']}: {u['reason']} (its files were left as they were)"))
     for sp in report.special[:10]:
-        say(f"  skipped: {sp['path']}: {sp['reason']}")
+        say(one_line(f"  skipped: {sp['path']}: {sp['reason']}"))
     if len(report.special) > 10:
         say(f"  ... and {len(report.special) - 10} more skipped (see `mediasearch status`)")
     if report.near_copies:
@@ -137,7 +138,7 @@ def _say_copies(copies: list[dict]) -> None:
     say(f"  {_plural(len(copies), 'new picture looks', 'new pictures look')} like a copy: {', '.join(parts)} "
         "(`mediasearch duplicates` lists every group; nothing was deleted):")
     for c in copies[:10]:
-        say(f"    {c['path']}  ~  {c['like']}" + ("" if c["earlier"] else "  (also new)"))
+        say(one_line(f"    {c['path']}  ~  {c['like']}" + ("" if c["earlier"] else "  (also new)")))
     if len(copies) > 10:
         say(f"    ... and {len(copies) - 10} more")
 
@@ -151,7 +152,7 @@ def _say_activity(report) -> None:
     stamp = time.strftime("%H:%M:%S")
     for what, path, detail in report.activity[:ACTIVITY_LINES]:
         tail = f" (from {detail})" if what == "moved" and detail else f": {detail}" if detail else ""
-        say(f"{stamp} {what}: {path}{tail}")
+        say(one_line(f"{stamp} {what}: {path}{tail}"))
     rest = report.activity[ACTIVITY_LINES:]
     if rest:
         counts: dict[str, int] = {}

@@ -3,6 +3,7 @@ partial-download files, do not follow symlinks unless asked, and report
 folders that cannot be read instead of treating their files as deleted."""
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import stat
@@ -55,6 +56,16 @@ def special_kind(mode: int) -> str:
     return "not a regular file"
 
 
+def dangling_link(path: str) -> str:
+    """Why a symbolic link leads nowhere: a loop (a -> b -> a) or a broken link."""
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "a symbolic link loop (it leads back to itself)"
+    return "a broken symbolic link (what it points to is not there)"
+
+
 def walk(root: Path | str, follow_symlinks: bool = False,
          patterns: list[str] | tuple[str, ...] = ()) -> WalkResult:
     """Every file below ``root``. Links are followed only when asked, and
@@ -80,7 +91,7 @@ def walk(root: Path | str, follow_symlinks: bool = False,
                 if entry.is_symlink():
                     why = path_allowed(entry.path, os.fspath(root), follow_symlinks)
                     if why is None and not os.path.exists(entry.path):
-                        why = "a broken symbolic link"
+                        why = dangling_link(entry.path)
                     if why is not None:
                         result.special.append((entry.path, why))
                         continue

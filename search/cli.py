@@ -21,6 +21,7 @@ from mediasearch.store.cli_common import (
     settings_from,
 )
 from mediasearch.store.errors import QueryError
+from mediasearch.store.paths import one_line
 
 from .service import SearchRequest, SearchService, answer_dict, result_dict
 from .status import gather_status
@@ -120,7 +121,7 @@ def print_answer(answer) -> None:
             line += f"  [{r.caption[:80]}]"
         if d["reason"]:
             line += f"  <- {d['reason']}"
-        typer.echo(line)
+        typer.echo(one_line(line))
 
 
 def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
@@ -163,16 +164,16 @@ def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
     if info["failures"]:
         typer.echo("failed files:")
         for f in info["failures"]:
-            typer.echo(f"  {f['path']}: {f['reason']}")
+            typer.echo(one_line(f"  {f['path']}: {f['reason']}"))
     if info.get("incomplete"):
         typer.echo("indexed with a problem:")
         for f in info["incomplete"]:
-            typer.echo(f"  {f['path']}: {f['reason']}")
+            typer.echo(one_line(f"  {f['path']}: {f['reason']}"))
     skipped = info.get("skipped") or {}
     if skipped.get("count"):
         typer.echo(f"skipped  : {skipped['count']} not regular files (FIFOs, sockets, links not followed)")
         for sp in skipped.get("examples", [])[:5]:
-            typer.echo(f"  {sp['path']}: {sp['reason']}")
+            typer.echo(one_line(f"  {sp['path']}: {sp['reason']}"))
 
 
 def caption_command(
@@ -220,7 +221,7 @@ def duplicates_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False) ->
                    + (f", cosine >= {r['cosine']:.3f}" if "cosine" in r else "") + ")")
         for item in g["items"]:
             size = f"{item['width']}x{item['height']}" if item["width"] else "?"
-            typer.echo(f"  {'keep' if item['keep'] else '    '}  {size:>11}  {item['path']}")
+            typer.echo(one_line(f"  {'keep' if item['keep'] else '    '}  {size:>11}  {item['path']}"))
     say(f"{len(groups)} groups, {sum(len(g['items']) - 1 for g in groups)} files that could go (nothing was deleted)")
 
 

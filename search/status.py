@@ -55,7 +55,9 @@ def gather_status(settings: Settings, failures: int = 20, catalog: Catalog | Non
             info["skipped"] = json.loads(cat.get_meta("skipped_special") or '{"count": 0, "examples": []}')
         except ValueError:
             info["skipped"] = {"count": 0, "examples": []}
-        info["catalog_bytes"] = settings.catalog_path.stat().st_size if settings.catalog_path.exists() else 0
+        # With WAL, recent commits live in catalog.sqlite-wal until a checkpoint.
+        info["catalog_bytes"] = sum(p.stat().st_size for p in (
+            settings.catalog_path, settings.catalog_path.with_name(settings.catalog_path.name + "-wal")) if p.exists())
         info["catalog"] = "sqlite" if not settings.catalog_url else settings.catalog_url.split("://")[0]
         if settings.vector_index_path.exists():
             info["index_bytes"] = settings.vector_index_path.stat().st_size

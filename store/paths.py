@@ -61,3 +61,19 @@ def without_secrets(uri: str) -> str:
 
 
 SECRET_KEYS = {"password", "token", "secret", "key", "api_key", "apikey"}
+
+
+def one_line(text: str) -> str:
+    """Text for one line of a terminal: control characters (a newline in a
+    file name) as escapes, undecodable bytes as \\xNN (as `ls -b` shows
+    them), so one hit stays one line and a name can be told apart."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogate-escaped)
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 32 or code == 127:
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch, f"\\x{code:02x}"))
+        else:
+            out.append(ch)
+    return "".join(out)

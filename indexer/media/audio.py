@@ -1,6 +1,7 @@
 """Decode audio with PyAV to 16 kHz mono float32, and read its tags."""
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,13 @@ def open_av(path: Path | str):
 
 def av_reason(e: BaseException) -> str:
     """What went wrong, in words: PyAV's messages carry an errno number and
-    the file's path ("[Errno 1094995529] Invalid data found...: '/x.mp3'")."""
+    the file's path ("[Errno 1094995529] Invalid data found...: '/x.mp3'").
+    FFmpeg says "Input/output error" when a file ends inside its own header
+    (a 200-byte WebM): that is a truncated file, not a disk fault."""
+    if getattr(e, "errno", None) == errno.EIO or isinstance(e, EOFError):
+        return "truncated, or not a media file (the data ends before its header does)"
     return getattr(e, "strerror", None) or str(e)
+
 TAG_KEYS = ("title", "artist", "album", "comment", "description")
 
 

@@ -160,3 +160,47 @@ def test_a_ctrl_c_inside_the_database_pool_prints_no_second_traceback():
                                      "Exception during reset or similar", None, sys.exc_info())
     assert not _not_an_interruption(record(KeyboardInterrupt()))
     assert _not_an_interruption(record(ValueError("a real pool error")))
+
+
+def test_messages_say_what_happened_in_one_line_each(cli, tmp_path):
+    """Issue 34.5: a link loop was "a broken symbolic link"; a 200-byte WebM
+    "cannot open video: Input/output error"; a newline or undecodable bytes
+    in a name broke a hit across lines; `status` showed 4 KB while the data
+    sat in the WAL."""
+    import sqlite3
+
+    from ..media_factory import video
+
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    os.symlink(folder / "b_link", folder / "a_link")
+    os.symlink(folder / "a_link", folder / "b_link")
+    os.symlink(folder / "nowhere.png", folder / "gone_link")
+    whole = video(tmp_path / "whole.webm", [(2, (200, 10, 10))], codec="libvpx")
+    (folder / "cut.webm").write_bytes(whole.read_bytes()[:200])
+    odd = os.fsencode(str(folder)) + b"/two\nlines \xff.png"
+    solid(os.fsdecode(odd), (230, 20, 20))
+    data = tmp_path / "d"
+    code, out, err = cli("index", folder, "--data-dir", data, "--model", "fake", "--json")
+    report = json.loads(out)
+    why = {os.path.basename(s["path"]): s["reason"] for s in report["special"]}
+    assert "loop" in why["a_link"] and "broken" not in why["a_link"]
+    assert "truncated" in report["errors"][0]["reason"] and "Input/output" not in report["errors"][0]["reason"]
+    code, out, err = cli("search", "red", "--data-dir", data, "--all")
+    hits = [line for line in out.splitlines() if "lines" in line]
+    assert len(hits) == 1 and "two\\nlines \\xff.png" in hits[0], out
+    con = sqlite3.connect(data / "catalog.sqlite")  # a reader in a transaction: the next commits stay in the WAL
+    try:
+        con.execute("BEGIN")
+        con.execute("SELECT count(*) FROM media").fetchone()
+        more = tmp_path / "more"
+        more.mkdir()
+        for i in range(40):
+            solid(more / f"{i}.png", (i * 5, 100, 200))
+        assert cli("index", more, "--data-dir", data, "--model", "fake")[0] == 0
+        wal = data / "catalog.sqlite-wal"
+        assert wal.stat().st_size > 0
+        code, out, err = cli("status", "--data-dir", data, "--json")
+        assert json.loads(out)["catalog_bytes"] == (data / "catalog.sqlite").stat().st_size + wal.stat().st_size
+    finally:
+        con.close()

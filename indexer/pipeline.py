@@ -129,7 +129,8 @@ class Indexer:
                     reuse.still_missing(plan.missing), roots or report.roots, hold=roots is not None)
                 writer.carry_out(verdict, self.settings.mass_delete_window)
                 CatchUp(self.lib, self.progress, self.should_stop, self.phase).run(report)
-                report.near_copies = copies_of_new(self.catalog, writer.new_pictures, self.embedder.dim)
+                report.near_copies = copies_of_new(self.catalog, writer.new_pictures, self.embedder.dim,
+                                                   max_pixels=self.settings.max_image_pixels)
         except BaseException as failure:
             self._abort(failure, writer, save)  # (the decoder threads stopped first, in _index_jobs)
             raise

@@ -217,12 +217,22 @@ def duplicates_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False) ->
         return
     for n, g in enumerate(groups, 1):
         r = g["reason"]
-        typer.echo(f"group {n}: {len(g['items'])} files, {r['how']} (signature within {r['signature_bits']} bits"
-                   + (f", cosine >= {r['cosine']:.3f}" if "cosine" in r else "") + ")")
+        typer.echo(f"group {n}: {len(g['items'])} files, {r['how']} ({_evidence(r)})")
         for item in g["items"]:
             size = f"{item['width']}x{item['height']}" if item["width"] else "?"
             typer.echo(one_line(f"  {'keep' if item['keep'] else '    '}  {size:>11}  {item['path']}"))
-    say(f"{len(groups)} groups, {sum(len(g['items']) - 1 for g in groups)} files that could go (nothing was deleted)")
+    same = [g for g in groups if not g["reason"].get("similar")]
+    say(f"{len(same)} groups of the same picture, {sum(len(g['items']) - 1 for g in same)} files that could go"
+        + (f"; {len(groups) - len(same)} groups of similar pictures to keep" if len(groups) > len(same) else "")
+        + " (nothing was deleted)")
+
+
+def _evidence(r: dict) -> str:
+    """What joined a group: signature bits for pictures, moments for videos."""
+    parts = ([f"signature within {r['signature_bits']} bits"] if "signature_bits" in r else []) + (
+        [f"{r['moments_matched']} moments matched"] if "moments_matched" in r else []) + (
+        [f"cosine >= {r['cosine']:.3f}"] if r.get("cosine") else [])
+    return ", ".join(parts)
 
 
 def register(app: typer.Typer) -> None:

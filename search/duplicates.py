@@ -24,7 +24,7 @@ import numpy as np
 # within EDIT_BITS (p95 16, median 10) when the model also sees the same
 # content (EDIT_COSINE); benchmarks/duplicates.py swept both. One set of
 # rules for the full scan here and the check of new files while indexing.
-from mediasearch.indexer.copies import EDIT_BITS, EDIT_COSINE, SAME_BITS
+from mediasearch.indexer.copies import CONTAINED_BITS, EDIT_BITS, EDIT_COSINE, SAME_BITS, Looks, edited_copy
 from mediasearch.indexer.media.images import load_image
 from mediasearch.indexer.media.signature import FLAT, as_array, close_pairs, pair_distance, signature
 from mediasearch.store.errors import MediaDecodeError
@@ -55,15 +55,17 @@ class _Union:
     def join(self, a: int, b: int) -> None:
         self.parent[self.find(a)] = self.find(b)
 
-    def groups(self, records: list[dict], make_item, why: dict[tuple[int, int], dict]):
-        """Each group of two or more: (its items with the keeper marked, the
-        reasons of the pairs that joined it)."""
+    def groups(self, records: list[dict], make_item, why: dict[tuple[int, int], dict], keep: bool = True,
+               max_pixels: int = 100_000_000):
+        """Each group of two or more: (its items, with the keeper marked when
+        ``keep``, the reasons of the pairs that joined it)."""
         members: dict[int, list[int]] = {}
         for i in range(len(self.parent)):
             members.setdefault(self.find(i), []).append(i)
         for idx in (m for m in members.values() if len(m) > 1):
             items = [make_item(records[i]) for i in idx]
-            items[keeper([records[i] for i in idx])]["keep"] = True
+            if keep:
+                items[keeper([records[i] for i in idx], max_pixels)]["keep"] = True
             yield items, [w for (a, b), w in why.items() if a in idx and b in idx]
 
 
@@ -98,14 +100,55 @@ def neighbour_pairs(vectors: np.ndarray, cosine: float) -> dict[tuple[int, int],
     return out
 
 
-def keeper(items: list[dict]) -> int:
-    """The suggested keeper: the largest picture, then the earliest, then the
-    name that does not look like a copy."""
-    def rank(p):
+def keeper(items: list[dict], max_pixels: int = 100_000_000) -> int:
+    """The suggested keeper, the original: the largest picture unless it was
+    enlarged from a smaller one (an upscaled copy has more pixels, not more
+    picture), then the earliest, then the name that does not look like a copy."""
+    blown = _upscaled(items, max_pixels)
+
+    def rank(i):
+        p = items[i]
         stem = os.path.splitext(os.path.basename(p["path"]))[0]
-        return (-(p["width"] or 0) * (p["height"] or 0), p["taken_at"] or p["mtime"],
+        return (i in blown, -(p["width"] or 0) * (p["height"] or 0), p["taken_at"] or p["mtime"],
                 bool(COPY_NAME.search(stem)), len(stem), p["path"])
-    return min(range(len(items)), key=lambda i: rank(items[i]))
+    return min(range(len(items)), key=rank)
+
+
+UPSCALED = 0.45  # its detail per pixel against a smaller copy's: a 2x enlargement <= 0.39, a native picture >= 0.57
+
+
+def _upscaled(items: list[dict], max_pixels: int) -> set[int]:
+    """Members enlarged from a smaller member: halving and re-enlarging them
+    loses almost nothing, which a picture taken at that size never allows."""
+    area = [(p["width"] or 0) * (p["height"] or 0) for p in items]
+    sized = [a for a in area if a]
+    if len(sized) < 2 or max(sized) < 1.25 * min(sized):  # no member much larger than another
+        return set()
+    soft = [_softness(p["path"], max_pixels) for p in items]
+    out = set()
+    for i in range(len(items)):
+        smaller = [j for j in range(len(items)) if area[j] and area[j] <= 0.8 * area[i] and soft[j]]
+        if soft[i] is not None and any(soft[i] / soft[j] < UPSCALED for j in smaller):
+            out.add(i)
+    return out
+
+
+def _softness(path: str, max_pixels: int) -> float | None:
+    """Mean change when the picture's centre is halved and enlarged again."""
+    from PIL import Image
+
+    try:
+        g = load_image(path, max_pixels, max_side=4096).image.convert("L")
+    except (MediaDecodeError, OSError):
+        return None
+    side = 768
+    if g.width > side or g.height > side:
+        x, y = max(0, (g.width - side) // 2), max(0, (g.height - side) // 2)
+        g = g.crop((x, y, x + min(side, g.width), y + min(side, g.height)))
+    a = np.asarray(g, np.float32)
+    back = g.resize((max(1, g.width // 2), max(1, g.height // 2)), Image.BILINEAR).resize(g.size, Image.BICUBIC)
+    value = float(np.abs(a - np.asarray(back, np.float32)).mean())
+    return value or None
 
 
 def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
@@ -114,11 +157,19 @@ def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
         return []
     sigs = _signatures(pics, max_pixels)
     vectors = catalog.picture_vectors([p["media_id"] for p in pics], dim)
-    union = _Union(len(pics))
+    union, alike = _Union(len(pics)), _Union(len(pics))
     why: dict[tuple[int, int], dict] = {}
+    near: dict[tuple[int, int], dict] = {}
     flat = {i for i in range(len(pics)) if _is_flat(sigs[i])}  # no structure: matches nothing
+    looks = Looks(max_pixels)
     for (i, j), d in close_pairs(sigs, SAME_BITS).items():
         if i in flat or j in flat:
+            continue
+        # Near signatures, yet two shots of one scene moved 5% can be this near:
+        # unless they are identical, one must hold the other.
+        if d and not edited_copy(pics[i]["path"], pics[j]["path"], sigs[i], sigs[j], looks):
+            alike.join(i, j)
+            near[(i, j)] = {"signature_bits": d}
             continue
         union.join(i, j)
         why[(i, j)] = {"signature_bits": d}
@@ -126,11 +177,23 @@ def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
         if i in flat or j in flat or (i, j) in why:  # already the same picture by signature
             continue
         d = pair_distance(sigs[i], sigs[j])
-        if d <= EDIT_BITS:
+        if d > CONTAINED_BITS:
+            continue
+        if edited_copy(pics[i]["path"], pics[j]["path"], sigs[i], sigs[j], looks):
             union.join(i, j)
             why[(i, j)] = {"signature_bits": d, "cosine": round(cos, 4)}
+        elif d <= EDIT_BITS:  # alike to the model and the signature, yet neither holds the other: two photos
+            alike.join(i, j)
+            near[(i, j)] = {"signature_bits": d, "cosine": round(cos, 4)}
+    groups = _same_groups(pics, union, why, looks)
+    groups += _similar_groups(pics, alike, near, union)
+    groups.sort(key=lambda g: (bool(g.reasons.get("similar")), -len(g.items), g.items[0]["path"]))
+    return groups
+
+
+def _same_groups(pics: list[dict], union: _Union, why: dict, looks: Looks) -> list[Group]:
     groups = []
-    for items, pairs in union.groups(pics, _item, why):
+    for items, pairs in union.groups(pics, _item, why, max_pixels=looks.max_pixels):
         reasons = {"pairs": len(pairs), "signature_bits": max(w["signature_bits"] for w in pairs),
                    "how": "same picture (resized, recompressed, rotated or mirrored)"
                    if all("cosine" not in w for w in pairs) else "same picture, cropped or edited"}
@@ -138,7 +201,24 @@ def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
         if cos:
             reasons["cosine"] = min(cos)
         groups.append(Group(items, reasons))
-    groups.sort(key=lambda g: (-len(g.items), g.items[0]["path"]))
+    return groups
+
+
+def _similar_groups(pics: list[dict], alike: _Union, near: dict, same: _Union) -> list[Group]:
+    """Pictures alike but not the same picture (a second shot, another dog
+    on another shore): shown as similar, with no keeper, never offered for
+    clean-up. A pair already in one same-picture group is not repeated."""
+    groups = []
+    for items, pairs in alike.groups(pics, _item, near, keep=False):
+        ids = {it["media_id"] for it in items}
+        if len({same.find(i) for i, p in enumerate(pics) if p["media_id"] in ids}) < 2:
+            continue
+        for it in items:
+            it["keep"] = None
+        cos = [w["cosine"] for w in pairs if "cosine" in w]
+        groups.append(Group(items, {"how": "similar pictures, not the same picture: keep both", "similar": True,
+                                    "pairs": len(pairs), "signature_bits": min(w["signature_bits"] for w in pairs),
+                                    **({"cosine": min(cos)} if cos else {})}))
     return groups
 
 

@@ -121,3 +121,8 @@ def close_pairs(sigs: np.ndarray, bits: int, involving: list[int] | None = None)
         look(orientation_index(sigs), sigs[involving, 0], involving, rows)   # new against all
         look(orientation_index(sigs[involving]), sigs[:, 0], rows, involving)  # all against new
     return best
+
+
+def best_turn(a: np.ndarray, b: np.ndarray) -> int:
+    """The orientation of ``b`` closest to ``a`` upright (an index into b's eight)."""
+    return int(np.argmin([int(np.bitwise_count(a[0] ^ b[k])) for k in range(ORIENTATIONS)]))

@@ -178,3 +178,61 @@ def test_copies_made_in_one_run_are_named_against_each_other(cli, tmp_path):
     Image.open(folder / "IMG_1000.png").convert("RGB").save(folder / "late copy.jpg", quality=60)
     code, out, err = cli("index", folder, "--data-dir", tmp_path / "d", "--model", "fake")
     assert "1 new picture looks like a copy: 1 of pictures indexed before" in err
+
+
+def _shots_and_copies(folder):
+    """Two shots of one scene (the frame moved 5%: signatures 12-14 bits apart,
+    the model sees the same), and a 2x enlarged copy of another photo with
+    a banner added. Photos from scikit-image's data (public domain / BSD)."""
+    from PIL import ImageDraw
+    from skimage import data
+
+    scene = Image.fromarray(data.astronaut()).convert("RGB").resize((500, 375))
+    scene.crop((0, 0, 475, 375)).save(folder / "shot_1.jpg", quality=95)
+    scene.crop((25, 0, 500, 375)).save(folder / "shot_2.jpg", quality=95)
+    cat = Image.fromarray(data.chelsea()).convert("RGB").resize((500, 375))
+    cat.save(folder / "chelsea.jpg", quality=95)
+    up = cat.resize((1000, 750), Image.BICUBIC)
+    shared = Image.new("RGB", (1000, 840), "white")
+    shared.paste(up, (0, 0))
+    ImageDraw.Draw(shared).text((20, 770), "Happy holidays 2026!", fill="black")
+    shared.save(folder / "chelsea_shared.jpg", quality=95)
+
+
+def test_two_shots_of_one_scene_are_similar_never_the_same_picture(cli, tmp_path):
+    """Issue 28.4: a near pair (12-14 bits, cosine >= 0.98) was grouped as
+    "the same picture, cropped or edited" though neither photo holds the
+    other: deleting one as suggested loses a photo. It is "similar", with no
+    keeper and nothing offered for clean-up."""
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    _shots_and_copies(folder)
+    data = tmp_path / "d"
+    assert cli("index", folder, "--data-dir", data, "--model", "fake")[0] == 0
+    code, out, err = cli("duplicates", "--data-dir", data, "--json")
+    groups = json.loads(out)["groups"]
+    shots = [g for g in groups if {"shot_1.jpg", "shot_2.jpg"} <= {i["path"].rsplit("/", 1)[1] for i in g["items"]}]
+    assert len(shots) == 1 and shots[0]["reason"]["similar"] is True, groups
+    assert not any(i["keep"] for i in shots[0]["items"])
+    code, out, err = cli("duplicates", "--data-dir", data)
+    assert code == 0 and "similar pictures, not the same picture: keep both" in out
+    assert "0 files that could go" in err or "similar pictures to keep" in err
+
+
+def test_the_keeper_is_the_original_not_an_enlarged_copy():
+    """Issue 28.4: an upscaled copy with a text banner was suggested as the
+    keeper over its 500x375 original (the larger picture won)."""
+    import tempfile
+    from pathlib import Path
+
+    from mediasearch.search.duplicates import keeper
+
+    with tempfile.TemporaryDirectory() as d:
+        _shots_and_copies(Path(d))
+        items = [{"path": str(Path(d) / name), "width": w, "height": h, "taken_at": None, "mtime": 0}
+                 for name, w, h in (("chelsea_shared.jpg", 1000, 840), ("chelsea.jpg", 500, 375))]
+        assert items[keeper(items)]["path"].endswith("chelsea.jpg")
+        natural = [{"path": str(Path(d) / "chelsea.jpg"), "width": 500, "height": 375, "taken_at": None, "mtime": 0}]
+        Image.open(natural[0]["path"]).resize((250, 188)).save(Path(d) / "small.jpg", quality=95)
+        natural.append({"path": str(Path(d) / "small.jpg"), "width": 250, "height": 188, "taken_at": None, "mtime": 0})
+        assert keeper(natural) == 0  # a real larger original still wins over its reduced copy

@@ -356,16 +356,23 @@ async function showDuplicates() {
     const data = await (await fetch("/api/duplicates")).json();
     if (mine !== state.seq) return;
     if (!data.groups.length) { message("No near-duplicates found."); return; }
-    const n = data.groups.reduce((a, g) => a + g.items.length - 1, 0);
-    message(data.groups.length + " groups of near-identical pictures; " + n + " files could go. Nothing is deleted here.");
+    const same = data.groups.filter((g) => !g.reason.similar);
+    const n = same.reduce((a, g) => a + g.items.length - 1, 0);
+    const alike = data.groups.length - same.length;
+    message(same.length + " groups of the same picture; " + n + " files could go"
+      + (alike ? "; " + alike + " groups of similar pictures to keep" : "") + ". Nothing is deleted here.");
     for (const g of data.groups) {
-      const box = el("section", { class: "dup-group" });
-      box.appendChild(el("p", { class: "dup-why" }, g.items.length + " files: " + g.reason.how + " (signature within " + g.reason.signature_bits + " bits" + (g.reason.cosine ? ", similarity ≥ " + g.reason.cosine.toFixed(3) : "") + ")"));
+      const box = el("section", { class: "dup-group" + (g.reason.similar ? " similar" : "") });
+      box.appendChild(el("p", { class: "dup-why" }, g.items.length + " files: " + g.reason.how + " (" + evidence(g.reason) + ")"));
       const row = el("div", { class: "dup-row" });
+      const names = g.items.map((it) => it.name);
       for (const it of g.items) {
         const c = el("figure", { class: "dup" + (it.keep ? " keep" : "") });
         c.appendChild(el("img", { src: it.thumb, alt: it.name, loading: "lazy" }));
-        c.appendChild(el("figcaption", { title: it.path }, (it.keep ? "keep · " : "") + it.name + (it.width ? " · " + it.width + "×" + it.height : "")));
+        const cap = el("figcaption", { title: it.path }, it.keep ? "keep · " : "");
+        cap.appendChild(differing(it.name, names));
+        if (it.width) cap.append(" · " + it.width + "×" + it.height);
+        c.appendChild(cap);
         row.appendChild(c);
       }
       box.appendChild(row);
@@ -374,6 +381,32 @@ async function showDuplicates() {
   } catch (e) {
     if (mine === state.seq) message("Duplicates unavailable: " + e.message, true);
   }
+}
+
+// What joined a group, in words: signature bits for pictures, moments for videos.
+function evidence(r) {
+  const parts = [];
+  if (r.signature_bits !== undefined) parts.push("signature within " + r.signature_bits + " bits");
+  if (r.moments_matched !== undefined) parts.push(r.moments_matched + " moments matched");
+  if (r.cosine) parts.push("similarity ≥ " + r.cosine.toFixed(3));
+  return parts.join(", ");
+}
+
+// A name with the part that differs from the group's other names marked
+// ("IMG_1000 (1).jpg" beside "IMG_1000.jpg"): the common start and end stay plain.
+function differing(name, names) {
+  const others = names.filter((x) => x !== name);
+  const span = el("span", {});
+  if (!others.length) { span.textContent = name; return span; }
+  let pre = 0, suf = 0;
+  const common = (f) => others.every((o) => f(o));
+  while (pre < name.length && common((o) => o[pre] === name[pre])) pre++;
+  while (suf < name.length - pre && common((o) => o.length - 1 - suf >= pre && o[o.length - 1 - suf] === name[name.length - 1 - suf])) suf++;
+  const mid = name.slice(pre, name.length - suf);
+  span.append(name.slice(0, pre));
+  if (mid) span.appendChild(el("mark", {}, mid));
+  span.append(name.slice(name.length - suf));
+  return span;
 }
 
 async function showStatus() {

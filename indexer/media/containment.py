@@ -1,0 +1,120 @@
+"""Whether one picture holds the other: the check that tells an edited copy
+(cropped, a banner or border added, resized, recompressed) from a similar
+but different photo (a second shot of the same scene, another dog on
+another shore) once their signatures are near but not the same.
+
+A copy's content lies whole inside the other picture (a crop inside its
+original; the original inside a copy with a banner added), at one scale and
+place; two shots of one scene overlap only in part, and two different
+photos nowhere. So the smaller-content picture is searched for inside the
+other, at a few scales (it fills 70-100% of the other's width) and every
+place, in all eight orientations, by normalised cross-correlation of small
+grey thumbnails. The best correlation is the evidence.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+WIDTH = 80                      # the outer picture's thumbnail width
+SCALES = tuple(round(1.0 - 0.025 * i, 3) for i in range(13))  # the inner's share of the outer's width: 1.0-0.7
+CONTAINED = 0.94                # best correlation at or above this: one holds the other
+FINE, COARSE = 5, 13            # box blurs (px at WIDTH) bounding the band of detail compared
+FLAT_TONE = 10.0                # grey levels from the margin's median: the same flat tone (paper, paint)
+ADDED = 0.6                     # a margin this flat was added (a banner, a border), not cut away
+
+
+def _detail(image: Image.Image, width: int) -> np.ndarray:
+    """Grey at ``width`` (aspect kept), less its local mean: edges and texture,
+    which place a picture; smooth light alone matches almost anything."""
+    g = _grey(image, width)
+    return _box(g, FINE) - _box(g, COARSE)  # a band of middle detail: neither resampling noise nor light
+
+
+def _box(g: np.ndarray, k: int) -> np.ndarray:
+    padded = np.pad(g, k // 2, mode="edge")
+    c = np.pad(padded.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    return (c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]) / (k * k)
+
+
+def _turned(image: Image.Image, j: int) -> Image.Image:
+    """Orientation ``j`` in the signature's order (signature.py): 2k is k
+    quarter turns counter-clockwise, 2k+1 the same, then mirrored."""
+    r = image.rotate(90 * (j // 2), expand=True) if j // 2 else image
+    return r.transpose(Image.FLIP_LEFT_RIGHT) if j % 2 else r
+
+
+def _inverse(j: int) -> int:
+    return 2 * ((4 - j // 2) % 4) if j % 2 == 0 else j  # a mirrored turn undoes itself
+
+
+def _best_inside(outer: np.ndarray, inner: np.ndarray) -> tuple[float, int, int]:
+    """The best correlation of ``inner`` at any place inside ``outer``, and that place (y, x)."""
+    oh, ow = outer.shape
+    ih, iw = inner.shape
+    if ih > oh or iw > ow or ih < 4 or iw < 4:
+        return -1.0, 0, 0
+    # Compared inside a margin: near a picture's edge its detail mixes in what
+    # lies beyond it (a banner's white, the padding), which the other lacks.
+    m = min(COARSE // 2, (ih - 2) // 2, (iw - 2) // 2)
+    windows = np.lib.stride_tricks.sliding_window_view(outer, (ih, iw))[:, :, m:ih - m, m:iw - m]
+    ny, nx = windows.shape[:2]
+    w = windows.reshape(-1, (ih - 2 * m) * (iw - 2 * m))
+    w = w - w.mean(axis=1, keepdims=True)
+    core = inner[m:ih - m, m:iw - m]
+    v = (core - core.mean()).reshape(-1)
+    scores = (w @ v) / (np.linalg.norm(w, axis=1) * (np.linalg.norm(v) + 1e-6) + 1e-6)
+    at = int(scores.argmax())
+    return float(scores[at]), at // nx, at % nx
+
+
+@dataclass
+class Fit:
+    score: float      # the best correlation (>= CONTAINED: one picture holds the other)
+    outer: int        # 0: ``a`` holds ``b``; 1: ``b`` holds ``a``
+    share: float      # the inner picture's share of the outer's area
+    added_flat: float  # of the outer's area beyond the inner, the flat share (a banner, a border)
+
+
+def fit(a: Image.Image, b: Image.Image, turn: int | None = None, enough: float = 0.99) -> Fit:
+    """How either picture lies whole inside the other. ``turn``: the
+    orientation of ``b`` that matches ``a`` upright, when the signatures tell
+    it (then only that one is tried, not all eight). The search stops at the
+    first fit scoring ``enough``."""
+    best = Fit(-1.0, 0, 1.0, 0.0)
+    for side, (outer_img, inner_img, turns) in enumerate(((a, b, None if turn is None else [turn]),
+                                                         (b, a, None if turn is None else [_inverse(turn)]))):
+        outer = _detail(outer_img, WIDTH)
+        for turned in (_turned(inner_img, j) for j in (turns or range(8))):
+            for scale in SCALES:
+                inner = _detail(turned, max(4, round(WIDTH * scale)))
+                score, y, x = _best_inside(outer, inner)
+                if score > best.score:
+                    best = Fit(score, side, inner.size / outer.size, _flat_beyond(outer_img, y, x, *inner.shape))
+                if best.score >= enough:
+                    return best
+    return best
+
+
+def _flat_beyond(outer_img: Image.Image, y: int, x: int, h: int, w: int) -> float:
+    """The share of the outer picture outside the window that is one flat
+    tone (a banner's paper, a border's paint), not a scene going on."""
+    g = _grey(outer_img, WIDTH)
+    mask = np.ones(g.shape, bool)
+    mask[y:y + h, x:x + w] = False
+    beyond = g[mask]
+    return float((np.abs(beyond - np.median(beyond)) < FLAT_TONE).mean()) if beyond.size else 0.0
+
+
+def _grey(image: Image.Image, width: int) -> np.ndarray:
+    h = max(2, round(image.height * width / max(1, image.width)))
+    return np.asarray(image.convert("L").resize((width, h), Image.BILINEAR), np.float32)
+
+
+def containment(a: Image.Image, b: Image.Image, turn: int | None = None) -> float:
+    """The best correlation of either picture found whole inside the other
+    (1.0: one holds the other exactly; below ``CONTAINED``: neither does).
+    It stops looking once one holds the other: the answer is then known."""
+    return fit(a, b, turn, enough=CONTAINED).score

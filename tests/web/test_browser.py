@@ -351,6 +351,9 @@ def card_page(settings, tmp_path):
     page_scan.save(root / "Screenshot_invoice.png")
     for i in range(4):
         pattern(root / f"p{i}.png", i)
+    from ..search.test_duplicates import _shots_and_copies
+    _shots_and_copies(root)  # two shots of one scene: similar, not the same picture
+    Image.open(root / "p1.png").rotate(90).save(root / "p1 (1).png")  # a copy: the name's differing part is marked
     for url in indexed_and_served(settings, root):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -385,3 +388,18 @@ def test_cards_keep_everything_inside_and_tall_pictures_show_their_top(card_page
     page.click("#dups-btn")
     wait_js(page, "document.getElementById('message').textContent.includes('near-duplicates')")
     assert page.locator("#example").is_hidden()
+
+
+def test_the_duplicates_view_tells_similar_from_the_same_and_marks_what_differs(card_page, tmp_path):
+    """Issue 28.4: similar pictures are shown apart, with no keeper and not
+    counted as files that could go; the part of names that differs is marked."""
+    page = card_page
+    page.click("#dups-btn")
+    page.wait_for_selector(".dup-group")
+    page.screenshot(path=str(tmp_path / "duplicates.png"), full_page=True)
+    similar = page.locator(".dup-group.similar")
+    assert similar.count() == 1 and "keep both" in similar.inner_text()
+    assert similar.locator(".dup.keep").count() == 0
+    same = [g for g in page.locator(".dup-group:not(.similar)").all() if "p1 (1).png" in g.inner_text()]
+    assert len(same) == 1 and same[0].locator("mark").all_inner_texts() == [" (1)"]
+    assert "1 group of similar pictures to keep" in page.inner_text("#message")

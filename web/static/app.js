@@ -359,8 +359,9 @@ async function showDuplicates() {
     const same = data.groups.filter((g) => !g.reason.similar);
     const n = same.reduce((a, g) => a + g.items.length - 1, 0);
     const alike = data.groups.length - same.length;
-    message(same.length + " groups of the same picture; " + n + " files could go"
-      + (alike ? "; " + alike + " groups of similar pictures to keep" : "") + ". Nothing is deleted here.");
+    const count = (k, one, many) => k + " " + (k === 1 ? one : many);
+    message(count(same.length, "group", "groups") + " of the same picture; " + count(n, "file", "files") + " could go"
+      + (alike ? "; " + count(alike, "group", "groups") + " of similar pictures to keep" : "") + ". Nothing is deleted here.");
     for (const g of data.groups) {
       const box = el("section", { class: "dup-group" + (g.reason.similar ? " similar" : "") });
       box.appendChild(el("p", { class: "dup-why" }, g.items.length + " files: " + g.reason.how + " (" + evidence(g.reason) + ")"));

@@ -111,9 +111,20 @@ class Lookups:
             return sub.where(false())
         if self.sqlite:
             match = '"' + " ".join(words) + '" *'
-            return _join_fts(sub).where(text_sql("segment_fts MATCH :exact_m").bindparams(exact_m=match))
-        return sub.where(text_sql("segment.words @@ to_tsquery('simple', :exact_q)")
-                         .bindparams(exact_q=" <-> ".join(words) + ":*"))
+            found = _join_fts(sub).where(text_sql("segment_fts MATCH :exact_m").bindparams(exact_m=match))
+        else:
+            found = sub.where(text_sql("segment.words @@ to_tsquery('simple', :exact_q)")
+                              .bindparams(exact_q=" <-> ".join(words) + ":*"))
+        glued = "".join(re.findall(r"[^\W_]+", phrase.lower()))
+        if len(glued) < (3 if any(c.isdigit() for c in glued) else 6):
+            return found
+        # Text read in pictures loses its spaces ("Tablebookedat CasaAzul",
+        # "RECEIPTRE16TGK"): there, the phrase is looked for with spaces ignored.
+        escaped = glued.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        inside = select(Segment.media_id).where(
+            Segment.source == "ocr",
+            func.replace(func.lower(Segment.text), " ", "").like(f"%{escaped}%", escape="\\"))
+        return found.union(inside)
 
     def date_span(self) -> tuple[float, float] | None:
         """The earliest and latest date of the library's files (EXIF, else mtime)."""

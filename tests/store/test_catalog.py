@@ -226,3 +226,32 @@ def test_two_workers_recording_their_model_at_once_agree_on_one(catalog_target):
     first.set_meta("runtime", "onnx")
     second.set_meta("runtime", "torch")  # a second writer of the same key: updated, not refused
     assert first.get_meta("runtime") == "torch"
+
+
+def test_a_quoted_phrase_is_found_inside_text_read_without_spaces(catalog_target):
+    """Issue 28.3: `"Casa Azul"` found nothing in a receipt read as
+    "Tablebookedat CasaAzul", nor the README's `"RE16"` in "RECEIPTRE16TGK"
+    (unquoted worked). Inside read text the phrase is looked for with spaces
+    ignored; elsewhere a phrase stays words in order."""
+    from mediasearch.store.catalog.dto import Filters
+
+    cat = Catalog(catalog_target)
+    receipt = rec("/r/receipt.jpg", [1, 0])
+    receipt.segments.append(NewSegment(np.asarray([1, 0], np.float32), "ocr",
+                                       text="Tablebookedat CasaAzul TOTAL23,45EUR RECEIPTRE16TGK"))
+    named = rec("/r/casa and azul colours.jpg", [0, 1])  # the words, not the phrase
+    cat.apply(Batch(upserts=[receipt, named]))
+
+    def holding(phrase):
+        ids = cat.segment_ids(filters=Filters(exact=[phrase]))
+        with cat.read() as s:
+            rows = s.execute(text_sql("SELECT DISTINCT m.path FROM segment s JOIN media m ON m.id = s.media_id "
+                                      "WHERE s.id IN (" + ",".join(str(int(i)) for i in ids) + ")")).all() if len(ids) else []
+        return sorted(r[0] for r in rows)
+
+    assert holding("Casa Azul") == ["/r/receipt.jpg"]
+    assert holding("RE16") == ["/r/receipt.jpg"]
+    assert holding("booked at") == ["/r/receipt.jpg"]
+    assert holding("azul colours") == ["/r/casa and azul colours.jpg"]
+    assert holding("Casa Verde") == []
+    cat.close()

@@ -114,7 +114,7 @@ def keeper(items: list[dict], max_pixels: int = 100_000_000) -> int:
     return min(range(len(items)), key=rank)
 
 
-UPSCALED = 0.45  # its detail per pixel against a smaller copy's: a 2x enlargement <= 0.39, a native picture >= 0.57
+UPSCALED = 0.5  # detail per pixel against a smaller copy: 2x enlargements <= 0.46, originals >= 0.57 (benchmarks/duplicates.py)
 
 
 def _upscaled(items: list[dict], max_pixels: int) -> set[int]:
@@ -141,10 +141,11 @@ def _softness(path: str, max_pixels: int) -> float | None:
         g = load_image(path, max_pixels, max_side=4096).image.convert("L")
     except (MediaDecodeError, OSError):
         return None
-    side = 768
-    if g.width > side or g.height > side:
-        x, y = max(0, (g.width - side) // 2), max(0, (g.height - side) // 2)
-        g = g.crop((x, y, x + min(side, g.width), y + min(side, g.height)))
+    # The middle 60% (at most 768 px): a banner or border added at an edge
+    # brings sharp edges of its own, which say nothing of the picture.
+    w, h = min(768, max(8, int(g.width * 0.6))), min(768, max(8, int(g.height * 0.6)))
+    x, y = (g.width - w) // 2, (g.height - h) // 2
+    g = g.crop((x, y, x + w, y + h))
     a = np.asarray(g, np.float32)
     back = g.resize((max(1, g.width // 2), max(1, g.height // 2)), Image.BILINEAR).resize(g.size, Image.BICUBIC)
     value = float(np.abs(a - np.asarray(back, np.float32)).mean())

@@ -124,12 +124,23 @@ def _upscaled(items: list[dict], max_pixels: int) -> set[int]:
     sized = [a for a in area if a]
     if len(sized) < 2 or max(sized) < 1.25 * min(sized):  # no member much larger than another
         return set()
-    soft = [_softness(p["path"], max_pixels) for p in items]
+    soft: dict[int, float | None] = {}
+
+    def softness(i: int) -> float | None:
+        if i not in soft:
+            soft[i] = _softness(items[i]["path"], max_pixels)
+        return soft[i]
+
+    # Largest first, until one is not enlarged (the keeper needs no more);
+    # each against the two largest members clearly smaller than it.
     out = set()
-    for i in range(len(items)):
-        smaller = [j for j in range(len(items)) if area[j] and area[j] <= 0.8 * area[i] and soft[j]]
-        if soft[i] is not None and any(soft[i] / soft[j] < UPSCALED for j in smaller):
-            out.add(i)
+    for i in sorted(range(len(items)), key=lambda k: -area[k]):
+        smaller = sorted((j for j in range(len(items)) if area[j] and area[j] <= 0.8 * area[i]),
+                         key=lambda k: -area[k])[:2]
+        mine = softness(i) if smaller else None
+        if mine is None or not any((s := softness(j)) and mine / s < UPSCALED for j in smaller):
+            break
+        out.add(i)
     return out
 
 
@@ -163,19 +174,22 @@ def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
     near: dict[tuple[int, int], dict] = {}
     flat = {i for i in range(len(pics)) if _is_flat(sigs[i])}  # no structure: matches nothing
     looks = Looks(max_pixels)
-    for (i, j), d in close_pairs(sigs, SAME_BITS).items():
+    # Nearest first; a pair already joined through others needs no pictures
+    # decoded (a family of 10 copies: 9 checks, not 45).
+    for (i, j), d in sorted(close_pairs(sigs, SAME_BITS).items(), key=lambda kv: kv[1]):
         if i in flat or j in flat:
             continue
         # Near signatures, yet two shots of one scene moved 5% can be this near:
         # unless they are identical, one must hold the other.
-        if d and not edited_copy(pics[i]["path"], pics[j]["path"], sigs[i], sigs[j], looks):
+        if d and union.find(i) != union.find(j) and not edited_copy(
+                pics[i]["path"], pics[j]["path"], sigs[i], sigs[j], looks):
             alike.join(i, j)
             near[(i, j)] = {"signature_bits": d}
             continue
         union.join(i, j)
         why[(i, j)] = {"signature_bits": d}
     for (i, j), cos in neighbour_pairs(vectors, EDIT_COSINE).items():
-        if i in flat or j in flat or (i, j) in why:  # already the same picture by signature
+        if i in flat or j in flat or (i, j) in why or union.find(i) == union.find(j):  # already the same picture
             continue
         d = pair_distance(sigs[i], sigs[j])
         if d > CONTAINED_BITS:

@@ -22,8 +22,6 @@ WIDTH = 80                      # the outer picture's thumbnail width
 SCALES = tuple(round(1.0 - 0.025 * i, 3) for i in range(13))  # the inner's share of the outer's width: 1.0-0.7
 CONTAINED = 0.94                # best correlation at or above this: one holds the other
 FINE, COARSE = 5, 13            # box blurs (px at WIDTH) bounding the band of detail compared
-FLAT_TONE = 10.0                # grey levels from the margin's median: the same flat tone (paper, paint)
-ADDED = 0.6                     # a margin this flat was added (a banner, a border), not cut away
 
 
 def _detail(image: Image.Image, width: int) -> np.ndarray:
@@ -75,42 +73,27 @@ class Fit:
     score: float      # the best correlation (>= CONTAINED: one picture holds the other)
     outer: int        # 0: ``a`` holds ``b``; 1: ``b`` holds ``a``
     share: float      # the inner picture's share of the outer's area
-    added_flat: float  # of the outer's area beyond the inner, the flat share (a banner, a border)
 
 
 def fit(a: Image.Image, b: Image.Image, turn: int | None = None, enough: float = 0.99) -> Fit:
     """How either picture lies whole inside the other. ``turn``: the
     orientation of ``b`` that matches ``a`` upright, when the signatures tell
-    it (then only that one is tried, not all eight). The search stops at the
-    first fit scoring ``enough``."""
-    best = Fit(-1.0, 0, 1.0, 0.0)
-    for side, (outer_img, inner_img, turns) in enumerate(((a, b, None if turn is None else [turn]),
-                                                         (b, a, None if turn is None else [_inverse(turn)]))):
-        outer = _detail(outer_img, WIDTH)
-        for turned in (_turned(inner_img, j) for j in (turns or range(8))):
-            for scale in SCALES:
-                inner = _detail(turned, max(4, round(WIDTH * scale)))
-                score, y, x = _best_inside(outer, inner)
+    it (then only that one is tried, not all eight). Scales go from whole to
+    70%, both ways at each, so a copy of the same framing is found at the
+    first look; the search stops at the first fit scoring ``enough``."""
+    best = Fit(-1.0, 0, 1.0)
+    sides = [(_detail(a, WIDTH), b, None if turn is None else [turn]),
+             (_detail(b, WIDTH), a, None if turn is None else [_inverse(turn)])]
+    for scale in SCALES:
+        for side, (outer, inner_img, turns) in enumerate(sides):
+            for j in turns or range(8):
+                inner = _detail(_turned(inner_img, j), max(4, round(WIDTH * scale)))
+                score, _, _ = _best_inside(outer, inner)
                 if score > best.score:
-                    best = Fit(score, side, inner.size / outer.size, _flat_beyond(outer_img, y, x, *inner.shape))
+                    best = Fit(score, side, inner.size / outer.size)
                 if best.score >= enough:
                     return best
     return best
-
-
-def _flat_beyond(outer_img: Image.Image, y: int, x: int, h: int, w: int) -> float:
-    """The share of the outer picture outside the window that is one flat
-    tone (a banner's paper, a border's paint), not a scene going on."""
-    g = _grey(outer_img, WIDTH)
-    mask = np.ones(g.shape, bool)
-    mask[y:y + h, x:x + w] = False
-    beyond = g[mask]
-    return float((np.abs(beyond - np.median(beyond)) < FLAT_TONE).mean()) if beyond.size else 0.0
-
-
-def _grey(image: Image.Image, width: int) -> np.ndarray:
-    h = max(2, round(image.height * width / max(1, image.width)))
-    return np.asarray(image.convert("L").resize((width, h), Image.BILINEAR), np.float32)
 
 
 def containment(a: Image.Image, b: Image.Image, turn: int | None = None) -> float:
@@ -118,3 +101,8 @@ def containment(a: Image.Image, b: Image.Image, turn: int | None = None) -> floa
     (1.0: one holds the other exactly; below ``CONTAINED``: neither does).
     It stops looking once one holds the other: the answer is then known."""
     return fit(a, b, turn, enough=CONTAINED).score
+
+
+def _grey(image: Image.Image, width: int) -> np.ndarray:
+    h = max(2, round(image.height * width / max(1, image.width)))
+    return np.asarray(image.convert("L").resize((width, h), Image.BILINEAR), np.float32)

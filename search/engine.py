@@ -67,6 +67,7 @@ def fuse(dense: list[Result], lexical: list[Result], limit: int) -> list[Result]
     ``words``, never into the moment."""
     fused: dict[int, float] = {}
     by_id: dict[int, Result] = {}
+    said: dict[int, Result] = {}
     best = 2.0 / (RRF_K + 1)
     for name, ranking in (("picture", dense), ("words", lexical)):
         for rank, r in enumerate(ranking):
@@ -79,11 +80,28 @@ def fuse(dense: list[Result], lexical: list[Result], limit: int) -> list[Result]
                 kept.words = {"text": r.text, "start": r.start, "end": r.end, "source": r.source}
                 if r.source == "ocr":  # the boxes the words were read in
                     kept.words["spans"] = r.spans
+                said[r.media_id] = r
     order = sorted(fused, key=lambda m: (-fused[m], -by_id[m].score))
     out = [by_id[m] for m in order[:limit]]
     for r in out:
         r.score = round(fused[r.media_id] / best, 4)
+        _open_where_said(r, said.get(r.media_id))
     return out
+
+
+def _open_where_said(r: Result, words: Result | None) -> None:
+    """A hit found by what was said more than by what it shows opens at the
+    words (a video's sentence, not the frame that scored best by picture):
+    its moment, text and source become the words' segment's; ``words`` stays."""
+    if words is None or words is r or words.start is None or words.source not in SPOKEN:
+        return
+    if r.why.get("words_rank", FUSION_DEPTH + 1) >= r.why.get("picture_rank", FUSION_DEPTH + 1):
+        return
+    r.start, r.end, r.text, r.source = words.start, words.end, words.text, words.source
+    r.spans, r.segment_id = words.spans, words.segment_id
+
+
+SPOKEN = ("transcript", "sound")  # timed segments heard, not seen
 
 
 class SearchEngine:

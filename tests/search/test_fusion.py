@@ -112,3 +112,18 @@ def test_a_hit_reports_the_segment_that_scored():
     assert (top.media_id, top.start, top.end, top.text, top.source, top.segment_id) == (1, 30.0, 32.0, None, "frame", 10)
     assert top.words == {"text": "This is how you teach a puppy", "start": 0.0, "end": 11.0, "source": "transcript"}
     assert top.score == 1.0 and top.why == {"similarity": 0.4, "picture_rank": 1, "words_rank": 1}
+
+
+def test_a_video_found_by_what_was_said_opens_at_the_sentence():
+    """Issue 28.1: a video hit found by what was said opened at the frame
+    moment (00:04), not at the sentence (00:00). When the words rank it higher
+    than the picture does, the hit opens where it was said; the words stay."""
+    frame = Result(1, "/v/party.mp4", "video", 0.31, 4.0, 6.0, None, [], segment_id=10, source="frame")
+    others = [Result(n, f"/v/o{n}.mp4", "video", 0.5 - n / 100, 1.0, 2.0, None, [], segment_id=20 + n, source="frame")
+              for n in range(2, 6)]
+    said = Result(1, "/v/party.mp4", "video", 0.3, 0.0, 11.0, "Happy birthday to you", [], lexical=True,
+                  segment_id=11, source="transcript", spans='[[0.0, 2.5, "Happy birthday to you"]]')
+    top = fuse(others + [frame], [said], 10)[0]
+    assert (top.media_id, top.start, top.end, top.source, top.segment_id) == (1, 0.0, 11.0, "transcript", 11)
+    assert top.text == "Happy birthday to you" and top.spans == said.spans
+    assert top.words["source"] == "transcript"

@@ -195,11 +195,15 @@ class SearchEngine:
         return l2_normalize(total)[0]
 
     def media_vector(self, media_id: int) -> np.ndarray:
-        """"More like this": the mean of a file's stored vectors."""
+        """Feedback ("good", "not this"): the mean of a file's stored vectors."""
+        return l2_normalize(self.media_moments(media_id).mean(0))[0]
+
+    def media_moments(self, media_id: int) -> np.ndarray:
+        """A file's stored vectors, one per moment ("more like this")."""
         vecs = self.catalog.media_vectors(media_id)
         if not vecs.size:
             raise QueryError(f"no indexed media with id {media_id}")
-        return l2_normalize(vecs.mean(0))[0]
+        return vecs
 
     # -- search -------------------------------------------------------------
     def search(self, query: Query, vector: np.ndarray | None = None) -> list[Result]:

@@ -148,7 +148,14 @@ class SearchService:
         moments = (self.engine.example_vectors(examples[0])
                    if len(examples) == 1 and len(terms) == 1 and not (req.like or req.unlike) else None)
         cutoff = None
-        if req.like or req.unlike:
+        if len(req.like) == 1 and not req.unlike and not any(t.weight for t in terms):
+            # Plain "more like this": a file of several moments (a video) asks
+            # with each of them, as a video given as an example does; the mean
+            # of its shots is close to none of them and let stills rank above it.
+            own = self.engine.media_moments(_check_id(req.like[0]))
+            results = (self.engine.search_moments(own, query) if len(own) > 1
+                       else self.engine.search_vector(l2_normalize(own.mean(0))[0], query))
+        elif req.like or req.unlike:
             results = self.engine.search_vector(self._feedback_vector(req, terms), query)
         elif moments is not None and len(moments) > 1:  # a video (or any file of several moments)
             results = self.engine.search_moments(moments, query)

@@ -99,3 +99,32 @@ def test_a_video_query_finds_itself_and_videos_sharing_its_shots(settings, tmp_p
             assert names[:2] == ["holiday.mp4", "holiday recut.mp4"], (example, names)
     finally:
         lib.close()
+
+
+def test_more_like_a_video_ranks_the_video_and_its_copy_above_stills(settings, tmp_path):
+    """Issue 28.1: "more like this" on a video put 4 photos (0.925) above the
+    video itself and its exact copy (0.89): the mean of its shots is close to
+    none of them. It now asks with each of its moments."""
+    import shutil
+
+    from mediasearch.search.service import SearchRequest, SearchService
+
+    from ..media_factory import video
+
+    root = tmp_path / "lib"
+    root.mkdir()
+    shots = [(2, (220, 30, 30)), (2, (30, 200, 40)), (2, (30, 40, 210))]
+    clip = video(root / "clip.mp4", shots)
+    shutil.copy(clip, root / "clip copy.mp4")
+    for name, rgb in (("red.png", (220, 30, 30)), ("green.png", (30, 200, 40)), ("blue.png", (30, 40, 210)),
+                      ("grey.png", (93, 90, 93))):
+        solid(root / name, rgb)
+    lib = Library(settings)
+    Indexer(lib).run([root])
+    try:
+        mid = lib.catalog.known_files()[str(clip)].id
+        results = SearchService(lib).search(SearchRequest(texts=[], like=[mid], k=6)).results
+        assert sorted(r.path.rsplit("/", 1)[1] for r in results[:2]) == ["clip copy.mp4", "clip.mp4"]
+        assert results[0].score >= 0.99 > results[2].score
+    finally:
+        lib.close()

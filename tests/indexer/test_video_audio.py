@@ -293,3 +293,34 @@ def test_decoders_never_block_on_a_fifo_swapped_in(tmp_path):
                 pass
     assert "FIFO" in outcomes["video"] and "FIFO" in outcomes["image"] and "FIFO" in outcomes["audio"]
     assert outcomes["cover"] == "returned"  # no cover art: None
+
+
+@needs_espeak
+@pytest.mark.slow
+def test_each_sentence_of_a_narration_with_pauses_opens_within_a_second(settings, tmp_path):
+    """Issue 28.1: narration with pauses opened 7-16 s early (a Whisper
+    segment runs over pauses and several sentences; its start is the first's).
+    Sentences are timed by their own words."""
+    from mediasearch.search.service import SearchRequest, SearchService
+
+    d = tmp_path / "narration"
+    d.mkdir()
+    lines = [("The children built a sandcastle near the water.", "sandcastle near the water"),
+             ("Later the dog chased a red ball across the park.", "dog chased a red ball"),
+             ("At night we watched fireworks over the harbour.", "fireworks over the harbour")]
+    parts, truth, t = [], {}, 0.0
+    for i, (line, query) in enumerate(lines):
+        pause = np.zeros(int(16000 * (1.0 + 2.5 * i)), np.float32)  # pauses of 1, 3.5 and 6 s before each
+        parts += [pause, speech(line)]
+        t += len(pause) / 16000
+        truth[query] = t
+        t += len(parts[-1]) / 16000
+    audio_file(d / "narration.wav", np.concatenate(parts))
+    lib, _ = index(settings, d)
+    try:
+        service = SearchService(lib)
+        for query, at in truth.items():
+            hit = service.search(SearchRequest(texts=[query], k=1)).results[0]
+            assert hit.source == "transcript" and abs(hit.start - at) <= 1.0, (query, hit.start, at, hit.text)
+    finally:
+        lib.close()

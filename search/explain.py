@@ -16,6 +16,8 @@ import json
 import os
 import re
 
+from mediasearch.store.catalog.words import CJK, inside_worthy
+
 from .engine import RRF_K, Result
 from .interpret import Interpretation
 
@@ -39,7 +41,7 @@ def matched(query_words: set[str], text: str | None, inside: bool = False) -> se
     word holding it ("Quarterlyinvoice7731")."""
     found = set()
     codes = [q for q in query_words if any(c.isdigit() for c in q)]
-    long = [q for q in query_words if len(q) >= (3 if q in codes else 4)] if inside else []
+    long = [q for q in query_words if inside_worthy(q) and (inside or CJK.search(q))]
     for w in _words(text):
         if w in query_words or any(w.startswith(c) for c in codes) or any(q in w for q in long):
             found.add(w)

@@ -13,6 +13,18 @@ from .base import _join_fts
 from .dto import Filters, filters_from
 
 STOPWORDS = frozenset("a an the of on in at to for from with and or is are was my our your this that".split())
+# Chinese and Japanese run words together: the word index (FTS5 unicode61, the
+# 'simple' tsvector) keeps a run of them as one token ("龙井茶馆"), so a word
+# of two or more such characters is also looked for inside longer runs.
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def inside_worthy(word: str) -> bool:
+    """Long enough to be looked for inside longer words, not everywhere: a
+    code of 3+ with a digit, 4+ letters, or 2+ Chinese/Japanese characters."""
+    if CJK.search(word):
+        return len(word) >= 2
+    return len(word) >= (3 if any(c.isdigit() for c in word) else 4)
 
 
 class Words:
@@ -58,9 +70,11 @@ class Words:
         split into words: "starbucks" in "STAR BUCKS"). Asked only when no
         whole word matched, and only for words long enough not to be
         everywhere."""
-        if not all(len(w) >= (3 if any(c.isdigit() for c in w) else 4) for w in words):
+        if not all(inside_worthy(w) for w in words):
             return []
-        stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media), f).where(Segment.source == "ocr")
+        stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media), f)
+        if not any(CJK.search(w) for w in words):  # Chinese runs are whole words everywhere: any text
+            stmt = stmt.where(Segment.source == "ocr")
         for w in words:
             escaped = w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             stmt = stmt.where(func.replace(func.lower(Segment.text), " ", "").like(f"%{escaped}%", escape="\\"))

@@ -255,3 +255,31 @@ def test_a_quoted_phrase_is_found_inside_text_read_without_spaces(catalog_target
     assert holding("azul colours") == ["/r/casa and azul colours.jpg"]
     assert holding("Casa Verde") == []
     cat.close()
+
+
+def test_chinese_words_are_found_inside_longer_runs(catalog_target):
+    """Issue 28.3: 茶馆 in 龙井茶馆 and 东方 in 东方明珠站 were not found: the
+    word index keeps a run of Chinese characters as one token. A word of two
+    or more such characters is also looked for inside runs, in any text."""
+    from mediasearch.store.catalog.dto import Filters
+
+    cat = Catalog(catalog_target)
+    sign = rec("/r/sign.jpg", [1, 0])
+    sign.segments.append(NewSegment(np.asarray([1, 0], np.float32), "ocr", text="龙井茶馆 营业时间"))
+    memo = rec("/r/memo.m4a", [0, 1])
+    memo.kind = "audio"
+    memo.segments = [NewSegment(np.asarray([0, 1], np.float32), "transcript", 0.0, 4.0, text="我们在东方明珠站见面")]
+    other = rec("/r/other.jpg", [1, 1])
+    other.segments.append(NewSegment(np.asarray([1, 1], np.float32), "ocr", text="茶"))
+    cat.apply(Batch(upserts=[sign, memo, other]))
+
+    def paths(pairs):
+        with cat.read() as s:
+            return sorted(s.execute(text_sql("SELECT path FROM media WHERE id = :i"), {"i": m}).scalar()
+                          for _, m in pairs)
+
+    assert paths(cat.lexical("茶馆")) == ["/r/sign.jpg"]
+    assert paths(cat.lexical("东方")) == ["/r/memo.m4a"]
+    assert paths(cat.lexical("茶")) == ["/r/other.jpg"]  # one character: whole tokens only
+    assert len(cat.segment_ids(filters=Filters(exact=["东方明珠"]))) == 1
+    cat.close()

@@ -49,22 +49,40 @@ def remember_mounts(catalog, roots: list[str]) -> None:
         catalog.set_meta(MOUNTS_KEY, json.dumps(sorted(known | now)))
 
 
-def mounts_below(root: str) -> list[str]:
-    """Mount points strictly inside ``root`` (Linux: /proc/self/mounts; where
-    there is none, the walk's own check of the roots is all there is)."""
+NETWORK_FS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "fuse.sshfs", "9p", "afs", "ncpfs", "davfs",
+              "fuse.rclone", "glusterfs", "ceph", "fuse.s3fs"}
+
+
+def _mount_table() -> list[tuple[str, str]]:
+    """(mount point, file system type) for each mount (Linux: /proc/self/mounts;
+    elsewhere none: the checks of the roots themselves are all there is)."""
     try:
         with open("/proc/self/mounts", encoding="utf-8", errors="surrogateescape") as f:
             lines = f.read().splitlines()
     except OSError:
         return []
-    out = []
-    for line in lines:
-        parts = line.split(" ")
-        if len(parts) > 1:
-            point = _unescape(parts[1])
-            if point != root and under(point, root):
-                out.append(point)
-    return out
+    return [(_unescape(parts[1]), parts[2]) for parts in (line.split(" ") for line in lines) if len(parts) > 2]
+
+
+def mounts_below(root: str) -> list[str]:
+    """Mount points strictly inside ``root``."""
+    return [point for point, _ in _mount_table() if point != root and under(point, root)]
+
+
+def filesystem_type(path: str) -> str | None:
+    """The type of the file system holding ``path``, or None."""
+    real = os.path.realpath(path)
+    holding = [(point, kind) for point, kind in _mount_table() if under(real, point)]
+    return max(holding, key=lambda pk: len(pk[0]))[1] if holding else None
+
+
+def root_identity(root: str) -> tuple | None:
+    """(device, inode, mounted): changes when a root is renamed away, unmounted or remounted."""
+    try:
+        st = os.stat(root)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, os.path.ismount(root))
 
 
 def _unescape(field: str) -> str:

@@ -31,42 +31,12 @@ from mediasearch.store.files import write_atomically
 from .library import Library
 from .pipeline import Indexer
 from .report import IndexReport
-from .roots import ignored_below, mounts_below, path_allowed, root_of
+from .roots import NETWORK_FS, filesystem_type, ignored_below, mounts_below, path_allowed, root_identity, root_of
 
 log = logging.getLogger(__name__)
 
 # After a full disk, wait this long before trying the same files again.
 FULL_DISK_RETRY = 60.0
-NETWORK_FS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "fuse.sshfs", "9p", "afs", "ncpfs", "davfs",
-              "fuse.rclone", "glusterfs", "ceph", "fuse.s3fs"}
-
-
-def filesystem_type(path: str) -> str | None:
-    """The mount type holding ``path`` (Linux /proc/mounts), or None."""
-    try:
-        mounts = Path("/proc/mounts").read_text().splitlines()
-    except OSError:
-        return None
-    best, kind = "", None
-    real = os.path.realpath(path)
-    for line in mounts:
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        mnt = parts[1].replace("\\040", " ")
-        if (real == mnt or real.startswith(mnt.rstrip("/") + "/")) and len(mnt) > len(best):
-            best, kind = mnt, parts[2]
-    return kind
-
-
-def root_identity(root: str) -> tuple | None:
-    try:
-        st = os.stat(root)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, os.path.ismount(root))
-
-
 @dataclass
 class WatchState:
     roots: list[str]

@@ -122,9 +122,27 @@ def respaced(text: str) -> str:
     text as one word ("Quarterlyinvoice7731approved"; its per-character
     boxes are too coarse to show the gaps). A long run of letters and digits
     is split where every letter part falls into dictionary words of three
-    letters or more (the MiniLM vocabulary, 21,719 words); otherwise, a code
-    or a name, it is left as read."""
-    return re.sub(r"[A-Za-z0-9]{%d,}" % LONG_RUN, lambda m: _split_run(m.group(0)), text)
+    letters or more (the MiniLM vocabulary, 21,719 words), short words such
+    as "at" allowed between them; otherwise, a code or a name, it is left as
+    read. A word run into a number ("TOTAL23,45", "12.50EUR") is parted from
+    it. The glued form still matches: inside read text, words and quoted
+    phrases are also looked for with spaces ignored (catalog/words.py)."""
+    text = re.sub(r"[A-Za-z0-9]{%d,}" % LONG_RUN, lambda m: _split_run(m.group(0)), text)
+    return re.sub(r"(?<![A-Za-z])([A-Za-z]{3,})(?=\d)|(?<=\d)([A-Za-z]{3,})(?![A-Za-z])", _part_number, text)
+
+
+def _part_number(m: re.Match) -> str:
+    """A dictionary word touching a number, with a space on the number's side."""
+    word = m.group(1) or m.group(2)
+    if word.lower() not in _vocabulary() and word.lower() not in CURRENCIES:
+        return m.group(0)
+    return f"{word} " if m.group(1) else f" {word}"
+
+
+# Two-letter words allowed inside a run, never first ("Tablebookedat" ->
+# "Table booked at"); a run is still split only when every piece is a word.
+SHORT_WORDS = frozenset("at to in of on by as is it we us my an or no so up".split())
+CURRENCIES = frozenset("eur usd gbp chf jpy cny rmb sek nok dkk pln czk huf aud cad".split())  # on receipts
 
 
 def _split_run(run: str) -> str:
@@ -148,9 +166,10 @@ def _segment(letters: str) -> list[str] | None:
     vocab = _vocabulary()
     low, n = letters.lower(), len(letters)
     best: list[tuple[int, int] | None] = [(0, 0)] + [None] * n  # (pieces, start of the last piece)
-    for end in range(3, n + 1):
-        for start in range(max(0, end - 20), end - 2):
-            if best[start] is not None and low[start:end] in vocab:
+    for end in range(2, n + 1):
+        for start in range(max(0, end - 20), end - 1):
+            piece = low[start:end]
+            if best[start] is not None and (piece in vocab or (piece in SHORT_WORDS and 0 < start)):
                 cand = (best[start][0] + 1, start)
                 if best[end] is None or cand[0] < best[end][0]:
                     best[end] = cand

@@ -35,3 +35,15 @@ def test_a_read_must_be_plausible_before_it_becomes_words():
     for real in [("PAT", 0.966), ("5", 0.999), ("SALE", 0.994), ("RITEAID", 0.988), ("DV-TS-63", 0.992),
                  ("茶馆", 0.95), ("rumerahcve or atyour loqal police station", 0.774)]:
         assert plausible(*real), real
+
+
+def test_glued_receipt_words_are_parted_and_the_glued_form_still_matches():
+    """Issue 28.3: "Tablebookedat CasaAzul" and "TOTAL23,45EUR" kept "total"
+    and "booked" out of the word index ("supermarket receipt total" missed
+    the receipt). Short words may sit between dictionary words; a word run
+    into a number is parted from it; codes stay whole."""
+    assert respaced("Tablebookedat CasaAzul") == "Table booked at CasaAzul"
+    assert respaced("TOTAL23,45EUR") == "TOTAL 23,45 EUR"
+    assert respaced("DIDYOU SEEORHEARANYTHING?") == "DIDYOU SEE OR HEAR ANYTHING?"
+    for code in ("RE16TGK", "TS34208", "5CJT309", "AB12CD34EF56XY", "DV-TS-63"):
+        assert respaced(code) == code

@@ -129,7 +129,7 @@ class Preparer:
     def _known_content(self, p: Prepared, reusable_hashes: set[str]) -> bool:
         h, k = p.content_hash, p.job.known
         return (h in reusable_hashes or (k is not None and k.content_hash == h and k.usable)
-                or bool(self.catalog.ok_media_by_hash([h]))
+                or bool(self.catalog.ok_media_by_hash([h], first=1))
                 or bool(self.catalog.offline_by_hash([h])))  # maybe moved (reuse.py decides)
 
     @staticmethod

@@ -63,7 +63,7 @@ class Reuse:
                 return
         source = self.moved.get(h)
         if source is None:  # another file with these bytes (never this file's own row)
-            rows = [row for row in self.catalog.ok_media_by_hash([h]).get(h, [])
+            rows = [row for row in self.catalog.ok_media_by_hash([h], first=2).get(h, [])
                     if known is None or row[0] != known.id]
             source = rows[0][0] if rows else None
         if source is not None:

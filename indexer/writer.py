@@ -86,7 +86,7 @@ class BatchWriter:
         if p.content_hash not in self.committed:
             return False
         known = p.job.known
-        rows = [r for r in self.catalog.ok_media_by_hash([p.content_hash]).get(p.content_hash, [])
+        rows = [r for r in self.catalog.ok_media_by_hash([p.content_hash], first=2).get(p.content_hash, [])
                 if known is None or r[0] != known.id]
         if not rows:
             return False

@@ -47,8 +47,10 @@ class Lookups:
                     out[r.path] = KnownFile(*r[:1], *r[2:])
         return out
 
-    def ok_media_by_hash(self, hashes: list[str]) -> dict[str, list[tuple[int, str]]]:
-        """Media rows with embedded content matching ``hashes``: hash -> [(id, path)]."""
+    def ok_media_by_hash(self, hashes: list[str], first: int | None = None) -> dict[str, list[tuple[int, str]]]:
+        """Media rows with embedded content matching ``hashes``: hash -> [(id, path)].
+        ``first``: for one hash, only its first rows (a burst of 1,500 copies of
+        one picture must not read every earlier copy for each new one)."""
         out: dict[str, list[tuple[int, str]]] = {}
         if not hashes:
             return out
@@ -57,6 +59,8 @@ class Lookups:
                 stmt = select(Media.id, Media.path, Media.content_hash).where(
                     Media.content_hash.in_(part), Media.status == STATUS_OK
                 ).order_by(Media.id)
+                if first is not None and len(hashes) == 1:
+                    stmt = stmt.limit(first)
                 for r in s.execute(stmt):
                     out.setdefault(r.content_hash, []).append((r.id, r.path))
         return out

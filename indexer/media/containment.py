@@ -13,8 +13,6 @@ grey thumbnails. The best correlation is the evidence.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from PIL import Image
 
@@ -48,59 +46,40 @@ def _inverse(j: int) -> int:
     return 2 * ((4 - j // 2) % 4) if j % 2 == 0 else j  # a mirrored turn undoes itself
 
 
-def _best_inside(outer: np.ndarray, inner: np.ndarray) -> tuple[float, int, int]:
-    """The best correlation of ``inner`` at any place inside ``outer``, and that place (y, x)."""
+def _best_inside(outer: np.ndarray, inner: np.ndarray) -> float:
+    """The best correlation of ``inner`` at any place inside ``outer``."""
     oh, ow = outer.shape
     ih, iw = inner.shape
     if ih > oh or iw > ow or ih < 4 or iw < 4:
-        return -1.0, 0, 0
+        return -1.0
     # Compared inside a margin: near a picture's edge its detail mixes in what
     # lies beyond it (a banner's white, the padding), which the other lacks.
     m = min(COARSE // 2, (ih - 2) // 2, (iw - 2) // 2)
     windows = np.lib.stride_tricks.sliding_window_view(outer, (ih, iw))[:, :, m:ih - m, m:iw - m]
-    ny, nx = windows.shape[:2]
     w = windows.reshape(-1, (ih - 2 * m) * (iw - 2 * m))
     w = w - w.mean(axis=1, keepdims=True)
     core = inner[m:ih - m, m:iw - m]
     v = (core - core.mean()).reshape(-1)
-    scores = (w @ v) / (np.linalg.norm(w, axis=1) * (np.linalg.norm(v) + 1e-6) + 1e-6)
-    at = int(scores.argmax())
-    return float(scores[at]), at // nx, at % nx
-
-
-@dataclass
-class Fit:
-    score: float      # the best correlation (>= CONTAINED: one picture holds the other)
-    outer: int        # 0: ``a`` holds ``b``; 1: ``b`` holds ``a``
-    share: float      # the inner picture's share of the outer's area
-
-
-def fit(a: Image.Image, b: Image.Image, turn: int | None = None, enough: float = 0.99) -> Fit:
-    """How either picture lies whole inside the other. ``turn``: the
-    orientation of ``b`` that matches ``a`` upright, when the signatures tell
-    it (then only that one is tried, not all eight). Scales go from whole to
-    70%, both ways at each, so a copy of the same framing is found at the
-    first look; the search stops at the first fit scoring ``enough``."""
-    best = Fit(-1.0, 0, 1.0)
-    sides = [(_detail(a, WIDTH), b, None if turn is None else [turn]),
-             (_detail(b, WIDTH), a, None if turn is None else [_inverse(turn)])]
-    for scale in SCALES:
-        for side, (outer, inner_img, turns) in enumerate(sides):
-            for j in turns or range(8):
-                inner = _detail(_turned(inner_img, j), max(4, round(WIDTH * scale)))
-                score, _, _ = _best_inside(outer, inner)
-                if score > best.score:
-                    best = Fit(score, side, inner.size / outer.size)
-                if best.score >= enough:
-                    return best
-    return best
+    return float(((w @ v) / (np.linalg.norm(w, axis=1) * (np.linalg.norm(v) + 1e-6) + 1e-6)).max())
 
 
 def containment(a: Image.Image, b: Image.Image, turn: int | None = None) -> float:
     """The best correlation of either picture found whole inside the other
     (1.0: one holds the other exactly; below ``CONTAINED``: neither does).
-    It stops looking once one holds the other: the answer is then known."""
-    return fit(a, b, turn, enough=CONTAINED).score
+    ``turn``: the orientation of ``b`` that matches ``a`` upright, when the
+    signatures tell it (then only that one is tried, not all eight). Scales
+    go from whole to 70%, both ways at each, so a copy of the same framing
+    is found at the first look; the search stops once one holds the other."""
+    best = -1.0
+    sides = [(_detail(a, WIDTH), b, None if turn is None else [turn]),
+             (_detail(b, WIDTH), a, None if turn is None else [_inverse(turn)])]
+    for scale in SCALES:
+        for outer, inner_img, turns in sides:
+            for j in turns or range(8):
+                best = max(best, _best_inside(outer, _detail(_turned(inner_img, j), max(4, round(WIDTH * scale)))))
+                if best >= CONTAINED:
+                    return best
+    return best
 
 
 def _grey(image: Image.Image, width: int) -> np.ndarray:

@@ -13,7 +13,7 @@ from ..db import fold
 from ..schema import SOURCE_FRAME, SOURCE_IMAGE, STATUS_OK, Media, Segment
 from .base import _join_fts, _under, chunks
 from .dto import Filters, KnownFile, filters_from
-from .words import CJK, inside_worthy
+from .words import CJK, held_inside, inside_worthy
 
 # When a file was taken: its EXIF/container date, else its modification time.
 WHEN = func.coalesce(Media.taken_at, Media.mtime_ns / 1e9)
@@ -121,16 +121,11 @@ class Lookups:
             found = sub.where(text_sql("segment.words @@ to_tsquery('simple', :exact_q)")
                               .bindparams(exact_q=" <-> ".join(words) + ":*"))
         glued = "".join(re.findall(r"[^\W_]+", phrase.lower()))
-        if not inside_worthy(glued) or (len(glued) < 6 and not CJK.search(glued) and not any(c.isdigit() for c in glued)):
+        if not inside_worthy(glued, letters=6):
             return found
         # Text read in pictures loses its spaces ("Tablebookedat CasaAzul",
         # "RECEIPTRE16TGK"): there, the phrase is looked for with spaces ignored.
-        escaped = glued.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        inside = select(Segment.media_id).where(
-            func.replace(func.lower(Segment.text), " ", "").like(f"%{escaped}%", escape="\\"))
-        if not CJK.search(glued):  # Chinese runs are whole words everywhere; other glued text is the reader's
-            inside = inside.where(Segment.source == "ocr")
-        return found.union(inside)
+        return found.union(select(Segment.media_id).where(held_inside(glued, bool(CJK.search(glued)))))
 
     def date_span(self) -> tuple[float, float] | None:
         """The earliest and latest date of the library's files (EXIF, else mtime)."""

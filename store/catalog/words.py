@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy import text as text_sql
 
 from ..schema import Media, Segment
@@ -19,12 +19,23 @@ STOPWORDS = frozenset("a an the of on in at to for from with and or is are was m
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
-def inside_worthy(word: str) -> bool:
+def inside_worthy(word: str, letters: int = 4) -> bool:
     """Long enough to be looked for inside longer words, not everywhere: a
-    code of 3+ with a digit, 4+ letters, or 2+ Chinese/Japanese characters."""
+    code of 3+ with a digit, ``letters`` letters or more, or 2+
+    Chinese/Japanese characters."""
     if CJK.search(word):
         return len(word) >= 2
-    return len(word) >= (3 if any(c.isdigit() for c in word) else 4)
+    return len(word) >= (3 if any(c.isdigit() for c in word) else letters)
+
+
+def held_inside(word: str, anywhere: bool):
+    """The condition "a segment's text holds ``word`` with spaces ignored":
+    in text read in pictures (spaces dropped or added by the reader), or, for
+    Chinese/Japanese (``anywhere``: their runs are one token in the index),
+    in any text."""
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    held = func.replace(func.lower(Segment.text), " ", "").like(f"%{escaped}%", escape="\\")
+    return held if anywhere else and_(Segment.source == "ocr", held)
 
 
 class Words:
@@ -73,10 +84,8 @@ class Words:
         if not all(inside_worthy(w) for w in words):
             return []
         stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media), f)
-        if not any(CJK.search(w) for w in words):  # Chinese runs are whole words everywhere: any text
-            stmt = stmt.where(Segment.source == "ocr")
+        anywhere = any(CJK.search(w) for w in words)  # Chinese runs are whole words everywhere: any text
         for w in words:
-            escaped = w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where(func.replace(func.lower(Segment.text), " ", "").like(f"%{escaped}%", escape="\\"))
+            stmt = stmt.where(held_inside(w, anywhere))
         with self.read() as s:
             return [(r[0], r[1]) for r in s.execute(stmt.order_by(Segment.id).limit(limit))]

@@ -96,17 +96,28 @@ def copies_of_new(catalog, new_paths: set[str], dim: int, limit: int = 100,
 
 def _first_of_new_groups(pairs: dict[tuple[int, int], int], is_new: set[int], pics: list[dict]) -> dict[int, int]:
     """For each new picture joined only to new ones: the group's first by id."""
-    parent: dict[int, int] = {}
-
-    def find(i: int) -> int:
-        while parent.get(i, i) != i:
-            i = parent[i]
-        return i
-
+    union = Union(len(pics))
     for a, b in pairs:
         if a in is_new and b in is_new:
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                keep, drop = sorted((ra, rb), key=lambda k: pics[k]["media_id"])
-                parent[drop] = keep
-    return {i: find(i) for i in is_new}
+            union.join(a, b)
+    first: dict[int, int] = {}
+    for i in sorted(is_new, key=lambda k: pics[k]["media_id"]):
+        first.setdefault(union.find(i), i)
+    return {i: first[union.find(i)] for i in is_new}
+
+
+class Union:
+    """Disjoint sets of rows (path halving): copies joined into groups, here
+    and in the duplicate finder."""
+
+    def __init__(self, n: int):
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def join(self, a: int, b: int) -> None:
+        self.parent[self.find(a)] = self.find(b)

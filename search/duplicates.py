@@ -24,7 +24,7 @@ import numpy as np
 # within EDIT_BITS (p95 16, median 10) when the model also sees the same
 # content (EDIT_COSINE); benchmarks/duplicates.py swept both. One set of
 # rules for the full scan here and the check of new files while indexing.
-from mediasearch.indexer.copies import CONTAINED_BITS, EDIT_BITS, EDIT_COSINE, SAME_BITS, Looks, edited_copy
+from mediasearch.indexer.copies import CONTAINED_BITS, EDIT_BITS, EDIT_COSINE, SAME_BITS, Looks, Union, edited_copy
 from mediasearch.indexer.media.images import load_image
 from mediasearch.indexer.media.signature import FLAT, as_array, close_pairs, pair_distance, signature
 from mediasearch.store.errors import MediaDecodeError
@@ -42,19 +42,7 @@ class Group:
         return {"items": self.items, "reason": self.reasons}
 
 
-class _Union:
-    def __init__(self, n: int):
-        self.parent = list(range(n))
-
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def join(self, a: int, b: int) -> None:
-        self.parent[self.find(a)] = self.find(b)
-
+class _Union(Union):
     def groups(self, records: list[dict], make_item, why: dict[tuple[int, int], dict], keep: bool = True,
                max_pixels: int = 100_000_000):
         """Each group of two or more: (its items, with the keeper marked when

@@ -249,8 +249,7 @@ class Indexer:
             reuse.place(p, w, self.prepare)  # decoded after all when the known copy vanished
         elif p.outcome is Outcome.EMBED and (w.fresh_copy(p) or w.committed_copy(p)):
             # a copy of a file embedded moments ago (in this batch, or committed since it was decoded)
-            r.duplicates += 1
-            r.did("added", p.path, "a copy: the same bytes as another file")
+            r.copied(p.path)
             return
         if p.outcome is Outcome.FAILED:
             w.failed(p)

@@ -62,6 +62,11 @@ class IndexReport:
         if len(self.activity) < ACTIVITY_CAP:
             self.activity.append((what, path, detail))
 
+    def copied(self, path: str) -> None:
+        """A file with the same bytes as one indexed: its vectors are reused."""
+        self.duplicates += 1
+        self.did("added", path, "a copy: the same bytes as another file")
+
     def failure(self, path: str, reason: str) -> None:
         self.failed += 1
         self.errors.append({"path": path, "reason": reason})

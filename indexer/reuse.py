@@ -67,12 +67,10 @@ class Reuse:
                     if known is None or row[0] != known.id]
             source = rows[0][0] if rows else None
         if source is not None:
-            r.duplicates += 1
-            r.did("added", f.path, "a copy: the same bytes as another file")
+            r.copied(f.path)
             w.upsert(record(p, [], copy_from=source))
         elif w.fresh_copy(p):
-            r.duplicates += 1
-            r.did("added", f.path, "a copy: the same bytes as another file")
+            r.copied(f.path)
         else:  # the known copy vanished meanwhile: embed this one
             prepare.extract(p)
 

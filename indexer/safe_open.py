@@ -19,6 +19,10 @@ from .walk import special_kind
 class NotARegularFile(OSError):
     """The path is not (or no longer) a regular file."""
 
+    def reason(self) -> str:
+        """What a decoder records for the file."""
+        return f"no longer a regular file: it is now {self}"
+
 
 def open_regular(path: str | os.PathLike):
     """A binary file object for ``path``; NotARegularFile when it is not a file."""

@@ -161,7 +161,7 @@ def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
     except OSError as e:
         raise MediaDecodeError(f"cannot read file: {e.strerror or e}") from e
     if not stat.S_ISREG(st.st_mode):
-        raise MediaDecodeError(f"no longer a regular file: it is now {special_kind(st.st_mode)}")
+        raise MediaDecodeError(NotARegularFile(special_kind(st.st_mode)).reason())
     if st.st_size == 0:
         raise MediaDecodeError("empty file (0 bytes)")
     if head is not None and head[4:8] == b"ftyp" and not register_heif():
@@ -192,7 +192,7 @@ def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
     except MediaDecodeError:
         raise
     except NotARegularFile as e:
-        raise MediaDecodeError(f"no longer a regular file: it is now {e}") from e
+        raise MediaDecodeError(e.reason()) from e
     except UnidentifiedImageError as e:
         raise MediaDecodeError("not a readable image (unrecognised or corrupt data)") from e
     except Image.DecompressionBombError as e:

@@ -46,7 +46,7 @@ def _open(path: Path):
     except av.error.InvalidDataError as e:
         raise MediaDecodeError("not a readable video (invalid or corrupt data)") from e
     except NotARegularFile as e:
-        raise MediaDecodeError(f"no longer a regular file: it is now {e}") from e
+        raise MediaDecodeError(e.reason()) from e
     except (av.error.FFmpegError, OSError) as e:
         raise MediaDecodeError(f"cannot open video: {av_reason(e)}") from e
 

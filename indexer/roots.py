@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 
 MOUNTS_KEY = "root_mounts"
 
@@ -141,3 +142,16 @@ def path_allowed(path: str, root: str, follow_symlinks: bool) -> str | None:
             if under(os.path.dirname(os.path.abspath(current)), target):
                 return "a symbolic link back to a folder that holds it (a loop)"
     return None
+
+
+def stat_by_link_rule(path: str, roots: list[str], follow_symlinks: bool) -> os.stat_result:
+    """``path``'s stat under the walk's link rule (for the polling observer's
+    snapshots, which would otherwise follow ``ln -s . loop`` for ever): a link
+    is a link, unless links are followed and this one stays inside its root
+    without looping."""
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode) and follow_symlinks:
+        root = root_of(path, roots)
+        if root is not None and path_allowed(path, root, True) is None:
+            return os.stat(path)
+    return st

@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import random
-import stat
 import threading
 import time
 import warnings
@@ -31,7 +30,7 @@ from mediasearch.store.files import write_atomically
 from .library import Library
 from .pipeline import Indexer
 from .report import IndexReport
-from .roots import NETWORK_FS, filesystem_type, ignored_below, mounts_below, path_allowed, root_identity, root_of
+from .roots import NETWORK_FS, filesystem_type, ignored_below, mounts_below, root_identity, root_of, stat_by_link_rule
 
 log = logging.getLogger(__name__)
 
@@ -189,14 +188,7 @@ class Watcher:
         log.warning("watching by polling: %s", reason)
 
     def _poll_stat(self, path: str) -> os.stat_result:
-        """The walk's link rule for polling snapshots: a link is a link, unless
-        links are followed and this one stays inside its root without looping."""
-        st = os.lstat(path)
-        if stat.S_ISLNK(st.st_mode) and self.settings.follow_symlinks:
-            root = root_of(path, self.roots)
-            if root is not None and path_allowed(path, root, True) is None:
-                return os.stat(path)
-        return st
+        return stat_by_link_rule(path, self.roots, self.settings.follow_symlinks)
 
     def _present_roots(self) -> list[str]:
         return [r for r in self.roots if os.path.isdir(r)]

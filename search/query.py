@@ -41,11 +41,15 @@ class Query:
     not_kinds: list[str] = field(default_factory=list)
     dates: list[tuple[float, float]] = field(default_factory=list)  # taken within any of these
     exact: list[str] = field(default_factory=list)  # phrases the file's words must hold
+    places: list[str] = field(default_factory=list)      # taken at any of these
+    not_places: list[str] = field(default_factory=list)
+    not_dates: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def filters(self) -> Filters:
         return Filters(list(self.kinds), list(self.not_kinds), list(self.under), self.after, self.before,
-                       list(self.dates), self.place, list(self.exact))
+                       list(self.dates), self.place, list(self.exact), list(self.places), list(self.not_places),
+                       list(self.not_dates))
 
     @property
     def filtered(self) -> bool:

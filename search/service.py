@@ -26,6 +26,7 @@ from mediasearch.store.errors import NotFoundError, QueryError
 from mediasearch.store.schema import STATUS_OK
 
 from .cutoff import Cutoff
+from .dates import from_range
 from .engine import Result, SearchEngine
 from .explain import explain, reason
 from .interpret import Interpretation, Interpreter, folder
@@ -124,8 +125,8 @@ class SearchService:
             it.notes.append(reading)
         query = Query(it.terms, k=req.k, offset=req.offset, kinds=it.kinds, not_kinds=it.not_kinds,
                       under=[folder(u) for u in req.under], after=parse_date(req.after, "after"),
-                      before=parse_date(req.before, "before"), lexical=req.lexical, place=it.place,
-                      dates=it.dates, exact=it.exact)
+                      before=parse_date(req.before, "before"), lexical=req.lexical, places=it.places,
+                      not_places=it.not_places, dates=it.dates, not_dates=it.not_dates, exact=it.exact)
         return it, query
 
     # -- running ----------------------------------------------------------
@@ -295,8 +296,10 @@ def result_dict(r: Result, it: Interpretation | None = None) -> dict:
     return d
 
 
-def _day(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts).date().isoformat()
+def _days(ranges: list[tuple[float, float]]) -> list[dict]:
+    """Ranges as the days they hold, both ends included (null: open)."""
+    return [dict(zip(("from", "to"), (None if d is None else d.isoformat() for d in from_range(a, b))))
+            for a, b in ranges]
 
 
 def answer_dict(answer: SearchAnswer) -> dict:
@@ -304,12 +307,16 @@ def answer_dict(answer: SearchAnswer) -> dict:
     req, it = answer.request, answer.interpretation
     return {
         "query": {"text": " ".join(req.texts), "semantic": it.semantic if it else " ".join(req.texts),
-                  "not": list(req.nots), "like": list(req.like), "unlike": list(req.unlike),
+                  "not": list(req.nots) + (list(it.nots) if it else []), "like": list(req.like), "unlike": list(req.unlike),
                   "filters": {"kind": list(it.kinds if it else req.kinds),
                               "not_kind": list(it.not_kinds) if it else [], "under": list(req.under),
                               "after": req.after, "before": req.before,
-                              "dates": [{"from": _day(a), "to": _day(b)} for a, b in (it.dates if it else [])],
-                              "place": it.place if it else req.place, "exact": list(it.exact) if it else []},
+                              "dates": _days(it.dates if it else []),
+                              "not_dates": _days(it.not_dates if it else []),
+                              "place": (it.places[0] if it.places else None) if it else req.place,
+                              "places": list(it.places) if it else ([req.place] if req.place else []),
+                              "not_places": list(it.not_places) if it else [],
+                              "exact": list(it.exact) if it else []},
                   "understood": [r.to_dict() for r in it.readings] if it else [],
                   "notes": list(it.notes) if it else [], "plain": list(req.plain)},
         "results": [result_dict(r, it) for r in answer.results],

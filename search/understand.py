@@ -16,33 +16,52 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .dates import find_dates
+
+if TYPE_CHECKING:
+    from .place_names import Gazetteer
 
 READING_TYPES = ("date", "place", "kind", "not", "exact")
 
 KIND_WORDS = {
-    "video": (r"videos?|clips?|movies?|films?|footage", "视频|录像"),
-    "image": (r"photos?|photographs?|pictures?|pics?|images?|snapshots?", "照片|图片|相片"),
-    "audio": (r"recordings?|audio(?: files?)?|voice (?:memos?|notes?)|songs?|soundtracks?|podcasts?", "录音|音频"),
+    "video": (r"videos?|clips?|movies?|films?|footage|vídeos?|vidéos?", "视频|录像"),
+    "image": (r"photos?|photographs?|pictures?|pics?|images?|snapshots?|fotos?|bilder|imágenes|imagenes",
+              "照片|图片|相片"),
+    "audio": (r"recordings?|audio(?: files?)?|voice (?:memos?|notes?)|podcasts?|notas de voz|grabaciones|"
+              r"sprachmemos?|sprachnachrichten|aufnahmen|enregistrements?|mémos vocaux|memos vocaux",
+              "语音备忘录|录音|音频"),
 }
+# Kind words that name the content too: kept as words as well ("screenshots").
+KIND_AND_WORDS = {"image": (r"screenshots?|capturas? de pantalla|captures? d'écran|bildschirmfotos?", "截图|截屏")}
+# Kind words that are part of a thing's name ("video games", "photo booth").
+_NOT_A_KIND = r"(?!\s+(?:games?|calls?|cameras?|tapes?|booths?|frames?|albums?|shoots?|studios?|store|shop)\b)"
 # English kind words with what usually comes with them ("a video of"); the
 # Chinese ones with the particle that ties them to the content (猫的照片).
-_KIND = {kind: re.compile(rf"\b(?:(?:a|an|the|some|my|all)\s+)?(?:{en})(?:\s+(?:of|with|from|showing))?\b"
+_KIND = {kind: re.compile(rf"(?<!group )(?<!family )(?<!class )\b(?:(?:a|an|the|some|my|all|les|des|la|las|los|die)\s+)?(?:{en}){_NOT_A_KIND}"
+                          rf"(?:\s+(?:of|with|from|showing|de|del|des|du|von|vom|aus|avec|con|mit))?\b"
                           rf"|的?(?:{zh})", re.I)
          for kind, (en, zh) in KIND_WORDS.items()}
+_KIND_AND = {kind: re.compile(rf"\b(?:{en})\b|(?:{zh})", re.I) for kind, (en, zh) in KIND_AND_WORDS.items()}
 _KIND_WORD = {kind: re.compile(rf"^(?:{en}|{zh})$", re.I) for kind, (en, zh) in KIND_WORDS.items()}
-_EXACT = re.compile(r'(?<![-\w])"([^"]+)"')
-_MINUS = re.compile(r'(?:^|(?<=\s))-(?:"([^"]+)"|(\w[^\s,]*))')
-_NOT = re.compile(r'\b(?:not|without|except|excluding|exclude)\s+(?:(?:a|an|the|any|at|in|on|during|by)\s+)?'
-                  r'(?:"([^"]+)"|([^\s,."]+))', re.I)
-_PLACE_LEAD = re.compile(r"\b(?:in|at|near|from|around)\s+$", re.I)
-_UNKNOWN_PLACE = re.compile(r"\b(?:in|at|near)\s+((?:[A-Z][\w'-]+)(?:\s+[A-Z][\w'-]+){0,2})")
+_EXACT = re.compile(r'(?<![-\w])["“„«]([^"“”„«»]+)["”“»]')
+_MINUS = re.compile(r'(?:^|(?<=\s))-(?:["“]([^"”]+)["”]|(\w[^\s,]*))')
+_STOP = r"(?:in|at|on|from|with|and|or|during|à|en|de|dans|avec|und|mit|y|con|et|im|am)"
+_NOT = re.compile(r"(?:\b(?:not|without|except|excluding|exclude|sans|sin|ohne|nicht|pas\s+de|kein|keine|keinen)"
+                  r"|(?<=\S)\s+no|^no(?=\s+\w+\s*$)|(?<=,)\s*no)\s+"
+                  r"(?:(?:at|in|on|during|by)\s+)?(?:(?:a|an|the|any|la|le|les|el|los|las|das|der|die|den|un|une)\s+)?"
+                  rf'(?:"([^"]+)"|((?:(?!{_STOP}\b)[^\s,."]+)(?:\s+(?!{_STOP}\b)[^\s,."]+){{0,2}}))', re.I)
+_NOT_ZH = re.compile(r"(?:不要|除了|没有)([^\s，,。的]+)")
 # Words left dangling once a filter is taken out ("a cat in [July 2019]").
-_LEAD = {"in", "at", "on", "of", "from", "during", "taken", "and", "with", "near", "around", "showing"}
-_TRAIL = _LEAD | {"the", "a", "an", "my", "some", "all", "before", "after", "since"}
+_LEAD = {"in", "at", "on", "of", "from", "during", "taken", "and", "with", "near", "around", "showing", "but",
+         "or", "to", "de", "del", "du", "des", "la", "le", "les", "el", "los", "las", "à", "au", "en", "von", "vom",
+         "aus", "am", "im", "mit", "con", "avec", "'s", "’s", "y", "und", "et", "del", "l'", "only", "just"}
+_TRAIL = _LEAD | {"the", "a", "an", "my", "some", "all", "before", "after", "since", "not"}
+# A query in these languages writes 04/07/2019 as the 4th of July.
+_DAY_FIRST = re.compile(r"\b(?:du|des|les|le|la|el|los|del|vom|von|aus|dem|der|und|et|avec|con|mit|sin|sans|"
+                        r"ohne|fotos|vidéos|vídeos)\b", re.I)
 
 
 @dataclass
@@ -62,15 +81,22 @@ class Understood:
     nots: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
     not_kinds: list[str] = field(default_factory=list)
-    dates: list[tuple[float, float]] = field(default_factory=list)  # taken within any of these
-    place: str | None = None
+    dates: list[tuple[float, float]] = field(default_factory=list)      # taken within any of these
+    not_dates: list[tuple[float, float]] = field(default_factory=list)  # and within none of these
+    places: list[str] = field(default_factory=list)                     # taken at any of these
+    not_places: list[str] = field(default_factory=list)
     exact: list[str] = field(default_factory=list)   # phrases the file's words must hold
     readings: list[Reading] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # what was decided not to read
 
     @property
+    def place(self) -> str | None:
+        return self.places[0] if self.places else None
+
+    @property
     def filtered(self) -> bool:
-        return bool(self.kinds or self.not_kinds or self.dates or self.place or self.exact)
+        return bool(self.kinds or self.not_kinds or self.dates or self.not_dates or self.places
+                    or self.not_places or self.exact)
 
 
 def kind_of_word(word: str) -> str | None:
@@ -81,106 +107,125 @@ def kind_of_word(word: str) -> str | None:
 
 
 class _Text:
-    """The query with the parts already read blanked out (so that "not
-    videos" is read once, as a negative, and never again as a kind)."""
+    """The query as the readers see it (``s``: each part blanked once read,
+    so "not videos" is read once, as a negative, never again as a kind) and
+    as the words left to embed (``kept``: blanked only where the reading is
+    applied, so an undone reading stays words and is read as nothing else)."""
 
-    def __init__(self, text: str):
-        self.s = text
+    def __init__(self, text: str, plain: set[str] | frozenset):
+        self.s = self.kept = text
+        self.plain = plain
 
-    def take(self, m: re.Match, group: int = 0) -> None:
-        a, b = m.span(group)
+    def take(self, a: int, b: int, type_: str) -> bool:
+        """Blank [a, b); True where the reading of that type is applied."""
         self.s = self.s[:a] + " " * (b - a) + self.s[b:]
+        if type_ in self.plain:
+            return False
+        self.kept = self.kept[:a] + " " * (b - a) + self.kept[b:]
+        return True
 
 
-def understand(text: str, places: Callable[[str], str | None] | None = None,
-               now: dt.datetime | None = None, plain: set[str] | frozenset = frozenset()) -> Understood:
-    """Split ``text`` into its semantic part and filters. ``places(words)``
-    returns the library's name for a place the words name (or None);
-    ``plain`` lists reading types to leave as words (the undo)."""
+def understand(text: str, places: "Gazetteer | None" = None, now: dt.datetime | None = None,
+               plain: set[str] | frozenset = frozenset()) -> Understood:
+    """Split ``text`` into its semantic part and filters. ``places``: the
+    library's gazetteer (the places its photos were taken at); ``plain``
+    lists reading types to leave as words (the undo)."""
     now = now or dt.datetime.now()
     u = Understood(text=text, semantic="")
-    rest = _Text(text)
-    if "exact" not in plain:
-        for m in _EXACT.finditer(text):
+    rest = _Text(text, plain)
+    for m in _EXACT.finditer(text):
+        if rest.take(*m.span(), "exact"):
             u.exact.append(m.group(1).strip())
             u.readings.append(Reading("exact", m.group(0), f"with the words “{m.group(1).strip()}”"))
-    if "not" not in plain:
-        _read_negatives(rest, u)
-    if "date" not in plain:
-        for found in find_dates(rest.s, now):
-            u.dates.extend(found.ranges)
-            u.readings.append(Reading("date", found.text, found.label))
-            rest.s = rest.s[:found.start] + " " * (found.end - found.start) + rest.s[found.end:]
-    if "kind" not in plain:
-        _read_kinds(rest, u)
-    if "place" not in plain and places is not None:
-        _read_place(rest, u, places)
-    u.semantic = _clean(rest.s) if u.readings else " ".join(text.replace('"', " ").split())
-    if not u.semantic and u.exact and not (u.dates or u.place or u.kinds):
-        u.semantic = " ".join(u.exact)
+    _read_dates(rest, u, now)
+    if places:
+        _read_places(rest, u, places)
+    _read_negatives(rest, u)
+    _read_kinds(rest, u)
+    u.semantic = _clean(rest.kept) if u.readings or rest.kept != text else " ".join(text.replace('"', " ").split())
     return u
+
+
+def _read_dates(rest: _Text, u: Understood, now: dt.datetime) -> None:
+    for found in find_dates(rest.s, now, day_first=bool(_DAY_FIRST.search(rest.s))):
+        if not rest.take(found.start, found.end, "date"):
+            continue
+        (u.not_dates if found.negated else u.dates).extend(found.ranges)
+        u.readings.append(Reading("date", found.text, _date_label(found.label, found.negated)))
+        if found.ambiguous:
+            u.notes.append(found.ambiguous)
+
+
+def _date_label(label: str, negated: bool) -> str:
+    """"taken in July 2019", "taken on 4 July 2019", "taken before 2010",
+    "not taken in 2020"."""
+    if negated:
+        return "not " + _date_label(label[4:], False)
+    if re.match(r"(?:before|after|since|between) ", label):
+        return f"taken {label}"
+    return ("taken on " if re.match(r"\d{1,2} [A-Z][a-z]+ \d{4}$", label) else "taken in ") + label
+
+
+def _read_places(rest: _Text, u: Understood, gaz: "Gazetteer") -> None:
+    from .read_places import find_places, unknown_place
+    for p in find_places(rest.s, gaz):
+        shown = " ".join(rest.s[p.start:p.end].split())
+        if not rest.take(p.start, p.end, "place"):
+            continue
+        (u.not_places if p.negated else u.places).append(p.name)
+        u.readings.append(Reading("place", shown, ("not taken in " if p.negated else "taken in ") + p.shown))
+    name = unknown_place(rest.s)
+    if name:
+        u.notes.append(f"nothing in the library was taken in {name}: kept “{name}” as words")
 
 
 def _clean(rest: str) -> str:
     """What is left once the filters are out, without the words that only
     tied them to the sentence."""
-    rest = re.sub(r"\s*的\s*$|^\s*的\s*", " ", rest.replace('"', " "))
-    words = " ".join(rest.split()).strip(" ,;.").split()
+    rest = re.sub(r"\s*的\s*$|^\s*的\s*|^\s*在\s*|\s*[，,、]\s*$", " ", rest.replace('"', " "))
+    rest = re.sub(r"(?<=\s)['’]s\b|^['’]s\b", " ", rest)
+    words = " ".join(rest.split()).strip(" ,;.，。").split()
     while words and words[0].lower() in _LEAD:
         words.pop(0)
-    while words and words[-1].lower() in _TRAIL:
+    while words and words[-1].lower().strip(",") in _TRAIL:
         words.pop()
     if all(w.lower() in _TRAIL for w in words):
         return ""
-    return " ".join(words).strip(" ,;.")
+    return " ".join(words).strip(" ,;.，。")
 
 
 def _read_negatives(rest: _Text, u: Understood) -> None:
-    for pattern in (_MINUS, _NOT):
+    for pattern in (_MINUS, _NOT, _NOT_ZH):
         for m in list(pattern.finditer(rest.s)):
-            word = (m.group(1) or m.group(2) or "").strip()
+            word = " ".join((m.group(1) or (m.group(2) if pattern.groups > 1 else "") or "").split()).strip(".,")
             if not word:
                 continue
-            rest.take(m)
+            if not rest.take(*m.span(), "not"):
+                continue
             kind = kind_of_word(word)
             if kind:
                 u.not_kinds.append(kind)
-                u.readings.append(Reading("not", m.group(0).strip(), f"no {kind} files"))
+                u.readings.append(Reading("not", m.group(0).strip(), f"no {_KIND_SHOWN[kind]}"))
             else:
                 u.nots.append(word)
                 u.readings.append(Reading("not", m.group(0).strip(), f"not “{word}”"))
 
 
+_KIND_SHOWN = {"video": "videos", "image": "photos", "audio": "recordings"}
+
+
 def _read_kinds(rest: _Text, u: Understood) -> None:
-    for kind, pattern in _KIND.items():
-        for m in list(pattern.finditer(rest.s)):
-            if not m.group(0).strip():
-                continue
-            rest.take(m)
-            if kind not in u.kinds:
-                u.kinds.append(kind)
-                u.readings.append(Reading("kind", m.group(0).strip(), {"video": "videos", "image": "photos",
-                                                                        "audio": "recordings"}[kind] + " only"))
-
-
-def _read_place(rest: _Text, u: Understood, places: Callable[[str], str | None]) -> None:
-    """The longest run of 1-3 words that names a place of the library."""
-    words = list(re.finditer(r"[^\W\d_][\w'-]*", rest.s))
-    for n in (3, 2, 1):
-        for i in range(len(words) - n + 1):
-            a, b = words[i].start(), words[i + n - 1].end()
-            if not rest.s[a:b].strip() or any(c in rest.s[a:b] for c in '"'):
-                continue
-            name = places(rest.s[a:b])
-            if name is None:
-                continue
-            lead = _PLACE_LEAD.search(rest.s[:a])
-            start = lead.start() if lead else a
-            shown = " ".join(rest.s[start:b].split())
-            rest.s = rest.s[:start] + " " * (b - start) + rest.s[b:]
-            u.place = name
-            u.readings.append(Reading("place", shown, f"taken in {name}"))
-            return
-    m = _UNKNOWN_PLACE.search(rest.s)
-    if m:
-        u.notes.append(f"nothing in the library was taken in {m.group(1)}: kept “{m.group(1)}” as words")
+    for table, keep_words in ((_KIND, False), (_KIND_AND, True)):
+        for kind, pattern in table.items():
+            for m in list(pattern.finditer(rest.s)):
+                if not m.group(0).strip():
+                    continue
+                applied = "kind" not in rest.plain
+                rest.s = rest.s[:m.start()] + " " * (m.end() - m.start()) + rest.s[m.end():]
+                if not applied:
+                    continue
+                if not keep_words:
+                    rest.take(*m.span(), "kind")
+                if kind not in u.kinds:
+                    u.kinds.append(kind)
+                    u.readings.append(Reading("kind", m.group(0).strip(), _KIND_SHOWN[kind] + " only"))

@@ -151,8 +151,12 @@ class Filters:
     dates: list[tuple[float, float]] = field(default_factory=list)  # within any of these
     place: str | None = None       # taken at a place whose name holds these words
     exact: list[str] = field(default_factory=list)  # phrases the file's words must hold
+    places: list[str] = field(default_factory=list)      # taken at any of these (as ``place``)
+    not_places: list[str] = field(default_factory=list)  # taken at none of these
+    not_dates: list[tuple[float, float]] = field(default_factory=list)  # within none of these
 
     @property
     def active(self) -> bool:
         return bool(self.kinds or self.not_kinds or self.under or self.after is not None
-                    or self.before is not None or self.dates or self.place or self.exact)
+                    or self.before is not None or self.dates or self.place or self.exact or self.places
+                    or self.not_places or self.not_dates)

@@ -90,6 +90,12 @@ class Lookups:
         stmt = stmt.where(Media.status == STATUS_OK)
         if f.place:
             stmt = stmt.where(Media.id.in_(self._at_place(f.place)))
+        if f.places:
+            stmt = stmt.where(or_(*[Media.id.in_(self._at_place(p)) for p in f.places]))
+        for place in f.not_places:
+            stmt = stmt.where(Media.id.not_in(self._at_place(place)))
+        for a, b in f.not_dates:
+            stmt = stmt.where(or_(WHEN < a, WHEN >= b))
         for phrase in f.exact:
             stmt = stmt.where(Media.id.in_(self._with_words(phrase)))
         if f.after is not None:

@@ -46,7 +46,7 @@ def test_a_cat_in_july_2019_is_the_july_2019_cat_and_says_so(library):
     a = ask(lib, "a cat in July 2019")
     assert names(a) == ["cat_2019.jpg"]
     assert a["query"]["semantic"] == "a cat"
-    assert a["query"]["filters"]["dates"] == [{"from": "2019-07-01", "to": "2019-08-01"}]
+    assert a["query"]["filters"]["dates"] == [{"from": "2019-07-01", "to": "2019-07-31"}]
     assert [u["label"] for u in a["query"]["understood"]] == ["taken in July 2019"]
     why = a["results"][0]["why"]
     assert {"signal": "date", "text": "taken in July 2019"} in why
@@ -73,7 +73,7 @@ def test_places_of_the_library_filter_and_others_stay_words(library):
     _, lib = library
     a = ask(lib, "cat in Lisbon")
     assert names(a) == ["cat_2019.jpg"] and a["query"]["filters"]["place"] == "Lisbon"
-    assert {"signal": "place", "text": "taken in Lisbon"} in a["results"][0]["why"]
+    assert {"signal": "place", "text": "taken in Lisbon, Portugal"} in a["results"][0]["why"]
     a = ask(lib, "cat in Paris")
     assert a["query"]["filters"]["place"] is None and "Paris" in a["query"]["notes"][0]
 

@@ -1,0 +1,415 @@
+"""The times a query names, one by one (search/dates.py joins them):
+each rule is a pattern and a reader that turns its match into day spans."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .date_words import (
+    HOLIDAY,
+    HOLIDAYS,
+    MONTH_NO,
+    NUMBER,
+    PLAIN_MONTHS,
+    SEASON_MONTHS,
+    SEASON_OF,
+    THINGS,
+    number,
+    two_digit_year,
+)
+
+Day = dt.date
+Pair = tuple[Day, Day]
+
+
+@dataclass
+class Atom:
+    text: str
+    start: int
+    end: int
+    spans: list[Pair]
+    label: str                                   # "July 2019", "Christmas 2019 (24-26 Dec)"
+    ambiguous: str | None = None
+    reread: Callable[[int], list[Pair]] | None = None  # the same words in another year ("July [to Sept 2026]")
+    year: int | None = None                      # the year it names, when it names one
+
+
+def _month_end(y: int, m: int) -> Day:
+    return (Day(y + (m == 12), m % 12 + 1, 1)) - dt.timedelta(days=1)
+
+
+def month_span(y: int, m: int, months: int = 1) -> Pair:
+    last = m + months - 1
+    return Day(y, m, 1), _month_end(y + (last - 1) // 12, (last - 1) % 12 + 1)
+
+
+def year_span(y: int) -> Pair:
+    return Day(y, 1, 1), Day(y, 12, 31)
+
+
+def season_span(season: str, y: int) -> Pair:
+    return month_span(y, SEASON_MONTHS[season], 3)  # winter 2019: December 2019 to February 2020
+
+
+def latest(span_of: Callable[[int], Pair], today: Day, over: bool = False) -> Pair:
+    """The most recent occurrence that has begun (``over``: that has ended)."""
+    for y in (today.year + 1, today.year, today.year - 1, today.year - 2):
+        try:
+            a, b = span_of(y)
+        except ValueError:  # 29 February, a year the lunar table lacks
+            continue
+        if (b if over else a) <= today - dt.timedelta(days=1 if over else 0):
+            return a, b
+    raise ValueError("no occurrence")
+
+
+def month_name(m: int) -> str:
+    return dt.date(2000, m, 1).strftime("%B")
+
+
+def _show(span: Pair) -> str:
+    a, b = span
+    if a == b:
+        return f"{a.day} {month_name(a.month)} {a.year}"
+    if a.day == 1 and b == _month_end(b.year, b.month):
+        if (a.month, b.month) == (1, 12) and a.year <= b.year:
+            return str(a.year) if a.year == b.year else f"{a.year} to {b.year}"
+        if (a.year, a.month) == (b.year, b.month):
+            return f"{month_name(a.month)} {a.year}"
+        return f"{month_name(a.month)} {a.year} to {month_name(b.month)} {b.year}"
+    return f"{a.isoformat()} to {b.isoformat()}"
+
+
+def show(spans: list[Pair]) -> str:
+    return " or ".join(_show(s) for s in spans)
+
+
+def _mk(spans: list[Pair], label: str | None = None, **kw) -> tuple[list[Pair], str, dict]:
+    return spans, label or show(spans), kw
+
+
+# --- readers: (groups, today, day_first) -> (spans, label, extra Atom fields)
+
+def _iso_day(g, today, day_first):
+    return _mk([(Day(int(g["y"]), int(g["m"]), int(g["d"])),) * 2], year=int(g["y"]))
+
+
+def _numeric(g, today, day_first):
+    """d/m/y, m/d/y and d.m.y: the day and month may swap in an English query."""
+    a, b, y = int(g["a"]), int(g["b"]), int(g["y"])
+    y = two_digit_year(y, today) if len(g["y"]) == 2 else y
+    if g["sep"] == "." or a > 12 or day_first:
+        orders = [(b, a)]
+    elif b > 12:
+        orders = [(a, b)]
+    else:
+        orders = [(b, a), (a, b)] if a != b else [(a, b)]
+    spans = [(Day(y, m, d),) * 2 for m, d in orders]
+    why = (f"“{g[0].strip()}” could be day/month or month/day: both days are searched"
+           if len(orders) > 1 else None)
+    return _mk(spans, ambiguous=why, year=y)
+
+
+def _ymd(g, today, day_first):
+    return _mk([(Day(int(g["y"]), int(g["m"]), int(g["d"])),) * 2], year=int(g["y"]))
+
+
+def _iso_month(g, today, day_first):
+    return _mk([month_span(int(g["y"]), int(g["m"]))], year=int(g["y"]))
+
+
+def _year_range(g, today, day_first):
+    a, b = int(g["y1"]), int(g["y2"])
+    if b < a:
+        raise ValueError("backwards")
+    return _mk([(Day(a, 1, 1), Day(b, 12, 31))])
+
+
+def _month(g) -> int:
+    return MONTH_NO[g["month"].lower().rstrip(".")]
+
+
+def _day_month_year(g, today, day_first):
+    y = int(g["year"])
+    return _mk([(Day(y, _month(g), int(g["day"])),) * 2], year=y)
+
+
+def _month_year(g, today, day_first):
+    y = int(g["year"])
+    return _mk([month_span(y, _month(g))], year=y)
+
+
+def _months_year(g, today, day_first):
+    """"from March to May 2021", "July to September 2026": the first month in
+    the year named last (or the one before, for "November to February")."""
+    y, m1, m2 = int(g["year"]), MONTH_NO[g["m1"].lower()], _month(g)
+    start = Day(y - (m1 > m2), m1, 1)
+    return _mk([(start, month_span(y, m2)[1])], year=y)
+
+
+def _day_month(g, today, day_first):
+    m, d = _month(g), int(g["day"])
+    span = latest(lambda y: (Day(y, m, d),) * 2, today)
+    return _mk([span], reread=lambda y: [(Day(y, m, d),) * 2])
+
+
+def _in_month(g, today, day_first):
+    m = _month(g)
+    return _mk([latest(lambda y: month_span(y, m), today)], reread=lambda y: [month_span(y, m)])
+
+
+def _season(g) -> str:
+    return SEASON_OF[g["season"].lower()]
+
+
+def _season_year(g, today, day_first):
+    s, y = _season(g), int(g["year"])
+    if s != "winter":
+        return _mk([season_span(s, y)], f"{s} {y}", year=y)
+    why = f"“winter {y}” could be the winter that starts or the one that ends in {y}: both are searched"
+    return _mk([season_span(s, y - 1), season_span(s, y)], f"winter {y - 1}/{y} or {y}/{y + 1}", ambiguous=why)
+
+
+def _rel_season(g, today, day_first):
+    s = _season(g)
+    this = (g.get("rel") or "").lower() == "this"
+    span = latest(lambda y: season_span(s, y), today, over=not this)
+    return _mk([span], f"{s} {span[0].year}" + (f"/{span[1].year}" if s == "winter" else ""))
+
+
+def _decade(g, today, day_first):
+    d = int(g["decade"])
+    y = d if d >= 1000 else (1900 + d if d >= 30 else 2000 + d)
+    return _mk([(Day(y, 1, 1), Day(y + 9, 12, 31))], f"the {y}s")
+
+
+def _year(g, today, day_first):
+    y = int(g["year"])
+    lead = (g.get("lead") or "").strip()
+    if y > today.year and not lead:  # "2048 game", a code: only "in 2048" is a time
+        raise ValueError("a number, not a year")
+    return _mk([year_span(y)], year=y)
+
+
+def _holiday(g) -> tuple[Callable[[int], Pair], str]:
+    key = " ".join(g["holiday"].lower().replace("’", "'").split())
+    for name, (span_of, shown) in HOLIDAYS.items():
+        if name.replace("'", "") == key.replace("'", ""):
+            return span_of, shown
+    raise ValueError(key)
+
+
+def _holiday_year(g, today, day_first):
+    span_of, shown = _holiday(g)
+    y = int(g["year"])
+    return _mk([span_of(y)], f"{shown} {y} ({_show(span_of(y))})", year=y)
+
+
+def _holiday_latest(g, today, day_first):
+    span_of, shown = _holiday(g)
+    rel = (g.get("rel") or "").lower()
+    span = latest(span_of, today, over=rel not in ("", "this"))
+    return _mk([span], f"{shown} {span[0].year} ({_show(span)})", reread=lambda y: [span_of(y)])
+
+
+def _ago(g, today, day_first):
+    n, unit = number(g["n"]), _unit(g["unit"])
+    return _mk([_unit_back(unit, n, today)])
+
+
+def _last_n(g, today, day_first):
+    n, unit = number(g["n"]), _unit(g["unit"])
+    if unit == "day":
+        start = today - dt.timedelta(days=n - 1)
+    elif unit == "week":
+        start = today - dt.timedelta(days=7 * n - 1)
+    elif unit == "month":
+        y, m = divmod(today.year * 12 + today.month - 1 - n, 12)
+        start = Day(y, m + 1, min(today.day, 28)) + dt.timedelta(days=1)
+    else:
+        start = Day(today.year - n, today.month, min(today.day, 28)) + dt.timedelta(days=1)
+    return _mk([(start, today)], f"the last {n} {unit}s ({start.isoformat()} to {today.isoformat()})")
+
+
+_UNITS = {"day": "day", "días": "day", "dias": "day", "día": "day", "tag": "day", "tage": "day", "tagen": "day",
+          "jour": "day", "jours": "day", "天": "day", "week": "week", "semana": "week", "semanas": "week",
+          "woche": "week", "wochen": "week", "semaine": "week", "semaines": "week", "周": "week", "星期": "week",
+          "个星期": "week", "个礼拜": "week", "month": "month", "mes": "month", "meses": "month", "monat": "month",
+          "monate": "month", "monaten": "month", "mois": "month", "个月": "month", "月": "month", "year": "year",
+          "año": "year", "años": "year", "jahr": "year", "jahre": "year", "jahren": "year", "an": "year",
+          "ans": "year", "année": "year", "années": "year", "年": "year"}
+
+
+def _unit(word: str) -> str:
+    w = word.lower()
+    return _UNITS.get(w) or _UNITS[w.rstrip("s")]
+
+
+def _unit_back(unit: str, n: int, today: Day) -> Pair:
+    """The calendar day, week, month or year n units before this one."""
+    if unit == "day":
+        d = today - dt.timedelta(days=n)
+        return d, d
+    if unit == "week":
+        monday = today - dt.timedelta(days=today.weekday() + 7 * n)
+        return monday, monday + dt.timedelta(days=6)
+    if unit == "month":
+        y, m = divmod(today.year * 12 + today.month - 1 - n, 12)
+        return month_span(y, m + 1)
+    return year_span(today.year - n)
+
+
+def _relative(g, today, day_first):
+    from .date_relative import RELATIVE_WORDS
+    key = " ".join(g["rel_word"].lower().replace("’", "'").split())
+    unit, n = RELATIVE_WORDS[key]
+    if unit == "weekend":
+        return _mk([_weekend(today, n)])
+    return _mk([_unit_back(unit, n, today)])
+
+
+def _weekend(today: Day, back: int) -> Pair:
+    """The weekend just past (or this one, on a Saturday or Sunday)."""
+    sat = today - dt.timedelta(days=(today.weekday() - 5) % 7)
+    sat -= dt.timedelta(days=7 * max(0, back - (today.weekday() < 5)))
+    return sat, sat + dt.timedelta(days=1)
+
+
+def _weekday(g, today, day_first):
+    from .date_relative import WEEKDAYS
+    wd = WEEKDAYS[g["weekday"].lower()]
+    back = (today.weekday() - wd) % 7 or 7  # "last Friday" on a Friday is a week ago
+    d = today - dt.timedelta(days=back)
+    return _mk([(d, d)], f"{g['weekday'].capitalize()} {d.isoformat()}")
+
+
+def _zh_date(g, today, day_first):
+    y = int(g["zy"])
+    if g.get("zd"):
+        return _mk([(Day(y, int(g["zm"]), int(g["zd"])),) * 2], year=y)
+    if g.get("zm"):
+        return _mk([month_span(y, number(g["zm"]))], year=y)
+    return _mk([year_span(y)], year=y)
+
+
+def _zh_month(g, today, day_first):
+    m = number(g["zm"])
+    if not 1 <= m <= 12:
+        raise ValueError(m)
+    return _mk([latest(lambda y: month_span(y, m), today)], reread=lambda y: [month_span(y, m)])
+
+
+def _zh_year_thing(g, today, day_first):
+    """去年夏天 (the summer of last year), 2023年春节, 今年国庆."""
+    from .date_relative import ZH_YEARS
+    y = int(g["zy"]) if g.get("zy") else today.year - ZH_YEARS[g["zrel"]]
+    if g.get("season"):
+        return _mk([season_span(_season(g), y)], f"{_season(g)} {y}", year=y)
+    return _holiday_year({**g, "year": str(y)}, today, day_first)
+
+
+def _zh_decade(g, today, day_first):
+    d = number(g["zdec"]) if g.get("zdec") else int(g["decade"])
+    return _decade({"decade": str(d)}, today, day_first)
+
+
+Y = r"(?P<year>(?:19|20)\d\d)"
+MONTHS = "|".join(sorted(MONTH_NO, key=len, reverse=True))
+M = rf"(?P<month>{MONTHS})\.?"
+S = r"(?P<season>" + "|".join(sorted((s for s in SEASON_OF if not re.search("[\u3400-\u9fff]", s)),
+                                     key=len, reverse=True)) + ")"
+ZS = r"(?P<season>春天|夏天|秋天|冬天|春季|夏季|秋季|冬季)"
+DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|\.|º)?"
+LEAD = r"(?P<lead>(?:in|during|from|on|of|en|im|am|de|del|le|el|dans|au|um)\s+)?"
+B, E = r"(?<![\w/.-])", r"(?![\w-]|/\d)"
+REL = r"(?P<rel>last|this|past|previous)"
+THE = r"(?:(?:the|le|la|el|l['’])\s*)?"
+
+
+def rules() -> list[tuple[str, Callable]]:
+    """(pattern, reader) in the order they are tried: longer forms first."""
+    from .date_relative import REL_PATTERN, WEEKDAY_PATTERN, ZH_REL_PATTERN, relative
+    hol = rf"(?P<holiday>{HOLIDAY})"
+    return [
+        (rf"{B}(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2])-(?P<d>[0-3]\d){E}", _iso_day),
+        (rf"{B}(?P<y>(?:19|20)\d\d)[/.](?P<m>1[0-2]|0?[1-9])[/.](?P<d>[0-3]?\d){E}", _ymd),
+        (rf"{B}(?P<a>[0-3]?\d)(?P<sep>[/.])(?P<b>[0-3]?\d)(?P=sep)(?P<y>(?:19|20)\d\d|\d\d){E}", _numeric),
+        (rf"{B}(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2]){E}", _iso_month),
+        (rf"{B}(?P<y1>(?:19|20)\d\d)\s*[-–]\s*(?P<y2>(?:19|20)\d\d){E}", _year_range),
+        (rf"(?:(?P<zy>(?:19|20)\d\d)\s*年|(?P<zrel>今年|去年|前年))的?\s*(?:{ZS}|{hol})", _zh_year_thing),
+        (r"(?P<zy>(?:19|20)\d\d)\s*年(?:\s*(?P<zm>1[0-2]|0?[1-9])\s*月(?:\s*(?P<zd>[0-3]?\d)\s*[日号])?)?",
+         _zh_date),
+        (r"(?:(?P<zdec>[一二三四五六七八九]十)|(?P<decade>(?:19|20)?[0-9]0))年代", _zh_decade),
+        (ZH_REL_PATTERN, None),
+        (r"(?<![\d年])(?P<zm>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月(?!\d|份?[的]?[花饼])", _zh_month),
+        (rf"{B}{LEAD}{THE}{DAY}\s+(?:of\s+|de\s+)?{M}(?:\s+de)?\s*,?\s+{Y}{E}", _day_month_year),
+        (rf"{B}{LEAD}{M}\s+{DAY}\s*,?\s+{Y}{E}", _day_month_year),
+        (rf"{B}(?:(?:from|between|de|entre|von|du)\s+)?(?P<m1>{MONTHS})\.?\s+(?:to|until|till|through|and|[-–]|"
+         rf"bis|a|al|y|und|et|à|au)\s+{M}\s*,?\s+(?:of\s+|de\s+)?{Y}{E}", _months_year),
+        (rf"{B}{LEAD}{M}\s*,?\s+(?:of\s+|de\s+)?{Y}{E}", _month_year),
+        (rf"{B}{hol}\s+(?:de\s+)?{Y}{E}", _holiday_year),
+        (rf"{B}{Y}\s+{hol}(?!\s+(?:{THINGS})){E}", _holiday_year),
+        (rf"{B}{LEAD}{THE}{DAY}\s+(?:of\s+|de\s+)?{M}(?!\s+(?:{THINGS}))(?![\w-])", _day_month),
+        (rf"{B}{LEAD}{M}\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?{E}", _day_month),
+        (rf"{B}{LEAD}{S}\s+(?:of\s+|de\s+)?{Y}{E}", _season_year),
+        (rf"{B}{REL}\s+{S}{E}", _rel_season),
+        (rf"{B}(?:letzten|letzter|vergangenen)\s+{S}{E}", _rel_season),
+        (rf"{B}{THE}{S}\s+(?:pasado|dernier|passé){E}", _rel_season),
+        (rf"{B}{REL}\s+{hol}(?!\s+(?:{THINGS})){E}", _holiday_latest),
+        (rf"{B}{THE}{hol}\s+(?P<rel>pasada|pasado|dernier|dernière){E}", _holiday_latest),
+        (rf"{B}(?:(?:at|on|over|for|during|à|a|en|an|zu)\s+)?{THE}{hol}(?!\s+(?:{THINGS})){E}", _holiday_latest),
+        (rf"{B}(?:in|during|en|im|au)\s+(?:the\s+)?{M}{E}", _in_month),
+        (rf"{B}(?:in|during|en|im|au)\s+(?:the\s+|el\s+|le\s+)?{S}{E}", _rel_season),
+        (rf"{B}{LEAD}(?:the\s+|les\s+années\s+|los\s+años\s+|die\s+)?(?P<decade>(?:19|20)[0-9]0|[0-9]0)(?:'?s|er)"
+         rf"(?!\s+(?:themed|style|fashion|costumes?|outfits?|look|music|songs?|cars?|furniture|decor|dress)\b)"
+         rf"{E}", _decade),
+        (rf"{B}(?:les\s+années|los\s+años)\s+(?P<decade>[0-9]0){E}", _decade),
+        (rf"{B}(?:(?P<n>{NUMBER})\s+(?P<unit>days?|weeks?|months?|years?)\s+ago|hace\s+(?P<n2>{NUMBER})\s+"
+         rf"(?P<unit2>días|dias|semanas?|mes(?:es)?|años?)|vor\s+(?P<n3>{NUMBER})\s+(?P<unit3>Tagen|Wochen|"
+         rf"Monaten|Jahren)|il\s+y\s+a\s+(?P<n4>{NUMBER})\s+(?P<unit4>jours|semaines|mois|ans)){E}", _ago_any),
+        (rf"{B}(?:the\s+)?(?:last|past|previous)\s+(?P<n>{NUMBER})\s+(?P<unit>days?|weeks?|months?|years?){E}",
+         _last_n),
+        (REL_PATTERN, relative),
+        (WEEKDAY_PATTERN, _weekday),
+        (rf"{B}(?P<lead>(?:in|from|during|of|en|im|del|de|durante)\s+)?{Y}{E}", _year),
+        (rf"{B}(?P<month>" + "|".join(m for m in MONTH_NO if len(m) > 3 and m not in PLAIN_MONTHS) + rf"){E}",
+         _in_month),
+    ]
+
+
+def _ago_any(g, today, day_first):
+    for n, unit in (("n", "unit"), ("n2", "unit2"), ("n3", "unit3"), ("n4", "unit4")):
+        if g.get(n):
+            return _ago({"n": g[n], "unit": g[unit]}, today, day_first)
+    raise ValueError("no number")
+
+
+_COMPILED: list | None = None
+
+
+def atoms_of(text: str, today: Day, day_first: bool = False) -> list[Atom]:
+    """Every time ``text`` names, each read once (longest forms first)."""
+    global _COMPILED
+    if _COMPILED is None:
+        from .date_relative import zh_relative
+        _COMPILED = [(re.compile(p, re.I), r or zh_relative) for p, r in rules()]
+    found: list[Atom] = []
+    work = text
+    for pattern, read in _COMPILED:
+        for m in list(pattern.finditer(work)):
+            if not m.group(0).strip():
+                continue
+            g = {k: v for k, v in m.groupdict().items()}
+            g[0] = m.group(0)
+            try:
+                spans, label, extra = read(g, today, day_first)
+            except (ValueError, OverflowError, KeyError):  # 31 February, year 0, a code
+                continue
+            a, b = m.span()
+            while a < b and work[a].isspace():
+                a += 1
+            found.append(Atom(text[a:b].strip(), a, b, spans, label, **extra))
+            work = work[:a] + " " * (b - a) + work[b:]
+    return sorted(found, key=lambda f: f.start)

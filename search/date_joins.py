@@ -1,0 +1,120 @@
+"""What joins the times of a query: "between A and B", "from A to B",
+"A or B", "before A", "after A", "since A", "not in A" (and their Spanish,
+German, French and Chinese forms). The times are first marked in the text
+with one private-use character each, so these rules read "between ⟨A⟩ and
+⟨B⟩" whatever A and B were written as."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from .date_atoms import Atom, show
+
+Span = tuple[dt.date | None, dt.date | None]
+_HEAD, _TAIL = 0xE000, "\ue100"
+T = "[\ue000-\ue0ff]\ue100*"
+
+
+@dataclass
+class Joined:
+    text: str
+    start: int
+    end: int
+    spans: list[Span]
+    label: str
+    negated: bool = False
+    ambiguous: str | None = None
+    atoms: list[Atom] = field(default_factory=list)
+    reread: object = None
+    year: int | None = None
+
+
+_AND = r"(?:and|y|und|et|和|与|到)"
+_TO = r"(?:to|until|till|through|thru|[-–]|bis|a|al|à|au|hasta|到|至)"
+_OR = r"(?:or|o|oder|ou|或者|或|、|,)"
+JOINS = [
+    ("range", rf"(?:between|entre|zwischen)\s+(?:the\s+)?(?P<a>{T})\s+{_AND}\s+(?P<b>{T})"),
+    ("range", rf"(?:(?:from|von|vom|de|du|desde)\s+)?(?P<a>{T})\s*{_TO}\s*(?P<b>{T})"),
+    ("or", rf"(?P<a>{T})(?:\s*{_OR}\s*(?:in\s+|en\s+|im\s+)?{T})+"),
+    ("before", rf"(?<![\w-])(?:before|prior\s+to|until|till|avant|antes\s+de|bis)\s+(?P<a>{T})"
+               rf"|(?P<a2>{T})\s*(?:以前|之前)"),
+    ("after", rf"(?<![\w-])(?:after|nach|après|después\s+de)\s+(?P<a>{T})|(?P<a2>{T})\s*(?:以后|之后)"),
+    ("since", rf"(?<![\w-])(?:since|seit|depuis|desde)\s+(?P<a>{T})|(?P<a2>{T})\s*以来"),
+    ("not", rf"(?<![\w-])(?:not|nicht|pas|except|excluding|but\s+not|sauf|excepto)\s+"
+            rf"(?:(?:taken\s+)?(?:in|from|during|on|en|im|de|à)\s+)?(?P<a>{T})|(?:不是|不在)(?P<a2>{T})"),
+]
+_JOINS = [(kind, re.compile(p, re.I)) for kind, p in JOINS]
+
+
+def _mark(text: str, items: list[Joined]) -> str:
+    out = list(text)
+    for i, it in enumerate(items):
+        out[it.start:it.end] = [chr(_HEAD + i)] + [_TAIL] * (it.end - it.start - 1)
+    return "".join(out)
+
+
+def _item(marked: str, pos: int, items: list[Joined]) -> Joined:
+    return items[ord(marked[pos]) - _HEAD]
+
+
+def _range(a: Joined, b: Joined) -> Joined | None:
+    if a.reread and b.year and a.year is None:  # "July to September 2026": July of 2026
+        a.spans = a.reread(b.year)
+        if a.spans[0][0] > b.spans[0][0]:
+            a.spans = a.reread(b.year - 1)
+    start, end = min(s[0] for s in a.spans), max(s[1] for s in b.spans)
+    if start is None or end is None or start > end:
+        return None
+    return Joined("", 0, 0, [(start, end)], show([(start, end)]))
+
+
+def _combine(kind: str, m: re.Match, marked: str, items: list[Joined]) -> Joined | None:
+    heads = [i for i in range(m.start(), m.end()) if "\ue000" <= marked[i] <= "\ue0ff"]
+    parts = [_item(marked, i, items) for i in heads]
+    a = parts[0]
+    if kind == "range":
+        out = _range(a, parts[-1])
+    elif kind == "or":
+        out = Joined("", 0, 0, [s for p in parts for s in p.spans], " or ".join(p.label for p in parts))
+    elif kind == "before":
+        first = min(s[0] for s in a.spans)
+        out = Joined("", 0, 0, [(None, first - dt.timedelta(days=1))], f"before {a.label}")
+    elif kind == "after":
+        last = max(s[1] for s in a.spans)
+        out = Joined("", 0, 0, [(last + dt.timedelta(days=1), None)], f"after {a.label}")
+    elif kind == "since":
+        out = Joined("", 0, 0, [(min(s[0] for s in a.spans), None)], f"since {a.label}")
+    else:
+        out = Joined("", 0, 0, a.spans, f"not {a.label}", negated=True)
+    if out is None:
+        return None
+    out.ambiguous = next((p.ambiguous for p in parts if p.ambiguous), None)
+    out.atoms = [x for p in parts for x in (p.atoms or [])]
+    return out
+
+
+def join_atoms(text: str, atoms: list[Atom]) -> list[Joined]:
+    """The atoms joined where the words between them say so."""
+    items = [Joined(a.text, a.start, a.end, list(a.spans), a.label, False, a.ambiguous, [a], a.reread, a.year)
+             for a in atoms]
+    changed = True
+    while changed and items:
+        changed = False
+        marked = _mark(text, items)
+        for kind, pattern in _JOINS:
+            for m in pattern.finditer(marked):
+                joined = _combine(kind, m, marked, items)
+                if joined is None or (kind != "not" and any(_item(marked, i, items).negated
+                                                            for i in range(m.start(), m.end())
+                                                            if "\ue000" <= marked[i] <= "\ue0ff")):
+                    continue
+                a, b = m.span()
+                joined.start, joined.end, joined.text = a, b, text[a:b].strip()
+                items = [it for it in items if not (a <= it.start and it.end <= b)] + [joined]
+                items.sort(key=lambda it: it.start)
+                changed = True
+                break
+            if changed:
+                break
+    return items

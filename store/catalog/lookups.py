@@ -3,6 +3,7 @@ folder, content hashes, and the filter every search shares (kinds, folders,
 dates, places)."""
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -122,10 +123,9 @@ class Lookups:
             return sub.where(false())
         if self.sqlite:
             match = '"' + " ".join(words) + '" *'
-            found = _join_fts(sub).where(text_sql("segment_fts MATCH :exact_m").bindparams(exact_m=match))
+            found = _join_fts(sub).where(_bound("segment_fts MATCH :{}", match))
         else:
-            found = sub.where(text_sql("segment.words @@ to_tsquery('simple', :exact_q)")
-                              .bindparams(exact_q=" <-> ".join(words) + ":*"))
+            found = sub.where(_bound("segment.words @@ to_tsquery('simple', :{})", " <-> ".join(words) + ":*"))
         glued = "".join(re.findall(r"[^\W_]+", phrase.lower()))
         if not inside_worthy(glued, letters=6):
             return found
@@ -165,6 +165,15 @@ class Lookups:
             return sub.where(false())
         if self.sqlite:
             match = " AND ".join(f'text : "{w}"' for w in words)
-            return _join_fts(sub).where(text_sql("segment_fts MATCH :place_match").bindparams(place_match=match))
-        return sub.where(text_sql("segment.words @@ to_tsquery('simple', :place_q)")
-                         .bindparams(place_q=" & ".join(f"{w}:D" for w in words)))
+            return _join_fts(sub).where(_bound("segment_fts MATCH :{}", match))
+        return sub.where(_bound("segment.words @@ to_tsquery('simple', :{})", " & ".join(f"{w}:D" for w in words)))
+
+
+_BIND = itertools.count()
+
+
+def _bound(sql: str, value: str):
+    """``sql`` with its one parameter under a name of its own: two places or
+    two exact phrases in one statement must not share a bound value."""
+    name = f"p{next(_BIND)}"
+    return text_sql(sql.format(name)).bindparams(**{name: value})

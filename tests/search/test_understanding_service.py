@@ -219,3 +219,19 @@ def test_a_live_service_refreshes_places_and_cutoff_off_the_searching_thread(tmp
         assert a["query"]["filters"]["place"] == "Lisbon" and [r["name"] for r in a["results"]] == ["cat_lisbon.jpg"]
     finally:
         lib.close()
+
+
+def test_or_places_not_places_not_dates_filter_the_real_catalog(library):
+    """Issue 27: "Lisbon or Porto" is either place, "not in Porto" leaves
+    Porto out, "not in 2019" leaves 2019 out; the negated words are in the
+    answer's ``query.not``."""
+    _, lib = library
+    a = ask(lib, "cat in Lisbon or Porto")
+    assert set(names(a)) >= {"cat_2019.jpg", "cat_2021.jpg"} and a["query"]["filters"]["places"] == ["Lisbon", "Porto"]
+    a = ask(lib, "cat not in Porto")
+    assert "cat_2021.jpg" not in names(a) and "red_2019.jpg" not in names(a) and "cat_2019.jpg" in names(a)
+    assert a["query"]["filters"]["not_places"] == ["Porto"]
+    a = ask(lib, "cat not in 2019")
+    assert "cat_2019.jpg" not in names(a) and "cat_2021.jpg" in names(a)
+    assert a["query"]["filters"]["not_dates"] == [{"from": "2019-01-01", "to": "2019-12-31"}]
+    assert ask(lib, "cat -water")["query"]["not"] == ["water"]

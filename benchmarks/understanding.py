@@ -134,6 +134,8 @@ def main() -> None:
         halves[half]["all_fields"].append(not wrong)
         halves[half]["without_people"].append(not [w for w in wrong if w != "people"])
         halves[half][f"lang_{row['lang']}"].append(not [w for w in wrong if w != "people"])
+        if compare(row["expect"], u, gaz)["people"]:  # a query that names no people
+            halves[half]["queries_without_people"].append(not wrong)
         bad = inverted(row["q"], u, gaz)
         if bad:
             undo_bad.append({"q": row["q"], "undone": bad})
@@ -142,8 +144,9 @@ def main() -> None:
                            "readings": [r.label for r in u.readings]})
     out = {"queries": len(rows), "now": NOW.date().isoformat(),
            "halves": {h: {k: f"{sum(v)}/{len(v)}" for k, v in sorted(d.items())} for h, d in halves.items()},
-           "right_without_people_pct": {h: round(100 * sum(d["without_people"]) / len(d["without_people"]), 1)
-                                        for h, d in halves.items()},
+           "right_pct_queries_without_people": {
+               h: round(100 * sum(d["queries_without_people"]) / len(d["queries_without_people"]), 1)
+               for h, d in halves.items()},
            "undo_inverted": len(undo_bad), "undo_inverted_queries": undo_bad}
     if args.show_misses:
         out["misses"] = misses

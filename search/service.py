@@ -14,7 +14,7 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +30,12 @@ from .dates import from_range
 from .engine import Result, SearchEngine
 from .explain import explain, reason
 from .interpret import Interpretation, Interpreter, folder
+from .marks import feedback_vector, push_down
 from .query import Query, Term, check_kinds, positive_text
 
 MAX_ID = 2**63 - 1
 # Rocchio weights of the files marked good and bad, against the query's 1
 # (benchmarks/cutoff.py measures what one round of marks adds to R@10).
-FEEDBACK_GOOD = 1.0
-FEEDBACK_BAD = 0.5
 
 
 @dataclass
@@ -156,8 +155,9 @@ class SearchService:
             own = self.engine.media_moments(_check_id(req.like[0]))
             results = (self.engine.search_moments(own, query) if len(own) > 1
                        else self.engine.search_vector(l2_normalize(own.mean(0))[0], query))
-        elif req.like or req.unlike:
-            results = self.engine.search_vector(self._feedback_vector(req, terms), query)
+        elif req.like or (req.unlike and not any(t.weight for t in terms)):
+            # "Good" pulls the query (a "Not this" alone pushes it away).
+            results = self.engine.search_vector(self._feedback_vector(req, terms), self._wider(query, req))
         elif moments is not None and len(moments) > 1:  # a video (or any file of several moments)
             results = self.engine.search_moments(moments, query)
         elif moments is not None:  # one picture: its vector, read or embedded once
@@ -165,9 +165,11 @@ class SearchService:
         else:
             judged = all(t.text is not None for t in terms)
             vector = self.engine.query_vector(terms)
-            results = self.engine.search(query, vector)
+            results = self.engine.search(self._wider(query, req), vector)
             if judged:
                 results, cutoff = self._judge(results, vector, req.all)
+        if req.unlike:  # "Not this" reorders what the query found, so it keeps its subject
+            results = push_down(self.engine, results, list(req.unlike), query.k)
         narrow_to_sentences(results, terms, self.lib.embedder)
         reranked = None
         if req.rerank and req.offset == 0 and self._captioner is not None:
@@ -189,26 +191,24 @@ class SearchService:
             r.match = False
         return (j.matched + j.weaker if show_all else j.matched), j.cutoff
 
+    @staticmethod
+    def _wider(query: Query, req: SearchRequest) -> Query:
+        """Three times as many candidates where "Not this" will leave some
+        out, so they leave no gap."""
+        return replace(query, k=3 * query.k) if req.unlike else query
+
     def _feedback_vector(self, req: SearchRequest, terms: list[Term]) -> np.ndarray:
-        """"More like this" and relevance feedback (Rocchio): the query's own
-        terms, plus the direction of the files marked good, minus that of the
-        files marked bad. Directions are taken from the library's mean: in
-        an embedding where any two pictures score 0.9, the raw vectors would
-        drown the query's words in what all pictures share."""
+        """"More like this" and relevance feedback (search/marks.py)."""
         if not any(t.weight for t in terms) and not req.unlike:  # plain "more like this"
             return l2_normalize(sum(self.engine.media_vector(_check_id(m)) for m in req.like))[0]
+        for m in [*req.like, *req.unlike]:
+            _check_id(m)
         cal = self.cutoff.calibration()
         mean = cal.mean if cal is not None else np.zeros(self.lib.embedder.dim, np.float32)
-        vec = self.engine.query_vector(terms) if any(t.weight for t in terms) \
-            else np.zeros(self.lib.embedder.dim, np.float32)
-        for ids, weight in ((req.like, FEEDBACK_GOOD), (req.unlike, -FEEDBACK_BAD)):
-            if ids:
-                direction = np.mean([self.engine.media_vector(_check_id(m)) for m in ids], axis=0) - mean
-                if np.any(direction):
-                    vec = vec + weight * l2_normalize(direction)[0]
-        if not np.any(vec):
-            raise QueryError("the query has nothing left to search for")
-        return l2_normalize(vec)[0]
+        query = self.engine.query_vector(terms) if any(t.weight for t in terms) else None
+        # With words or a "Good" to search by, "Not this" only reorders (push_down).
+        unlike = [] if (query is not None or req.like) else list(req.unlike)  # noqa: E501
+        return feedback_vector(self.engine, mean, query, list(req.like), unlike)
 
     def recent(self, n: int = 12) -> list[Result]:
         """What was added last, newest first: the landing view's cards."""

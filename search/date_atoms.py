@@ -21,6 +21,7 @@ from .date_words import (
 )
 
 Day = dt.date
+RELATIVE = "\x00"  # a label that starts with the query's own words ("this year (2026)")
 Pair = tuple[Day, Day]
 
 
@@ -265,9 +266,8 @@ def _relative(g, today, day_first):
     from .date_relative import RELATIVE_WORDS
     key = " ".join(g["rel_word"].lower().replace("’", "'").split())
     unit, n = RELATIVE_WORDS[key]
-    if unit == "weekend":
-        return _mk([_weekend(today, n)])
-    return _mk([_unit_back(unit, n, today)])
+    span = _weekend(today, n) if unit == "weekend" else _unit_back(unit, n, today)
+    return _mk([span], f"{RELATIVE}{key} ({_show(span)})")
 
 
 def _weekend(today: Day, back: int) -> Pair:

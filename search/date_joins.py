@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from .date_atoms import Atom, show
+from .date_atoms import RELATIVE, Atom, show
 
 Span = tuple[dt.date | None, dt.date | None]
 _HEAD, _TAIL = 0xE000, "\ue100"
@@ -73,18 +73,20 @@ def _combine(kind: str, m: re.Match, marked: str, items: list[Joined]) -> Joined
     heads = [i for i in range(m.start(), m.end()) if "\ue000" <= marked[i] <= "\ue0ff"]
     parts = [_item(marked, i, items) for i in heads]
     a = parts[0]
+    shown = [p.label.replace(RELATIVE, "") for p in parts]
     if kind == "range":
         out = _range(a, parts[-1])
     elif kind == "or":
-        out = Joined("", 0, 0, [s for p in parts for s in p.spans], " or ".join(p.label for p in parts))
+        out = Joined("", 0, 0, [s for p in parts for s in p.spans],
+                     RELATIVE * a.label.startswith(RELATIVE) + " or ".join(shown))
     elif kind == "before":
         first = min(s[0] for s in a.spans)
-        out = Joined("", 0, 0, [(None, first - dt.timedelta(days=1))], f"before {a.label}")
+        out = Joined("", 0, 0, [(None, first - dt.timedelta(days=1))], f"before {shown[0]}")
     elif kind == "after":
         last = max(s[1] for s in a.spans)
-        out = Joined("", 0, 0, [(last + dt.timedelta(days=1), None)], f"after {a.label}")
+        out = Joined("", 0, 0, [(last + dt.timedelta(days=1), None)], f"after {shown[0]}")
     elif kind == "since":
-        out = Joined("", 0, 0, [(min(s[0] for s in a.spans), None)], f"since {a.label}")
+        out = Joined("", 0, 0, [(min(s[0] for s in a.spans), None)], f"since {shown[0]}")
     else:
         out = Joined("", 0, 0, a.spans, f"not {a.label}", negated=True)
     if out is None:

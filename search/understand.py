@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .date_atoms import RELATIVE
 from .dates import find_dates
 
 if TYPE_CHECKING:
@@ -161,6 +162,8 @@ def _date_label(label: str, negated: bool) -> str:
     "not taken in 2020"."""
     if negated:
         return "not " + _date_label(label[4:], False)
+    if label.startswith(RELATIVE):
+        return "taken " + label[1:]
     if re.match(r"(?:before|after|since|between) ", label):
         return f"taken {label}"
     return ("taken on " if re.match(r"\d{1,2} [A-Z][a-z]+ \d{4}$", label) else "taken in ") + label

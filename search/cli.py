@@ -104,12 +104,16 @@ def print_answer(answer) -> None:
         say("no results")
     elif cut.get("held_back") and not answer.request.all:
         say(f"{cut['held_back']} weaker matches held back (--all shows them)")
+    listed = bool(results) and all((r.why or {}).get("filters") for r in results)
+    if listed:  # only filters were asked: nothing was ranked, so no score is shown
+        say("listed by date, newest first (the query has only filters)")
     for r in results:
         d = result_dict(r, it)
         where = r.path
         if r.start is not None:
             where += f" @ {fmt_time(r.start)}-{fmt_time(r.end)}"
-        line = f"{'~' if r.match is False else ' '}{r.score:6.3f}  {r.kind:<5}  {where}"
+        score = "listed" if listed else f"{r.score:6.3f}"
+        line = f"{'~' if r.match is False else ' '}{score}  {r.kind:<5}  {where}"
         if r.taken_at:
             line += f"  {dt.datetime.fromtimestamp(r.taken_at):%Y-%m-%d}"
         # Words on a picture are where it was taken; elsewhere, what was said or tagged.

@@ -235,3 +235,13 @@ def test_or_places_not_places_not_dates_filter_the_real_catalog(library):
     assert "cat_2019.jpg" not in names(a) and "cat_2021.jpg" in names(a)
     assert a["query"]["filters"]["not_dates"] == [{"from": "2019-01-01", "to": "2019-12-31"}]
     assert ask(lib, "cat -water")["query"]["not"] == ["water"]
+
+
+def test_a_filters_only_query_is_listed_by_date_without_scores_in_the_terminal(library, cli):
+    """Issue 27.6: "photos from 2019" ranks nothing, so the terminal says the
+    files are listed by date and prints no 0.000 for each."""
+    settings, _ = library
+    code, out, err = cli("search", "photos from 2019", "--data-dir", settings.home)
+    assert code == 0, err
+    assert "listed by date" in err + out and "0.000" not in out
+    assert "cat_2019.jpg" in out and "red_2019.jpg" in out and "cat_2021.jpg" not in out

@@ -34,7 +34,6 @@ class Query:
     under: list[str] = field(default_factory=list)
     after: float | None = None   # unix time; EXIF date, else file mtime
     before: float | None = None
-    place: str | None = None     # taken at a place whose name holds these words
     # Fuse full-text matches (names, folders, tags, transcripts, captions) with
     # the vector ranking (reciprocal rank fusion).
     lexical: bool = True
@@ -48,7 +47,7 @@ class Query:
     @property
     def filters(self) -> Filters:
         return Filters(list(self.kinds), list(self.not_kinds), list(self.under), self.after, self.before,
-                       list(self.dates), self.place, list(self.exact), list(self.places), list(self.not_places),
+                       list(self.dates), list(self.exact), list(self.places), list(self.not_places),
                        list(self.not_dates))
 
     @property

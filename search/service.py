@@ -34,8 +34,6 @@ from .marks import feedback_vector, push_down
 from .query import Query, Term, check_kinds, positive_text
 
 MAX_ID = 2**63 - 1
-# Rocchio weights of the files marked good and bad, against the query's 1
-# (benchmarks/cutoff.py measures what one round of marks adds to R@10).
 
 
 @dataclass
@@ -207,7 +205,7 @@ class SearchService:
         mean = cal.mean if cal is not None else np.zeros(self.lib.embedder.dim, np.float32)
         query = self.engine.query_vector(terms) if any(t.weight for t in terms) else None
         # With words or a "Good" to search by, "Not this" only reorders (push_down).
-        unlike = [] if (query is not None or req.like) else list(req.unlike)  # noqa: E501
+        unlike = [] if (query is not None or req.like) else list(req.unlike)
         return feedback_vector(self.engine, mean, query, list(req.like), unlike)
 
     def recent(self, n: int = 12) -> list[Result]:
@@ -307,7 +305,8 @@ def answer_dict(answer: SearchAnswer) -> dict:
     req, it = answer.request, answer.interpretation
     return {
         "query": {"text": " ".join(req.texts), "semantic": it.semantic if it else " ".join(req.texts),
-                  "not": list(req.nots) + (list(it.nots) if it else []), "like": list(req.like), "unlike": list(req.unlike),
+                  "not": list(req.nots) + (list(it.nots) if it else []),
+                  "like": list(req.like), "unlike": list(req.unlike),
                   "filters": {"kind": list(it.kinds if it else req.kinds),
                               "not_kind": list(it.not_kinds) if it else [], "under": list(req.under),
                               "after": req.after, "before": req.before,

@@ -137,7 +137,7 @@ def to_blob(vector: np.ndarray) -> bytes:
 def filters_from(filters: "Filters | None", kinds: list[str] | None, under: list[str] | None,
                  after: float | None, before: float | None, place: str | None) -> "Filters":
     """The filters given, or the ones the older keyword arguments spell."""
-    return filters or Filters(kinds or [], [], under or [], after, before, [], place)
+    return filters or Filters(kinds or [], [], under or [], after, before, places=[place] if place else [])
 
 
 @dataclass
@@ -149,14 +149,13 @@ class Filters:
     after: float | None = None     # unix time; EXIF date, else file mtime
     before: float | None = None
     dates: list[tuple[float, float]] = field(default_factory=list)  # within any of these
-    place: str | None = None       # taken at a place whose name holds these words
     exact: list[str] = field(default_factory=list)  # phrases the file's words must hold
-    places: list[str] = field(default_factory=list)      # taken at any of these (as ``place``)
+    places: list[str] = field(default_factory=list)      # taken at a place whose name holds the words of any
     not_places: list[str] = field(default_factory=list)  # taken at none of these
     not_dates: list[tuple[float, float]] = field(default_factory=list)  # within none of these
 
     @property
     def active(self) -> bool:
         return bool(self.kinds or self.not_kinds or self.under or self.after is not None
-                    or self.before is not None or self.dates or self.place or self.exact or self.places
+                    or self.before is not None or self.dates or self.exact or self.places
                     or self.not_places or self.not_dates)

@@ -89,8 +89,6 @@ class Lookups:
         taken at a place whose name holds every word of ``place``, holding
         the exact phrases in their words."""
         stmt = stmt.where(Media.status == STATUS_OK)
-        if f.place:
-            stmt = stmt.where(Media.id.in_(self._at_place(f.place)))
         if f.places:
             stmt = stmt.where(or_(*[Media.id.in_(self._at_place(p)) for p in f.places]))
         for place in f.not_places:

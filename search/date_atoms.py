@@ -70,7 +70,7 @@ def month_name(m: int) -> str:
     return dt.date(2000, m, 1).strftime("%B")
 
 
-def _show(span: Pair) -> str:
+def show_span(span: Pair) -> str:
     a, b = span
     if a == b:
         return f"{a.day} {month_name(a.month)} {a.year}"
@@ -84,17 +84,17 @@ def _show(span: Pair) -> str:
 
 
 def show(spans: list[Pair]) -> str:
-    return " or ".join(_show(s) for s in spans)
+    return " or ".join(show_span(s) for s in spans)
 
 
-def _mk(spans: list[Pair], label: str | None = None, **kw) -> tuple[list[Pair], str, dict]:
+def mk(spans: list[Pair], label: str | None = None, **kw) -> tuple[list[Pair], str, dict]:
     return spans, label or show(spans), kw
 
 
 # --- readers: (groups, today, day_first) -> (spans, label, extra Atom fields)
 
 def _iso_day(g, today, day_first):
-    return _mk([(Day(int(g["y"]), int(g["m"]), int(g["d"])),) * 2], year=int(g["y"]))
+    return mk([(Day(int(g["y"]), int(g["m"]), int(g["d"])),) * 2], year=int(g["y"]))
 
 
 def _numeric(g, today, day_first):
@@ -110,22 +110,22 @@ def _numeric(g, today, day_first):
     spans = [(Day(y, m, d),) * 2 for m, d in orders]
     why = (f"“{g[0].strip()}” could be day/month or month/day: both days are searched"
            if len(orders) > 1 else None)
-    return _mk(spans, ambiguous=why, year=y)
+    return mk(spans, ambiguous=why, year=y)
 
 
 def _ymd(g, today, day_first):
-    return _mk([(Day(int(g["y"]), int(g["m"]), int(g["d"])),) * 2], year=int(g["y"]))
+    return mk([(Day(int(g["y"]), int(g["m"]), int(g["d"])),) * 2], year=int(g["y"]))
 
 
 def _iso_month(g, today, day_first):
-    return _mk([month_span(int(g["y"]), int(g["m"]))], year=int(g["y"]))
+    return mk([month_span(int(g["y"]), int(g["m"]))], year=int(g["y"]))
 
 
 def _year_range(g, today, day_first):
     a, b = int(g["y1"]), int(g["y2"])
     if b < a:
         raise ValueError("backwards")
-    return _mk([(Day(a, 1, 1), Day(b, 12, 31))])
+    return mk([(Day(a, 1, 1), Day(b, 12, 31))])
 
 
 def _month(g) -> int:
@@ -134,12 +134,12 @@ def _month(g) -> int:
 
 def _day_month_year(g, today, day_first):
     y = int(g["year"])
-    return _mk([(Day(y, _month(g), int(g["day"])),) * 2], year=y)
+    return mk([(Day(y, _month(g), int(g["day"])),) * 2], year=y)
 
 
 def _month_year(g, today, day_first):
     y = int(g["year"])
-    return _mk([month_span(y, _month(g))], year=y)
+    return mk([month_span(y, _month(g))], year=y)
 
 
 def _months_year(g, today, day_first):
@@ -147,18 +147,18 @@ def _months_year(g, today, day_first):
     the year named last (or the one before, for "November to February")."""
     y, m1, m2 = int(g["year"]), MONTH_NO[g["m1"].lower()], _month(g)
     start = Day(y - (m1 > m2), m1, 1)
-    return _mk([(start, month_span(y, m2)[1])], year=y)
+    return mk([(start, month_span(y, m2)[1])], year=y)
 
 
 def _day_month(g, today, day_first):
     m, d = _month(g), int(g["day"])
     span = latest(lambda y: (Day(y, m, d),) * 2, today)
-    return _mk([span], reread=lambda y: [(Day(y, m, d),) * 2])
+    return mk([span], reread=lambda y: [(Day(y, m, d),) * 2])
 
 
 def _in_month(g, today, day_first):
     m = _month(g)
-    return _mk([latest(lambda y: month_span(y, m), today)], reread=lambda y: [month_span(y, m)])
+    return mk([latest(lambda y: month_span(y, m), today)], reread=lambda y: [month_span(y, m)])
 
 
 def _season(g) -> str:
@@ -168,22 +168,22 @@ def _season(g) -> str:
 def _season_year(g, today, day_first):
     s, y = _season(g), int(g["year"])
     if s != "winter":
-        return _mk([season_span(s, y)], f"{s} {y}", year=y)
+        return mk([season_span(s, y)], f"{s} {y}", year=y)
     why = f"“winter {y}” could be the winter that starts or the one that ends in {y}: both are searched"
-    return _mk([season_span(s, y - 1), season_span(s, y)], f"winter {y - 1}/{y} or {y}/{y + 1}", ambiguous=why)
+    return mk([season_span(s, y - 1), season_span(s, y)], f"winter {y - 1}/{y} or {y}/{y + 1}", ambiguous=why)
 
 
 def _rel_season(g, today, day_first):
     s = _season(g)
     this = (g.get("rel") or "").lower() == "this"
     span = latest(lambda y: season_span(s, y), today, over=not this)
-    return _mk([span], f"{s} {span[0].year}" + (f"/{span[1].year}" if s == "winter" else ""))
+    return mk([span], f"{s} {span[0].year}" + (f"/{span[1].year}" if s == "winter" else ""))
 
 
 def _decade(g, today, day_first):
     d = int(g["decade"])
     y = d if d >= 1000 else (1900 + d if d >= 30 else 2000 + d)
-    return _mk([(Day(y, 1, 1), Day(y + 9, 12, 31))], f"the {y}s")
+    return mk([(Day(y, 1, 1), Day(y + 9, 12, 31))], f"the {y}s")
 
 
 def _year(g, today, day_first):
@@ -191,7 +191,7 @@ def _year(g, today, day_first):
     lead = (g.get("lead") or "").strip()
     if y > today.year and not lead:  # "2048 game", a code: only "in 2048" is a time
         raise ValueError("a number, not a year")
-    return _mk([year_span(y)], year=y)
+    return mk([year_span(y)], year=y)
 
 
 def _holiday(g) -> tuple[Callable[[int], Pair], str]:
@@ -205,100 +205,30 @@ def _holiday(g) -> tuple[Callable[[int], Pair], str]:
 def _holiday_year(g, today, day_first):
     span_of, shown = _holiday(g)
     y = int(g["year"])
-    return _mk([span_of(y)], f"{shown} {y} ({_show(span_of(y))})", year=y)
+    return mk([span_of(y)], f"{shown} {y} ({show_span(span_of(y))})", year=y)
 
 
 def _holiday_latest(g, today, day_first):
     span_of, shown = _holiday(g)
     rel = (g.get("rel") or "").lower()
     span = latest(span_of, today, over=rel not in ("", "this"))
-    return _mk([span], f"{shown} {span[0].year} ({_show(span)})", reread=lambda y: [span_of(y)])
-
-
-def _ago(g, today, day_first):
-    n, unit = number(g["n"]), _unit(g["unit"])
-    return _mk([_unit_back(unit, n, today)])
-
-
-def _last_n(g, today, day_first):
-    n, unit = number(g["n"]), _unit(g["unit"])
-    if unit == "day":
-        start = today - dt.timedelta(days=n - 1)
-    elif unit == "week":
-        start = today - dt.timedelta(days=7 * n - 1)
-    elif unit == "month":
-        y, m = divmod(today.year * 12 + today.month - 1 - n, 12)
-        start = Day(y, m + 1, min(today.day, 28)) + dt.timedelta(days=1)
-    else:
-        start = Day(today.year - n, today.month, min(today.day, 28)) + dt.timedelta(days=1)
-    return _mk([(start, today)], f"the last {n} {unit}s ({start.isoformat()} to {today.isoformat()})")
-
-
-_UNITS = {"day": "day", "días": "day", "dias": "day", "día": "day", "tag": "day", "tage": "day", "tagen": "day",
-          "jour": "day", "jours": "day", "天": "day", "week": "week", "semana": "week", "semanas": "week",
-          "woche": "week", "wochen": "week", "semaine": "week", "semaines": "week", "周": "week", "星期": "week",
-          "个星期": "week", "个礼拜": "week", "month": "month", "mes": "month", "meses": "month", "monat": "month",
-          "monate": "month", "monaten": "month", "mois": "month", "个月": "month", "月": "month", "year": "year",
-          "año": "year", "años": "year", "jahr": "year", "jahre": "year", "jahren": "year", "an": "year",
-          "ans": "year", "année": "year", "années": "year", "年": "year"}
-
-
-def _unit(word: str) -> str:
-    w = word.lower()
-    return _UNITS.get(w) or _UNITS[w.rstrip("s")]
-
-
-def _unit_back(unit: str, n: int, today: Day) -> Pair:
-    """The calendar day, week, month or year n units before this one."""
-    if unit == "day":
-        d = today - dt.timedelta(days=n)
-        return d, d
-    if unit == "week":
-        monday = today - dt.timedelta(days=today.weekday() + 7 * n)
-        return monday, monday + dt.timedelta(days=6)
-    if unit == "month":
-        y, m = divmod(today.year * 12 + today.month - 1 - n, 12)
-        return month_span(y, m + 1)
-    return year_span(today.year - n)
-
-
-def _relative(g, today, day_first):
-    from .date_relative import RELATIVE_WORDS
-    key = " ".join(g["rel_word"].lower().replace("’", "'").split())
-    unit, n = RELATIVE_WORDS[key]
-    span = _weekend(today, n) if unit == "weekend" else _unit_back(unit, n, today)
-    return _mk([span], f"{RELATIVE}{key} ({_show(span)})")
-
-
-def _weekend(today: Day, back: int) -> Pair:
-    """The weekend just past (or this one, on a Saturday or Sunday)."""
-    sat = today - dt.timedelta(days=(today.weekday() - 5) % 7)
-    sat -= dt.timedelta(days=7 * max(0, back - (today.weekday() < 5)))
-    return sat, sat + dt.timedelta(days=1)
-
-
-def _weekday(g, today, day_first):
-    from .date_relative import WEEKDAYS
-    wd = WEEKDAYS[g["weekday"].lower()]
-    back = (today.weekday() - wd) % 7 or 7  # "last Friday" on a Friday is a week ago
-    d = today - dt.timedelta(days=back)
-    return _mk([(d, d)], f"{g['weekday'].capitalize()} {d.isoformat()}")
+    return mk([span], f"{shown} {span[0].year} ({show_span(span)})", reread=lambda y: [span_of(y)])
 
 
 def _zh_date(g, today, day_first):
     y = int(g["zy"])
     if g.get("zd"):
-        return _mk([(Day(y, int(g["zm"]), int(g["zd"])),) * 2], year=y)
+        return mk([(Day(y, int(g["zm"]), int(g["zd"])),) * 2], year=y)
     if g.get("zm"):
-        return _mk([month_span(y, number(g["zm"]))], year=y)
-    return _mk([year_span(y)], year=y)
+        return mk([month_span(y, number(g["zm"]))], year=y)
+    return mk([year_span(y)], year=y)
 
 
 def _zh_month(g, today, day_first):
     m = number(g["zm"])
     if not 1 <= m <= 12:
         raise ValueError(m)
-    return _mk([latest(lambda y: month_span(y, m), today)], reread=lambda y: [month_span(y, m)])
+    return mk([latest(lambda y: month_span(y, m), today)], reread=lambda y: [month_span(y, m)])
 
 
 def _zh_year_thing(g, today, day_first):
@@ -306,7 +236,7 @@ def _zh_year_thing(g, today, day_first):
     from .date_relative import ZH_YEARS
     y = int(g["zy"]) if g.get("zy") else today.year - ZH_YEARS[g["zrel"]]
     if g.get("season"):
-        return _mk([season_span(_season(g), y)], f"{_season(g)} {y}", year=y)
+        return mk([season_span(_season(g), y)], f"{_season(g)} {y}", year=y)
     return _holiday_year({**g, "year": str(y)}, today, day_first)
 
 
@@ -330,7 +260,7 @@ THE = r"(?:(?:the|le|la|el|l['’])\s*)?"
 
 def rules() -> list[tuple[str, Callable]]:
     """(pattern, reader) in the order they are tried: longer forms first."""
-    from .date_relative import REL_PATTERN, WEEKDAY_PATTERN, ZH_REL_PATTERN, relative
+    from .date_relative import REL_PATTERN, WEEKDAY_PATTERN, ZH_REL_PATTERN, ago, last_n, relative, weekday
     hol = rf"(?P<holiday>{HOLIDAY})"
     return [
         (rf"{B}(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2])-(?P<d>[0-3]\d){E}", _iso_day),
@@ -368,22 +298,15 @@ def rules() -> list[tuple[str, Callable]]:
         (rf"{B}(?:les\s+années|los\s+años)\s+(?P<decade>[0-9]0){E}", _decade),
         (rf"{B}(?:(?P<n>{NUMBER})\s+(?P<unit>days?|weeks?|months?|years?)\s+ago|hace\s+(?P<n2>{NUMBER})\s+"
          rf"(?P<unit2>días|dias|semanas?|mes(?:es)?|años?)|vor\s+(?P<n3>{NUMBER})\s+(?P<unit3>Tagen|Wochen|"
-         rf"Monaten|Jahren)|il\s+y\s+a\s+(?P<n4>{NUMBER})\s+(?P<unit4>jours|semaines|mois|ans)){E}", _ago_any),
+         rf"Monaten|Jahren)|il\s+y\s+a\s+(?P<n4>{NUMBER})\s+(?P<unit4>jours|semaines|mois|ans)){E}", ago),
         (rf"{B}(?:the\s+)?(?:last|past|previous)\s+(?P<n>{NUMBER})\s+(?P<unit>days?|weeks?|months?|years?){E}",
-         _last_n),
+         last_n),
         (REL_PATTERN, relative),
-        (WEEKDAY_PATTERN, _weekday),
+        (WEEKDAY_PATTERN, weekday),
         (rf"{B}(?P<lead>(?:in|from|during|of|en|im|del|de|durante)\s+)?{Y}{E}", _year),
         (rf"{B}(?P<month>" + "|".join(m for m in MONTH_NO if len(m) > 3 and m not in PLAIN_MONTHS) + rf"){E}",
          _in_month),
     ]
-
-
-def _ago_any(g, today, day_first):
-    for n, unit in (("n", "unit"), ("n2", "unit2"), ("n3", "unit3"), ("n4", "unit4")):
-        if g.get(n):
-            return _ago({"n": g[n], "unit": g[unit]}, today, day_first)
-    raise ValueError("no number")
 
 
 _COMPILED: list | None = None

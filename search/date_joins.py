@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .date_atoms import RELATIVE, Atom, show
 
@@ -25,7 +25,6 @@ class Joined:
     label: str
     negated: bool = False
     ambiguous: str | None = None
-    atoms: list[Atom] = field(default_factory=list)
     reread: object = None
     year: int | None = None
 
@@ -54,8 +53,9 @@ def _mark(text: str, items: list[Joined]) -> str:
     return "".join(out)
 
 
-def _item(marked: str, pos: int, items: list[Joined]) -> Joined:
-    return items[ord(marked[pos]) - _HEAD]
+def _parts(m: re.Match, marked: str, items: list[Joined]) -> list[Joined]:
+    """The times inside a match, in order."""
+    return [items[ord(c) - _HEAD] for c in marked[m.start():m.end()] if "\ue000" <= c <= "\ue0ff"]
 
 
 def _range(a: Joined, b: Joined) -> Joined | None:
@@ -69,9 +69,7 @@ def _range(a: Joined, b: Joined) -> Joined | None:
     return Joined("", 0, 0, [(start, end)], show([(start, end)]))
 
 
-def _combine(kind: str, m: re.Match, marked: str, items: list[Joined]) -> Joined | None:
-    heads = [i for i in range(m.start(), m.end()) if "\ue000" <= marked[i] <= "\ue0ff"]
-    parts = [_item(marked, i, items) for i in heads]
+def _combine(kind: str, parts: list[Joined]) -> Joined | None:
     a = parts[0]
     shown = [p.label.replace(RELATIVE, "") for p in parts]
     if kind == "range":
@@ -92,31 +90,31 @@ def _combine(kind: str, m: re.Match, marked: str, items: list[Joined]) -> Joined
     if out is None:
         return None
     out.ambiguous = next((p.ambiguous for p in parts if p.ambiguous), None)
-    out.atoms = [x for p in parts for x in (p.atoms or [])]
     return out
+
+
+def _join_once(text: str, items: list[Joined]) -> list[Joined] | None:
+    """The items with the first join the words allow made, or None."""
+    marked = _mark(text, items)
+    for kind, pattern in _JOINS:
+        for m in pattern.finditer(marked):
+            parts = _parts(m, marked, items)
+            if kind != "not" and any(p.negated for p in parts):  # "not in 2019 or 2021" stays as read
+                continue
+            joined = _combine(kind, parts)
+            if joined is None:
+                continue
+            a, b = m.span()
+            joined.start, joined.end, joined.text = a, b, text[a:b].strip()
+            return sorted([it for it in items if not (a <= it.start and it.end <= b)] + [joined],
+                          key=lambda it: it.start)
+    return None
 
 
 def join_atoms(text: str, atoms: list[Atom]) -> list[Joined]:
     """The atoms joined where the words between them say so."""
-    items = [Joined(a.text, a.start, a.end, list(a.spans), a.label, False, a.ambiguous, [a], a.reread, a.year)
+    items = [Joined(a.text, a.start, a.end, list(a.spans), a.label, False, a.ambiguous, a.reread, a.year)
              for a in atoms]
-    changed = True
-    while changed and items:
-        changed = False
-        marked = _mark(text, items)
-        for kind, pattern in _JOINS:
-            for m in pattern.finditer(marked):
-                joined = _combine(kind, m, marked, items)
-                if joined is None or (kind != "not" and any(_item(marked, i, items).negated
-                                                            for i in range(m.start(), m.end())
-                                                            if "\ue000" <= marked[i] <= "\ue0ff")):
-                    continue
-                a, b = m.span()
-                joined.start, joined.end, joined.text = a, b, text[a:b].strip()
-                items = [it for it in items if not (a <= it.start and it.end <= b)] + [joined]
-                items.sort(key=lambda it: it.start)
-                changed = True
-                break
-            if changed:
-                break
+    while items and (joined := _join_once(text, items)) is not None:
+        items = joined
     return items

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from .date_atoms import RELATIVE, Day, Pair, mk, month_span, show_span, year_span
 from .date_words import ZH_NUMBER, number
 
 # words -> (calendar unit, how many back); "weekend" counts weekends.
@@ -45,10 +46,9 @@ def _alternation(words) -> str:
                     for w in sorted(words, key=len, reverse=True))
 
 
-REL_PATTERN = (r"(?<![\w-])(?P<rel_word>" + _alternation(w for w in RELATIVE_WORDS
-                                                           if not re.search("[\u3400-\u9fff]", w)) + r")(?![\w-])"
-               r"|(?P<rel_zh>" + _alternation(w for w in RELATIVE_WORDS if re.search("[\u3400-\u9fff]", w)) + ")")
-REL_PATTERN = REL_PATTERN.replace("(?P<rel_zh>", "(?P<rel_word_zh>")
+_CJK = re.compile("[\u3400-\u9fff]")
+REL_PATTERN = (r"(?<![\w-])(?P<rel_word>" + _alternation(w for w in RELATIVE_WORDS if not _CJK.search(w))
+               + r")(?![\w-])|(?P<rel_word_zh>" + _alternation(w for w in RELATIVE_WORDS if _CJK.search(w)) + ")")
 
 WEEKDAYS = {d: i for i, d in enumerate(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                                         "sunday"])}
@@ -60,13 +60,82 @@ ZH_REL_PATTERN = (rf"(?P<zn>{ZH_NUMBER})\s*(?P<zunit>天|周|个星期|星期|�
 
 def zh_relative(g, today, day_first):
     """三天前 (that day), 两年前 (that year), 最近三十天 (the last 30 days)."""
-    from .date_atoms import _last_n, _mk, _unit, _unit_back
     if g.get("zn"):
-        return _mk([_unit_back(_unit(g["zunit"]), number(g["zn"]), today)])
-    return _last_n({"n": str(number(g["zlast"])), "unit": _unit(g["zlunit"])}, today, day_first)
+        return mk([_unit_back(_unit(g["zunit"]), number(g["zn"]), today)])
+    return last_n({"n": str(number(g["zlast"])), "unit": _unit(g["zlunit"])}, today, day_first)
 
 
-def relative(g, today: dt.date, day_first: bool):
-    from .date_atoms import _relative
-    word = g.get("rel_word") or g.get("rel_word_zh")
-    return _relative({"rel_word": word}, today, day_first)
+def _ago_of(g, today, day_first):
+    n, unit = number(g["n"]), _unit(g["unit"])
+    return mk([_unit_back(unit, n, today)])
+
+
+def last_n(g, today, day_first):
+    n, unit = number(g["n"]), _unit(g["unit"])
+    if unit == "day":
+        start = today - dt.timedelta(days=n - 1)
+    elif unit == "week":
+        start = today - dt.timedelta(days=7 * n - 1)
+    elif unit == "month":
+        y, m = divmod(today.year * 12 + today.month - 1 - n, 12)
+        start = Day(y, m + 1, min(today.day, 28)) + dt.timedelta(days=1)
+    else:
+        start = Day(today.year - n, today.month, min(today.day, 28)) + dt.timedelta(days=1)
+    return mk([(start, today)], f"the last {n} {unit}s ({start.isoformat()} to {today.isoformat()})")
+
+
+_UNITS = {"day": "day", "días": "day", "dias": "day", "día": "day", "tag": "day", "tage": "day", "tagen": "day",
+          "jour": "day", "jours": "day", "天": "day", "week": "week", "semana": "week", "semanas": "week",
+          "woche": "week", "wochen": "week", "semaine": "week", "semaines": "week", "周": "week", "星期": "week",
+          "个星期": "week", "个礼拜": "week", "month": "month", "mes": "month", "meses": "month", "monat": "month",
+          "monate": "month", "monaten": "month", "mois": "month", "个月": "month", "月": "month", "year": "year",
+          "año": "year", "años": "year", "jahr": "year", "jahre": "year", "jahren": "year", "an": "year",
+          "ans": "year", "année": "year", "années": "year", "年": "year"}
+
+
+def _unit(word: str) -> str:
+    w = word.lower()
+    return _UNITS.get(w) or _UNITS[w.rstrip("s")]
+
+
+def _unit_back(unit: str, n: int, today: Day) -> Pair:
+    """The calendar day, week, month or year n units before this one."""
+    if unit == "day":
+        d = today - dt.timedelta(days=n)
+        return d, d
+    if unit == "week":
+        monday = today - dt.timedelta(days=today.weekday() + 7 * n)
+        return monday, monday + dt.timedelta(days=6)
+    if unit == "month":
+        y, m = divmod(today.year * 12 + today.month - 1 - n, 12)
+        return month_span(y, m + 1)
+    return year_span(today.year - n)
+
+
+def relative(g, today, day_first):
+    """"yesterday", "last week", "the weekend", "ayer", "上周末": in the query's words."""
+    key = " ".join((g.get("rel_word") or g.get("rel_word_zh")).lower().replace("’", "'").split())
+    unit, n = RELATIVE_WORDS[key]
+    span = _weekend(today, n) if unit == "weekend" else _unit_back(unit, n, today)
+    return mk([span], f"{RELATIVE}{key} ({show_span(span)})")
+
+
+def _weekend(today: Day, back: int) -> Pair:
+    """The weekend just past (or this one, on a Saturday or Sunday)."""
+    sat = today - dt.timedelta(days=(today.weekday() - 5) % 7)
+    sat -= dt.timedelta(days=7 * max(0, back - (today.weekday() < 5)))
+    return sat, sat + dt.timedelta(days=1)
+
+
+def weekday(g, today, day_first):
+    wd = WEEKDAYS[g["weekday"].lower()]
+    back = (today.weekday() - wd) % 7 or 7  # "last Friday" on a Friday is a week ago
+    d = today - dt.timedelta(days=back)
+    return mk([(d, d)], f"{g['weekday'].capitalize()} {d.isoformat()}")
+
+
+def ago(g, today, day_first):
+    for n, unit in (("n", "unit"), ("n2", "unit2"), ("n3", "unit3"), ("n4", "unit4")):
+        if g.get(n):
+            return _ago_of({"n": g[n], "unit": g[unit]}, today, day_first)
+    raise ValueError("no number")

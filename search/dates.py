@@ -17,9 +17,9 @@ times ("summer dress", "christmas tree", "1920s themed party") stay words.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .date_atoms import Atom, atoms_of
+from .date_atoms import atoms_of
 from .date_joins import join_atoms
 
 FIRST_YEAR = 1900   # an open start ("before 2010") begins here
@@ -37,7 +37,6 @@ class FoundDate:
     label: str
     negated: bool = False          # "not in 2020": the files taken then are left out
     ambiguous: str | None = None   # why it was read more than one way
-    parts: list[Atom] = field(default_factory=list)
 
     @property
     def ranges(self) -> list[tuple[float, float]]:
@@ -67,5 +66,5 @@ def find_dates(text: str, now: dt.datetime, day_first: bool = False) -> list[Fou
     """Every date expression in ``text``, each read once. ``day_first``:
     the query's language writes 04/07 as the 4th of July (not English)."""
     atoms = atoms_of(text, now.date(), day_first)
-    return [FoundDate(j.text, j.start, j.end, j.spans, j.label, j.negated, j.ambiguous, j.atoms)
+    return [FoundDate(j.text, j.start, j.end, j.spans, j.label, j.negated, j.ambiguous)
             for j in join_atoms(text, atoms)]

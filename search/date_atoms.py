@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mediasearch.store.catalog.words import CJK
+
 from .date_words import (
     HOLIDAY,
     HOLIDAYS,
@@ -248,7 +250,7 @@ def _zh_decade(g, today, day_first):
 Y = r"(?P<year>(?:19|20)\d\d)"
 MONTHS = "|".join(sorted(MONTH_NO, key=len, reverse=True))
 M = rf"(?P<month>{MONTHS})\.?"
-S = r"(?P<season>" + "|".join(sorted((s for s in SEASON_OF if not re.search("[\u3400-\u9fff]", s)),
+S = r"(?P<season>" + "|".join(sorted((s for s in SEASON_OF if not CJK.search(s)),
                                      key=len, reverse=True)) + ")"
 ZS = r"(?P<season>春天|夏天|秋天|冬天|春季|夏季|秋季|冬季)"
 DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|\.|º)?"

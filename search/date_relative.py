@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from mediasearch.store.catalog.words import CJK
+
 from .date_atoms import RELATIVE, Day, Pair, mk, month_span, show_span, year_span
 from .date_words import ZH_NUMBER, number
 
@@ -46,9 +48,8 @@ def _alternation(words) -> str:
                     for w in sorted(words, key=len, reverse=True))
 
 
-_CJK = re.compile("[\u3400-\u9fff]")
-REL_PATTERN = (r"(?<![\w-])(?P<rel_word>" + _alternation(w for w in RELATIVE_WORDS if not _CJK.search(w))
-               + r")(?![\w-])|(?P<rel_word_zh>" + _alternation(w for w in RELATIVE_WORDS if _CJK.search(w)) + ")")
+REL_PATTERN = (r"(?<![\w-])(?P<rel_word>" + _alternation(w for w in RELATIVE_WORDS if not CJK.search(w))
+               + r")(?![\w-])|(?P<rel_word_zh>" + _alternation(w for w in RELATIVE_WORDS if CJK.search(w)) + ")")
 
 WEEKDAYS = {d: i for i, d in enumerate(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                                         "sunday"])}

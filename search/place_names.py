@@ -17,11 +17,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mediasearch.store.catalog.words import CJK
 from mediasearch.store.db import fold
 
 log = logging.getLogger(__name__)
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 # Short forms people type that neither GeoNames nor ISO list as names.
 _SHORT = {"United States": ["US", "U.S.", "USA", "U.S.A.", "America", "the States", "EEUU", "EE.UU."],
           "United Kingdom": ["UK", "U.K.", "Britain", "Great Britain", "GB"],
@@ -75,7 +75,7 @@ def _chinese_names() -> dict[str, list[str]]:
     with lines:
         for line in lines:
             m = _CEDICT.match(line)
-            if not m or len(m.group(2)) < 2 or not all(_CJK.match(c) for c in m.group(2)):
+            if not m or len(m.group(2)) < 2 or not all(CJK.match(c) for c in m.group(2)):
                 continue
             first = re.split(r"[,;(]", m.group(3), maxsplit=1)[0].strip()
             for name in first.split(" or "):
@@ -121,7 +121,7 @@ def _country_aliases(name: str) -> tuple[list[str], str | None]:
     if country is None:
         return list(_SHORT.get(name, [])), None
     names = {getattr(country, k, None) for k in ("name", "common_name", "official_name")} - {None}
-    names |= {t.gettext(n) for t in _translations() for n in (country.name,)}
+    names |= {t.gettext(country.name) for t in _translations()}
     names |= set(_SHORT.get(name, [])) | set(_SHORT.get(country.name, []))
     return sorted(names), country.alpha_2
 
@@ -138,7 +138,7 @@ class Gazetteer:
                 continue
             aliases, code = _country_aliases(parts[-1])
             self._add(parts[-1], parts[-1], aliases)
-            for i, part in enumerate(parts[:-1]):
+            for part in parts[:-1]:
                 shown = ", ".join(dict.fromkeys([part, parts[-1]]))
                 self._add(part, shown, _city_names().get((fold(part), code or ""), []) + _SHORT.get(part, []))
 
@@ -150,7 +150,7 @@ class Gazetteer:
             key = fold(" ".join(alias.split()))
             if not key:
                 continue
-            if _CJK.search(alias):
+            if CJK.search(alias):
                 self._cjk.setdefault(alias, place)
             self._by_name.setdefault(key, place)
 
@@ -169,7 +169,7 @@ class Gazetteer:
         for alias in sorted(self._cjk, key=len, reverse=True):
             for m in re.finditer(re.escape(alias), text):
                 a, b = m.span()
-                if any(taken[a:b]) or (b < len(text) and _CJK.match(text[b]) and text[b] not in _CJK_AFTER):
+                if any(taken[a:b]) or (b < len(text) and CJK.match(text[b]) and text[b] not in _CJK_AFTER):
                     continue
                 taken[a:b] = [True] * (b - a)
                 found.append((a, b, self._cjk[alias]))

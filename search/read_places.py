@@ -50,7 +50,7 @@ def _qualified(text: str, end: int, gaz: Gazetteer, place: Place) -> tuple[int, 
     return end, place
 
 
-def _a_name(text: str, a: int, b: int, word: str, lead: bool, qualified: bool) -> bool:
+def _a_name(text: str, b: int, word: str, lead: bool, qualified: bool) -> bool:
     """Words that name a person here, not the place."""
     nxt = _CAPITAL_NEXT.match(text, b)
     if nxt and word[:1].isupper():
@@ -75,7 +75,7 @@ def find_places(text: str, gaz: Gazetteer) -> list[PlaceRead]:
             b = a + len(phrase)
             lead = _LEAD.search(text[:a])
             end, place = _qualified(text, b, gaz, place)
-            if _a_name(text, a, b, phrase, lead is not None, end != b):
+            if _a_name(text, b, phrase, lead is not None, end != b):
                 continue
             found.append(_read(text, a, end, lead, place))
             taken[found[-1].start:end] = [True] * (end - found[-1].start)

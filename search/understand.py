@@ -117,12 +117,15 @@ class _Text:
         self.s = self.kept = text
         self.plain = plain
 
-    def take(self, a: int, b: int, type_: str) -> bool:
-        """Blank [a, b); True where the reading of that type is applied."""
+    def take(self, a: int, b: int, type_: str, words_too: bool = True) -> bool:
+        """Blank [a, b); True where the reading of that type is applied.
+        ``words_too``: the words stop being embedded too (not so for a kind
+        word that names the content as well, "screenshots")."""
         self.s = self.s[:a] + " " * (b - a) + self.s[b:]
         if type_ in self.plain:
             return False
-        self.kept = self.kept[:a] + " " * (b - a) + self.kept[b:]
+        if words_too:
+            self.kept = self.kept[:a] + " " * (b - a) + self.kept[b:]
         return True
 
 
@@ -221,14 +224,8 @@ def _read_kinds(rest: _Text, u: Understood) -> None:
     for table, keep_words in ((_KIND, False), (_KIND_AND, True)):
         for kind, pattern in table.items():
             for m in list(pattern.finditer(rest.s)):
-                if not m.group(0).strip():
+                if not m.group(0).strip() or not rest.take(*m.span(), "kind", words_too=not keep_words):
                     continue
-                applied = "kind" not in rest.plain
-                rest.s = rest.s[:m.start()] + " " * (m.end() - m.start()) + rest.s[m.end():]
-                if not applied:
-                    continue
-                if not keep_words:
-                    rest.take(*m.span(), "kind")
                 if kind not in u.kinds:
                     u.kinds.append(kind)
                     u.readings.append(Reading("kind", m.group(0).strip(), _KIND_SHOWN[kind] + " only"))

@@ -45,7 +45,7 @@ def make_images(folder: Path, n: int) -> list[Path]:
 def embedder_for(name: str, runtime: str):
     if name == "bundled":
         from mediasearch.indexer.embedders.bundled import BundledEmbedder
-        return BundledEmbedder(runtime=runtime)
+        return BundledEmbedder()  # always ONNX Runtime (its graph written from the weights)
     if name == "openclip":
         from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
         return OpenClipEmbedder("ViT-B-32", None, allow_random=True, runtime=runtime)

@@ -89,22 +89,13 @@ def _minilm_identity() -> str:
 
 
 def class_names() -> list[str]:
-    """open_clip's curated ImageNet class names, read from its data module's
-    file: importing it through the package cost 6 s (torch, torchvision,
-    timm) of every start, a search's included."""
-    import importlib.util
+    """open_clip's curated ImageNet class names (MIT), shipped as a table so
+    that neither open_clip nor torch is needed to name a class."""
+    import json
 
-    spec = importlib.util.find_spec("open_clip")
-    if spec is not None and spec.submodule_search_locations:
-        path = Path(list(spec.submodule_search_locations)[0]) / "zero_shot_metadata.py"
-        found = importlib.util.spec_from_file_location("mediasearch._imagenet_names", path)
-        if found is not None and path.is_file():
-            module = importlib.util.module_from_spec(found)
-            found.loader.exec_module(module)  # a module of plain tuples: it imports nothing
-            return list(module.IMAGENET_CLASSNAMES)
-    from open_clip.zero_shot_metadata import IMAGENET_CLASSNAMES
+    from .tables import HERE
 
-    return list(IMAGENET_CLASSNAMES)
+    return list(json.loads((HERE / "imagenet_classes.json").read_text(encoding="utf-8"))["names"])
 
 
 def class_labels() -> list[str]:
@@ -125,12 +116,10 @@ class BundledEmbedder(Embedder):
     def __init__(self, device: str = "cpu", cache_dir: Path | None = None,
                  top_k: int = TOP_K, temperature: float = TEMPERATURE,
                  templates: tuple[str, ...] = TEMPLATES, batch_size: int = 32,
-                 colour_weight: float = COLOUR_WEIGHT, runtime: str = "auto"):
+                 colour_weight: float = COLOUR_WEIGHT):
         super().__init__()
-        self._runtime_setting = runtime  # auto | torch | onnx: how the image network runs on a CPU
-        self.onnx_net = None    # EfficientNet on ONNX Runtime, once exported and verified
         self._device_setting = device
-        self._device: str | None = None
+        self._providers: list[str] | None = None
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.top_k = top_k
         self.temperature = temperature
@@ -149,13 +138,17 @@ class BundledEmbedder(Embedder):
         }
 
     @property
-    def device(self) -> str:
-        """The image network's device, picked on first use (it imports torch)."""
-        if self._device is None:
-            from .device import pick_device
+    def providers(self) -> list[str]:
+        """ONNX Runtime's providers for the image network, picked on first use."""
+        if self._providers is None:
+            from .device import ort_providers
 
-            self._device = pick_device(self._device_setting)
-        return self._device
+            self._providers = ort_providers(self._device_setting)
+        return self._providers
+
+    @property
+    def device(self) -> str:
+        return "cuda" if self.providers[0] == "CUDAExecutionProvider" else "cpu"
 
     def _templates_key(self) -> str:
         return hashlib.sha1("|".join(self.templates).encode()).hexdigest()[:10]
@@ -204,60 +197,26 @@ class BundledEmbedder(Embedder):
         return self._colours.get()
 
     def _load_net(self):
-        if self._runtime_setting != "torch" and self.device == "cpu" and self._open_exported_net():
-            return None  # ONNX Runtime alone: no timm, no torch, no PyTorch network built
-        import timm
-        import torch
+        """EfficientNet-Lite2 on ONNX Runtime, its graph written from the
+        packaged weights (effnet_graph.py): no PyTorch, no export to cache."""
+        from .device import cpu_threads
+        from .effnet_graph import build_model
+        from .onnx_towers import OnnxNet
+        from .torch_file import read_legacy
 
         weights = _efficientnet_weights()
         if not weights.is_file():
             raise ModelUnavailableError(f"bundled image model missing at {weights}")
-        net = timm.create_model(ARCH, pretrained=False)
-        state = torch.load(weights, map_location="cpu", weights_only=True)
-        target = net.state_dict()
-        # The packaged checkpoint uses the original EfficientNet-PyTorch names;
-        # both follow the same layer order, so map them by position (shapes checked).
-        if len(state) != len(target):
-            raise ModelUnavailableError("EfficientNet-Lite2 checkpoint does not match the architecture")
-        mapped = {}
-        for (k_t, v_t), v_s in zip(target.items(), state.values()):
-            if v_t.shape != v_s.shape:
-                raise ModelUnavailableError(f"EfficientNet-Lite2 checkpoint mismatch at {k_t}")
-            mapped[k_t] = v_s
-        net.load_state_dict(mapped)
-        net = net.eval().to(self.device)
-        if self._runtime_setting != "torch" and self.device == "cpu":
-            self._use_onnx(net, timm.__version__, torch.get_num_threads())
-        return net
+        try:
+            model = build_model(read_legacy(weights), IMAGE_SIZE)
+        except ValueError as e:
+            raise ModelUnavailableError(f"EfficientNet-Lite2 weights at {weights}: {e}") from e
+        log.info("bundled image network: EfficientNet-Lite2 on ONNX Runtime (%s)", self.providers[0])
+        return OnnxNet(model.SerializeToString(), cpu_threads(), self.providers)
 
     @property
     def runtime(self) -> str:
-        return "onnx" if self.onnx_net is not None else "torch"
-
-    def _net_identity(self) -> dict:
-        from importlib.metadata import version
-
-        return {**self.identity(), "timm": version("timm")}
-
-    def _open_exported_net(self) -> bool:
-        """A verified export of the packaged weights file opens alone (6-7 s
-        of an indexing start: timm, torch, the network, its fingerprint)."""
-        from .device import cpu_threads
-        from .onnx_towers import open_net
-
-        self.onnx_net = open_net(self._net_identity(), _efficientnet_weights(), cpu_threads())
-        return self.onnx_net is not None
-
-    def _use_onnx(self, net, timm_version: str, threads: int) -> None:
-        """EfficientNet on ONNX Runtime: 5x PyTorch eager on 2 cores."""
-        from .onnx_towers import OnnxUnavailable, build_net, remember
-
-        try:
-            self.onnx_net = build_net(net, self._net_identity(), IMAGE_SIZE, threads)
-        except OnnxUnavailable as e:
-            log.warning("ONNX Runtime not used (%s); PyTorch runs the bundled image network", e)
-            return
-        remember(self._net_identity(), _efficientnet_weights(), "net", self.onnx_net.folder)
+        return "onnx"
 
     def text_identity(self) -> str:
         """Which text-tower weights (part of every derived table's key)."""
@@ -322,18 +281,10 @@ class BundledEmbedder(Embedder):
         """Softmax over ImageNet classes for prepared items."""
         net = self.net
         _ = self.class_vectors  # the table is ready before the first picture is mapped
-        batch = np.stack([x for x, _ in items])
-        if self.onnx_net is not None:
-            logits = self.onnx_net(batch).astype(np.float32) / np.float32(self.temperature)
-            logits -= logits.max(1, keepdims=True)
-            e = np.exp(logits)
-            return e / e.sum(1, keepdims=True)
-        import torch
-
-        with torch.inference_mode():
-            logits = net(torch.from_numpy(batch).to(self.device))
-            probs = torch.softmax(logits.float() / self.temperature, dim=-1)
-        return probs.cpu().numpy()
+        logits = net(np.stack([x for x, _ in items])).astype(np.float32) / np.float32(self.temperature)
+        logits -= logits.max(1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(1, keepdims=True)
 
     def conse(self, probs: np.ndarray) -> np.ndarray:
         """Convex combination of the top-k class-name vectors."""

@@ -5,7 +5,7 @@ import glob
 import os
 import sys
 
-from mediasearch.store.errors import ConfigError
+from mediasearch.store.errors import ConfigError, ModelUnavailableError
 
 VALID = ("auto", "cpu", "cuda", "mps")
 
@@ -40,11 +40,37 @@ def cpu_threads() -> int:
     return os.cpu_count() or 1
 
 
+def ort_providers(setting: str = "auto") -> list[str]:
+    """ONNX Runtime's execution providers for a device setting: CUDA where
+    onnxruntime-gpu sees a GPU (``mediasearch[gpu]``), else the CPU. A GPU
+    asked for by name and not there is an error, never a quiet CPU run."""
+    setting = check_device(setting)
+    if setting == "cpu":
+        return ["CPUExecutionProvider"]
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    if setting.startswith("cuda") or setting == "auto":
+        if "CUDAExecutionProvider" in available:
+            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        if setting != "auto":
+            raise ConfigError("MEDIASEARCH_DEVICE asks for cuda, but ONNX Runtime has no CUDA provider here "
+                              "(pip install 'mediasearch[gpu]' on a machine with an NVIDIA GPU)")
+    if setting == "mps":
+        if "CoreMLExecutionProvider" not in available:
+            raise ConfigError("MEDIASEARCH_DEVICE asks for mps, but ONNX Runtime has no CoreML provider here")
+        return ["CoreMLExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
 def pick_device(setting: str = "auto") -> str:
     setting = check_device(setting)
     if setting in ("auto", "cpu") and (setting == "cpu" or not _maybe_accelerated()):
         return "cpu"
-    import torch
+    try:
+        import torch
+    except ImportError as e:  # open_clip's own PyTorch path; its callers say which extra brings it
+        raise ModelUnavailableError("PyTorch is not installed: pip install 'mediasearch[torch]'") from e
 
     if setting == "auto":
         if torch.cuda.is_available():

@@ -291,62 +291,16 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class OnnxNet:
-    """One network (a classifier) on ONNX Runtime, exported and checked like
-    the towers: for the bundled model's EfficientNet-Lite2."""
+    """One network (a classifier) on ONNX Runtime: the bundled model's
+    EfficientNet-Lite2, whose graph is written from its weights."""
 
-    def __init__(self, path: Path, threads: int):
+    def __init__(self, model: bytes, threads: int, providers: list[str]):
         import onnxruntime as ort
 
         so = ort.SessionOptions()
         so.intra_op_num_threads = max(1, threads)
         so.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-        self.folder = path.parent
+        self.session = ort.InferenceSession(model, so, providers=providers)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.session.run(None, {"x": np.ascontiguousarray(x, np.float32)})[0]
-
-
-def open_net(identity: dict, weights: Path, threads: int) -> OnnxNet | None:
-    """A classifier from a verified export of this weights file, or None."""
-    return _opened(recall(identity, weights, "net", "verified.json"),
-                   lambda folder, _alias: OnnxNet(folder / "net.onnx", threads))
-
-
-def build_net(net, identity: dict, side: int, threads: int) -> OnnxNet:
-    """``net`` (images of ``side`` px in, logits out) on ONNX Runtime;
-    raises OnnxUnavailable with the reason."""
-    try:
-        import onnxruntime  # noqa: F401
-        import torch
-    except ImportError as e:
-        raise OnnxUnavailable(f"{e.name} is not installed") from e
-    folder = cache_root() / fingerprint(net, identity)
-    probe = torch.randn(4, 3, side, side, generator=torch.Generator().manual_seed(0))
-    try:
-        if not (folder / "net.onnx").is_file():
-            _needs_onnx()
-            tmp = folder.with_name(folder.name + ".part")
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
-            with torch.enable_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                torch.onnx.export(net, (probe[:1],), str(tmp / "net.onnx"), input_names=["x"], output_names=["y"],
-                                  dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, opset_version=OPSET, dynamo=False)
-            shutil.rmtree(folder, ignore_errors=True)
-            os.replace(tmp, folder)
-        onnx_net = OnnxNet(folder / "net.onnx", threads)
-        if not (folder / "verified.json").is_file():  # checked once per export
-            with torch.inference_mode():
-                want = net(probe).float().numpy()
-            got = onnx_net(probe.numpy())
-            if _cosine(want, got) < MIN_COSINE:
-                raise OnnxUnavailable(f"the exported network disagrees with PyTorch (cosine {_cosine(want, got):.4f})")
-            (folder / "verified.json").write_text(json.dumps({"cosine": round(_cosine(want, got), 6)}))
-    except OnnxUnavailable:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    except Exception as e:  # the exporter and ORT raise many kinds; PyTorch carries on
-        shutil.rmtree(folder, ignore_errors=True)
-        raise OnnxUnavailable(f"{type(e).__name__}: {e}") from e
-    return onnx_net

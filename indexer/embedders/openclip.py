@@ -97,6 +97,14 @@ def validate_tag(arch: str, tag: str) -> None:
             " (or give a checkpoint file path)")
 
 
+NEEDS_TORCH = ("open_clip models run on PyTorch, which the default install leaves out: "
+               "pip install 'mediasearch[torch]' (or use --model bundled)")
+
+
+def open_clip_installed() -> bool:
+    return importlib.util.find_spec("open_clip") is not None and importlib.util.find_spec("torch") is not None
+
+
 class OpenClipEmbedder(Embedder):
     """``weights`` is a pretrained tag, a checkpoint path, or None with
     ``allow_random=True`` (tests and speed benchmarks only)."""
@@ -109,6 +117,8 @@ class OpenClipEmbedder(Embedder):
         super().__init__()
         if runtime not in ("auto", "torch", "onnx"):
             raise ConfigError(f"MEDIASEARCH_RUNTIME: use auto, torch or onnx (not {runtime!r})")
+        if not open_clip_installed():
+            raise ModelUnavailableError(NEEDS_TORCH)
         self.runtime_setting, self.int8 = runtime, int8
         self.onnx = None  # the ONNX Runtime towers, once exported and verified
         self.runtime_used = "torch"

@@ -81,13 +81,13 @@ def build(spec: str, settings: Settings, allow_download: bool) -> Embedder:
     if spec == "bundled":
         from .bundled import BundledEmbedder
         # The device is picked when the image network loads: a text query
-        # never imports torch (see minilm.py).
+        # never opens it.
         return BundledEmbedder(device=check_device(settings.device), cache_dir=settings.home / "cache",
-                               batch_size=settings.batch_size, runtime=settings.runtime)
+                               batch_size=settings.batch_size)
     if spec in ("bundled-multilingual", "multilingual"):
         from .multilingual import MultilingualEmbedder
         return MultilingualEmbedder(device=check_device(settings.device), cache_dir=settings.home / "cache",
-                                    batch_size=settings.batch_size, runtime=settings.runtime)
+                                    batch_size=settings.batch_size)
     if spec == "openclip" or spec.startswith("openclip:"):
         from .openclip import OpenClipEmbedder
         arch, weights = parse_openclip(spec)
@@ -118,9 +118,11 @@ def resolve_embedder(settings: Settings, spec: str | None = None,
                 f"this index was built with {stored['spec']}, which cannot be loaded: {e}. "
                 "Make its weights available, or re-index with --rebuild --model MODEL") from e
     from .device import pick_device
-    from .openclip import OpenClipEmbedder, cached_weights
+    from .openclip import OpenClipEmbedder, cached_weights, open_clip_installed
 
     try:
+        if not open_clip_installed():
+            raise ImportError("open_clip and PyTorch are not installed: pip install 'mediasearch[torch]'")
         if cached_weights(DEFAULT_ARCH, DEFAULT_TAG) is not None:
             emb = OpenClipEmbedder(DEFAULT_ARCH, DEFAULT_TAG, device=pick_device(settings.device),
                                    batch_size=settings.batch_size, runtime=settings.runtime,

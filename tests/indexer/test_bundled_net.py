@@ -95,3 +95,17 @@ def test_a_truncated_weights_file_is_a_clear_error(tmp_path):
     cut.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(ModelUnavailableError, match="cannot read the weights file"):
         read_legacy(cut)
+
+
+def test_an_open_clip_model_without_the_torch_extra_is_a_clear_error(cli, photos, tmp_path, monkeypatch):
+    """The default install has no PyTorch: asking for a CLIP that must be
+    converted says which extra brings it (exit 5), never a quiet other model."""
+    from mediasearch.indexer.embedders import openclip
+
+    monkeypatch.setattr(openclip, "open_clip_installed", lambda: False)  # as on a default install
+    ckpt = tmp_path / "clip.safetensors"
+    ckpt.write_bytes(b"weights")
+    code, out, err = cli("index", photos, "--data-dir", tmp_path / "d", "--model", f"openclip:ViT-B-32/{ckpt}",
+                         "--no-progress")
+    assert code == 5
+    assert "pip install 'mediasearch[torch]'" in err and "--model bundled" in err

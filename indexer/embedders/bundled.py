@@ -200,19 +200,18 @@ class BundledEmbedder(Embedder):
         """EfficientNet-Lite2 on ONNX Runtime, its graph written from the
         packaged weights (effnet_graph.py): no PyTorch, no export to cache."""
         from .device import cpu_threads
-        from .effnet_graph import build_model
-        from .onnx_towers import OnnxNet
-        from .torch_file import read_legacy
+        from .effnet_graph import network_file
+        from .onnx_towers import OnnxNet, cache_root
 
         weights = _efficientnet_weights()
         if not weights.is_file():
             raise ModelUnavailableError(f"bundled image model missing at {weights}")
         try:
-            model = build_model(read_legacy(weights), IMAGE_SIZE)
+            model = network_file(weights, IMAGE_SIZE, cache_root())
         except ValueError as e:
             raise ModelUnavailableError(f"EfficientNet-Lite2 weights at {weights}: {e}") from e
         log.info("bundled image network: EfficientNet-Lite2 on ONNX Runtime (%s)", self.providers[0])
-        return OnnxNet(model.SerializeToString(), cpu_threads(), self.providers)
+        return OnnxNet(model if isinstance(model, bytes) else str(model), cpu_threads(), self.providers)
 
     @property
     def runtime(self) -> str:

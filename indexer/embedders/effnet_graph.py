@@ -10,7 +10,12 @@ Checked against timm's PyTorch network on a fixed batch
 """
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 BN_EPS = 1e-3  # TF's batch-norm epsilon, as timm's tf_ models
 # Blocks per stage and each stage's first stride (EfficientNet-Lite2: the
@@ -101,3 +106,28 @@ def build_model(state: dict[str, np.ndarray], side: int):
     model.ir_version = 8  # what ONNX Runtime 1.16 (the lowest allowed) reads
     checker.check_model(model)
     return model
+
+
+def network_file(weights: Path, side: int, cache: Path) -> Path | bytes:
+    """The network for this weights file: the ONNX file written for it before
+    (named by a hash of the weights' bytes, the input side and BUILD, so a
+    changed file or builder never reuses an old one), else written now and
+    kept (0.7 s of a start: onnx's import, the read, the build). An unwritable
+    cache gives the model's bytes instead."""
+    import hashlib
+
+    from mediasearch.store.files import write_atomically
+
+    from .torch_file import read_legacy
+
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+    path = cache / f"efficientnet-lite2-{digest}-{side}px-b{BUILD}.onnx"
+    if path.is_file():
+        return path
+    model = build_model(read_legacy(weights), side).SerializeToString()
+    try:
+        write_atomically(path, model)
+    except OSError as e:
+        log.debug("the bundled network is not kept (%s): it is written again at the next start", e)
+        return model
+    return path

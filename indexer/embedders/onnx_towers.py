@@ -294,7 +294,7 @@ class OnnxNet:
     """One network (a classifier) on ONNX Runtime: the bundled model's
     EfficientNet-Lite2, whose graph is written from its weights."""
 
-    def __init__(self, model: bytes, threads: int, providers: list[str]):
+    def __init__(self, model: bytes | str, threads: int, providers: list[str]):
         import onnxruntime as ort
 
         so = ort.SessionOptions()

@@ -120,9 +120,11 @@ def resolve_embedder(settings: Settings, spec: str | None = None,
     from .device import pick_device
     from .openclip import OpenClipEmbedder, cached_weights, open_clip_installed
 
+    if not open_clip_installed():
+        emb = build("bundled", settings, allow_download=False)
+        return Choice(emb, "using the bundled offline model (CLIP runs on the torch extra, not installed: "
+                           "pip install 'mediasearch[torch]')")
     try:
-        if not open_clip_installed():
-            raise ImportError("open_clip and PyTorch are not installed: pip install 'mediasearch[torch]'")
         if cached_weights(DEFAULT_ARCH, DEFAULT_TAG) is not None:
             emb = OpenClipEmbedder(DEFAULT_ARCH, DEFAULT_TAG, device=pick_device(settings.device),
                                    batch_size=settings.batch_size, runtime=settings.runtime,

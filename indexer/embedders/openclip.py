@@ -97,15 +97,40 @@ def validate_tag(arch: str, tag: str) -> None:
             " (or give a checkpoint file path)")
 
 
+class EnglishClipReading:
+    """What an English-only CLIP is given for a Chinese query (both the
+    open_clip path and the ONNX exports read queries this way)."""
+
+    arch: str
+    _reader: ChineseReader
+
+    @property
+    def reads_other_languages(self) -> bool:
+        """The multilingual CLIPs (XLM-R, mT5, NLLB, SigLIP i18n text towers)."""
+        return any(k in self.arch.lower() for k in ("xlm", "mt5", "nllb", "i18n", "multilingual"))
+
+    def _in_english(self, text: str) -> str | None:
+        """An English-only CLIP is given a Chinese text's English words
+        (chinese.py; LAION's English captions taught it no Chinese)."""
+        if self.reads_other_languages or language_of(text) != "zh" or not self._reader.available():
+            return None
+        return self._reader.english(text) or None
+
+    def query_reading(self, text: str) -> str | None:
+        words = self._in_english(text)
+        return f"read as Chinese: “{words}”" if words else None
+
+
 NEEDS_TORCH = ("open_clip models run on PyTorch, which the default install leaves out: "
-               "pip install 'mediasearch[torch]' (or use --model bundled)")
+               "pip install 'mediasearch[torch]', or give a folder holding an ONNX export "
+               "(immich-app's layout), or use --model bundled")
 
 
 def open_clip_installed() -> bool:
     return importlib.util.find_spec("open_clip") is not None and importlib.util.find_spec("torch") is not None
 
 
-class OpenClipEmbedder(Embedder):
+class OpenClipEmbedder(EnglishClipReading, Embedder):
     """``weights`` is a pretrained tag, a checkpoint path, or None with
     ``allow_random=True`` (tests and speed benchmarks only)."""
 
@@ -275,22 +300,6 @@ class OpenClipEmbedder(Embedder):
         with torch.inference_mode():
             batch = torch.stack(items).to(self.device, dtype=self._dtype)
             return self.model.encode_image(batch).float().cpu().numpy()
-
-    @property
-    def reads_other_languages(self) -> bool:
-        """The multilingual CLIPs (XLM-R, mT5, NLLB, SigLIP i18n text towers)."""
-        return any(k in self.arch.lower() for k in ("xlm", "mt5", "nllb", "i18n", "multilingual"))
-
-    def _in_english(self, text: str) -> str | None:
-        """An English-only CLIP is given a Chinese text's English words
-        (chinese.py; LAION's English captions taught it no Chinese)."""
-        if self.reads_other_languages or language_of(text) != "zh" or not self._reader.available():
-            return None
-        return self._reader.english(text) or None
-
-    def query_reading(self, text: str) -> str | None:
-        words = self._in_english(text)
-        return f"read as Chinese: “{words}”" if words else None
 
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
         texts = [self._in_english(t) or t for t in texts]

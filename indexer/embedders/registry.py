@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 from mediasearch.store.errors import ConfigError, ModelUnavailableError
 from mediasearch.store.settings import Settings
@@ -69,6 +70,18 @@ def parse_openclip(spec: str) -> tuple[str, str]:
     return arch, weights
 
 
+def onnx_export(arch: str, weights: str) -> Path | None:
+    """A ready ONNX export to run instead of open_clip: a folder given as the
+    weights, or (without the torch extra) one in the local hub cache."""
+    from .hub_onnx import find_export, is_export
+    from .openclip import looks_like_path, open_clip_installed
+
+    if looks_like_path(weights):
+        folder = Path(weights).expanduser()
+        return folder.resolve() if folder.is_dir() and is_export(folder) else None
+    return None if open_clip_installed() else find_export(arch, weights)
+
+
 def build(spec: str, settings: Settings, allow_download: bool) -> Embedder:
     from .device import check_device, pick_device
 
@@ -93,6 +106,11 @@ def build(spec: str, settings: Settings, allow_download: bool) -> Embedder:
         arch, weights = parse_openclip(spec)
         if weights == "random":
             raise ConfigError("refusing to run open_clip on random weights")
+        export = onnx_export(arch, weights)
+        if export is not None:
+            from .device import ort_providers
+            from .hub_onnx import OnnxClipEmbedder
+            return OnnxClipEmbedder(arch, weights, export, ort_providers(settings.device), settings.batch_size)
         return OpenClipEmbedder(arch, weights, device=pick_device(settings.device),
                                 batch_size=settings.batch_size, allow_download=allow_download,
                                 runtime=settings.runtime, int8=settings.onnx_int8)
@@ -121,9 +139,12 @@ def resolve_embedder(settings: Settings, spec: str | None = None,
     from .openclip import OpenClipEmbedder, cached_weights, open_clip_installed
 
     if not open_clip_installed():
+        if onnx_export(DEFAULT_ARCH, DEFAULT_TAG) is not None:
+            emb = build(f"openclip:{DEFAULT_ARCH}/{DEFAULT_TAG}", settings, allow_download=False)
+            return Choice(emb, f"using CLIP {emb.model_id} (an ONNX export found in the local hub cache)")
         emb = build("bundled", settings, allow_download=False)
         return Choice(emb, "using the bundled offline model (CLIP runs on the torch extra, not installed: "
-                           "pip install 'mediasearch[torch]')")
+                           "pip install 'mediasearch[torch]'; or from an ONNX export in the hub cache)")
     try:
         if cached_weights(DEFAULT_ARCH, DEFAULT_TAG) is not None:
             emb = OpenClipEmbedder(DEFAULT_ARCH, DEFAULT_TAG, device=pick_device(settings.device),

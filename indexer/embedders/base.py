@@ -41,6 +41,11 @@ class Embedder(ABC):
         """What runs the image network once loaded (torch, onnx, onnx-int8, numpy)."""
         return "torch"
 
+    @property
+    def device_label(self) -> str:
+        """Where it runs (cpu, cuda, coreml, mps): said by ``status``."""
+        return "cpu"
+
     def __init__(self) -> None:
         self._load_lock = threading.Lock()
         self._loaded = False

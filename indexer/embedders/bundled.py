@@ -147,8 +147,8 @@ class BundledEmbedder(Embedder):
         return self._providers
 
     @property
-    def device(self) -> str:
-        return "cuda" if self.providers[0] == "CUDAExecutionProvider" else "cpu"
+    def device_label(self) -> str:
+        return self.providers[0].removesuffix("ExecutionProvider").lower()
 
     def _templates_key(self) -> str:
         return hashlib.sha1("|".join(self.templates).encode()).hexdigest()[:10]

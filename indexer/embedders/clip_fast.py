@@ -21,6 +21,11 @@ import numpy as np
 from PIL import Image
 
 _RESAMPLE = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}
+# Bumped whenever Preprocess or ClipTokenizer change what they compute: part
+# of the key under which a verified export remembers them (onnx_towers._alias),
+# so a changed rebuild is checked against open_clip again, never trusted on an
+# old verdict.
+VERSION = 2
 
 
 class Preprocess:

@@ -93,6 +93,10 @@ class OnnxClipEmbedder(EnglishClipReading, Embedder):
     def runtime(self) -> str:
         return "onnx"
 
+    @property
+    def device_label(self) -> str:
+        return self.providers[0].removesuffix("ExecutionProvider").lower()
+
     def _session(self, name: str):
         import onnxruntime as ort
 

@@ -150,8 +150,11 @@ def build(model, tokenizer, identity: dict, threads: int, int8: bool = False) ->
 def _alias(identity: dict, weights: Path, variant: str) -> Path:
     from importlib.metadata import version
 
+    from .clip_fast import VERSION
+
     st = weights.stat()
-    what = [identity, str(weights), st.st_size, st.st_mtime_ns, st.st_ino, variant, OPSET, version("torch")]
+    what = [identity, str(weights), st.st_size, st.st_mtime_ns, st.st_ino, variant, OPSET, version("torch"),
+            "clip_fast", VERSION]
     return cache_root() / "by-file" / (hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode())
                                        .hexdigest()[:24] + ".json")
 

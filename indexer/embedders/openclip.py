@@ -230,6 +230,9 @@ class OpenClipEmbedder(EnglishClipReading, Embedder):
         self._torch = torch
         if self.runtime_setting != "torch" and self.device == "cpu":
             self._use_onnx()
+        else:
+            why = "MEDIASEARCH_RUNTIME=torch" if self.runtime_setting == "torch" else f"device {self.device}"
+            log.info("open_clip %s on PyTorch (%s)", self.arch, why)
 
     def _export_identity(self) -> dict:
         from importlib.metadata import version
@@ -265,11 +268,16 @@ class OpenClipEmbedder(EnglishClipReading, Embedder):
             self.tokenizer = open_clip.get_tokenizer(self.arch)
         self.model, self._dtype, self._torch = None, None, None  # ONNX Runtime runs both towers
         self.runtime_used = "onnx-int8" if self.int8 else "onnx"
+        log.info("open_clip %s: the ONNX export verified for %s (no PyTorch model built)", self.arch, self.checkpoint)
         return True
 
     @property
     def runtime(self) -> str:
         return self.runtime_used
+
+    @property
+    def device_label(self) -> str:
+        return self.device
 
     def _use_onnx(self) -> None:
         """ONNX Runtime on a CPU, where it is faster; PyTorch when it cannot be."""
@@ -281,6 +289,7 @@ class OpenClipEmbedder(EnglishClipReading, Embedder):
             log.warning("ONNX Runtime not used (%s); PyTorch runs the model", e)
             return
         self.runtime_used = "onnx-int8" if self.int8 else "onnx"
+        log.info("open_clip %s: PyTorch model built, its ONNX export verified; ONNX Runtime runs it", self.arch)
         if self.checkpoint is not None:
             from open_clip import get_model_preprocess_cfg
 

@@ -109,3 +109,11 @@ def test_an_open_clip_model_without_the_torch_extra_is_a_clear_error(cli, photos
                          "--no-progress")
     assert code == 5
     assert "pip install 'mediasearch[torch]'" in err and "--model bundled" in err
+
+
+def test_status_says_what_ran_the_pictures_and_where(cli, photos, tmp_path):
+    """Issue 30.5: the device choice is said (ONNX Runtime's provider)."""
+    data = tmp_path / "d"
+    assert cli("index", photos, "--data-dir", data, "--model", "bundled", "--no-progress")[0] == 0
+    code, out, _ = cli("status", "--data-dir", data)
+    assert code == 0 and "run by onnx on cpu" in out

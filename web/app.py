@@ -3,6 +3,8 @@ state (state.py), the API docs served locally, the error handlers and the
 guard middleware."""
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +23,7 @@ from .security import GuardMiddleware, JsonErrors, Overloaded
 from .state import PathSafeJSON, State
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
 
 
 DOCS_PAGE = """<!doctype html>
@@ -53,6 +56,15 @@ def mount_docs(app: FastAPI) -> None:
         return FileResponse(Path(swagger_ui_path) / "favicon-32x32.png", media_type="image/png")
 
 
+async def unload_when_idle(library: Library, idle: float) -> None:
+    """Free the model's memory between bursts of searches (a server left
+    running for days); the next search loads it again (bundled: 0.5 s)."""
+    while True:
+        await asyncio.sleep(min(60.0, max(idle / 2, 0.05)))
+        if await asyncio.to_thread(library.embedder.unload_if_idle, idle):
+            log.info("model unloaded after %.0f s without a search; the next one loads it again", idle)
+
+
 def create_app(settings: Settings, model: str | None = None, api_key: str | None = None,
                allowed_hosts: list[str] | None = None, cors_origins: list[str] | None = None,
                watch_roots: list[str] | None = None, embedder=None, library: Library | None = None) -> FastAPI:
@@ -65,7 +77,12 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
     state = State(settings, library, [os.path.realpath(r) for r in watch_roots or []], api_key)
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        # A shared library has a watcher embedding new files: it keeps the model.
+        idle = settings.model_idle_unload if own_library else 0
+        unloader = asyncio.create_task(unload_when_idle(library, idle)) if idle > 0 else None
         yield
+        if unloader is not None:
+            unloader.cancel()
         if own_library:
             library.close()
 

@@ -9,11 +9,14 @@ Images go through two steps so the pipeline can run the CPU-heavy first step
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
 from PIL import Image
+
+_ABSENT = object()
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:
@@ -47,6 +50,10 @@ class Embedder(ABC):
         return "cpu"
 
     def __init__(self) -> None:
+        self.last_used = time.monotonic()
+        self.unloaded = threading.Event()  # set by unload_if_idle (tests wait on it)
+        self.loads = 0  # times the weights were loaded (again after an idle unload)
+        self._before_load: dict = {}
         self._load_lock = threading.Lock()
         self._loaded = False
         # Model calls are serialised: decoder threads (video frames) and the
@@ -65,12 +72,34 @@ class Embedder(ABC):
 
     # -- lifecycle --------------------------------------------------------
     def ensure_loaded(self) -> None:
+        self.last_used = time.monotonic()
         if self._loaded:
             return
         with self._load_lock:
             if not self._loaded:
+                before = dict(vars(self))
                 self._load()
+                # What loading set or replaced: an unload puts it back as it was.
+                self._before_load = {k: before.get(k, _ABSENT) for k, v in vars(self).items()
+                                     if k not in ("last_used", "_before_load") and before.get(k, _ABSENT) is not v}
                 self._loaded = True
+                self.loads += 1
+                self.unloaded.clear()
+
+    def unload_if_idle(self, idle_seconds: float) -> bool:
+        """Free the weights when unused for ``idle_seconds`` (a long-running
+        server); the next use loads them again. True when it unloaded."""
+        with self._load_lock, self._infer_lock:
+            if not self._loaded or time.monotonic() - self.last_used < idle_seconds:
+                return False
+            for key, value in self._before_load.items():
+                if value is _ABSENT:
+                    delattr(self, key)
+                else:
+                    setattr(self, key, value)
+            self._loaded = False
+            self.unloaded.set()
+            return True
 
     def _load(self) -> None:  # pragma: no cover - backends without weights
         pass

@@ -114,7 +114,8 @@ class Indexer:
             report.model_seconds = round(self.lib.warm_up(), 2)
             report.model_loaded = True
             # for `status`: what ran the pictures, and where
-            self.catalog.set_meta("runtime", f"{self.embedder.runtime} on {self.embedder.device_label}")
+            self.catalog.set_meta("runtime", self.embedder.runtime)
+            self.catalog.set_meta("device", self.embedder.device_label)
             self.phase(f"model ready in {report.model_seconds:.1f}s")
         writer = BatchWriter(self.lib, report, self.claims, self.settings.commit_every)
         reuse = Reuse(self.catalog, plan.missing, roots)

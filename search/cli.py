@@ -141,7 +141,8 @@ def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
     typer.echo(f"data dir : {info['data_dir']}")
     model = info["model"]
     typer.echo(f"model    : {model['spec'] + ' (' + str(model['dim']) + '-d)' if model else 'none yet'}"
-               + (f", run by {info['runtime']}" if info.get("runtime") else ""))
+               + (f", run by {info['runtime']}" if info.get("runtime") else "")
+               + (f" on {info['device']}" if info.get("runtime") and info.get("device") else ""))
     for status, kinds in sorted(info["media"].items()):
         parts = ", ".join(f"{n} {kd}" for kd, n in sorted(kinds.items()))
         typer.echo(f"{status:<9}: {parts}")

@@ -49,6 +49,7 @@ def gather_status(settings: Settings, failures: int = 20, catalog: Catalog | Non
         info.update(cat.stats())
         info["model"] = cat.model_identity()
         info["runtime"] = cat.get_meta("runtime")  # what ran the image network in the last index run
+        info["device"] = cat.get_meta("device")    # and on which device (ONNX Runtime's provider, torch's)
         info["failures"] = cat.failures(limit=failures or None)
         info["incomplete"] = cat.incomplete(limit=failures or None)
         try:  # FIFOs, sockets, links not followed, from the last full run

@@ -23,6 +23,7 @@ def test_index_search_status_json(cli, photos, tmp_path):
     assert status["media"]["ok"]["image"] == 3 and status["model"]["spec"] == "fake"
     assert status["index_bytes"] > 0 and status["segments"] == 3
     assert status["runtime"] == "numpy"  # what ran the model in the last index run (issue 20)
+    assert status["device"] == "cpu"     # and where (issue 30.5)
 
 
 def test_human_output_and_failures(cli, photos, tmp_path):

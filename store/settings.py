@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     web_queue_wait: float = 10.0
     # `serve` frees the model's weights after this many idle seconds and loads
     # them again on the next search (0: keep them loaded).
-    model_idle_unload: float = 900.0
+    unload_idle_model: float = 900.0
     # A video given as a query: at most this many frames, sampled within this
     # many seconds of decoding, whatever its length.
     query_video_frames: int = 12

@@ -78,7 +78,7 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         # A shared library has a watcher embedding new files: it keeps the model.
-        idle = settings.model_idle_unload if own_library else 0
+        idle = settings.unload_idle_model if own_library else 0
         unloader = asyncio.create_task(unload_when_idle(library, idle)) if idle > 0 else None
         yield
         if unloader is not None:

@@ -25,6 +25,8 @@ def _plain(label: str | None) -> str | None:
 
 
 def install() -> None:
+    if not hasattr(core.TyperOption, "display_type_rich"):
+        return  # typer before 0.2x prints no such hints: nothing to plain
     option_rich = core.TyperOption.display_type_rich
     argument_rich = core.TyperArgument.display_type_rich
 

@@ -14,7 +14,7 @@ def test_the_server_unloads_an_idle_model_and_reloads_it_for_the_next_search(cli
 
     data = tmp_path / "d"
     assert cli("index", photos, "--data-dir", data, "--model", "bundled", "--no-progress")[0] == 0
-    settings = Settings(home=data, network_timeout=0, model_idle_unload=1.0)
+    settings = Settings(home=data, network_timeout=0, unload_idle_model=1.0)
     app = create_app(settings, allowed_hosts=["testserver"])
     emb = app.state.ms.lib.embedder
     with TestClient(app) as client:

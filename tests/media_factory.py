@@ -155,7 +155,7 @@ def audio_with_cover(path: Path, samples: np.ndarray, cover_rgb: tuple[int, int,
         art = c.add_stream("png")
         art.width = art.height = 64
         art.pix_fmt = "rgb24"
-        art.disposition = Disposition.attached_pic
+        art.disposition = Disposition.attached_pic.value  # older PyAV takes only an int
         pkt = av.Packet(png.getvalue())
         pkt.stream, pkt.pts, pkt.dts = art, 0, 0
         c.mux(pkt)

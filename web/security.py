@@ -241,6 +241,11 @@ class ConcurrencyLimit:
             self.release(time.monotonic() - began)
 
 
+def _range_unit(name: bytes, value: bytes) -> bytes:
+    """RFC 9110's "bytes */SIZE" on a 416 (Starlette before 1.0 leaves out the unit)."""
+    return b"bytes " + value if name == b"content-range" and value.startswith(b"*/") else value
+
+
 class JsonErrors:
     """Errors that Starlette answers in plain text (a Range outside the file:
     416; a malformed Range header: 400) answered as JSON, like every other."""
@@ -267,7 +272,8 @@ class JsonErrors:
                 start = held.pop("start")
                 text = held.pop("body").decode("utf-8", "replace").strip() or HTTPStatus(start["status"]).phrase
                 body = json.dumps({"detail": text}).encode()
-                headers = [(k, v) for k, v in start.get("headers", []) if k not in (b"content-type", b"content-length")]
+                headers = [(k, _range_unit(k, v)) for k, v in start.get("headers", [])
+                           if k not in (b"content-type", b"content-length")]
                 await send({**start, "headers": headers + [(b"content-type", b"application/json"),
                                                            (b"content-length", str(len(body)).encode())]})
                 await send({"type": "http.response.body", "body": body})

@@ -73,8 +73,7 @@ def bench(name: str, files: list[Path], folder: Path, batch: int, runtime: str, 
         pipe_s = time.perf_counter() - t0
         lib.close()
     assert report.new == len(files), report
-    return {"model": emb.model_id, "runtime": getattr(emb, "runtime_used", None) or
-            ("onnx" if getattr(emb, "onnx_net", None) is not None else "torch"), "ocr": ocr, "images": len(files),
+    return {"model": emb.model_id, "runtime": emb.runtime, "ocr": ocr, "images": len(files),
             "model_only_images_per_s": round(len(files) / model_s, 2),
             "pipeline_images_per_s": round(len(files) / pipe_s, 2),
             "efficiency_ratio": round(model_s / pipe_s, 3)}

@@ -22,6 +22,7 @@ from mediasearch.store.errors import MediaDecodeError
 from ..places import valid as valid_position
 from ..safe_open import NotARegularFile, decodable
 from ..walk import special_kind
+from . import huge_png
 
 # We enforce our own pixel limit before decoding (see load_image); PIL's global
 # one would otherwise warn or raise with its own threshold.
@@ -64,9 +65,9 @@ class LoadedImage:
     gps: tuple[float, float] | None = None  # (latitude, longitude) from EXIF
 
 
-def _taken_at(img: Image.Image) -> float | None:
+def _taken_at(img: Image.Image | Image.Exif) -> float | None:
     try:
-        exif = img.getexif()
+        exif = img if isinstance(img, Image.Exif) else img.getexif()
     except Exception:  # malformed EXIF must not fail the image
         return None
     raw = None
@@ -91,10 +92,10 @@ def _degrees(value) -> float:
     return d + m / 60 + s / 3600
 
 
-def _gps(img: Image.Image) -> tuple[float, float] | None:
+def _gps(img: Image.Image | Image.Exif) -> tuple[float, float] | None:
     """(latitude, longitude) from EXIF GPS tags, or None (absent or malformed)."""
     try:
-        gps = img.getexif().get_ifd(GPS_IFD)
+        gps = (img if isinstance(img, Image.Exif) else img.getexif()).get_ifd(GPS_IFD)
         if not gps or 2 not in gps or 4 not in gps:
             return None
         lat, lon = _degrees(gps[2]), _degrees(gps[4])
@@ -179,8 +180,12 @@ def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
                         f"(a decompression bomb guard; raise {limit_name} to allow it)")
                 if img.format == "JPEG":
                     img.draft("RGB", (max_side, max_side))
+                if img.format == "PNG" and w * h > LARGE_DECODE_PIXELS and huge_png.available():
+                    exif = huge_png.png_exif(name)  # libvips shrinks it while decoding, in strips
+                    small = to_rgb(huge_png.shrink_on_load(name, max_side, exif))
+                    taken, gps = _taken_at(exif), _gps(exif)
                 # (Reading a PNG's EXIF decodes the whole picture: it is inside the turn.)
-                if img.size[0] * img.size[1] > LARGE_DECODE_PIXELS:  # after draft: what decoding costs
+                elif img.size[0] * img.size[1] > LARGE_DECODE_PIXELS:  # after draft: what decoding costs
                     with _large_decode:
                         taken, gps, small = _taken_at(img), _gps(img), _decode(img, max_side)
                 else:

@@ -96,7 +96,8 @@ def test_sniff_by_content():
 
 def test_large_decodes_take_turns_small_ones_do_not(tmp_path, monkeypatch):
     """Pictures too big to decode at reduced scale are decoded one at a time,
-    so the decode threads never hold several of them in memory at once."""
+    so the decode threads never hold several of them in memory at once
+    (TIFF here: a huge PNG is shrunk while decoded instead, test_huge_png.py)."""
     import threading
     import time
     from concurrent.futures import ThreadPoolExecutor
@@ -105,7 +106,7 @@ def test_large_decodes_take_turns_small_ones_do_not(tmp_path, monkeypatch):
 
     paths = []
     for i in range(4):
-        p = tmp_path / f"big{i}.png"
+        p = tmp_path / f"big{i}.tiff"
         Image.new("RGB", (120, 100), (i * 50, 0, 0)).save(p)
         paths.append(p)
     inside, most = 0, 0

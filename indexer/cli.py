@@ -83,14 +83,18 @@ def index_command(
         say(f"mediasearch: {lib.choice.reason}")
         bar, update = progress_bar(progress)
         indexer = Indexer(lib, update, allow_mass_delete=allow_mass_delete, phase=say if not as_json else None)
+        completed = False
         try:
             if bar is not None:
                 with bar:
                     report = indexer.run(paths)
             else:
                 report = indexer.run(paths)
+            completed = True
         finally:
-            lib.close()
+            if lib.side is not None and not completed:
+                say("rebuild stopped: the index as it was before --rebuild is kept, unchanged")
+            lib.close(completed=completed)
     if as_json:
         emit_json(report.to_dict())
         return

@@ -11,6 +11,7 @@ from mediasearch.store.errors import ConfigError, ModelMismatchError
 from mediasearch.store.gpu_index import gpu_backend, resolve_index_device
 from mediasearch.store.index_plan import IndexPlan, plan_index
 from mediasearch.store.settings import Settings
+from mediasearch.store.side_build import SideBuild
 from mediasearch.store.vector_index import VectorIndex, open_vector_index
 
 from .embedders import Choice, Embedder, resolve_embedder
@@ -29,7 +30,21 @@ class Library:
                  embedder: Embedder | None = None):
         self.settings = settings
         settings.ensure_home()
-        self.catalog = Catalog(settings.catalog_target)
+        # A rebuild writes beside the index people search and swaps in at the end.
+        self.side = (SideBuild.beside(settings.catalog_path, settings.vector_index_path)
+                     if rebuild and not settings.catalog_url else None)
+        self.vector_path = self.side.vectors if self.side else settings.vector_index_path
+        try:
+            self._open(settings, model, rebuild, embedder)
+        except BaseException:  # Ctrl-C while the model loads, a model refused: the copy goes
+            if self.side is not None:
+                if getattr(self, "catalog", None) is not None:
+                    self.catalog.close()
+                self.side.discard()
+            raise
+
+    def _open(self, settings: Settings, model: str | None, rebuild: bool, embedder: Embedder | None) -> None:
+        self.catalog = Catalog(self.side.catalog if self.side else settings.catalog_target)
         stored = self.catalog.model_identity()
         # ``embedder`` is for programmatic use (benchmarks, tests with tiny models).
         self.choice: Choice = (Choice(embedder, f"using {embedder.model_id}") if embedder is not None
@@ -108,7 +123,7 @@ class Library:
                 if self.settings.vector_store != "faiss":
                     raise ConfigError(f"unknown vector store {self.settings.vector_store!r}: use faiss or milvus")
                 self._vi = self._accelerate(open_vector_index(
-                    self.catalog, self.settings.vector_index_path, self.model_id, self.embedder.dim,
+                    self.catalog, self.vector_path, self.model_id, self.embedder.dim,
                     planner=self.plan_for, recall_target=self.settings.recall_target))
             return self._vi
 
@@ -168,9 +183,18 @@ class Library:
 
     def save_vector_index(self) -> None:
         if self._vi is not None:
-            self._vi.save(self.settings.vector_index_path, self.model_id)
+            self._vi.save(self.vector_path, self.model_id)
 
-    def close(self) -> None:
+    def close(self, completed: bool = True) -> None:
+        """``completed``: a rebuild ran to its end and replaces the old index
+        (else its copy is dropped and the old index stays as it was)."""
         if self._vi is not None and hasattr(self._vi, "close"):
             self._vi.close()
         self.catalog.close()
+        if self.side is not None:
+            side, self.side = self.side, None
+            if completed:
+                side.swap_in()
+                log.info("rebuild swapped in: %s", self.settings.catalog_path)
+            else:
+                side.discard()

@@ -101,13 +101,14 @@ class OnnxClipEmbedder(EnglishClipReading, Embedder):
         import onnxruntime as ort
 
         from .device import cpu_threads
+        from .onnx_towers import ort_errors
 
         so = ort.SessionOptions()
         so.intra_op_num_threads = self.threads or cpu_threads()
         so.inter_op_num_threads = 1
         try:
             return ort.InferenceSession(str(self.folder / name), so, providers=self.providers)
-        except Exception as e:  # ORT raises its own kinds for a damaged file
+        except (OSError, *ort_errors()) as e:  # a damaged or unreadable file
             raise ModelUnavailableError(f"cannot open {self.folder / name}: {e}") from e
 
     def _load(self) -> None:

@@ -37,6 +37,16 @@ class OnnxUnavailable(RuntimeError):
     pass
 
 
+def ort_errors() -> tuple[type[BaseException], ...]:
+    """ONNX Runtime's own exception classes (they derive from Exception, not
+    from RuntimeError): what opening or running a damaged model file raises."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    names = ("Fail", "InvalidArgument", "NoSuchFile", "NoModel", "InvalidProtobuf", "InvalidGraph",
+             "RuntimeException", "EngineError", "EPFail", "NotImplemented", "ModelLoaded")
+    return tuple(c for c in (getattr(state, n, None) for n in names) if isinstance(c, type))
+
+
 def cache_root() -> Path:
     import platformdirs
 
@@ -181,8 +191,11 @@ def recall(identity: dict, weights: Path, variant: str, marker: str) -> tuple[Pa
         alias = json.loads(_alias(identity, weights, variant).read_text())
         folder = cache_root() / alias["folder"]
         return (folder, alias) if (folder / marker).is_file() else None
-    except Exception as e:  # any doubt: the full start (model, fingerprint, check) decides
-        log.debug("no verified ONNX export for %s: %s", weights, e)
+    except FileNotFoundError:
+        log.debug("no verified ONNX export for %s yet", weights)
+        return None
+    except (OSError, ValueError, KeyError, TypeError, ImportError) as e:  # unreadable record, no ORT or torch
+        log.info("the record of %s's ONNX export is unusable (%s): the full start decides", weights, e)
         return None
 
 
@@ -198,8 +211,8 @@ def _opened(got: tuple[Path, dict] | None, make):
     none or it does not open (a damaged file: the full start exports afresh)."""
     try:
         return make(*got) if got else None
-    except Exception as e:  # ORT raises many kinds; any of them means the full start
-        log.debug("ONNX export unusable: %s", e)
+    except (OSError, OnnxUnavailable, *ort_errors()) as e:  # a damaged or changed file
+        log.warning("the cached ONNX export in %s is unusable (%s): it is exported again", got[0], e)
         return None
 
 

@@ -117,3 +117,25 @@ def test_status_says_what_ran_the_pictures_and_where(cli, photos, tmp_path):
     assert cli("index", photos, "--data-dir", data, "--model", "bundled", "--no-progress")[0] == 0
     code, out, _ = cli("status", "--data-dir", data)
     assert code == 0 and "run by onnx on cpu" in out
+
+
+def test_a_damaged_onnx_export_folder_is_a_clear_error(tmp_path):
+    """No PyTorch needed: an export folder whose model file is damaged says
+    which file, as a model that cannot be loaded (exit 5), never a traceback."""
+    import json
+
+    from mediasearch.indexer.embedders.hub_onnx import OnnxClipEmbedder
+
+    for name in ("visual", "textual"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model.onnx").write_bytes(b"not a model")
+    (tmp_path / "config.json").write_text(json.dumps({"embed_dim": 8, "text_cfg": {"context_length": 8}}))
+    (tmp_path / "visual" / "preprocess_cfg.json").write_text(json.dumps(
+        {"size": 32, "mean": [0.5] * 3, "std": [0.5] * 3, "interpolation": "bicubic", "resize_mode": "shortest"}))
+    (tmp_path / "textual" / "tokenizer.json").write_text("{}")
+    emb = OnnxClipEmbedder("ViT-B-32", "openai", tmp_path)
+    with pytest.raises(ModelUnavailableError, match="textual/model.onnx"):
+        emb.embed_texts(["a dog"])
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(ModelUnavailableError, match="missing config.json"):
+        OnnxClipEmbedder("ViT-B-32", "openai", tmp_path)

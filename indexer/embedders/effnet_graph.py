@@ -103,7 +103,7 @@ def build_model(state: dict[str, np.ndarray], side: int):
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", state["_fc.weight"].shape[0]])],
         initializer=g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="mediasearch")
-    model.ir_version = 8  # what ONNX Runtime 1.16 (the lowest allowed) reads
+    model.ir_version = 8  # read by every ONNX Runtime this project allows (1.19 and later)
     checker.check_model(model)
     return model
 

@@ -98,16 +98,11 @@ class OnnxClipEmbedder(EnglishClipReading, Embedder):
         return self.providers[0].removesuffix("ExecutionProvider").lower()
 
     def _session(self, name: str):
-        import onnxruntime as ort
-
         from .device import cpu_threads
-        from .onnx_towers import ort_errors
+        from .onnx_towers import ort_errors, ort_session
 
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = self.threads or cpu_threads()
-        so.inter_op_num_threads = 1
         try:
-            return ort.InferenceSession(str(self.folder / name), so, providers=self.providers)
+            return ort_session(self.folder / name, self.threads or cpu_threads(), self.providers)
         except (OSError, *ort_errors()) as e:  # a damaged or unreadable file
             raise ModelUnavailableError(f"cannot open {self.folder / name}: {e}") from e
 

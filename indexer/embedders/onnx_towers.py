@@ -47,6 +47,18 @@ def ort_errors() -> tuple[type[BaseException], ...]:
     return tuple(c for c in (getattr(state, n, None) for n in names) if isinstance(c, type))
 
 
+def ort_session(model: bytes | str | Path, threads: int, providers: list[str] | None = None):
+    """An ONNX Runtime session for a model file (or its bytes) on ``threads``
+    intra-op threads, one inter-op: every network here is opened this way."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = max(1, threads)
+    so.inter_op_num_threads = 1
+    return ort.InferenceSession(model if isinstance(model, bytes) else str(model), so,
+                                providers=providers or ["CPUExecutionProvider"])
+
+
 def cache_root() -> Path:
     import platformdirs
 
@@ -68,12 +80,7 @@ def fingerprint(model, identity: dict) -> str:
 
 class OnnxTowers:
     def __init__(self, folder: Path, threads: int, int8: bool):
-        import onnxruntime as ort
-
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = max(1, threads)
-        so.inter_op_num_threads = 1
-        self._open = lambda name: ort.InferenceSession(str(folder / name), so, providers=["CPUExecutionProvider"])
+        self._open = lambda name: ort_session(folder / name, threads)
         self.textual = self._open("text.onnx")
         self.int8 = int8
         self.folder = folder
@@ -310,13 +317,8 @@ class OnnxNet:
     """One network (a classifier) on ONNX Runtime: the bundled model's
     EfficientNet-Lite2, whose graph is written from its weights."""
 
-    def __init__(self, model: bytes | str, threads: int, providers: list[str]):
-        import onnxruntime as ort
-
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = max(1, threads)
-        so.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(model, so, providers=providers)
+    def __init__(self, model: bytes | Path, threads: int, providers: list[str]):
+        self.session = ort_session(model, threads, providers)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.session.run(None, {"x": np.ascontiguousarray(x, np.float32)})[0]

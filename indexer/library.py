@@ -117,13 +117,14 @@ class Library:
     def vector_index(self, refresh: bool = False) -> VectorIndex:
         """The FAISS index, loaded or rebuilt; ``refresh`` re-checks the catalog's
         generation (for long-lived readers while a writer works)."""
-        if refresh and self._vi is not None and self._vi.generation != self.catalog.generation():
-            self._check_rebuilt()
         with self._vi_lock:
-            if (refresh and self._vi is not None and self.settings.vector_store == "faiss"
-                    and self._vi.generation != self.catalog.generation() and self._catch_up()):
-                return self._vi
-            if self._vi is None or (refresh and self._vi.generation != self.catalog.generation()):
+            # One read of the catalog's generation per search (it was read up to three times).
+            stale = refresh and self._vi is not None and self._vi.generation != self.catalog.generation()
+            if stale:
+                self._check_rebuilt()
+                if self.settings.vector_store == "faiss" and self._catch_up():
+                    return self._vi
+            if self._vi is None or stale:
                 if self.settings.vector_store == "milvus":
                     from mediasearch.store.milvus_store import open_milvus_index
 

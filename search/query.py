@@ -67,7 +67,12 @@ def parse_term(raw: str, sign: float = 1.0, as_file: bool | None = None) -> Term
         raw, weight = m.group("text").strip(), float(m.group("w"))
     if not raw:
         raise QueryError("empty query term")
-    path = Path(raw).expanduser()
+    if as_file is False:  # words only (the search box): never a path, "~~~~" included
+        return Term(sign * weight, text=raw)
+    try:
+        path = Path(raw).expanduser()
+    except RuntimeError:  # "~name" of no such user (or no home): not a file
+        path = Path(raw)
     if as_file or (as_file is None and len(raw) < 4096 and path.is_file()):
         if not path.is_file():
             raise QueryError(f"query file not found: {raw}")

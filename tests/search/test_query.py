@@ -35,3 +35,10 @@ def test_minus_syntax_in_one_box():
     assert split_text_query('beach sunset -people -"red car"') == (["beach sunset"], ["people", "red car"])
     assert split_text_query("t-shirt on a chair") == (["t-shirt on a chair"], [])
     assert split_text_query("-dogs") == ([], ["dogs"])
+
+
+def test_a_tilde_that_names_no_user_is_words():
+    # "~~~~~~" (a nonsense query written outside the project) crashed the
+    # search with RuntimeError: Path.expanduser looked for a user "~~~~~".
+    assert parse_term("~~~~~~").text == "~~~~~~"
+    assert parse_term("~nosuchuser/x.jpg", as_file=False).text == "~nosuchuser/x.jpg"

@@ -41,7 +41,7 @@ class Phrases:
 
     def __init__(self, seed: int):
         self.rng = random.Random(seed)
-        words = sorted(w for w in ocr._vocabulary() if 6 <= len(w) <= 10)
+        words = sorted(w for w in ocr.vocabulary() if 6 <= len(w) <= 10)
         self.words = iter(self.rng.sample(words, len(words)))
         self.codes = iter(self.rng.sample(range(1000, 10000), 9000))
 

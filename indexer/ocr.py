@@ -134,7 +134,7 @@ def respaced(text: str) -> str:
 def _part_number(m: re.Match) -> str:
     """A dictionary word touching a number, with a space on the number's side."""
     word = m.group(1) or m.group(2)
-    if word.lower() not in _vocabulary() and word.lower() not in CURRENCIES:
+    if word.lower() not in vocabulary() and word.lower() not in CURRENCIES:
         return m.group(0)
     return f"{word} " if m.group(1) else f" {word}"
 
@@ -163,7 +163,7 @@ def _split_run(run: str) -> str:
 
 def _segment(letters: str) -> list[str] | None:
     """``letters`` as the fewest dictionary words (case kept), or None."""
-    vocab = _vocabulary()
+    vocab = vocabulary()
     low, n = letters.lower(), len(letters)
     best: list[tuple[int, int] | None] = [(0, 0)] + [None] * n  # (pieces, start of the last piece)
     for end in range(2, n + 1):
@@ -184,7 +184,7 @@ def _segment(letters: str) -> list[str] | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _vocabulary() -> frozenset[str]:
+def vocabulary() -> frozenset[str]:
     """English words of three letters or more, from the MiniLM vocabulary
     shipped with the bundled model (empty if that package is missing)."""
     try:

@@ -3,29 +3,34 @@
 Raw cosine scores mean different things per model, per library and per
 query (some texts are close to everything). So a hit is judged by how far
 it *stands out* above the query's own background: its similarity minus the
-query's similarity to the library's mean vector. The thresholds come from
-nonsense: 128 made-up strings (fixed seed) searched in this library with
-this model.
+query's similarity to the library's mean vector (leaning on the model's
+prior mean while the library is small, so a library is judged from its
+first file where the model has a prior: the bundled one does).
 
-A query has matches when its best hit stands out more than 95% of the
-nonsense queries' best hits do, or, for a query made of real words, more
-than half of them do. "Made of real words" is read in the text tower itself:
-made-up strings lie close to each other there (the model has no meaning
-for any of them), so a query whose five nearest references are farther than
-95% of the references are from each other is words. Then each hit is a match
-when it stands out more than a quarter of the nonsense best hits. Words
-matched in the file's name, folders, tags or what was said are always a
-match.
-
-Measured on the dev set (benchmarks/cutoff.py, bundled model): 98% of the
-true top-10 hits kept, 94% of nonsense queries answered "no good match".
+Three ways to judge, by what the query is:
+- Made-up strings and codes (a dictionary says so: known_words.py; for
+  another language the text tower's own reading: made-up strings lie close
+  to each other there) must stand out more than 95% of 128 made-up
+  references (fixed seed; one in four a letters-and-digits code) do.
+- Words, with a closed-vocabulary model (the bundled one: ImageNet
+  classes): the best a picture could score is the query's nearest class.
+  Farther than ``COVERED`` from every class, the model has no picture of
+  the query (people: ImageNet has no "person"), so the hits are ranked and
+  said to be unjudged, never hidden as "no good match". Otherwise the best
+  hit must reach ``GATE_RATIO`` of that best above the background, and each
+  hit ``HIT_RATIO``: an absent thing the model knows ("a submarine") scores
+  well below what a picture of it would.
+- Words, with an open-vocabulary model (CLIP): the best hit must stand out
+  more than half of the made-up references' best hits.
+Words matched in a file's name, folders, tags, what was said or read are
+always a match; the picture's score is judged on its own, so one strong word
+hit never carries the rest. Figures: README (benchmarks/judge.py).
 
 Kept out of the search path: the calibration is saved in the data dir
 (``cutoff.npz``, keyed by the model), so a one-shot ``mediasearch search``
-reads it instead of embedding 128 strings (0.74 s of a 1.6-2.0 s search
-with the bundled model), and a recalibration after the library changed
-reuses the saved nonsense vectors (they depend on the model only): it
-costs a vector sample and 128 index lookups.
+reads it instead of embedding 128 strings, and a recalibration after the
+library changed reuses the saved reference vectors (they depend on the
+model only): it costs a vector sample and 128 index lookups.
 """
 from __future__ import annotations
 
@@ -44,6 +49,7 @@ import numpy as np
 
 from .background import Refresher
 from .engine import Result
+from .known_words import made_of_words
 
 SAMPLE = 2000         # library vectors the background is measured over
 REFERENCES = 128      # nonsense strings the thresholds are learnt from
@@ -55,6 +61,14 @@ NEAREST = 5                 # references a query's gibberishness is read from
 REFRESH_SECONDS = 300  # a library being indexed is recalibrated at most this often
 SEED = 20261201
 FILE = "cutoff.npz"
+VERSION = 2          # of the references and the rule (part of the saved calibration's key)
+MIN_FILES = 20       # below this, a library's own mean says too little without the model's prior
+PRIOR_FILES = 20     # the model's prior mean counts as this many files in the background
+# A closed-vocabulary model (the bundled one) judges a query against the
+# best a picture could score for it: its nearest concept (class name).
+COVERED = 0.45       # nearer than this to some concept: the model can see the query's subject
+GATE_RATIO = 0.6     # the best hit must reach this share of that best, above the background
+HIT_RATIO = 0.45     # ... and each hit this share
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +76,18 @@ log = logging.getLogger(__name__)
 def nonsense(n: int = REFERENCES, seed: int = SEED) -> list[str]:
     """Pronounceable made-up words ("blorf quesk"): not in any language's
     vocabulary, yet tokenised like words, so the model scores them as it
-    would a query it has no meaning for."""
+    would a query it has no meaning for; one in four is a code of letters
+    and digits ("x7q9 kk2"), which lies nearer numbers seen in pictures."""
     rng = random.Random(seed)
     consonants, vowels = "bcdfghjklmnpqrstvwxz", "aeiou"
 
     def word() -> str:
         return "".join(rng.choice(consonants) if i % 2 == 0 else rng.choice(vowels)
                        for i in range(rng.randint(3, 7)))
-    return [" ".join(word() for _ in range(rng.randint(1, 3))) for _ in range(n)]
+
+    def code() -> str:
+        return "".join(rng.choice(consonants + "0123456789") for _ in range(rng.randint(2, 6)))
+    return [" ".join((code if i % 4 == 3 else word)() for _ in range(rng.randint(1, 3))) for i in range(n)]
 
 
 @dataclass
@@ -142,7 +160,7 @@ class Cutoff:
     def _key(self) -> str:
         """The model and the nonsense: what the saved vectors depend on."""
         ident = json.dumps(self.lib.embedder.identity(), sort_keys=True)
-        return hashlib.sha1(f"{ident}|{REFERENCES}|{SEED}".encode()).hexdigest()
+        return hashlib.sha1(f"{ident}|{REFERENCES}|{SEED}|{VERSION}".encode()).hexdigest()
 
     def _read(self) -> Calibration | None:
         try:
@@ -169,9 +187,12 @@ class Cutoff:
 
     def _calibrate(self, gen: int, refs: np.ndarray | None = None) -> Calibration | None:
         sample = self.lib.catalog.vector_sample(SAMPLE, self.lib.embedder.dim)
-        if len(sample) < 20:  # too small a library to tell a match from noise
-            return None
-        mean = sample.mean(0)  # the background: mean @ v is the mean similarity over the sample
+        prior = self.lib.embedder.background_prior()
+        if not len(sample) or (prior is None and len(sample) < MIN_FILES):
+            return None  # too small a library to tell a match from noise
+        # The background: mean @ v is the mean similarity over the sample,
+        # leaning on the model's prior while the library is small.
+        mean = sample.mean(0) if prior is None else (sample.sum(0) + PRIOR_FILES * prior) / (len(sample) + PRIOR_FILES)
         if refs is None or refs.shape != (REFERENCES, self.lib.embedder.dim):
             refs = self.lib.embedder.embed_texts(nonsense())
         vi = self.lib.vector_index()
@@ -191,22 +212,43 @@ class Cutoff:
                            float(np.percentile(stand_out, WORDS_GATE_PERCENTILE)),
                            float(np.percentile(loo, WORDLIKE_PERCENTILE)))
 
-    def judge(self, results: list[Result], vector: np.ndarray) -> Judgement:
+    def judge(self, results: list[Result], vector: np.ndarray, text: str | None = None) -> Judgement:
+        """Matches and weaker hits of a text query (``text``: what is left to
+        match by meaning). Words found in a file's name, tags, what was said or
+        read are always a match; every other hit is judged by its picture."""
         cal = self.calibration()
         if cal is None:
             return Judgement(results, [], {"applied": False, "reason": "library too small to calibrate"})
         bg = cal.background(vector)
+        words = made_of_words(text) if text else None
+        if words is None:  # another language, or no dictionary: the text tower's own reading
+            words = cal.nonsense_nearness(vector) < cal.wordlike
+        concepts = self.lib.embedder.concepts() if words else None
+        if concepts is not None:
+            ideal = float((concepts @ vector).max())
+            if ideal < COVERED:  # the model has no picture of it: ranked, not judged
+                for r in results:
+                    r.why["stands_out"] = round(r.why.get("similarity", r.score) - bg, 4)
+                return Judgement(results, [], {"applied": False, "reason": "uncovered", "words": True,
+                                               "note": uncovered_note(text)})
+            scale = max(ideal - bg, 1e-3)
+            gate, hit = bg + GATE_RATIO * scale, bg + HIT_RATIO * scale
+        else:
+            gate, hit = bg + (cal.words_gate if words else cal.gate), bg + cal.hit
         sims = [r.why.get("similarity", r.score) for r in results]
-        best = max(sims, default=-1.0)
-        words = cal.nonsense_nearness(vector) < cal.wordlike
         # Strictly above: a model that scores all nonsense alike never passes.
-        gate_ok = best - bg > (cal.words_gate if words else cal.gate)
+        gate_ok = max(sims, default=-1.0) > gate
         matched, weaker = [], []
         for r, sim in zip(results, sims):
             r.why["stands_out"] = round(sim - bg, 4)
-            ok = r.lexical or (gate_ok and sim - bg > cal.hit)
-            (matched if ok else weaker).append(r)
+            (matched if r.lexical or (gate_ok and sim > hit) else weaker).append(r)
         return Judgement(matched, weaker, {
-            "applied": True, "score": round(bg + cal.hit, 4), "gate": round(bg + cal.gate, 4),
+            "applied": True, "score": round(hit, 4), "gate": round(gate, 4),
             "matched": bool(matched), "held_back": len(weaker), "words": words,
         })
+
+
+def uncovered_note(text: str | None) -> str:
+    what = f"“{text}”" if text else "this"
+    return (f"the offline model has no picture of {what}: results are ranked by likeness, "
+            "not judged (a CLIP model knows people and much more)")

@@ -12,8 +12,6 @@ is a place only in a library with photos taken in Nice.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
 import re
 from collections.abc import Iterable
@@ -23,7 +21,8 @@ from pathlib import Path
 from mediasearch.store.catalog.words import CJK
 from mediasearch.store.db import fold
 from mediasearch.store.errors import MediaSearchError
-from mediasearch.store.files import write_atomically
+
+from .user_cache import kept
 
 log = logging.getLogger(__name__)
 
@@ -68,36 +67,13 @@ def _chinese_names() -> dict[str, list[str]]:
     try:
         from mediasearch.indexer.embedders.chinese import _dictionary_file
         path = _dictionary_file()
-        st = path.stat()
+        out = kept("place-names-zh", path, CHINESE_NAMES_VERSION, lambda: _read_chinese_names(path))
     except (ImportError, OSError, MediaSearchError):  # the dictionary is optional here
         return {}
-    cache = _cache_dir() / f"place-names-zh-{_key(path, st)}.json"
-    try:
-        kept = json.loads(cache.read_text(encoding="utf-8"))
-        if isinstance(kept, dict):
-            return kept
-    except (OSError, ValueError):  # none yet, or damaged: read the dictionary again
-        pass
-    out = _read_chinese_names(path)
-    try:
-        write_atomically(cache, json.dumps(out, ensure_ascii=False).encode("utf-8"))
-    except OSError as e:
-        log.debug("Chinese place names not kept (%s): read again next time", e)
-    return out
+    return out if isinstance(out, dict) else {}
 
 
 CHINESE_NAMES_VERSION = 1  # bumped when _read_chinese_names changes what it keeps
-
-
-def _key(path: Path, st) -> str:
-    what = f"{path}|{st.st_size}|{st.st_mtime_ns}|{CHINESE_NAMES_VERSION}"
-    return hashlib.sha1(what.encode()).hexdigest()[:16]
-
-
-def _cache_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("mediasearch"))
 
 
 def _read_chinese_names(path: Path) -> dict[str, list[str]]:

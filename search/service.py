@@ -182,7 +182,9 @@ class SearchService:
             vector = self.engine.query_vector(terms)
             results = self.engine.search(self._wider(query, req), vector)
             if judged:
-                results, cutoff = self._judge(results, vector, req.all)
+                results, cutoff = self._judge(results, vector, req.all, it.semantic)
+                if cutoff.get("note"):
+                    it.notes.append(cutoff["note"])
         if req.unlike:  # "Not this" reorders what the query found, so it keeps its subject
             results = push_down(self.engine, results, list(req.unlike), query.k)
         narrow_to_sentences(results, terms, self.lib.embedder)
@@ -197,11 +199,14 @@ class SearchService:
                         "seconds": round(stats.seconds, 3)}
         return SearchAnswer(req, results, reranked=reranked, interpretation=it, cutoff=cutoff)
 
-    def _judge(self, results: list[Result], vector: np.ndarray, show_all: bool) -> tuple[list[Result], dict]:
-        """Matches first; weaker hits only when asked for (``all``)."""
-        j = self.cutoff.judge(results, vector)
+    def _judge(self, results: list[Result], vector: np.ndarray, show_all: bool,
+               text: str | None) -> tuple[list[Result], dict]:
+        """Matches first; weaker hits only when asked for (``all``). Where the
+        model cannot judge (its vocabulary lacks the subject), the hits stay
+        unjudged (``match`` None) and are all shown."""
+        j = self.cutoff.judge(results, vector, text)
         for r in j.matched:
-            r.match = True
+            r.match = True if j.cutoff.get("applied") else None
         for r in j.weaker:
             r.match = False
         return (j.matched + j.weaker if show_all else j.matched), j.cutoff

@@ -134,6 +134,19 @@ class Embedder(ABC):
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         return self._batched(self._embed_texts, texts)
 
+    def concepts(self) -> np.ndarray | None:
+        """Unit text vectors of everything this model can see in a picture,
+        for a closed-vocabulary model (the bundled one: its ImageNet classes);
+        None for an open-vocabulary one (CLIP). The cut-off judges a query
+        against the best a picture could score for it (search/cutoff.py)."""
+        return None
+
+    def background_prior(self) -> np.ndarray | None:
+        """The mean picture vector of a typical library, known without one
+        (a closed-vocabulary model can say it), so a library of a few files
+        is judged from its first file; None where only a library can say."""
+        return None
+
     def query_reading(self, text: str) -> str | None:
         """How a query in another language is read, when this model does
         more than embed it (said above the results)."""

@@ -138,9 +138,9 @@ def test_chinese_place_names_are_read_from_the_dictionary_once_per_machine(tmp_p
     again from the dictionary."""
     import gzip
 
-    from mediasearch.search import place_names
+    from mediasearch.search import place_names, user_cache
 
-    monkeypatch.setattr(place_names, "_cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(user_cache, "cache_dir", lambda: tmp_path)
     place_names._chinese_names.cache_clear()
     first = place_names._chinese_names()
     assert "里斯本" in first["lisbon"]
@@ -154,7 +154,7 @@ def test_chinese_place_names_are_read_from_the_dictionary_once_per_machine(tmp_p
     place_names._chinese_names.cache_clear()
     assert place_names._chinese_names() == first  # from the cache alone
     monkeypatch.undo()
-    monkeypatch.setattr(place_names, "_cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(user_cache, "cache_dir", lambda: tmp_path)
     kept[0].write_text("{not json")
     place_names._chinese_names.cache_clear()
     assert place_names._chinese_names() == first

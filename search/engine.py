@@ -225,12 +225,13 @@ class SearchEngine:
         for sid, mid in lex:
             best.setdefault(mid, sid)
         rows = self.catalog.hits(list(best.values()))
+        vectors = self.catalog.vectors_of_media(list(best))
         out = []
         for mid, sid in best.items():
             hit = rows.get(sid)
             if hit is None:
                 continue
-            vecs = self.catalog.media_vectors(mid)
+            vecs = vectors.get(mid, np.zeros((0, 0), np.float32))
             score = round(float((vecs @ vector).max()), 4) if vecs.size else 0.0
             moments = [Moment(hit.t_start, hit.t_end, score, hit.source, hit.text)] if hit.t_start is not None else []
             out.append(Result(mid, hit.path, hit.kind, score, hit.t_start, hit.t_end, hit.text, moments,

@@ -8,7 +8,8 @@ recording), ``words`` (which field held the query's words: file name,
 folder, tags, what was said, the place name, a caption; with the span),
 ``place`` and ``date`` (filters read from the query), ``example`` /
 ``feedback`` (query by example, "more like this"), ``caption`` (reranking),
-``sound`` (a sound event: "music 00:41-01:20").
+``sound`` (a sound event: "music 00:41-01:20"), ``not`` (how a negated word
+moved the hit: search/negatives.py).
 """
 from __future__ import annotations
 
@@ -122,6 +123,11 @@ def explain(r: Result, it: Interpretation | None) -> list[dict]:
         out += [{"signal": "date", "text": rd.label} for rd in it.readings if rd.type == "date"]
         out += [{"signal": "words", "text": rd.label, "exact": True} for rd in it.readings if rd.type == "exact"]
     out += _sound(r)
+    if "negated_likeness" in parts and it is not None:
+        nots = ", ".join(f"“{n}”" for n in it.nots) or "what was excluded"
+        out.append({"signal": "not", "score": parts["negated_likeness"],
+                    "text": f"its own words name {nots}: listed last" if parts.get("named_negated")
+                    else f"ordered by likeness to the query less likeness to {nots}"})
     if r.caption:
         out.append({"signal": "caption", "text": r.caption, "score": r.rerank_score})
     return out

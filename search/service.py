@@ -25,6 +25,7 @@ from mediasearch.indexer.roots import under
 from mediasearch.store.errors import NotFoundError, QueryError
 from mediasearch.store.schema import STATUS_OK
 
+from . import negatives
 from .cutoff import Cutoff
 from .dates import from_range
 from .engine import Result, SearchEngine
@@ -179,10 +180,10 @@ class SearchService:
             results = self.engine.search_vector(l2_normalize(moments.mean(0))[0], query)
         else:
             judged = all(t.text is not None for t in terms)
-            vector = self.engine.query_vector(terms)
-            results = self.engine.search(self._wider(query, req), vector)
+            results, vector = self._search_words(query, req)
             if judged:
-                results, cutoff = self._judge(results, vector, req.all, it.semantic)
+                results, cutoff = self._judge(results, vector, it.semantic, any(t.weight < 0 for t in terms))
+                results = results if req.all else [r for r in results if r.match is not False]
                 if cutoff.get("note"):
                     it.notes.append(cutoff["note"])
         if req.unlike:  # "Not this" reorders what the query found, so it keeps its subject
@@ -199,17 +200,45 @@ class SearchService:
                         "seconds": round(stats.seconds, 3)}
         return SearchAnswer(req, results, reranked=reranked, interpretation=it, cutoff=cutoff)
 
-    def _judge(self, results: list[Result], vector: np.ndarray, show_all: bool,
-               text: str | None) -> tuple[list[Result], dict]:
-        """Matches first; weaker hits only when asked for (``all``). Where the
-        model cannot judge (its vocabulary lacks the subject), the hits stay
-        unjudged (``match`` None) and are all shown."""
+    def _judge(self, results: list[Result], vector: np.ndarray, text: str | None,
+               negated: bool) -> tuple[list[Result], dict]:
+        """Matches first, then weaker hits. Where the model cannot judge (its
+        vocabulary lacks the subject), the hits stay unjudged (``match``
+        None). With negated words, a match that looks like what they name is
+        weaker."""
         j = self.cutoff.judge(results, vector, text)
         for r in j.matched:
             r.match = True if j.cutoff.get("applied") else None
         for r in j.weaker:
             r.match = False
-        return (j.matched + j.weaker if show_all else j.matched), j.cutoff
+        results = j.matched + j.weaker
+        if negated:
+            results = negatives.judged(results, j.cutoff)
+            if j.cutoff.get("applied"):
+                j.cutoff["held_back"] = sum(r.match is False for r in results)
+                j.cutoff["matched"] = any(r.match for r in results)
+        return results, j.cutoff
+
+    def _search_words(self, query: Query, req: SearchRequest) -> tuple[list[Result], np.ndarray]:
+        """A text query's hits and the vector they are judged by: negated
+        words reorder what the positive ones find (search/negatives.py)."""
+        nots = [t for t in query.terms if t.weight < 0 and t.text is not None]
+        rest = [t for t in query.terms if t not in nots]
+        if not nots or not any(t.weight > 0 for t in rest):
+            vector = self.engine.query_vector(query.terms)
+            return self.engine.search(self._wider(query, req), vector), vector
+        vector = self.engine.query_vector(rest)
+        negated = [self.engine.term_vector(t) for t in nots]
+        if any(float(n @ vector) > 0.99 for n in negated):  # "red -red"
+            raise QueryError("the positive and negative parts of the query cancel out: "
+                             "search for something without subtracting it")
+        wider = self._wider(query, req)
+        found = self.engine.search(replace(query, terms=rest, k=negatives.depth(wider.k, query.offset), offset=0),
+                                   vector)
+        named = {mid for t in nots for _, mid in self.lib.catalog.lexical(t.text, limit=len(found) * 20,
+                                                                           filters=query.filters)}
+        found = negatives.reorder(self.engine, found, vector, negated, named)
+        return found[query.offset:query.offset + wider.k], vector
 
     @staticmethod
     def _wider(query: Query, req: SearchRequest) -> Query:

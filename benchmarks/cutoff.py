@@ -70,7 +70,7 @@ def main() -> None:
         hit = next((r for r in ans.results if r.path == str(path)), None)
         if hit is not None:
             in_top += 1
-            kept += bool(hit.match)
+            kept += hit.match is not False  # None: ranked, not judged (the model has no picture of it)
         like = [hit.media_id] if hit else []
         unlike = [r.media_id for r in ans.results if r.path != str(path)][:3]
         again = service.search(SearchRequest(texts=[text], k=10, like=like, unlike=unlike))

@@ -128,6 +128,7 @@ class BundledEmbedder(Embedder):
         self.templates = tuple(templates)
         self.batch_size = batch_size
         self.colour_weight = colour_weight
+        self._concepts: np.ndarray | None = None
 
     def identity(self) -> dict:
         return {
@@ -195,13 +196,19 @@ class BundledEmbedder(Embedder):
         self._classes = Lazy(lambda: table)
 
     def concepts(self) -> np.ndarray:
-        return self.class_vectors
+        """The class table, read on its own: judging a query must not load
+        (or keep) the model a server let go while idle."""
+        if "_classes" in vars(self):
+            return self.class_vectors
+        if self._concepts is None:
+            self._concepts = self._table("classes")
+        return self._concepts
 
     def background_prior(self) -> np.ndarray:
         """The classes' mean direction at the length of a typical library's
         mean vector (0.85 over the 1,000 Flickr8k photos; the two directions'
         cosine 0.95)."""
-        mean = self.class_vectors.mean(0)
+        mean = self.concepts().mean(0)
         return (PRIOR_NORM * mean / np.linalg.norm(mean)).astype(np.float32)
 
     @property

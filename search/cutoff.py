@@ -220,6 +220,9 @@ class Cutoff:
         if cal is None:
             return Judgement(results, [], {"applied": False, "reason": "library too small to calibrate"})
         bg = cal.background(vector)
+        sims = [r.why.get("similarity", r.score) for r in results]
+        for r, sim in zip(results, sims):
+            r.why["stands_out"] = round(sim - bg, 4)
         words = made_of_words(text) if text else None
         if words is None:  # another language, or no dictionary: the text tower's own reading
             words = cal.nonsense_nearness(vector) < cal.wordlike
@@ -227,20 +230,16 @@ class Cutoff:
         if concepts is not None:
             ideal = float((concepts @ vector).max())
             if ideal < COVERED:  # the model has no picture of it: ranked, not judged
-                for r in results:
-                    r.why["stands_out"] = round(r.why.get("similarity", r.score) - bg, 4)
                 return Judgement(results, [], {"applied": False, "reason": "uncovered", "words": True,
                                                "note": uncovered_note(text)})
             scale = max(ideal - bg, 1e-3)
             gate, hit = bg + GATE_RATIO * scale, bg + HIT_RATIO * scale
         else:
             gate, hit = bg + (cal.words_gate if words else cal.gate), bg + cal.hit
-        sims = [r.why.get("similarity", r.score) for r in results]
         # Strictly above: a model that scores all nonsense alike never passes.
         gate_ok = max(sims, default=-1.0) > gate
         matched, weaker = [], []
         for r, sim in zip(results, sims):
-            r.why["stands_out"] = round(sim - bg, 4)
             (matched if r.lexical or (gate_ok and sim > hit) else weaker).append(r)
         return Judgement(matched, weaker, {
             "applied": True, "score": round(hit, 4), "gate": round(gate, 4),

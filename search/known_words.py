@@ -59,8 +59,8 @@ def _read_glosses(path) -> list[str]:
 
 
 def known(word: str, words: frozenset[str]) -> bool:
-    if word in words or len(word) < 3 and word.isalpha():
-        return word in words or word in _FUNCTION
+    if word in words:
+        return True
     if any(word.endswith(end) and (word[:-len(end)] + add) in words for end, add in _ENDINGS
            if len(word) - len(end) >= 3):
         return True

@@ -69,12 +69,9 @@ def push_down(engine, results: list, unlike: list[int], k: int) -> list:
 
 
 def _vectors(engine, results: list) -> dict[int, np.ndarray | None]:
-    """Each hit's file vector, read once per file (a video's moments share it)."""
-    out: dict[int, np.ndarray | None] = {}
-    for r in results:
-        if r.media_id not in out:
-            try:
-                out[r.media_id] = engine.media_vector(r.media_id)
-            except QueryError:  # nothing stored for it: never a copy, moved by nothing
-                out[r.media_id] = None
-    return out
+    """Each hit's file vector (the mean of its moments, as ``media_vector``),
+    read for all hits in one catalog query; None where nothing is stored
+    (never a copy, moved by nothing)."""
+    stored = engine.catalog.vectors_of_media([r.media_id for r in results])
+    return {r.media_id: l2_normalize(v.mean(0))[0] if (v := stored.get(r.media_id)) is not None else None
+            for r in results}

@@ -74,16 +74,12 @@ def in_order(results: list) -> list:
 
 
 def judged(results: list, cutoff: dict) -> list:
-    """After the cut-off judged the positive query's hits: a match whose own
-    words name the negated thing, or that looks enough like it to fall below
-    the cut-off, is weaker now."""
-    if not cutoff.get("applied"):
-        for r in results:
-            if r.why.get("named_negated"):
-                r.match = False
-        return in_order(results)
+    """After the cut-off judged the positive query's hits: a hit whose own
+    words name the negated thing, or a match that looks enough like it to
+    fall below the cut-off, is weaker now."""
+    applied = cutoff.get("applied")
     for r in results:
-        if r.why.get("named_negated") or (r.match and not r.lexical and r.score <= cutoff["score"]):
+        if r.why.get("named_negated") or (applied and r.match and not r.lexical and r.score <= cutoff["score"]):
             r.match = False
     return in_order([r for r in results if r.match is not False]) + in_order(
         [r for r in results if r.match is False])

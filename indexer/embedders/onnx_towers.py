@@ -242,7 +242,9 @@ def _probe(tokenizer):
     return pixels, tokens
 
 
-def _export(model, folder: Path, pixels, tokens) -> None:
+def towers(model):
+    """open_clip's two encoders as modules ONNX's exporter can trace: (the
+    image tower, the text tower)."""
     import torch
 
     class Visual(torch.nn.Module):
@@ -257,6 +259,13 @@ def _export(model, folder: Path, pixels, tokens) -> None:
         def forward(self, t):
             return self.m.encode_text(t)
 
+    return Visual(model), Textual(model)
+
+
+def _export(model, folder: Path, pixels, tokens) -> None:
+    import torch
+
+    visual, textual = towers(model)
     tmp = folder.with_name(folder.name + ".part")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -267,10 +276,10 @@ def _export(model, folder: Path, pixels, tokens) -> None:
     # fused fast path (aten::_native_multi_head_attention) that ONNX lacks.
     with torch.enable_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes are for model authors, not for a person indexing
-        torch.onnx.export(Visual(model), (dummy,), str(tmp / "visual.onnx"), input_names=["pixels"],
+        torch.onnx.export(visual, (dummy,), str(tmp / "visual.onnx"), input_names=["pixels"],
                           output_names=["vector"], dynamic_axes={"pixels": {0: "n"}, "vector": {0: "n"}},
                           opset_version=OPSET, dynamo=False)
-        torch.onnx.export(Textual(model), (tokens[:1],), str(tmp / "text.onnx"), input_names=["tokens"],
+        torch.onnx.export(textual, (tokens[:1],), str(tmp / "text.onnx"), input_names=["tokens"],
                           output_names=["vector"], dynamic_axes={"tokens": {0: "n"}, "vector": {0: "n"}},
                           opset_version=OPSET, dynamo=False)
     shutil.rmtree(folder, ignore_errors=True)

@@ -56,6 +56,8 @@ def export(tmp_path_factory):
     import torch
     from open_clip import factory
 
+    from mediasearch.indexer.embedders.onnx_towers import towers
+
     factory._MODEL_CONFIGS[TINY] = TINY_CFG
     model, _, preprocess = open_clip.create_model_and_transforms(TINY, pretrained=None)
     model.eval()
@@ -68,23 +70,12 @@ def export(tmp_path_factory):
     clip_tokenizer_json(folder / "textual/tokenizer.json")
     (folder / "textual/tokenizer_config.json").write_text(json.dumps({"pad_token": "<end_of_text>"}))
 
-    class Visual(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.m = model
-
-        def forward(self, image):
-            return self.m.encode_image(image)
-
-    class Textual(Visual):
-        def forward(self, text):
-            return self.m.encode_text(text)
-
+    visual, textual = towers(model)
     with torch.enable_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes
-        torch.onnx.export(Visual(), (torch.zeros(1, 3, 32, 32),), str(folder / "visual/model.onnx"),
+        torch.onnx.export(visual, (torch.zeros(1, 3, 32, 32),), str(folder / "visual/model.onnx"),
                           input_names=["image"], dynamic_axes={"image": {0: "n"}}, dynamo=False)
-        torch.onnx.export(Textual(), (torch.zeros(1, 16, dtype=torch.int32),), str(folder / "textual/model.onnx"),
+        torch.onnx.export(textual, (torch.zeros(1, 16, dtype=torch.int32),), str(folder / "textual/model.onnx"),
                           input_names=["text"], dynamic_axes={"text": {0: "n"}}, dynamo=False)
     tokenizer = open_clip.get_tokenizer(TINY)
     yield folder, model, preprocess, tokenizer

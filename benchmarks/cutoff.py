@@ -1,4 +1,4 @@
-"""The calibrated cut-off and one round of relevance feedback, on a captioned
+"""The calibrated cut-off on a captioned
 photo set, through the product's own index and search service. Prints JSON.
 
     python benchmarks/cutoff.py [--data ../shared/data/flickr8k-1000] [--data-dir DIR] [--model bundled]
@@ -8,8 +8,8 @@ photo set, through the product's own index and search service. Prints JSON.
 - nonsense_no_match: of made-up queries (another seed than the calibration's,
   plus keyboard mash), the share answered with no match at all. Goal >= 0.9.
 - absent_no_match: real-word queries for what the set does not show.
-- feedback: R@10 before and after one round where the person marks the
-  right photo good when it is shown and up to three wrong ones bad.
+(One round of marks is measured by benchmarks/feedback.py, on queries
+written outside the project.)
 """
 from __future__ import annotations
 
@@ -64,17 +64,13 @@ def main() -> None:
             seen.add(img)
             asked.append((text, images[img]))
     asked = asked[:args.queries]
-    in_top, kept, after_fb = 0, 0, 0
+    in_top, kept = 0, 0
     for text, path in asked:
         ans = service.search(SearchRequest(texts=[text], k=10, all=True))
         hit = next((r for r in ans.results if r.path == str(path)), None)
         if hit is not None:
             in_top += 1
             kept += hit.match is not False  # None: ranked, not judged (the model has no picture of it)
-        like = [hit.media_id] if hit else []
-        unlike = [r.media_id for r in ans.results if r.path != str(path)][:3]
-        again = service.search(SearchRequest(texts=[text], k=10, like=like, unlike=unlike))
-        after_fb += str(path) in [r.path for r in again.results]
     rng = random.Random(7)
     made_up = [q for q in nonsense(200, seed=rng.randint(0, 10**9))] + MASH
     no_match = sum(not any(r.match for r in service.search(SearchRequest(texts=[q], k=10, all=True)).results)
@@ -87,7 +83,6 @@ def main() -> None:
           "thresholds": {"gate": round(cal.gate, 4), "hit": round(cal.hit, 4)} if cal else None,
           "R@10": round(in_top / len(asked), 4), "kept": round(kept / max(in_top, 1), 4),
           "nonsense_queries": len(made_up), "nonsense_no_match": round(no_match / len(made_up), 4),
-          "feedback_R@10": round(after_fb / len(asked), 4),
           "absent_concepts": len(ABSENT), "absent_no_match": round(absent_no_match / len(ABSENT), 4)})
     lib.close()
 

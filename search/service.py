@@ -25,13 +25,12 @@ from mediasearch.indexer.roots import under
 from mediasearch.store.errors import NotFoundError, QueryError
 from mediasearch.store.schema import STATUS_OK
 
-from . import negatives
+from . import marks, negatives
 from .cutoff import Cutoff
 from .dates import from_range
 from .engine import Result, SearchEngine
 from .explain import explain, reason
 from .interpret import Interpretation, Interpreter, folder
-from .marks import feedback_vector, push_down
 from .query import Query, Term, check_kinds, positive_text
 
 MAX_ID = 2**63 - 1
@@ -164,30 +163,31 @@ class SearchService:
         moments = (self.engine.example_vectors(examples[0])
                    if len(examples) == 1 and len(terms) == 1 and not (req.like or req.unlike) else None)
         cutoff = None
-        if len(req.like) == 1 and not req.unlike and not any(t.weight for t in terms):
-            # Plain "more like this": a file of several moments (a video) asks
-            # with each of them, as a video given as an example does; the mean
-            # of its shots is close to none of them and let stills rank above it.
-            own = self.engine.media_moments(_check_id(req.like[0]))
-            results = (self.engine.search_moments(own, query) if len(own) > 1
-                       else self.engine.search_vector(l2_normalize(own.mean(0))[0], query))
-        elif req.like or (req.unlike and not any(t.weight for t in terms)):
-            # "Good" pulls the query (a "Not this" alone pushes it away).
-            results = self.engine.search_vector(self._feedback_vector(req, terms), self._wider(query, req))
+        marked = bool(req.like or req.unlike)
+        asked = replace(query, k=marks.depth(query.k, query.offset), offset=0) if marked else query
+        vector = None
+        if not any(t.weight for t in terms):  # marks alone: "more like this", "Not this"
+            results, vector = self._by_marks(req, asked)
         elif moments is not None and len(moments) > 1:  # a video (or any file of several moments)
-            results = self.engine.search_moments(moments, query)
+            results = self.engine.search_moments(moments, asked)
         elif moments is not None:  # one picture: its vector, read or embedded once
-            results = self.engine.search_vector(l2_normalize(moments.mean(0))[0], query)
+            results = self.engine.search_vector(l2_normalize(moments.mean(0))[0], asked)
         else:
             judged = all(t.text is not None for t in terms)
-            results, vector = self._search_words(query, req)
+            results, vector = self._search_words(asked)
             if judged:
                 results, cutoff = self._judge(results, vector, it.semantic, any(t.weight < 0 for t in terms))
-                results = results if req.all else [r for r in results if r.match is not False]
+                results = results if (req.all or marked) else [r for r in results if r.match is not False]
                 if cutoff.get("note"):
                     it.notes.append(cutoff["note"])
-        if req.unlike:  # "Not this" reorders what the query found, so it keeps its subject
-            results = push_down(self.engine, results, list(req.unlike), query.k)
+        if marked:  # marks reorder what the query found, so it keeps its subject
+            worded = any(t.weight for t in terms)
+            if worded or req.unlike:  # (plain "more like this" is already the answer)
+                vector = self.engine.query_vector(terms) if vector is None else vector
+                results = marks.remark(self.engine, results, vector, asked,
+                                       [_check_id(m) for m in req.like] if worded else [],
+                                       [_check_id(m) for m in req.unlike])
+            results = results[query.offset:query.offset + query.k]
         narrow_to_sentences(results, terms, self.lib.embedder)
         reranked = None
         if req.rerank and req.offset == 0 and self._captioner is not None:
@@ -219,45 +219,44 @@ class SearchService:
                 j.cutoff["matched"] = any(r.match for r in results)
         return results, j.cutoff
 
-    def _search_words(self, query: Query, req: SearchRequest) -> tuple[list[Result], np.ndarray]:
+    def _search_words(self, query: Query) -> tuple[list[Result], np.ndarray]:
         """A text query's hits and the vector they are judged by: negated
         words reorder what the positive ones find (search/negatives.py)."""
         nots = [t for t in query.terms if t.weight < 0 and t.text is not None]
         rest = [t for t in query.terms if t not in nots]
         if not nots or not any(t.weight > 0 for t in rest):
             vector = self.engine.query_vector(query.terms)
-            return self.engine.search(self._wider(query, req), vector), vector
+            return self.engine.search(query, vector), vector
         vector = self.engine.query_vector(rest)
         negated = [self.engine.term_vector(t) for t in nots]
         if any(float(n @ vector) > 0.99 for n in negated):  # "red -red"
             raise QueryError("the positive and negative parts of the query cancel out: "
                              "search for something without subtracting it")
-        wider = self._wider(query, req)
-        found = self.engine.search(replace(query, terms=rest, k=negatives.depth(wider.k, query.offset), offset=0),
+        found = self.engine.search(replace(query, terms=rest, k=negatives.depth(query.k, query.offset), offset=0),
                                    vector)
         named = {mid for t in nots for _, mid in self.lib.catalog.lexical(t.text, limit=len(found) * 20,
                                                                            filters=query.filters)}
         found = negatives.reorder(self.engine, found, vector, negated, named)
-        return found[query.offset:query.offset + wider.k], vector
+        return found[query.offset:query.offset + query.k], vector
 
-    @staticmethod
-    def _wider(query: Query, req: SearchRequest) -> Query:
-        """Three times as many candidates where "Not this" will leave some
-        out, so they leave no gap."""
-        return replace(query, k=3 * query.k) if req.unlike else query
-
-    def _feedback_vector(self, req: SearchRequest, terms: list[Term]) -> np.ndarray:
-        """"More like this" and relevance feedback (search/marks.py)."""
-        if not any(t.weight for t in terms) and not req.unlike:  # plain "more like this"
-            return l2_normalize(sum(self.engine.media_vector(_check_id(m)) for m in req.like))[0]
-        for m in [*req.like, *req.unlike]:
-            _check_id(m)
-        cal = self.cutoff.calibration()
-        mean = cal.mean if cal is not None else np.zeros(self.lib.embedder.dim, np.float32)
-        query = self.engine.query_vector(terms) if any(t.weight for t in terms) else None
-        # With words or a "Good" to search by, "Not this" only reorders (push_down).
-        unlike = [] if (query is not None or req.like) else list(req.unlike)
-        return feedback_vector(self.engine, mean, query, list(req.like), unlike)
+    def _by_marks(self, req: SearchRequest, query: Query) -> tuple[list[Result], np.ndarray]:
+        """No words or example: "more like this" (a file of several moments,
+        a video, asks with each of them: the mean of its shots is close to
+        none of them and let stills rank above it), or "Not this" alone,
+        which searches away from the marked files."""
+        like = [_check_id(m) for m in req.like]
+        if len(like) == 1:
+            own = self.engine.media_moments(like[0])
+            vector = l2_normalize(own.mean(0))[0]
+            if len(own) > 1:
+                return self.engine.search_moments(own, query), vector
+        elif like:
+            vector = l2_normalize(sum(self.engine.media_vector(m) for m in like))[0]
+        else:
+            cal = self.cutoff.calibration()
+            mean = cal.mean if cal is not None else np.zeros(self.lib.embedder.dim, np.float32)
+            vector = marks.away_from(self.engine, mean, [_check_id(m) for m in req.unlike])
+        return self.engine.search_vector(vector, query), vector
 
     def recent(self, n: int = 12) -> list[Result]:
         """What was added last, newest first: the landing view's cards."""

@@ -88,6 +88,15 @@ class Reads:
                     rows.setdefault(mid, []).append(np.frombuffer(blob, dtype=np.float32))
         return {mid: np.stack(vs) for mid, vs in rows.items()}
 
+    def signatures_of(self, media_ids: list[int]) -> dict[int, bytes]:
+        """The perceptual signatures of those files that have one (pictures)."""
+        out: dict[int, bytes] = {}
+        with self.read() as s:
+            for part in chunks(list(dict.fromkeys(media_ids))):
+                out.update((mid, sig) for mid, sig in s.execute(
+                    select(Media.id, Media.signature).where(Media.id.in_(part), Media.signature.is_not(None))))
+        return out
+
     def _vectors(self, *where) -> np.ndarray:
         with self.read() as s:
             blobs = s.scalars(select(Segment.vector).join(Media).where(*where).order_by(Segment.id)).all()

@@ -52,6 +52,9 @@ _OURS = {"里": "in", "里面": "inside", "上": "on", "下": "under", "中": "i
          "坐": "sit", "站": "stand", "躺": "lie", "骑": "ride", "走": "walk", "没": "without",
          "照片": "photo", "海边": "seaside", "雪地": "snow", "草地": "grass"}
 _LOCATIVE = set("上下里中边旁前后内外")
+_NUMERAL = set("一二两三四五六七八九十几数")
+_MEASURE = set("个只条位名匹辆座面根张幅对群堆排支件双头棵朵本把块片")
+_PARTICLE = set("的了着过")
 _NOT_A_SENSE = re.compile(r"^(CL:|surname |variant of|old variant|see |used in|abbr\. for|also written|"
                           r"also pr\.|Taiwan pr\.|erhua variant|\(classifier|classifier|\(particle|"
                           r"\(grammatical|\(bound form|\(literary|\(archaic|\(dialect|\(old|\(slang|\(Internet slang)")
@@ -86,6 +89,15 @@ def load_dictionary(path: Path) -> dict[str, list[tuple[str, str]]]:
                 if trad != simp:
                     words.setdefault(trad, []).append(entry)
     return words
+
+
+def _splits(word: str, before: str) -> bool:
+    """Words the dictionary has that a description almost never means:
+    两个人 is "two people", not 两 + 个人 "individual"; 草丛中的 is "in the
+    grass", not 中的 "hit the target". A measure word after a numeral
+    belongs to the numeral; a particle after a locative is the particle."""
+    return ((word[0] in _MEASURE and before[-1:] in _NUMERAL)
+            or (word[-1] in _PARTICLE and len(word) == 2 and word[0] in _LOCATIVE))
 
 
 def _clean(sense: str) -> str:
@@ -132,7 +144,8 @@ class ChineseReader:
         while end > 0:
             for n in range(min(LONGEST, end), 0, -1):
                 w = han[end - n:end]
-                if n == 1 or w in _OURS or (w in words and not self._place_and_locative(w)):
+                if n == 1 or w in _OURS or (w in words and not self._place_and_locative(w)
+                                            and not _splits(w, han[:end - n])):
                     out.append(w)
                     end -= n
                     break

@@ -7,9 +7,10 @@ search English worse (benchmarks/multilingual.py: R@10 21.8 against 27.4).
 So the index stays in MiniLM's space, and a text in another language
 (languages.py tells which) is carried into it:
 - Chinese is read into English words through CC-CEDICT (chinese.py) and
-  embedded by MiniLM, plus a fifth of its USE vector carried by the map
-  (kept 97% of the English R@10 on the dev queries, against 64% through the
-  map alone);
+  embedded by MiniLM (against 64% through the map alone). USE is not asked:
+  a fifth of its mapped vector beside the reading added nothing on captions
+  written by native speakers (benchmarks/chinese_captions.py, R@10 17.9 with
+  and without) and cost 200 ms a query, 30 times MiniLM's;
 - any other language is embedded with USE and carried by a linear map,
   fitted once, by ridge regression, on the English texts the bundled model
   is made of (class names through their prompt templates, colour names:
@@ -32,9 +33,6 @@ from .languages import NAMES, language_of
 log = logging.getLogger(__name__)
 
 RIDGE = 10.0  # measured over 0.01-10 on the Chinese dev queries: 10 best, flat above 1
-# The share of the mapped USE vector beside MiniLM's reading of a Chinese
-# query's English words: 0.2 best of 0-1 on the 60 tuning queries.
-CHINESE_USE_WEIGHT = 0.2
 
 
 def training_texts(class_labels: list[str], templates: tuple[str, ...], colours: list[str]) -> list[str]:
@@ -84,17 +82,13 @@ class CrossLingual:
         langs = [language_of(t) for t in texts]
         if not any(langs):
             return english
-        mapped = self.available()
         read = {i: words for i, lang in enumerate(langs) if lang == "zh" and self.reader.available()
                 and (words := self.reader.english(texts[i]))}
         chinese = list(read)
         if chinese:
-            vectors = l2_normalize(encode([read[i] for i in chinese]))
-            if mapped:
-                vectors = vectors + CHINESE_USE_WEIGHT * self.embed([texts[i] for i in chinese])
-            english[chinese] = l2_normalize(vectors)
+            english[chinese] = l2_normalize(encode([read[i] for i in chinese]))
         others = [i for i, lang in enumerate(langs) if lang and i not in read]
-        if others and mapped:
+        if others and self.available():
             english[others] = self.embed([texts[i] for i in others])
         return english
 

@@ -47,11 +47,14 @@ from pathlib import Path
 
 import numpy as np
 
+from mediasearch.store.schema import TEXT_SOURCES
+
 from .background import Refresher
 from .engine import Result
 from .known_words import made_of_words
 
 SAMPLE = 2000         # library vectors the background is measured over
+TEXT_SAMPLE = 20000   # text segments (read, said, tags) nonsense is scored against
 REFERENCES = 128      # nonsense strings the thresholds are learnt from
 GATE_PERCENTILE = 95        # the query's best hit must beat this share of nonsense best hits
 WORDS_GATE_PERCENTILE = 50  # ... or this share, for a query made of real words
@@ -61,7 +64,7 @@ NEAREST = 5                 # references a query's gibberishness is read from
 REFRESH_SECONDS = 300  # a library being indexed is recalibrated at most this often
 SEED = 20261201
 FILE = "cutoff.npz"
-VERSION = 2          # of the references and the rule (part of the saved calibration's key)
+VERSION = 3          # of the references and the rule (part of the saved calibration's key)
 MIN_FILES = 20       # below this, a library's own mean says too little without the model's prior
 PRIOR_FILES = 20     # the model's prior mean counts as this many files in the background
 # A closed-vocabulary model (the bundled one) judges a query against the
@@ -101,6 +104,7 @@ class Calibration:
     refs: np.ndarray        # the nonsense strings' text vectors
     words_gate: float       # the gate for a query made of real words
     wordlike: float         # nearness to nonsense below which a query is words
+    text_gate: float        # what a hit by a text's vector (read, said, tags) must score
 
     def nonsense_nearness(self, vector: np.ndarray) -> float:
         return float(np.sort(self.refs @ vector)[-NEAREST:].mean())
@@ -170,7 +174,7 @@ class Cutoff:
                 values = {f.name: saved[f.name] for f in fields(Calibration)}
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             return None  # none yet, or damaged: calibrated again
-        for name in ("gate", "hit", "made_at", "words_gate", "wordlike"):
+        for name in ("gate", "hit", "made_at", "words_gate", "wordlike", "text_gate"):
             values[name] = float(values[name])
         values["generation"] = int(values["generation"])
         return Calibration(**values)
@@ -210,7 +214,17 @@ class Cutoff:
                            float(np.percentile(stand_out, HIT_PERCENTILE)), gen, time.time(),
                            np.asarray(stand_out, np.float32), mean, refs,
                            float(np.percentile(stand_out, WORDS_GATE_PERCENTILE)),
-                           float(np.percentile(loo, WORDLIKE_PERCENTILE)))
+                           float(np.percentile(loo, WORDLIKE_PERCENTILE)), self._text_gate(refs))
+
+    def _text_gate(self, refs: np.ndarray) -> float:
+        """A text read in a picture or said scores a text query on the text
+        tower's own scale (two unrelated short texts 0.3, above any
+        picture): such a hit must beat what nonsense scores against those
+        texts ("1001773457" against a receipt's "13406" was a "match")."""
+        texts = self.lib.catalog.text_vector_sample(TEXT_SAMPLE, self.lib.embedder.dim)
+        if not len(texts):
+            return 1.0
+        return float((refs @ texts.T).max())  # beyond every reference: a code scores near codes read
 
     def judge(self, results: list[Result], vector: np.ndarray, text: str | None = None) -> Judgement:
         """Matches and weaker hits of a text query (``text``: what is left to
@@ -237,10 +251,14 @@ class Cutoff:
         else:
             gate, hit = bg + (cal.words_gate if words else cal.gate), bg + cal.hit
         # Strictly above: a model that scores all nonsense alike never passes.
-        gate_ok = max(sims, default=-1.0) > gate
+        # Pictures open the gate for pictures only (a receipt's text scores a
+        # code higher than any picture could).
+        gate_ok = max((s for r, s in zip(results, sims) if r.source not in TEXT_SOURCES), default=-1.0) > gate
         matched, weaker = [], []
         for r, sim in zip(results, sims):
-            (matched if r.lexical or (gate_ok and sim > hit) else weaker).append(r)
+            by_text = r.source in TEXT_SOURCES
+            ok = sim > cal.text_gate if by_text else gate_ok and sim > hit
+            (matched if r.lexical or ok else weaker).append(r)
         return Judgement(matched, weaker, {
             "applied": True, "score": round(hit, 4), "gate": round(gate, 4),
             "matched": bool(matched), "held_back": len(weaker), "words": words,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from mediasearch.indexer.embedders.languages import language_of
 from mediasearch.store.errors import MediaSearchError
@@ -68,10 +69,28 @@ def known(word: str, words: frozenset[str]) -> bool:
     return any(word[:i] in words and word[i:] in words for i in range(3, len(word) - 2))
 
 
+def _script(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return name.split(" ")[0] if ch.isalpha() else ""
+
+
+def mixes_scripts(token: str) -> bool:
+    """One word written in two alphabets ("ж漢ԁ字ф": Cyrillic and Han) is
+    no word of any language (a Japanese word mixes kana and Han, which
+    share no first name here: CJK / HIRAGANA / KATAKANA count as one)."""
+    scripts = {_script(c) for c in token if c.isalpha()}
+    scripts = {"CJK" if s in ("CJK", "HIRAGANA", "KATAKANA", "HANGUL") else s for s in scripts}
+    return len(scripts) > 1
+
+
 def word_share(text: str) -> float | None:
     """The share of the content words of an English ``text`` that a
     dictionary knows; None for another language (the model's own reading
-    decides there) or for nothing to read (symbols, emoji: 0.0)."""
+    decides there) or for nothing to read (symbols, emoji: 0.0). Words
+    mixing alphabets are no words in any language."""
+    mixed = [t for t in _TOKEN.findall(text) if mixes_scripts(t)]
+    if mixed and len(mixed) == len(_TOKEN.findall(text)):
+        return 0.0
     if language_of(text) is not None:
         return None
     # A capitalised word inside a query is most often a name ("Anna at the

@@ -24,6 +24,9 @@ SOURCE_METADATA = "metadata"
 SOURCE_CAPTION = "caption"
 SOURCE_OCR = "ocr"  # text read in the picture
 SOURCE_SOUND = "sound"  # a timed sound event: music, singing, speech (its label with the tags)
+# Segments whose vector is a text's (the text tower's), not a picture's:
+# their likeness to a text query is on another scale.
+TEXT_SOURCES = (SOURCE_TRANSCRIPT, SOURCE_METADATA, SOURCE_CAPTION, SOURCE_OCR, SOURCE_SOUND)
 
 
 class Base(DeclarativeBase):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import func, select
 
-from ..schema import STATUS_ERROR, STATUS_OK, Media, Segment, stage_column
+from ..schema import STATUS_ERROR, STATUS_OK, TEXT_SOURCES, Media, Segment, stage_column
 from .base import chunks
 from .dto import Hit
 from .lookups import LISTED, listed
@@ -152,6 +152,17 @@ class Reads:
             step = max(1, total // max(n, 1))
             stmt = select(Segment.vector).where(Segment.id % step == 0).limit(n)
             blobs = s.scalars(stmt).all()
+        return (np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]) if blobs
+                else np.zeros((0, dim), np.float32))
+
+    def text_vector_sample(self, n: int, dim: int) -> np.ndarray:
+        """Up to ``n`` vectors of segments that are texts (read, said, tags),
+        spread over them by id."""
+        with self.read() as s:
+            where = Segment.source.in_(TEXT_SOURCES)
+            total = s.scalar(select(func.count(Segment.id)).where(where)) or 0
+            step = max(1, total // max(n, 1))
+            blobs = s.scalars(select(Segment.vector).where(where, Segment.id % step == 0).limit(n)).all()
         return (np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]) if blobs
                 else np.zeros((0, dim), np.float32))
 

@@ -11,6 +11,7 @@ from mediasearch.indexer.pipeline import Indexer
 from mediasearch.search.known_words import made_of_words
 from mediasearch.store.settings import Settings
 
+from ..indexer.test_ocr import text_picture
 from .test_understanding_service import ask, names
 
 pytestmark = pytest.mark.slow  # the bundled model, real
@@ -31,7 +32,9 @@ def twelve(tmp_path_factory):
         # The gravel photo carries a code as its name: found by its words only.
         name = "INV-2024-00871.jpg" if what == "gravel" else f"IMG_{i:04d}.jpg"
         Image.fromarray(np.asarray(pixels)).convert("RGB").save(root / name)
-    settings = Settings(home=tmp / "data", model="bundled", network_timeout=0)
+    # A receipt whose words are read: codes and numbers, on the text tower's scale.
+    text_picture(root / "receipt.jpg", ["SUPERMARKT", "TOTAL 13406", "TS34208"])
+    settings = Settings(home=tmp / "data", model="bundled", network_timeout=0, ocr="on")
     lib = Library(settings)
     Indexer(lib).run([root])
     yield settings, lib
@@ -54,7 +57,7 @@ def test_made_up_words_and_codes_are_no_good_match(twelve):
     """Outside cases: "x7q9 kk2", "blorptangle", "vexilard crumbets" passed
     as words; a dictionary tells them."""
     _, lib = twelve
-    for nonsense in ("x7q9 kk2", "blorptangle", "vexilard crumbets", "99a99b99c", "~~~~~~", "🦄🍕🚀"):
+    for nonsense in ("x7q9 kk2", "blorptangle", "vexilard crumbets", "99a99b99c", "~~~~~~", "🦄🍕🚀", "ж漢ԁ字ф"):
         a = ask(lib, nonsense)
         assert a["results"] == [], nonsense
         assert ask(lib, nonsense, all=True)["results"], "weaker hits still wait behind --all"
@@ -90,3 +93,16 @@ def test_the_dictionary_tells_words_from_made_up_strings():
                     "aaaaaaaaaaaa", "🫠🫠🫠", "#@%&*"):
         assert made_of_words(made_up) is False, made_up
     assert made_of_words("un perro en la playa") is None  # another language: the model's reading decides
+
+
+def test_a_text_read_in_a_picture_is_judged_on_the_text_scale(twelve):
+    """Outside case: after one strong word hit, junk was shown as matches. A
+    number typed ("1001773457") lies near the numbers read on a receipt in
+    the text tower (a text scores a text higher than any picture): a match
+    by likeness only where it beats what made-up codes score there; the
+    receipt is still found by the words read in it."""
+    _, lib = twelve
+    assert ask(lib, "1001773457")["results"] == []
+    weaker = ask(lib, "1001773457", all=True)["results"]
+    assert "receipt.jpg" in names({"results": weaker}) and not any(r["match"] for r in weaker)
+    assert names(ask(lib, "supermarkt"))[0] == "receipt.jpg"

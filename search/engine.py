@@ -102,6 +102,9 @@ def _open_where_said(r: Result, words: Result | None) -> None:
 
 
 SPOKEN = ("transcript", "sound")  # timed segments heard, not seen
+# A file shares a moment of an example video when it is among the first
+# few files that moment finds.
+SHARED_RANK = 5
 
 
 class SearchEngine:
@@ -156,17 +159,19 @@ class SearchEngine:
         want = query.offset + query.k
         per = query.only_filters(max(want * 3, 50))
         total: dict[int, float] = {}
+        found_by: dict[int, int] = {}  # how many of the query's moments found each file
         best: dict[int, Result] = {}
         for v in l2_normalize(vectors):
-            for r in self.search_vector(v, per):
+            for rank, r in enumerate(self.search_vector(v, per)):
                 total[r.media_id] = total.get(r.media_id, 0.0) + r.score / len(vectors)
+                found_by[r.media_id] = found_by.get(r.media_id, 0) + (rank < SHARED_RANK)
                 if r.media_id not in best or r.score > best[r.media_id].score:
                     best[r.media_id] = r
         order = sorted(total, key=lambda m: -total[m])[query.offset:want]
         out = []
         for m in order:
             r = best[m]
-            r.why = {"best_moment": r.score, "moments_matched": len(vectors)}
+            r.why = {"best_moment": r.score, "moments_matched": found_by[m], "example_moments": len(vectors)}
             r.score = round(total[m], 4)
             out.append(r)
         return out

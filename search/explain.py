@@ -26,6 +26,10 @@ _WORD = re.compile(r"[^\W_]+")
 SEGMENT_FIELD = {"transcript": "what was said", "metadata": "tags and name", "image": "place name",
                  "frame": "place name", "caption": "caption", "ocr": "text in the picture",
                  "sound": "its sound"}
+# What matched by likeness, named by where its vector came from: the CLI's
+# reason and the page's badge ("picture 0.31", "words read 0.42").
+LABEL = {"image": "picture", "frame": "video frame", "transcript": "what was said", "metadata": "tags",
+         "caption": "caption", "ocr": "words read", "sound": "sound"}
 WHAT = {"image": "the picture", "frame": "a video frame", "transcript": "what was said",
         "metadata": "its tags and name", "caption": "its caption", "ocr": "the text in it",
         "sound": "what it sounds like"}
@@ -102,14 +106,15 @@ def explain(r: Result, it: Interpretation | None) -> list[dict]:
         pass  # listed, not ranked: only the filters below say why
     elif "best_moment" in parts:
         out.append({"signal": "example", "weight": 1.0, "score": parts["best_moment"],
-                    "text": f"shares {parts.get('moments_matched', 1)} moments with the example"})
+                    "text": _moments(r, parts.get("moments_matched", 1), parts.get("example_moments", 1))})
     else:
         fused = "picture_rank" in parts or "words_rank" in parts
         best = 2.0 / (RRF_K + 1)
         if parts.get("picture_rank") or not fused:
             weight = (1.0 / (RRF_K + parts["picture_rank"]) / best) if fused else 1.0
             out.append({"signal": "picture", "weight": round(weight, 3),
-                        "score": parts.get("similarity", r.score),
+                        "score": parts.get("similarity", r.score), "source": r.source,
+                        "label": LABEL.get(r.source or "", "picture"),
                         "text": f"{WHAT.get(r.source or '', 'its content')} looks like the query"})
         if parts.get("words_rank"):
             qwords = _words(it.semantic if it else "")
@@ -131,6 +136,16 @@ def explain(r: Result, it: Interpretation | None) -> list[dict]:
     if r.caption:
         out.append({"signal": "caption", "text": r.caption, "score": r.rerank_score})
     return out
+
+
+def _moments(r: Result, found: int, asked: int) -> str:
+    """A file found by the moments of an example video: a video shares
+    them; a still photo only looks like some of them."""
+    if asked <= 1:
+        return "looks like the example"
+    if r.kind == "video" and found:
+        return f"shares {found} of the example's {asked} moments"
+    return "looks like a moment of the example"
 
 
 def _sound(r: Result) -> list[dict]:
@@ -156,7 +171,7 @@ def reason(why: list[dict]) -> str:
     for w in why:
         s = w["signal"]
         if s == "picture":
-            bits.append(f"picture {w['score']:.2f}")
+            bits.append(f"{w.get('label', 'picture')} {w['score']:.2f}")
         elif s == "words" and w.get("fields"):
             bits.append("words in " + ", ".join(f["field"] for f in w["fields"]))
         elif s == "words" and w.get("text"):

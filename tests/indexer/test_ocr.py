@@ -62,6 +62,10 @@ def test_words_in_pictures_are_found_with_the_reason(library):
     assert a["results"][0]["name"] == "scan_0041.jpg"
     words = [w for w in a["results"][0]["why"] if w["signal"] == "words"][0]
     assert words["fields"][0]["field"] == "text in the picture" and "ACME" in words["fields"][0]["text"]
+    # Its likeness is the words read (their text vector), named so, not "picture" (issue 27.6).
+    likeness = [w for w in a["results"][0]["why"] if w["signal"] == "picture"][0]
+    assert a["results"][0]["source"] == "ocr" and likeness["label"] == "words read"
+    assert a["results"][0]["reason"].startswith("words read ")
     # A code, read upside down, found by its first part.
     a = answer_dict(service.search(SearchRequest(texts=["RE16"], k=3)))
     assert a["results"][0]["name"] == "car.jpg"

@@ -107,7 +107,7 @@ def test_more_like_a_video_ranks_the_video_and_its_copy_above_stills(settings, t
     none of them. It now asks with each of its moments."""
     import shutil
 
-    from mediasearch.search.service import SearchRequest, SearchService
+    from mediasearch.search.service import SearchRequest, SearchService, answer_dict
 
     from ..media_factory import video
 
@@ -123,8 +123,14 @@ def test_more_like_a_video_ranks_the_video_and_its_copy_above_stills(settings, t
     Indexer(lib).run([root])
     try:
         mid = lib.catalog.known_files()[str(clip)].id
-        results = SearchService(lib).search(SearchRequest(texts=[], like=[mid], k=6)).results
+        answer = SearchService(lib).search(SearchRequest(texts=[], like=[mid], k=6))
+        results = answer.results
         assert sorted(r.path.rsplit("/", 1)[1] for r in results[:2]) == ["clip copy.mp4", "clip.mp4"]
         assert results[0].score >= 0.99 > results[2].score
+        # Reasons (issue 27.6): the copy shares the example's moments; a still
+        # photo looks like one of them ("shares 3 moments" was said of stills).
+        why = {r["name"]: r["why"][0]["text"] for r in answer_dict(answer)["results"]}
+        assert why["clip copy.mp4"] == "shares 3 of the example's 3 moments"
+        assert why["red.png"] == "looks like a moment of the example"
     finally:
         lib.close()

@@ -94,7 +94,7 @@ function whyBadges(r) {
   const box = el("div", { class: "why" });
   for (const w of r.why || []) {
     let text = null;
-    if (w.signal === "picture") text = ({ transcript: "what was said", metadata: "tags", sound: "sounds like it", ocr: "its text" }[r.source] || "looks like it") + " " + w.score.toFixed(2);
+    if (w.signal === "picture") text = (w.label || "picture") + " " + w.score.toFixed(2);
     else if (w.signal === "words" && w.fields && w.fields.length) text = "words in " + w.fields.map((f) => f.field).join(", ");
     else if (w.signal === "words" && w.exact) text = w.text;
     else if (["place", "date", "example", "sound"].includes(w.signal)) text = w.text;

@@ -13,7 +13,10 @@ music, speech, singing, with known times), some as video soundtracks.
   paraphrases each), the share of the top 3 that hold that sound, with
   MEDIASEARCH_AUDIO_EVENTS=auto and off (names and transcripts only);
 - transcription gate: Whisper's invented words on files without a voice,
-  its time, and its word error rate on speech, with and without the gate.
+  its time, and its word error rate on speech, with and without the gate;
+- false music: speech-only recordings (six espeak-ng voices, speeds,
+  pitches, pauses) carrying a "music" event (goal: at most 1 in 20), and
+  music, alone or talked over, found (``--only-false-music`` for this alone).
 """
 from __future__ import annotations
 
@@ -138,16 +141,49 @@ def gate(mixed, n: int) -> dict:
     return out
 
 
+VOICES = ["en", "en-us", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-gb-x-gbclan"]
+
+
+def false_music(n: int) -> dict:
+    """Speech alone (espeak-ng: six voices, 120-200 words a minute, three
+    pitches, pauses of 0.3-2.5 s) must carry no "music" (goal: at most 1 in
+    20 files); music, alone or talked over, must."""
+    d = detector("auto")
+    spoken = []
+    for i in range(n):
+        v, sp, pi = VOICES[i % len(VOICES)], (120, 150, 175, 200)[i % 4], (30, 50, 70)[i % 3]
+        said = speech(" ".join(SENTENCES[(i + j) % len(SENTENCES)] for j in range(3)), voice=v, speed=sp, pitch=pi)
+        pause = np.zeros(int(R * (0.3, 1.5, 2.5)[i % 3]), np.float32)
+        spoken.append(np.concatenate([said, pause, speech(SENTENCES[(i + 5) % len(SENTENCES)], voice=v, speed=sp,
+                                                          pitch=pi)]))
+    tunes = [music(12, seed=i) for i in range(n // 3)]
+    talked_over = []
+    for i, tune in enumerate(tunes):
+        said = speech(SENTENCES[i % len(SENTENCES)])[:len(tune)]
+        mix = tune.copy()
+        mix[:len(said)] += 0.8 * said
+        talked_over.append(mix)
+    music_in = lambda x: any(e.kind == "music" for e in d.detect(x))  # noqa: E731
+    return {"speech_files": len(spoken), "speech_files_with_music": sum(map(music_in, spoken)),
+            "music_files": len(tunes), "music_found": sum(map(music_in, tunes)),
+            "talked_over_music_files": len(talked_over), "talked_over_music_found": sum(map(music_in, talked_over))}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=8)
     ap.add_argument("--model", default="bundled")
+    ap.add_argument("--speech-files", type=int, default=24, help="speech-only recordings checked for false music")
+    ap.add_argument("--only-false-music", action="store_true")
     a = ap.parse_args()
+    if a.only_false_music:
+        emit({"false_music": false_music(a.speech_files)})
+        return
     work = Path(tempfile.mkdtemp(prefix="sounds-bench-"))
     folder = work / "library"
     folder.mkdir()
     has, mixed = material(folder, a.files)
-    out = {"detection": detection(mixed)}
+    out = {"detection": detection(mixed), "false_music": false_music(a.speech_files)}
     out["search_top3_share"] = {ev: search_share(folder, has, work / f"home-{ev}", a.model, ev)
                                 for ev in ("auto", "off")}
     out["transcription_gate"] = gate(mixed, a.files)

@@ -101,8 +101,10 @@ def _encode_audio(c, stream, samples: np.ndarray, rate: int, fmt: str = "fltp") 
         c.mux(pkt)
 
 
-def speech(text: str, rate: int = 16000) -> np.ndarray:
-    """Spoken ``text`` (espeak-ng) as float32 samples at ``rate``."""
+def speech(text: str, rate: int = 16000, voice: str | None = None, speed: int | None = None,
+           pitch: int | None = None) -> np.ndarray:
+    """Spoken ``text`` (espeak-ng: its voice, words a minute, pitch 0-99) as
+    float32 samples at ``rate``."""
     import subprocess
     import tempfile
 
@@ -110,7 +112,9 @@ def speech(text: str, rate: int = 16000) -> np.ndarray:
 
     with tempfile.TemporaryDirectory() as d:
         wav = Path(d) / "s.wav"
-        subprocess.run(["espeak-ng", "-w", str(wav), text], check=True, capture_output=True)
+        opts = [*(["-v", voice] if voice else []), *(["-s", str(speed)] if speed else []),
+                *(["-p", str(pitch)] if pitch is not None else [])]
+        subprocess.run(["espeak-ng", *opts, "-w", str(wav), text], check=True, capture_output=True)
         with av.open(str(wav)) as c:
             r = av.AudioResampler(format="flt", layout="mono", rate=rate)
             chunks = [o.to_ndarray().reshape(-1) for f in c.decode(c.streams.audio[0]) for o in r.resample(f)]

@@ -27,6 +27,30 @@ def test_events_are_timed_and_merged():
     assert detector("auto").detect(noise(6)) == []
 
 
+# Speech alone that the detector heard as ~1 s of music (music 0.52-0.60,
+# speech 0.95 over the blip): the voice, words a minute and pitch of each.
+BLIPS = [("en-gb-x-rp", 120, 50, "We walked along the beach until the sun went down. The meeting with the bank "
+          "has moved to next Tuesday afternoon. Please water the tomatoes and feed the cat while we are away."),
+         ("en", 120, 30, "This is how you teach a puppy to sit and stay. Call the plumber about the leaking "
+          "kitchen tap before Friday. We walked along the beach until the sun went down."),
+         ("en-gb-x-rp", 175, 50, "This is how you teach a puppy to sit and stay. Call the plumber about the "
+          "leaking kitchen tap before Friday. We walked along the beach until the sun went down.")]
+
+
+def test_speech_alone_carries_no_music_and_music_talked_over_still_does():
+    """Issue 28.2: 2 of 6 speech-only recordings carried a "music" event, and
+    one was the top hit for "music" (0.992). A music event needs music to
+    outscore speech over its span."""
+    d = detector("auto")
+    for voice, speed, pitch, text in BLIPS:
+        events = d.detect(speech(text, voice=voice, speed=speed, pitch=pitch))
+        assert [e.kind for e in events] == ["speech"], (voice, events)
+    tune = music(12)
+    said = speech("We walked along the beach until the sun went down.")
+    tune[:len(said)] += 0.8 * said
+    assert "music" in {e.kind for e in d.detect(tune)}
+
+
 def search(lib, text):
     return answer_dict(SearchService(lib).search(SearchRequest(texts=[text], k=5, all=True)))["results"]
 

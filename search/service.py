@@ -10,9 +10,7 @@ checked) is decided here too, once.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,11 +25,11 @@ from mediasearch.store.schema import STATUS_OK
 
 from . import marks, negatives
 from .cutoff import Cutoff
-from .dates import from_range
 from .engine import Result, SearchEngine
-from .explain import explain, reason
+from .envelope import answer_dict, result_dict  # noqa: F401 (the API's and the CLI's shapes, imported from here)
 from .interpret import Interpretation, Interpreter, folder
-from .query import Query, Term, check_kinds, positive_text
+from .moments import narrow_to_sentences, open_at_picture
+from .query import Query, check_kinds, positive_text
 
 MAX_ID = 2**63 - 1
 WARM_QUERIES = ("a photo in July 2019", "海滩上的狗", "un perro en la playa")
@@ -145,6 +143,24 @@ class SearchService:
 
     # -- running ----------------------------------------------------------
     def search(self, req: SearchRequest) -> SearchAnswer:
+        """The answer; where a reading (a date, a place, a kind) left nothing
+        of words that find something ("The new bridge opens in March." said
+        in a video: "in March" read as a date), the words alone, with a note
+        saying so (the reading is still there to choose)."""
+        answer = self._search(req)
+        it = answer.interpretation
+        if answer.results or answer.empty_index or req.offset or req.plain or it is None \
+                or not it.readings or not it.semantic:
+            return answer
+        words = self._search(replace(req, plain=["all"]))
+        if not words.results:
+            return answer
+        labels = " · ".join(rd.label for rd in it.readings)
+        words.interpretation.notes.insert(0, f"nothing matches the reading ({labels}): "
+                                             "these are found by the words alone")
+        return words
+
+    def _search(self, req: SearchRequest) -> SearchAnswer:
         it, query = self.interpret(req)
         terms = it.terms
         browse = not req.like and not any(t.weight > 0 for t in terms)
@@ -207,6 +223,10 @@ class SearchService:
         None). With negated words, a match that looks like what they name is
         weaker."""
         j = self.cutoff.judge(results, vector, text)
+        cal = self.cutoff.calibration()
+        if cal is not None:
+            for r in results:
+                open_at_picture(r, cal.text_gate)
         for r in j.matched:
             r.match = True if j.cutoff.get("applied") else None
         for r in j.weaker:
@@ -294,82 +314,3 @@ class SearchService:
         if os.path.isfile(real) and any(under(real, root) for root in roots):
             return Path(real)
         raise NotFoundError("file not available")
-
-
-def narrow_to_sentences(results: list[Result], terms: list[Term], embedder, top: int = 10) -> None:
-    """A transcript hit opens at the sentence that matched, not at the start
-    of its 15-s window (the window stays the embedded unit): the sentence
-    sharing most words with the query, else the one closest to it in the
-    text tower's space (top hits only: a few milliseconds)."""
-    text = positive_text(terms)
-    if not text:
-        return
-    words = set(re.findall(r"\w+", text.lower()))
-    qvec = None
-    for r in results[:top]:
-        if r.source != "transcript" or not r.spans:
-            continue
-        try:
-            sentences = [s for s in json.loads(r.spans) if len(s) == 3]
-        except ValueError:
-            continue
-        if len(sentences) < 2:
-            continue
-        overlap = [len(words & set(re.findall(r"\w+", s[2].lower()))) for s in sentences]
-        if max(overlap) > 0:
-            best = overlap.index(max(overlap))
-        else:
-            if qvec is None:
-                qvec = embedder.embed_texts([text])[0]
-            best = int(np.argmax(embedder.embed_texts([s[2] for s in sentences]) @ qvec))
-        r.start, r.end, r.text = sentences[best]
-
-
-def result_dict(r: Result, it: Interpretation | None = None) -> dict:
-    """One hit as every front-end shows it (the API, `search --json`)."""
-    d = r.to_dict()
-    d.pop("spans", None)
-    if d.get("words"):
-        d["words"].pop("spans", None)  # the boxes are in why, with the matched words
-    d["score_parts"] = d.pop("why")
-    d["why"] = explain(r, it)
-    d["reason"] = reason(d["why"])
-    d["id"] = r.media_id
-    t = f"&t={r.start:.3f}" if r.start is not None else ""
-    d["thumb"] = f"/thumb/{r.media_id}?size=256{t}"
-    d["url"] = f"/media/{r.media_id}"
-    d["name"] = os.path.basename(r.path)
-    # The day it was taken, in the server's time zone (the photo's clock).
-    d["taken"] = dt.datetime.fromtimestamp(r.taken_at).date().isoformat() if r.taken_at else None
-    return d
-
-
-def _days(ranges: list[tuple[float, float]]) -> list[dict]:
-    """Ranges as the days they hold, both ends included (null: open)."""
-    return [dict(zip(("from", "to"), (None if d is None else d.isoformat() for d in from_range(a, b))))
-            for a, b in ranges]
-
-
-def answer_dict(answer: SearchAnswer) -> dict:
-    """The one JSON envelope of a search, for the API and the CLI alike."""
-    req, it = answer.request, answer.interpretation
-    return {
-        "query": {"text": " ".join(req.texts), "semantic": it.semantic if it else " ".join(req.texts),
-                  "not": list(req.nots) + (list(it.nots) if it else []),
-                  "like": list(req.like), "unlike": list(req.unlike),
-                  "filters": {"kind": list(it.kinds if it else req.kinds),
-                              "not_kind": list(it.not_kinds) if it else [], "under": list(req.under),
-                              "after": req.after, "before": req.before,
-                              "dates": _days(it.dates if it else []),
-                              "not_dates": _days(it.not_dates if it else []),
-                              "place": (it.places[0] if it.places else None) if it else req.place,
-                              "places": list(it.places) if it else ([req.place] if req.place else []),
-                              "not_places": list(it.not_places) if it else [],
-                              "exact": list(it.exact) if it else []},
-                  "understood": [r.to_dict() for r in it.readings] if it else [],
-                  "notes": list(it.notes) if it else [], "plain": list(req.plain)},
-        "results": [result_dict(r, it) for r in answer.results],
-        "empty_index": answer.empty_index, "k": req.k, "offset": req.offset,
-        "reranked": answer.reranked,
-        "cutoff": answer.cutoff,
-    }

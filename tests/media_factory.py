@@ -48,7 +48,7 @@ def pattern(path: Path, seed: int, size=(64, 64)) -> Path:
 
 def video(path: Path, segments: list[tuple[float, tuple[int, int, int] | np.ndarray]], fps: int = 10,
           size=(96, 64), codec: str = "mpeg4", audio: np.ndarray | None = None, rate: int = 16000,
-          tags: dict[str, str] | None = None) -> Path:
+          tags: dict[str, str] | None = None, bit_rate: int | None = None) -> Path:
     """A video showing each picture (an RGB colour or an HxWx3 array) for its
     duration (seconds); ``tags`` are container metadata (creation_time, location...)."""
     import av
@@ -58,6 +58,8 @@ def video(path: Path, segments: list[tuple[float, tuple[int, int, int] | np.ndar
             c.metadata[k] = v
         vs = c.add_stream(codec, rate=fps)
         vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
+        if bit_rate:
+            vs.bit_rate = bit_rate
         ast = None
         if audio is not None:
             ast = c.add_stream("aac", rate=rate)

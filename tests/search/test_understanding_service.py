@@ -3,6 +3,7 @@ GPS, a real SQLite catalog and FAISS index), searched through the service,
 the CLI and the API: dates filter, nonsense is "no good match", every hit
 says why, a reading can be undone, filters alone browse."""
 import json
+import os
 
 import pytest
 
@@ -76,6 +77,33 @@ def test_places_of_the_library_filter_and_others_stay_words(library):
     assert {"signal": "place", "text": "taken in Lisbon, Portugal"} in a["results"][0]["why"]
     a = ask(lib, "cat in Paris")
     assert a["query"]["filters"]["place"] is None and "Paris" in a["query"]["notes"][0]
+
+
+def test_a_reading_that_leaves_nothing_gives_way_to_the_words_and_says_so(library, tmp_path):
+    """A sentence remembered from a video, "the new bridge opens in March":
+    "in March" read as a date left nothing (issue 28's moments benchmark: 9
+    of 56 sentences said found nothing). The words alone answer, with a
+    note; filters alone still answer nothing rather than anything."""
+    from mediasearch.store.settings import Settings
+
+    root = tmp_path / "pics"
+    root.mkdir()
+    for i in range(6):
+        pattern(root / f"DSC{i:04d}.png", i)
+    bridge = pattern(root / "the new bridge opens.png", 9)
+    os.utime(bridge, (1727740800, 1727740800))  # its date is the file's: 1 October 2024, never "in March"
+    lib = Library(Settings(home=tmp_path / "data", model="fake", network_timeout=0))
+    Indexer(lib).run([root])
+    try:
+        a = ask(lib, "the new bridge opens in March")
+        assert names(a)[0] == "the new bridge opens.png"
+        assert a["query"]["notes"][0].startswith("nothing matches the reading (taken in March")
+        assert a["query"]["plain"] == ["all"] and a["query"]["filters"]["dates"] == []
+    finally:
+        lib.close()
+    _, lib = library
+    assert ask(lib, "photos from 2015")["results"] == []
+    assert names(ask(lib, "a cat in July 2019")) == ["cat_2019.jpg"]  # a reading that finds something stays
 
 
 def test_filters_alone_list_the_files_newest_first(library):

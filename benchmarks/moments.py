@@ -164,8 +164,9 @@ def main() -> None:
         rows = [r for r in truth if r["kind"] == kind]
         found = [(r, at) for r in rows if (at := opened(service, r)) is not None]
         right = [r for r, at in found if r["start"] - SLACK <= at <= r["end"] + SLACK]
+        close = [r for r, at in found if r["start"] - 1.0 <= at <= r["end"] + 1.0]
         out["kinds"][kind] = {"queries": len(rows), "file_in_top10": len(found),
-                              "opened_within_2s": len(right),
+                              "opened_within_2s": len(right), "opened_within_1s": len(close),
                               "share": round(len(right) / len(found), 3) if found else None}
         details += [{**r, "opened": at} for r, at in found if r not in right]
     if args.details:

@@ -129,7 +129,7 @@ class Lookups:
             return found
         # Text read in pictures loses its spaces ("Tablebookedat CasaAzul",
         # "RECEIPTRE16TGK"): there, the phrase is looked for with spaces ignored.
-        return found.union(select(Segment.media_id).where(held_inside(glued, bool(CJK.search(glued)))))
+        return found.union(select(Segment.media_id).join(Media).where(held_inside(glued, bool(CJK.search(glued)))))
 
     def date_span(self) -> tuple[float, float] | None:
         """The earliest and latest date of the library's files (EXIF, else mtime)."""

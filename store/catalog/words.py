@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy import text as text_sql
 
 from ..schema import Media, Segment
@@ -35,7 +35,10 @@ def held_inside(word: str, anywhere: bool):
     in any text."""
     escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     held = func.replace(func.lower(Segment.text), " ", "").like(f"%{escaped}%", escape="\\")
-    return held if anywhere else and_(Segment.source == "ocr", held)
+    if not anywhere:
+        return and_(Segment.source == "ocr", held)
+    # ... and in the file's name and folders (茶馆 in 龙井茶馆.jpg).
+    return or_(held, func.lower(Media.path).like(f"%{escaped}%", escape="\\"))
 
 
 class Words:

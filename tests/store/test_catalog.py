@@ -271,7 +271,8 @@ def test_chinese_words_are_found_inside_longer_runs(catalog_target):
     memo.segments = [NewSegment(np.asarray([0, 1], np.float32), "transcript", 0.0, 4.0, text="我们在东方明珠站见面")]
     other = rec("/r/other.jpg", [1, 1])
     other.segments.append(NewSegment(np.asarray([1, 1], np.float32), "ocr", text="茶"))
-    cat.apply(Batch(upserts=[sign, memo, other]))
+    named = rec("/r/上海外滩/北京烤鸭店.jpg", [0, 1])  # a name and a folder (benchmarks/ocr.py: 17 of 20 missed)
+    cat.apply(Batch(upserts=[sign, memo, other, named]))
 
     def paths(pairs):
         with cat.read() as s:
@@ -281,5 +282,6 @@ def test_chinese_words_are_found_inside_longer_runs(catalog_target):
     assert paths(cat.lexical("茶馆")) == ["/r/sign.jpg"]
     assert paths(cat.lexical("东方")) == ["/r/memo.m4a"]
     assert paths(cat.lexical("茶")) == ["/r/other.jpg"]  # one character: whole tokens only
+    assert paths(cat.lexical("烤鸭")) == paths(cat.lexical("外滩")) == ["/r/上海外滩/北京烤鸭店.jpg"]
     assert len(cat.segment_ids(filters=Filters(exact=["东方明珠"]))) == 1
     cat.close()

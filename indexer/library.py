@@ -13,6 +13,7 @@ from mediasearch.store.index_plan import IndexPlan, plan_index
 from mediasearch.store.settings import Settings
 from mediasearch.store.side_build import SideBuild
 from mediasearch.store.vector_index import VectorIndex, open_vector_index
+from mediasearch.store.vector_store import VectorStore
 
 from .embedders import Choice, Embedder, resolve_embedder
 
@@ -55,7 +56,7 @@ class Library:
             self.catalog.clear()
             stored = None
         self._check_model(stored, identity)
-        self._vi: VectorIndex | None = None
+        self._vi: VectorStore | None = None
         self._vi_lock = threading.Lock()
         # FAISS on a GPU when one is there (or asked for: then an error if not).
         self.index_gpu: int | None = (resolve_index_device(settings.index_device)
@@ -114,9 +115,10 @@ class Library:
     def model_id(self) -> str:
         return self.embedder.model_id
 
-    def vector_index(self, refresh: bool = False) -> VectorIndex:
-        """The FAISS index, loaded or rebuilt; ``refresh`` re-checks the catalog's
-        generation (for long-lived readers while a writer works)."""
+    def vector_index(self, refresh: bool = False) -> VectorStore:
+        """The vector store (the FAISS index, loaded or rebuilt, or Milvus);
+        ``refresh`` re-checks the catalog's generation (for long-lived
+        readers while a writer works)."""
         with self._vi_lock:
             # One read of the catalog's generation per search (it was read up to three times).
             stale = refresh and self._vi is not None and self._vi.generation != self.catalog.generation()
@@ -176,10 +178,7 @@ class Library:
         log before it takes over. Saved atomically. True if rebuilt."""
         with self._vi_lock:
             vi = self._vi
-            if vi is None or vi.plan.kind == "milvus":  # Milvus manages its own index
-                return False
-            stale_graph = len(vi.tombstones) > 0.2 * max(1, vi.index.ntotal)
-            if self.plan_for(len(vi)).kind == vi.plan.kind and not stale_graph:
+            if vi is None or not vi.outgrown(self.plan_for(len(vi))):
                 return False
         ids, vecs, gen = self.catalog.all_vectors(self.embedder.dim)
         new = VectorIndex.build(ids, vecs, self.embedder.dim, gen, self.plan_for(len(ids)),
@@ -201,7 +200,7 @@ class Library:
     def close(self, completed: bool = True) -> None:
         """``completed``: a rebuild ran to its end and replaces the old index
         (else its copy is dropped and the old index stays as it was)."""
-        if self._vi is not None and hasattr(self._vi, "close"):
+        if self._vi is not None:
             self._vi.close()
         self.catalog.close()
         if self.side is not None:

@@ -199,11 +199,7 @@ class Cutoff:
         mean = sample.mean(0) if prior is None else (sample.sum(0) + PRIOR_FILES * prior) / (len(sample) + PRIOR_FILES)
         if refs is None or refs.shape != (REFERENCES, self.lib.embedder.dim):
             refs = self.lib.embedder.embed_texts(nonsense())
-        vi = self.lib.vector_index()
-        if hasattr(vi, "best_scores"):  # FAISS: one batched lookup
-            best = vi.best_scores(refs)
-        else:  # Milvus
-            best = np.array([got[0][0] for got in (vi.search(v, 1, None) for v in refs) if len(got[0])])
+        best = self.lib.vector_index().best_scores(refs)
         if len(best) != len(refs):
             return None
         stand_out = list(best.astype(np.float64) - refs @ mean)

@@ -38,7 +38,6 @@ class MilvusIndex:
         self.model_id = model_id
         # The plan is shown by `status` and /api/status: a cluster URI's password never is.
         self.plan = IndexPlan("milvus", {"uri": without_secrets(uri), "collection": collection})
-        self.tombstones: set[int] = set()
         self._lock = threading.RLock()
         self.client = MilvusClient(uri)
         self.generation = -1
@@ -118,6 +117,17 @@ class MilvusIndex:
         hits = res[0] if res else []
         return (np.asarray([h["distance"] for h in hits], np.float32),
                 np.asarray([h["id"] for h in hits], np.int64))
+
+    def best_scores(self, queries: np.ndarray) -> np.ndarray:
+        """The best score of each query, in one request."""
+        rows = np.asarray(queries, np.float32)
+        with self._lock:
+            res = self.client.search(self.collection, rows.tolist(), limit=1, output_fields=[])
+        return np.asarray([hits[0]["distance"] if hits else -1.0 for hits in res], np.float32)
+
+    def outgrown(self, planned: IndexPlan) -> bool:
+        """Milvus builds and keeps its own index."""
+        return False
 
     def save(self, path: Path, model_id: str) -> None:
         """Milvus persists its own data; nothing to write."""

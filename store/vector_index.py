@@ -31,6 +31,7 @@ MAGIC = b"MSVI1\n"
 # 2: IVF-PQ indexes hold our ids in their lists (layout 1 wrapped them in an
 # IDMap, which could not remove ids); files of an older layout are rebuilt.
 LAYOUT = 2
+STALE_GRAPH = 0.2  # deleted share of an HNSW graph past which it is rebuilt
 
 
 class VectorIndex:
@@ -217,6 +218,11 @@ class VectorIndex:
             sel = faiss.IDSelectorNot(dead) if dead is not None else None  # `dead` kept alive for FAISS
             scores, ids = self.index.search(q, 1, params=search_params(self.plan, sel))
         return scores[ids[:, 0] >= 0, 0]
+
+    def outgrown(self, planned: IndexPlan) -> bool:
+        """Another index type suits the collection now, or HNSW carries
+        deletions for over a fifth of its graph."""
+        return planned.kind != self.plan.kind or len(self.tombstones) > STALE_GRAPH * max(1, self.index.ntotal)
 
     def _finish(self, scores: np.ndarray, ids: np.ndarray, q: np.ndarray, k: int, refine):
         """The best ``k``; compressed (PQ) candidates re-scored with exact vectors."""

@@ -107,3 +107,28 @@ def test_a_cluster_uri_is_printed_without_its_password():
         "https://root:***@db.example.com:19530/x?token=***&db=a"
     assert without_secrets("http://tok@host:19530") == "http://***@host:19530"
     assert without_secrets("/home/me/.local/share/mediasearch/milvus.db") == "/home/me/.local/share/mediasearch/milvus.db"
+
+
+def test_both_stores_are_one_interface_and_judge_alike(milvus_settings, settings, photos, tmp_path):
+    """Issue 29.2: callers asked hasattr(vi, "best_scores") and hasattr(vi,
+    "close"); the cut-off calibrated Milvus libraries one search per
+    reference. Both stores are a VectorStore and give the same best scores."""
+    import numpy as np
+
+    from mediasearch.store.settings import Settings
+    from mediasearch.store.vector_store import VectorStore
+
+    faiss_lib = Library(Settings(home=tmp_path / "faiss", model="fake", network_timeout=0))
+    Indexer(faiss_lib).run([photos])
+    milvus_lib = Library(milvus_settings)
+    Indexer(milvus_lib).run([photos])
+    try:
+        stores = [faiss_lib.vector_index(), milvus_lib.vector_index()]
+        assert all(isinstance(vi, VectorStore) for vi in stores)
+        queries = faiss_lib.embedder.embed_texts(["red", "blue", "a green square"])
+        np.testing.assert_allclose(stores[0].best_scores(queries), stores[1].best_scores(queries), atol=1e-5)
+        assert not stores[1].outgrown(faiss_lib.plan_for(10**7))  # Milvus keeps its own index
+        assert stores[0].outgrown(faiss_lib.plan_for(10**7))     # flat at ten million: rebuilt
+    finally:
+        faiss_lib.close()
+        milvus_lib.close()

@@ -14,6 +14,7 @@ from PIL import Image
 
 from mediasearch.store.errors import ConfigError, ModelUnavailableError
 
+from .hub_cache import snapshots
 from .lazy import Lazy
 
 DEFAULT_LLAVA = "llava-hf/llava-1.5-7b-hf"
@@ -64,7 +65,7 @@ def _missing(model: str, e: Exception | None = None) -> ModelUnavailableError:
 def _require_local(model: str) -> None:
     """Cheap things first: no weights on disk is said before transformers
     and torch are imported (tens of seconds on a loaded machine)."""
-    if local_path(model) is None and not _in_hub_cache(model):
+    if local_path(model) is None and not snapshots(model).is_dir():
         raise _missing(model)
 
 
@@ -165,15 +166,7 @@ def captioner_available(spec: str) -> bool:
     model = model or (DEFAULT_LLAVA if kind == "llava" else "")
     if not model or kind not in ("llava", "image-to-text", "blip", "git"):
         return False
-    return local_path(model) is not None or _in_hub_cache(model)
-
-
-def _in_hub_cache(model: str) -> bool:
-    import os
-
-    hub = os.environ.get("HF_HUB_CACHE") or os.path.join(
-        os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface"), "hub")
-    return Path(hub, "models--" + model.replace("/", "--"), "snapshots").is_dir()
+    return local_path(model) is not None or snapshots(model).is_dir()
 
 
 def local_path(model: str) -> Path | None:

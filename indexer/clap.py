@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from importlib.resources import files
 from pathlib import Path
@@ -25,6 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from mediasearch.store.errors import ModelUnavailableError
+
+from .hub_cache import snapshots
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +45,13 @@ def labels() -> list[str]:
     return data["labels"]
 
 
-def _hub_dir(model: str) -> Path:
-    hub = os.environ.get("HF_HUB_CACHE") or os.path.join(
-        os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface"), "hub")
-    return Path(hub, "models--" + model.replace("/", "--"), "snapshots")
-
-
 def find(setting: str) -> str | None:
     """Where the CLAP weights are, without importing anything (None: no CLAP)."""
     if setting == "off":
         return None
     if setting == "auto":
-        return next((m for m in KNOWN if _hub_dir(m).is_dir()), None)
-    if Path(setting).expanduser().exists() or _hub_dir(setting).is_dir():
+        return next((m for m in KNOWN if snapshots(m).is_dir()), None)
+    if Path(setting).expanduser().exists() or snapshots(setting).is_dir():
         return str(Path(setting).expanduser()) if Path(setting).expanduser().exists() else setting
     raise ModelUnavailableError(f"MEDIASEARCH_CLAP_MODEL={setting!r}: no such folder, and not in the "
                                 "Hugging Face cache (CLAP is loaded from local files only)")

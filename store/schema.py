@@ -5,7 +5,7 @@ models mirror them and are what the rest of the code reads and writes.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .paths import PathText
@@ -45,6 +45,7 @@ class Media(Base):
     """One row per file under an indexed root."""
 
     __tablename__ = "media"
+    __table_args__ = (Index("ix_media_missing", "missing_since"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Paths may hold undecodable bytes (see paths.py).
     path: Mapped[str] = mapped_column(PathText, unique=True)
@@ -97,6 +98,37 @@ class Segment(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
     media: Mapped[Media] = relationship(back_populates="segments")
+
+
+class Caption(Base):
+    """A captioner's caption of a picture segment, for reranking (m002)."""
+
+    __tablename__ = "caption"
+    __table_args__ = (UniqueConstraint("segment_id", "captioner"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segment.id", ondelete="CASCADE"))
+    captioner: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Claim(Base):
+    """A file being worked on by one of several indexers (m003); ``path`` as
+    stored by ``paths.to_db``."""
+
+    __tablename__ = "claim"
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    owner: Mapped[str] = mapped_column(Text)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class Change(Base):
+    """The segment ids one generation added and removed (m004), int64 bytes."""
+
+    __tablename__ = "change_log"
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    added: Mapped[bytes] = mapped_column(LargeBinary)
+    removed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 def stage_column(name: str):

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import and_, column, func, or_, table
+from sqlalchemy import Integer, Text, and_, cast, column, func, or_, select, table, update
 from sqlalchemy import text as text_sql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -124,8 +124,8 @@ class CatalogBase:
         # fresh shared catalog both write "runtime"; a read-then-insert lost
         # one of them to a unique violation.
         session.flush()
-        session.execute(text_sql("INSERT INTO meta (key, value) VALUES (:k, :v) "
-                                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value"), {"k": key, "v": value})
+        upsert = _insert(session, Meta).values(key=key, value=value)
+        session.execute(upsert.on_conflict_do_update(index_elements=[Meta.key], set_={"value": value}))
         for obj in list(session.identity_map.values()):
             if isinstance(obj, Meta) and obj.key == key:
                 session.expire(obj)  # a Meta row already loaded in this session reads the new value
@@ -137,28 +137,36 @@ class CatalogBase:
         raw = self.get_meta("model")
         return json.loads(raw) if raw else None
 
-    def set_model_identity(self, identity: dict) -> None:
-        with self.write() as s:
-            self._set_meta(s, "model", json.dumps(identity, sort_keys=True))
-            self._set_meta(s, "schema_version", str(SCHEMA_VERSION))
-
     def claim_model_identity(self, identity: dict) -> dict:
         """Record ``identity`` unless a model is recorded already; the one
         recorded either way. Atomic: of two workers starting on one fresh
         catalog, one records its model and the other is told which."""
         with self.write() as s:
-            s.execute(text_sql("INSERT INTO meta (key, value) VALUES ('model', :v) ON CONFLICT (key) DO NOTHING"),
-                      {"v": json.dumps(identity, sort_keys=True)})
+            s.execute(self.insert_new(Meta).values(key="model", value=json.dumps(identity, sort_keys=True)))
             self._set_meta(s, "schema_version", str(SCHEMA_VERSION))
-            return json.loads(s.execute(text_sql("SELECT value FROM meta WHERE key = 'model'")).scalar_one())
+            return json.loads(s.scalar(select(Meta.value).where(Meta.key == "model")))
 
     def set_meta(self, key: str, value: str) -> None:
         with self.write() as s:
             self._set_meta(s, key, value)
 
+    def insert_new(self, model):
+        """An INSERT that skips rows whose key is taken (ON CONFLICT DO NOTHING),
+        in this catalog's dialect."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        return (sqlite if self.sqlite else postgresql).insert(model).on_conflict_do_nothing()
+
     def _bump(self, s: Session) -> int:
         # One statement: concurrent writers (PostgreSQL) serialise on the row.
         s.flush()
-        return int(s.execute(text_sql(
-            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
-            "WHERE key = 'generation' RETURNING value")).scalar_one())
+        bumped = cast(cast(Meta.value, Integer) + 1, Text)
+        return int(s.execute(update(Meta).where(Meta.key == "generation").values(value=bumped)
+                             .returning(Meta.value)).scalar_one())
+
+
+def _insert(session: Session, model):
+    """The dialect's INSERT (with its ON CONFLICT clauses) for ``session``."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (sqlite if session.get_bind().dialect.name == "sqlite" else postgresql).insert(model)

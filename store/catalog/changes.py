@@ -4,11 +4,10 @@ applying the changes instead of reloading every vector."""
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import delete, select
-from sqlalchemy import text as text_sql
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from ..schema import Media, Meta, Segment
+from ..schema import Change, Media, Meta, Segment
 from .base import chunks
 from .dto import Applied
 
@@ -27,20 +26,18 @@ class ChangeLog:
             self._bump(s)  # no change-log entry: readers must reload
 
     def _log_change(self, s: Session, gen: int, added: list[int], removed: list[int]) -> None:
-        s.execute(text_sql("INSERT INTO change_log (generation, added, removed) VALUES (:g, :a, :r)"),
-                  {"g": gen, "a": np.asarray(added, np.int64).tobytes(),
-                   "r": np.asarray(removed, np.int64).tobytes()})
+        s.execute(insert(Change).values(generation=gen, added=np.asarray(added, np.int64).tobytes(),
+                                        removed=np.asarray(removed, np.int64).tobytes()))
         if gen % 100 == 0:
-            s.execute(text_sql("DELETE FROM change_log WHERE generation < :g"), {"g": gen - self.CHANGE_LOG_KEEP})
+            s.execute(delete(Change).where(Change.generation < gen - self.CHANGE_LOG_KEEP))
 
     def changes_since(self, generation: int, dim: int) -> list[Applied] | None:
         """The changes after ``generation`` as Applied records (vectors of the
         added segments included), or None when the log no longer covers them."""
         with self.read() as s:
             current = self.generation(s)
-            rows = s.execute(text_sql(
-                "SELECT generation, added, removed FROM change_log WHERE generation > :g ORDER BY generation"),
-                {"g": generation}).all()
+            rows = s.execute(select(Change.generation, Change.added, Change.removed)
+                             .where(Change.generation > generation).order_by(Change.generation)).all()
             if [r[0] for r in rows] != list(range(generation + 1, current + 1)):
                 return None  # pruned, or written before the log existed
             out = []

@@ -7,9 +7,10 @@ import os
 import socket
 import time
 
-from sqlalchemy import text as text_sql
+from sqlalchemy import delete, select, update
 
 from ..paths import to_db
+from ..schema import Claim
 from .base import chunks
 
 # A claim whose heartbeat is older than this is from a dead worker (workers
@@ -50,32 +51,25 @@ class ClaimTable:
         its heartbeat (``touch_claims``) is older than ``stale_after``."""
         now = time.time()
         path = to_db(path)
+        take = self.insert_new(Claim).values(path=path, owner=owner, at=now).returning(Claim.path)
         with self.write() as s:
-            s.execute(text_sql("DELETE FROM claim WHERE path = :p AND at < :old"),
-                      {"p": path, "old": now - stale_after})
-            insert = text_sql("INSERT INTO claim (path, owner, at) VALUES (:p, :o, :t) "
-                              "ON CONFLICT DO NOTHING RETURNING path")
-            if s.execute(insert, {"p": path, "o": owner, "t": now}).first() is not None:
+            s.execute(delete(Claim).where(Claim.path == path, Claim.at < now - stale_after))
+            if s.execute(take).first() is not None:
                 return True
-            holder = s.execute(text_sql("SELECT owner FROM claim WHERE path = :p"), {"p": path}).scalar()
+            holder = s.scalar(select(Claim.owner).where(Claim.path == path))
             if holder == owner:
                 return True
             if holder is not None and owner_is_dead(holder):
-                s.execute(text_sql("DELETE FROM claim WHERE path = :p AND owner = :o"), {"p": path, "o": holder})
-                return s.execute(insert, {"p": path, "o": owner, "t": now}).first() is not None
+                s.execute(delete(Claim).where(Claim.path == path, Claim.owner == holder))
+                return s.execute(take).first() is not None
             return False
 
     def touch_claims(self, owner: str) -> None:
         """A worker's heartbeat: its claims stay fresh while it lives."""
         with self.write() as s:
-            s.execute(text_sql("UPDATE claim SET at = :t WHERE owner = :o"), {"t": time.time(), "o": owner})
+            s.execute(update(Claim).where(Claim.owner == owner).values(at=time.time()))
 
     def release(self, paths: list[str], owner: str) -> None:
-        if not paths:
-            return
-        paths = [to_db(p) for p in paths]
         with self.write() as s:
-            for part in chunks(paths):
-                s.execute(text_sql("DELETE FROM claim WHERE owner = :o AND path IN ("
-                                   + ",".join(f":p{i}" for i in range(len(part))) + ")"),
-                          {"o": owner, **{f"p{i}": p for i, p in enumerate(part)}})
+            for part in chunks([to_db(p) for p in paths]):
+                s.execute(delete(Claim).where(Claim.owner == owner, Claim.path.in_(part)))

@@ -43,13 +43,6 @@ class Writes:
             generation=gen,
         )
 
-    def set_status(self, media_ids: list[int], status: str, reason: str | None = None) -> None:
-        """Change status without touching vectors (offline / back online)."""
-        with self.write() as s:
-            for part in chunks(media_ids):
-                s.execute(update(Media).where(Media.id.in_(part)).values(
-                    status=status, reason=reason, updated_at=time.time()))
-
 
 def _segment_ids_of(s, media_ids) -> list[int]:
     return list(s.scalars(select(Segment.id).where(Segment.media_id.in_(media_ids))).all())

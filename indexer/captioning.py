@@ -14,7 +14,7 @@ from mediasearch.store.errors import MediaDecodeError
 from .captioners import Captioner
 from .media.images import load_image
 from .media.keyframes import keyframe_path
-from .media.thumbs import _frame_at
+from .media.thumbs import frame_at
 
 
 def segment_image(home: Path, row: dict, max_pixels: int) -> Image.Image | None:
@@ -25,7 +25,7 @@ def segment_image(home: Path, row: dict, max_pixels: int) -> Image.Image | None:
         kf = keyframe_path(home, row["content_hash"] or "", row["t_start"] or 0.0)
         if kf.exists():
             return Image.open(kf).convert("RGB")
-        return _frame_at(Path(row["path"]), row["t_start"] or 0.0)
+        return frame_at(Path(row["path"]), row["t_start"] or 0.0)
     except (MediaDecodeError, OSError):
         return None
 

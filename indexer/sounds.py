@@ -69,9 +69,9 @@ class SoundEvents:
         return sorted(events, key=lambda e: (e.start, e.kind))
 
     def _music_beats_speech(self, samples: np.ndarray, e: Event) -> bool:
-        """Speech alone gives the detector brief "music" near its threshold
-        (espeak-ng sentences: 4 of 24 files, about 1 s each, music 0.52-0.60
-        against speech 0.95); music, with talk over it or not, scores 0.99.
+        """Speech alone gives the detector brief "music" just above its
+        threshold while speech stays near certain; music, with talk over it
+        or not, is near certain itself (figures: README, benchmarks/sounds.py).
         An event is music where, over its span, music outscores speech (a
         long one is music: the blips are short, and its span would be big)."""
         if e.end - e.start >= SURE_MUSIC:

@@ -24,7 +24,10 @@ Three ways to judge, by what the query is:
   more than half of the made-up references' best hits.
 Words matched in a file's name, folders, tags, what was said or read are
 always a match; the picture's score is judged on its own, so one strong word
-hit never carries the rest. Figures: README (benchmarks/judge.py).
+hit never carries the rest. A hit by a text's vector (read, said, tags) is
+judged on the text tower's scale: beyond what every made-up reference
+scores against the library's texts; it never opens the gate for pictures.
+Figures: README (benchmarks/judge.py).
 
 Kept out of the search path: the calibration is saved in the data dir
 (``cutoff.npz``, keyed by the model), so a one-shot ``mediasearch search``

@@ -42,7 +42,7 @@ class Group:
         return {"items": self.items, "reason": self.reasons}
 
 
-class _Union(Union):
+class GroupUnion(Union):
     def groups(self, records: list[dict], make_item, why: dict[tuple[int, int], dict], keep: bool = True,
                max_pixels: int = 100_000_000):
         """Each group of two or more: (its items, with the keeper marked when
@@ -157,7 +157,7 @@ def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
         return []
     sigs = _signatures(pics, max_pixels)
     vectors = catalog.picture_vectors([p["media_id"] for p in pics], dim)
-    union, alike = _Union(len(pics)), _Union(len(pics))
+    union, alike = GroupUnion(len(pics)), GroupUnion(len(pics))
     why: dict[tuple[int, int], dict] = {}
     near: dict[tuple[int, int], dict] = {}
     flat = {i for i in range(len(pics)) if _is_flat(sigs[i])}  # no structure: matches nothing
@@ -194,7 +194,7 @@ def find_groups(catalog, dim: int, max_pixels: int) -> list[Group]:
     return groups
 
 
-def _same_groups(pics: list[dict], union: _Union, why: dict, looks: Looks) -> list[Group]:
+def _same_groups(pics: list[dict], union: GroupUnion, why: dict, looks: Looks) -> list[Group]:
     groups = []
     for items, pairs in union.groups(pics, _item, why, max_pixels=looks.max_pixels):
         reasons = {"pairs": len(pairs), "signature_bits": max(w["signature_bits"] for w in pairs),
@@ -207,7 +207,7 @@ def _same_groups(pics: list[dict], union: _Union, why: dict, looks: Looks) -> li
     return groups
 
 
-def _similar_groups(pics: list[dict], alike: _Union, near: dict, same: _Union) -> list[Group]:
+def _similar_groups(pics: list[dict], alike: GroupUnion, near: dict, same: GroupUnion) -> list[Group]:
     """Pictures alike but not the same picture (a second shot, another dog
     on another shore): shown as similar, with no keeper, never offered for
     clean-up. A pair already in one same-picture group is not repeated."""

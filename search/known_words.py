@@ -39,8 +39,8 @@ def english_words() -> frozenset[str]:
 
     words = set(vocabulary())
     try:
-        from mediasearch.indexer.embedders.chinese import _dictionary_file
-        path = _dictionary_file()
+        from mediasearch.indexer.embedders.chinese import dictionary_file
+        path = dictionary_file()
         words.update(kept("english-words", path, WORDS_VERSION, lambda: _read_glosses(path)))
     except (ImportError, OSError, MediaSearchError, ValueError):  # the dictionary is optional
         pass

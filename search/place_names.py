@@ -65,8 +65,8 @@ def _chinese_names() -> dict[str, list[str]]:
     Read once per machine and kept in the user cache (the pass over the
     dictionary cost 0.7 s of the first search of every process)."""
     try:
-        from mediasearch.indexer.embedders.chinese import _dictionary_file
-        path = _dictionary_file()
+        from mediasearch.indexer.embedders.chinese import dictionary_file
+        path = dictionary_file()
         out = kept("place-names-zh", path, CHINESE_NAMES_VERSION, lambda: _read_chinese_names(path))
     except (ImportError, OSError, MediaSearchError):  # the dictionary is optional here
         return {}

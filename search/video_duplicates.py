@@ -16,7 +16,7 @@ from PIL import Image
 from mediasearch.indexer.media.keyframes import keyframe_path
 from mediasearch.indexer.media.signature import FLAT, as_array, distances, signature
 
-from .duplicates import EDIT_BITS, SAME_BITS, Group, _Union
+from .duplicates import EDIT_BITS, SAME_BITS, Group, GroupUnion
 
 MOMENT_COSINE = 0.9   # a moment's twin: the same keyframe by signature, or close by it and this close by vector ...
 VECTOR_ONLY_COSINE = 0.95  # ... or, with no keyframes kept, this close by vector alone
@@ -35,7 +35,7 @@ def find_video_groups(catalog, dim: int, home: Path) -> list[Group]:
             cache[i] = _moments(catalog, videos[i], dim, home)
         return cache[i]
 
-    union = _Union(len(videos))
+    union = GroupUnion(len(videos))
     why: dict[tuple[int, int], dict] = {}
     for i in range(len(videos)):
         for j in range(i + 1, len(videos)):

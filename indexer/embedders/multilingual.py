@@ -20,7 +20,7 @@ from mediasearch.store.errors import ModelUnavailableError
 from .bundled import ARCH, BundledEmbedder
 
 
-def _use_identity() -> str:
+def use_identity() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -33,7 +33,7 @@ def _use_identity() -> str:
     return f"{ver}:{size}"
 
 
-class _UseText:
+class UseText:
     """USE v3 behind the text-model interface the bundled embedder uses."""
 
     def __init__(self):
@@ -56,15 +56,15 @@ class MultilingualEmbedder(BundledEmbedder):
     def identity(self) -> dict:
         ident = super().identity()
         ident["architecture"] = f"{ARCH}+conse+use-multilingual-v3"
-        ident["weights"] = ident["weights"].replace("all-MiniLM-L6-v2", "use-multilingual-v3:" + _use_identity())
+        ident["weights"] = ident["weights"].replace("all-MiniLM-L6-v2", "use-multilingual-v3:" + use_identity())
         return ident
 
     def text_identity(self) -> str:
-        return "use-multilingual-v3:" + _use_identity()
+        return "use-multilingual-v3:" + use_identity()
 
     @staticmethod
     def _load_text():
-        return _UseText()
+        return UseText()
 
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
         return self._encode_texts(texts)  # every language natively: no map to MiniLM

@@ -8,10 +8,9 @@ distance of two pictures is the least Hamming distance between the first's
 upright hash and any of the second's eight, taken both ways (the least of
 first-against-second and second-against-first: thresholding at the median
 makes the two differ by a few bits, and one rule must not call a pair a
-copy where another does not). Measured on 300 dev photos: a
-JPEG q=30, half-size, rotated, mirrored or +20% brighter copy is within 6
-bits; a 10% crop within 20 (median 10); two different photos never closer
-than 14 (45,000 pairs).
+copy where another does not). How close copies, crops and different
+photos come: the README's near-duplicates figures (benchmarks/duplicates.py)
+and the thresholds in indexer/copies.py.
 """
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ def save_atomically(img: Image.Image, dest: Path, fmt: str = "JPEG") -> Path:
         raise NotCached(e, data, "image/jpeg" if fmt == "JPEG" else "image/png") from e
 
 
-def _frame_at(path: Path, t: float) -> Image.Image:
+def frame_at(path: Path, t: float) -> Image.Image:
     import av
 
     try:
@@ -180,7 +180,7 @@ def thumbnail(home: Path, media: dict, size: int, t: float | None = None, max_pi
         if dest.exists():
             return dest
         kf = keyframe_path(home, media.get("content_hash") or "", start)
-        img = Image.open(kf).convert("RGB") if kf.exists() else _frame_at(Path(media["path"]), start)
+        img = Image.open(kf).convert("RGB") if kf.exists() else frame_at(Path(media["path"]), start)
     else:
         dest = folder / f"{key}.jpg"
         if dest.exists():

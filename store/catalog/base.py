@@ -1,6 +1,6 @@
 """Sessions, meta facts and the generation counter: what every part of the
 catalog stands on. One helper per job lives here too: the folder condition
-(every "below this folder" query goes through ``_under``) and ``chunks``
+(every "below this folder" query goes through ``below_folder``) and ``chunks``
 (every id list bound in pieces that any database accepts)."""
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def is_disk_full(e: BaseException) -> bool:
     return "database or disk is full" in str(orig) or "No space left on device" in str(orig)
 
 
-def _under(folder: str, sqlite: bool = True):
+def below_folder(folder: str, sqlite: bool = True):
     """SQL condition: the media path is ``folder`` or lies below it.
 
     On SQLite a range on the indexed path column (binary collation: every
@@ -58,7 +58,7 @@ def _under(folder: str, sqlite: bool = True):
     return or_(Media.path == folder, func.substr(Media.path, 1, len(prefix)) == prefix)
 
 
-def _join_fts(stmt):
+def join_fts(stmt):
     """Join SQLite's full-text table (one row per segment, m002) to a segment query."""
     return stmt.join(table("segment_fts", column("rowid")), text_sql("segment_fts.rowid = segment.id"))
 
@@ -84,7 +84,7 @@ class CatalogBase:
         self.engine.dispose()
 
     def _under_sql(self, folder: str):
-        return _under(folder, self.sqlite)
+        return below_folder(folder, self.sqlite)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

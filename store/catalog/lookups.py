@@ -12,7 +12,7 @@ from sqlalchemy import text as text_sql
 
 from ..db import fold
 from ..schema import SOURCE_FRAME, SOURCE_IMAGE, STATUS_OK, Media, Segment
-from .base import _join_fts, _under, chunks
+from .base import below_folder, chunks, join_fts
 from .dto import Filters, KnownFile, filters_from
 from .words import CJK, held_inside, inside_worthy
 
@@ -35,7 +35,7 @@ class Lookups:
         """Catalogued files at or below ``folder`` (by path, whatever root they came from)."""
         stmt = select(*self._KNOWN)
         if folder is not None:
-            stmt = stmt.where(_under(folder, self.sqlite))
+            stmt = stmt.where(below_folder(folder, self.sqlite))
         with self.read() as s:
             return {r.path: KnownFile(*r[:1], *r[2:]) for r in s.execute(stmt)}
 
@@ -68,7 +68,7 @@ class Lookups:
 
     def count_under(self, folder: str) -> int:
         with self.read() as s:
-            return s.scalar(select(func.count(Media.id)).where(_under(folder, self.sqlite))) or 0
+            return s.scalar(select(func.count(Media.id)).where(below_folder(folder, self.sqlite))) or 0
 
     def roots(self) -> list[str]:
         with self.read() as s:
@@ -108,7 +108,7 @@ class Lookups:
         if f.not_kinds:
             stmt = stmt.where(Media.kind.not_in(f.not_kinds))
         if f.under:
-            stmt = stmt.where(or_(*[_under(folder, self.sqlite) for folder in f.under]))
+            stmt = stmt.where(or_(*[below_folder(folder, self.sqlite) for folder in f.under]))
         return stmt
 
     def _with_words(self, phrase: str):
@@ -121,7 +121,7 @@ class Lookups:
             return sub.where(false())
         if self.sqlite:
             match = '"' + " ".join(words) + '" *'
-            found = _join_fts(sub).where(_bound("segment_fts MATCH :{}", match))
+            found = join_fts(sub).where(_bound("segment_fts MATCH :{}", match))
         else:
             found = sub.where(_bound("segment.words @@ to_tsquery('simple', :{})", " <-> ".join(words) + ":*"))
         glued = "".join(re.findall(r"[^\W_]+", phrase.lower()))
@@ -163,7 +163,7 @@ class Lookups:
             return sub.where(false())
         if self.sqlite:
             match = " AND ".join(f'text : "{w}"' for w in words)
-            return _join_fts(sub).where(_bound("segment_fts MATCH :{}", match))
+            return join_fts(sub).where(_bound("segment_fts MATCH :{}", match))
         return sub.where(_bound("segment.words @@ to_tsquery('simple', :{})", " & ".join(f"{w}:D" for w in words)))
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy import text as text_sql
 
 from ..schema import Media, Segment
-from .base import _join_fts
+from .base import join_fts
 from .dto import Filters, filters_from
 
 STOPWORDS = frozenset("a an the of on in at to for from with and or is are was my our your this that".split())
@@ -70,7 +70,7 @@ class Words:
         stmt = self._filtered(select(Segment.id, Segment.media_id).join(Media),
                               filters_from(filters, kinds, under, after, before, place))
         if self.sqlite:
-            stmt = _join_fts(stmt)
+            stmt = join_fts(stmt)
         stmt = stmt.where(text_sql(where)).order_by(text_sql(order)).limit(limit)
         with self.read() as s:
             found = [(r[0], r[1]) for r in s.execute(stmt, {"q": match})]

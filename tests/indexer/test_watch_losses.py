@@ -303,10 +303,10 @@ def test_folder_lookups_use_the_path_index(settings):
     try:
         from sqlalchemy import select
 
-        from mediasearch.store.catalog import _under
+        from mediasearch.store.catalog.base import below_folder
         from mediasearch.store.schema import Media
 
-        stmt = select(Media.id).where(_under("/some/folder"))
+        stmt = select(Media.id).where(below_folder("/some/folder"))
         sql = str(stmt.compile(lib.catalog.engine, compile_kwargs={"literal_binds": True}))
         with lib.catalog.engine.connect() as c:
             plan = " ".join(str(r[-1]) for r in c.execute(text("EXPLAIN QUERY PLAN " + sql)))

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import delete, func, select
 
-from .catalog.base import chunks
-from .schema import Segment
+from ..schema import Segment
+from .base import chunks
 
 
 class Repairs:

@@ -21,8 +21,8 @@ import time
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
-from .catalog.base import chunks
-from .schema import STATUS_OFFLINE, STATUS_OK, Media
+from ..schema import STATUS_OFFLINE, STATUS_OK, Media
+from .base import chunks
 
 DELETIONS_KEY = "recent_deletions"
 

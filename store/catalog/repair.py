@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 
 from ..schema import Segment
 from .base import chunks
+from .dto import Applied
 
 
 class Repairs:
@@ -21,8 +22,6 @@ class Repairs:
     def drop_repeated_segments(self):
         """Delete every repeated segment of a media row (keeping the first);
         returns the Applied change for the vector index, or None if none."""
-        from .catalog import Applied  # the DTO lives with the write path
-
         key = (Segment.media_id, Segment.source, func.coalesce(Segment.t_start, -1.0),
                func.coalesce(Segment.t_end, -1.0), func.coalesce(Segment.text, ""))
         keep = select(func.min(Segment.id)).group_by(*key)

@@ -17,8 +17,8 @@ from mediasearch.store.catalog import KnownFile
 from mediasearch.store.errors import PathError
 from mediasearch.store.schema import STATUS_OFFLINE
 
-from .roots import ignored_below, path_allowed, root_of
-from .walk import FileInfo, special_kind, walk
+from .roots import path_allowed, root_of
+from .walk import FileInfo, ignored_below, special_kind, walk
 
 
 @dataclass

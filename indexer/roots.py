@@ -24,15 +24,6 @@ def root_of(path: str, roots: list[str]) -> str | None:
     return None
 
 
-def ignored_below(path: str, root: str, patterns) -> bool:
-    """Whether a part of ``path`` below ``root`` is a name the walk skips
-    (hidden, temporary, partial downloads, the user's ignore patterns)."""
-    from .walk import is_ignored_name
-
-    rel = os.path.relpath(path, root)
-    return rel != "." and any(is_ignored_name(part, patterns) for part in rel.split(os.sep))
-
-
 def remembered_mounts(catalog) -> set[str]:
     try:
         return set(json.loads(catalog.get_meta(MOUNTS_KEY) or "[]"))

@@ -28,6 +28,13 @@ def is_ignored_name(name: str, patterns: list[str] | tuple[str, ...] = ()) -> bo
     return any(fnmatch.fnmatch(name, p) for p in patterns)
 
 
+def ignored_below(path: str, root: str, patterns) -> bool:
+    """Whether a part of ``path`` below ``root`` is a name the walk skips
+    (hidden, temporary, partial downloads, the user's ignore patterns)."""
+    rel = os.path.relpath(path, root)
+    return rel != "." and any(is_ignored_name(part, patterns) for part in rel.split(os.sep))
+
+
 @dataclass(frozen=True)
 class FileInfo:
     path: str

@@ -30,7 +30,8 @@ from mediasearch.store.files import write_atomically
 from .library import Library
 from .pipeline import Indexer
 from .report import IndexReport
-from .roots import NETWORK_FS, filesystem_type, ignored_below, mounts_below, root_identity, root_of, stat_by_link_rule
+from .roots import NETWORK_FS, filesystem_type, mounts_below, root_identity, root_of, stat_by_link_rule
+from .walk import ignored_below
 
 log = logging.getLogger(__name__)
 

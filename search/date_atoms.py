@@ -2,29 +2,35 @@
 each rule is a pattern and a reader that turns its match into day spans."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from mediasearch.store.catalog.words import CJK
 
+from .date_relative import (
+    REL_PATTERN,
+    WEEKDAY_PATTERN,
+    ZH_REL_PATTERN,
+    ZH_YEARS,
+    ago,
+    last_n,
+    relative,
+    weekday,
+    zh_relative,
+)
+from .date_spans import Day, Pair, latest, mk, month_span, season_span, show_span, year_span
 from .date_words import (
     HOLIDAY,
     HOLIDAYS,
     MONTH_NO,
     NUMBER,
     PLAIN_MONTHS,
-    SEASON_MONTHS,
     SEASON_OF,
     THINGS,
     number,
     two_digit_year,
 )
-
-Day = dt.date
-RELATIVE = "\x00"  # a label that starts with the query's own words ("this year (2026)")
-Pair = tuple[Day, Day]
 
 
 @dataclass
@@ -38,62 +44,6 @@ class Atom:
     reread: Callable[[int], list[Pair]] | None = None  # the same words in another year ("July [to Sept 2026]")
     year: int | None = None                      # the year it names, when it names one
 
-
-def _month_end(y: int, m: int) -> Day:
-    return (Day(y + (m == 12), m % 12 + 1, 1)) - dt.timedelta(days=1)
-
-
-def month_span(y: int, m: int, months: int = 1) -> Pair:
-    last = m + months - 1
-    return Day(y, m, 1), _month_end(y + (last - 1) // 12, (last - 1) % 12 + 1)
-
-
-def year_span(y: int) -> Pair:
-    return Day(y, 1, 1), Day(y, 12, 31)
-
-
-def season_span(season: str, y: int) -> Pair:
-    return month_span(y, SEASON_MONTHS[season], 3)  # winter 2019: December 2019 to February 2020
-
-
-def latest(span_of: Callable[[int], Pair], today: Day, over: bool = False) -> Pair:
-    """The most recent occurrence that has begun (``over``: that has ended)."""
-    for y in (today.year + 1, today.year, today.year - 1, today.year - 2):
-        try:
-            a, b = span_of(y)
-        except ValueError:  # 29 February, a year the lunar table lacks
-            continue
-        if (b if over else a) <= today - dt.timedelta(days=1 if over else 0):
-            return a, b
-    raise ValueError("no occurrence")
-
-
-def month_name(m: int) -> str:
-    return dt.date(2000, m, 1).strftime("%B")
-
-
-def show_span(span: Pair) -> str:
-    a, b = span
-    if a == b:
-        return f"{a.day} {month_name(a.month)} {a.year}"
-    if a.day == 1 and b == _month_end(b.year, b.month):
-        if (a.month, b.month) == (1, 12) and a.year <= b.year:
-            return str(a.year) if a.year == b.year else f"{a.year} to {b.year}"
-        if (a.year, a.month) == (b.year, b.month):
-            return f"{month_name(a.month)} {a.year}"
-        return f"{month_name(a.month)} {a.year} to {month_name(b.month)} {b.year}"
-    return f"{a.isoformat()} to {b.isoformat()}"
-
-
-def show(spans: list[Pair]) -> str:
-    return " or ".join(show_span(s) for s in spans)
-
-
-def mk(spans: list[Pair], label: str | None = None, **kw) -> tuple[list[Pair], str, dict]:
-    return spans, label or show(spans), kw
-
-
-# --- readers: (groups, today, day_first) -> (spans, label, extra Atom fields)
 
 def _iso_day(g, today, day_first):
     return mk([(Day(int(g["y"]), int(g["m"]), int(g["d"])),) * 2], year=int(g["y"]))
@@ -235,7 +185,6 @@ def _zh_month(g, today, day_first):
 
 def _zh_year_thing(g, today, day_first):
     """去年夏天 (the summer of last year), 2023年春节, 今年国庆."""
-    from .date_relative import ZH_YEARS
     y = int(g["zy"]) if g.get("zy") else today.year - ZH_YEARS[g["zrel"]]
     if g.get("season"):
         return mk([season_span(_season(g), y)], f"{_season(g)} {y}", year=y)
@@ -262,7 +211,6 @@ THE = r"(?:(?:the|le|la|el|l['’])\s*)?"
 
 def rules() -> list[tuple[str, Callable]]:
     """(pattern, reader) in the order they are tried: longer forms first."""
-    from .date_relative import REL_PATTERN, WEEKDAY_PATTERN, ZH_REL_PATTERN, ago, last_n, relative, weekday
     hol = rf"(?P<holiday>{HOLIDAY})"
     return [
         (rf"{B}(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2])-(?P<d>[0-3]\d){E}", _iso_day),
@@ -318,7 +266,6 @@ def atoms_of(text: str, today: Day, day_first: bool = False) -> list[Atom]:
     """Every time ``text`` names, each read once (longest forms first)."""
     global _COMPILED
     if _COMPILED is None:
-        from .date_relative import zh_relative
         _COMPILED = [(re.compile(p, re.I), r or zh_relative) for p, r in rules()]
     found: list[Atom] = []
     work = text

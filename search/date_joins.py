@@ -9,7 +9,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .date_atoms import RELATIVE, Atom, show
+from .date_atoms import Atom
+from .date_spans import RELATIVE, show
 
 Span = tuple[dt.date | None, dt.date | None]
 _HEAD, _TAIL = 0xE000, "\ue100"

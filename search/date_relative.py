@@ -8,7 +8,7 @@ import re
 
 from mediasearch.store.catalog.words import CJK
 
-from .date_atoms import RELATIVE, Day, Pair, mk, month_span, show_span, year_span
+from .date_spans import RELATIVE, Day, Pair, mk, month_span, show_span, year_span
 from .date_words import ZH_NUMBER, number
 
 # words -> (calendar unit, how many back); "weekend" counts weekends.

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from .dates import from_range
 from .engine import Result
 from .explain import explain, reason
 from .interpret import Interpretation
+from .request import SearchRequest
 
-if TYPE_CHECKING:
-    from .service import SearchAnswer
+
+@dataclass
+class SearchAnswer:
+    request: SearchRequest
+    results: list[Result]
+    empty_index: bool = False
+    reranked: dict | None = None   # what reranking did (candidates, captions made, seconds)
+    interpretation: Interpretation | None = None  # how the text was read
+    cutoff: dict | None = None     # the calibrated cut-off, when the query was judged
 
 
 def result_dict(r: Result, it: Interpretation | None = None) -> dict:

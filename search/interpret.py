@@ -7,17 +7,14 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mediasearch.store.errors import QueryError
 
 from .background import Refresher
 from .place_names import Gazetteer
 from .query import Term, parse_term
+from .request import SearchRequest
 from .understand import READING_TYPES, Reading, understand
-
-if TYPE_CHECKING:
-    from .service import SearchRequest
 
 
 @dataclass
@@ -73,7 +70,7 @@ class Interpreter:
             places = Gazetteer(self.catalog.place_names())
             self._places, self._span, self._gen = places, self.catalog.date_span(), gen
 
-    def read(self, req: "SearchRequest") -> Interpretation:
+    def read(self, req: SearchRequest) -> Interpretation:
         plain = set(req.plain)
         unknown = plain - set(READING_TYPES) - {"all"}
         if unknown:

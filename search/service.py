@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,50 +26,14 @@ from mediasearch.store.schema import STATUS_OK
 from . import marks, negatives
 from .cutoff import Cutoff
 from .engine import Result, SearchEngine
-from .envelope import answer_dict, result_dict  # noqa: F401 (the API's and the CLI's shapes, imported from here)
+from .envelope import SearchAnswer, answer_dict, result_dict  # noqa: F401 (the API's and the CLI's shapes)
 from .interpret import Interpretation, Interpreter, folder
 from .moments import narrow_to_sentences, open_at_picture
 from .query import Query, check_kinds, positive_text
+from .request import SearchRequest
 
 MAX_ID = 2**63 - 1
 WARM_QUERIES = ("a photo in July 2019", "海滩上的狗", "un perro en la playa")
-
-
-@dataclass
-class SearchRequest:
-    # Search-box text: words, -word / -"a phrase" negatives, "beach^2" weights.
-    texts: list[str] = field(default_factory=list)
-    nots: list[str] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)   # query by example
-    file_names: list[str] = field(default_factory=list)  # their names as the person knows them (uploads)
-    like: list[int] = field(default_factory=list)     # "more like this"
-    unlike: list[int] = field(default_factory=list)   # "less like this"
-    k: int = 10
-    offset: int = 0
-    kinds: list[str] = field(default_factory=list)
-    under: list[str] = field(default_factory=list)
-    after: float | str | None = None   # unix time or ISO date
-    before: float | str | None = None
-    place: str | None = None
-    lexical: bool = True
-    rerank: bool = False
-    # Readings of the text to leave as words (date, place, kind, not, exact,
-    # or all): how a person undoes "2019 was read as a date".
-    plain: list[str] = field(default_factory=list)
-    all: bool = False   # weaker matches too (below the calibrated cut-off)
-    # The terminal's rule: a text that names an existing file is a query by
-    # example. Never for web queries (a stranger must not make us open files).
-    texts_may_be_files: bool = False
-
-
-@dataclass
-class SearchAnswer:
-    request: SearchRequest
-    results: list[Result]
-    empty_index: bool = False
-    reranked: dict | None = None   # what reranking did (candidates, captions made, seconds)
-    interpretation: Interpretation | None = None  # how the text was read
-    cutoff: dict | None = None     # the calibrated cut-off, when the query was judged
 
 
 def parse_date(value: float | str | None, name: str) -> float | None:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .date_atoms import RELATIVE
+from .date_spans import RELATIVE
 from .dates import find_dates
 
 if TYPE_CHECKING:

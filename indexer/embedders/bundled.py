@@ -332,7 +332,7 @@ class BundledEmbedder(Embedder):
         return self._crosslingual.reading(text)
 
     def crosslingual_key(self) -> str:
-        from .multilingual import use_identity
+        from .use_text import use_identity
 
         return table_key("use-to-minilm", [], (str(RIDGE),), self.text_identity() + "|" + use_identity())
 

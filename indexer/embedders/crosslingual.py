@@ -60,7 +60,7 @@ class CrossLingual:
 
     @staticmethod
     def _load_use():
-        from .multilingual import UseText
+        from .use_text import UseText
 
         return UseText()
 

@@ -5,7 +5,7 @@ of ~1,000 ImageNet class names (each through 5 prompt templates: ~5,000
 sentences) and 11 colour names. Computing them took minutes on a small
 machine, once per data directory: a new user's first `mediasearch index`
 sat frozen. They depend on nothing but the packaged weights, so they are
-computed once, by ``python -m indexer.embedders.tables`` (this module), and
+computed once, by ``python -m indexer.embedders.tables`` (``__main__.py``), and
 shipped; the embedder checks the stamp (names, templates, weights) and
 computes live only when it does not match (a tuning run with other
 templates), caching the result per machine.
@@ -41,34 +41,3 @@ def shipped(key: str, shape: tuple[int, int]) -> np.ndarray | None:
     except (OSError, ValueError, KeyError):
         return None
     return vecs if vecs.shape == shape and vecs.dtype == np.float32 else None
-
-
-def _save(stamp: dict, key: str, name: str, vecs: np.ndarray, kind: str) -> None:
-    np.save(HERE / name, np.ascontiguousarray(vecs, dtype=np.float32))
-    stamp[key] = {"file": name, "kind": kind, "rows": len(vecs),
-                  "sha1": hashlib.sha1((HERE / name).read_bytes()).hexdigest()}
-
-
-def build() -> dict:
-    """Compute every table of the bundled models and write them here: the
-    MiniLM and the multilingual (USE v3) class and colour tables, and the map
-    that carries USE queries into MiniLM's space (crosslingual.py)."""
-    from ..bundled import BundledEmbedder, class_labels
-    from ..colour import COLOURS
-    from ..crosslingual import fit_map, training_texts
-    from ..multilingual import MultilingualEmbedder
-
-    stamp: dict = {}
-    english, multilingual = BundledEmbedder(), MultilingualEmbedder()
-    for prefix, emb in (("bundled", english), ("multilingual", multilingual)):
-        for kind, (key, names, templates) in emb.table_specs().items():
-            _save(stamp, key, f"{prefix}_{kind}.npy", emb.compute_table(names, templates), kind)
-    texts = training_texts(class_labels(), english.templates, list(COLOURS))
-    multilingual.ensure_loaded()
-    english.ensure_loaded()
-    w = fit_map(multilingual._encode_texts(texts), english._encode_texts(texts))
-    _save(stamp, english.crosslingual_key(), "use_to_minilm.npy", w, "use-to-minilm")
-    STAMP.write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n")
-    return stamp
-
-

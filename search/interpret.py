@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mediasearch.store.catalog.dto import Filters, ReadFilters
 from mediasearch.store.errors import QueryError
 
 from .background import Refresher
@@ -18,16 +19,10 @@ from .understand import READING_TYPES, Reading, understand
 
 
 @dataclass
-class Interpretation:
+class Interpretation(ReadFilters):
     terms: list[Term]
     semantic: str = ""                 # the text that is embedded
-    kinds: list[str] = field(default_factory=list)
-    not_kinds: list[str] = field(default_factory=list)
-    dates: list[tuple[float, float]] = field(default_factory=list)
-    not_dates: list[tuple[float, float]] = field(default_factory=list)
-    places: list[str] = field(default_factory=list)
-    not_places: list[str] = field(default_factory=list)
-    exact: list[str] = field(default_factory=list)
+    filters: Filters = field(default_factory=Filters)  # what the words and the request narrow to
     nots: list[str] = field(default_factory=list)   # words read as "not" in the text
     readings: list[Reading] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -79,7 +74,7 @@ class Interpreter:
             plain = set(READING_TYPES)
         self._refresh()
         chosen = (req.place or "").strip()
-        out = Interpretation(terms=[], kinds=list(req.kinds), places=[chosen] if chosen else [])
+        out = Interpretation(terms=[], filters=Filters(kinds=list(req.kinds), places=[chosen] if chosen else []))
         semantic = []
         for text in req.texts:
             if req.texts_may_be_files and is_file(text):  # the terminal's query by example
@@ -93,21 +88,20 @@ class Interpreter:
                 semantic.append(words)
             out.terms += [parse_term(n, sign=-1.0, as_file=False) for n in u.nots]
             out.nots += u.nots
-            if not req.kinds:  # a kind chosen in the filters wins over one read from the words
-                out.kinds += [k for k in u.kinds if k not in out.kinds]
-            out.not_kinds += u.not_kinds
-            out.dates += u.dates
-            out.not_dates += u.not_dates
-            out.places += [p for p in u.places if p not in out.places]
-            out.not_places += u.not_places
-            out.exact += u.exact
+            # A kind chosen in the filters wins over one read from the words;
+            # a kind or a place named twice narrows once.
+            f = u.filters
+            out.filters = out.filters.narrowed(
+                kinds=[] if req.kinds else [k for k in f.kinds if k not in out.kinds], not_kinds=f.not_kinds,
+                dates=f.dates, not_dates=f.not_dates, places=[p for p in f.places if p not in out.places],
+                not_places=f.not_places, exact=f.exact)
             out.readings += u.readings
             out.notes += u.notes
         labels = list(req.file_names) + [None] * len(req.files)
         out.terms += [Term(1.0, path=Path(f), label=label) for f, label in zip(req.files, labels)]
         out.terms += [parse_term(n, sign=-1.0, as_file=False) for n in req.nots]
         out.semantic = " ".join(semantic)
-        out.dates = self._clip(out.dates)
+        out.filters.dates = self._clip(out.dates)
         return out
 
     def _clip(self, ranges: list[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -25,30 +25,23 @@ class Term:
         return self.label or str(self.path)
 
 
-@dataclass
+@dataclass(init=False)
 class Query:
+    """What the engine is asked: terms, how many from where, whether words
+    are fused in, and one Filters value (``Query(terms, kinds=["video"])``
+    reads as ``filters=Filters(kinds=["video"])``)."""
     terms: list[Term]
     k: int = 10
     offset: int = 0
-    kinds: list[str] = field(default_factory=list)
-    under: list[str] = field(default_factory=list)
-    after: float | None = None   # unix time; EXIF date, else file mtime
-    before: float | None = None
     # Fuse full-text matches (names, folders, tags, transcripts, captions) with
     # the vector ranking (reciprocal rank fusion).
     lexical: bool = True
-    not_kinds: list[str] = field(default_factory=list)
-    dates: list[tuple[float, float]] = field(default_factory=list)  # taken within any of these
-    exact: list[str] = field(default_factory=list)  # phrases the file's words must hold
-    places: list[str] = field(default_factory=list)      # taken at any of these
-    not_places: list[str] = field(default_factory=list)
-    not_dates: list[tuple[float, float]] = field(default_factory=list)
+    filters: Filters = field(default_factory=Filters)
 
-    @property
-    def filters(self) -> Filters:
-        return Filters(list(self.kinds), list(self.not_kinds), list(self.under), self.after, self.before,
-                       list(self.dates), list(self.exact), list(self.places), list(self.not_places),
-                       list(self.not_dates))
+    def __init__(self, terms: list[Term], k: int = 10, offset: int = 0, lexical: bool = True,
+                 filters: Filters | None = None, **narrow):
+        self.terms, self.k, self.offset, self.lexical = terms, k, offset, lexical
+        self.filters = replace(filters or Filters(), **narrow)
 
     @property
     def filtered(self) -> bool:

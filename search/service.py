@@ -99,10 +99,9 @@ class SearchService:
         reading = self.lib.embedder.query_reading(it.semantic) if it.semantic else None
         if reading:  # 'read as Chinese: "black dog"', so a poor reading is seen, not guessed at
             it.notes.append(reading)
-        query = Query(it.terms, k=req.k, offset=req.offset, kinds=it.kinds, not_kinds=it.not_kinds,
-                      under=[folder(u) for u in req.under], after=parse_date(req.after, "after"),
-                      before=parse_date(req.before, "before"), lexical=req.lexical, places=it.places,
-                      not_places=it.not_places, dates=it.dates, not_dates=it.not_dates, exact=it.exact)
+        narrowed = it.filters.narrowed(under=[folder(u) for u in req.under], after=parse_date(req.after, "after"),
+                                       before=parse_date(req.before, "before"))
+        query = Query(it.terms, k=req.k, offset=req.offset, lexical=req.lexical, filters=narrowed)
         return it, query
 
     # -- running ----------------------------------------------------------

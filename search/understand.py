@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mediasearch.store.catalog.dto import Filters, ReadFilters
+
 from .date_spans import RELATIVE
 from .dates import find_dates
 
@@ -76,17 +78,13 @@ class Reading:
 
 
 @dataclass
-class Understood:
+class Understood(ReadFilters):
     text: str                     # the query as typed
     semantic: str                 # what is embedded (and searched by words)
     nots: list[str] = field(default_factory=list)
-    kinds: list[str] = field(default_factory=list)
-    not_kinds: list[str] = field(default_factory=list)
-    dates: list[tuple[float, float]] = field(default_factory=list)      # taken within any of these
-    not_dates: list[tuple[float, float]] = field(default_factory=list)  # and within none of these
-    places: list[str] = field(default_factory=list)                     # taken at any of these
-    not_places: list[str] = field(default_factory=list)
-    exact: list[str] = field(default_factory=list)   # phrases the file's words must hold
+    # What the words narrow the search to: kinds, dates, places (and their
+    # negations), exact phrases; the same Filters value the catalog takes.
+    filters: Filters = field(default_factory=Filters)
     readings: list[Reading] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # what was decided not to read
 
@@ -96,8 +94,7 @@ class Understood:
 
     @property
     def filtered(self) -> bool:
-        return bool(self.kinds or self.not_kinds or self.dates or self.not_dates or self.places
-                    or self.not_places or self.exact)
+        return self.filters.active
 
 
 def kind_of_word(word: str) -> str | None:

@@ -1,7 +1,7 @@
 """What goes into the catalog and what comes out: plain records, no SQL."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -154,8 +154,29 @@ class Filters:
     not_places: list[str] = field(default_factory=list)  # taken at none of these
     not_dates: list[tuple[float, float]] = field(default_factory=list)  # within none of these
 
+    def narrowed(self, **more) -> "Filters":
+        """A copy with more narrowing (lists added to, dates set)."""
+        out = Filters(**{f.name: list(v) if isinstance(v := getattr(self, f.name), list) else v for f in fields(self)})
+        for name, value in more.items():
+            setattr(out, name, getattr(out, name) + list(value) if isinstance(value, list) else value)
+        return out
+
     @property
     def active(self) -> bool:
         return bool(self.kinds or self.not_kinds or self.under or self.after is not None
                     or self.before is not None or self.dates or self.exact or self.places
                     or self.not_places or self.not_dates)
+
+
+class ReadFilters:
+    """For the records that carry a ``filters`` value (what a query's words
+    were read as): its fields read as their own, ``u.kinds`` for
+    ``u.filters.kinds`` (the lists themselves: appending to one narrows)."""
+
+    kinds = property(lambda self: self.filters.kinds)
+    not_kinds = property(lambda self: self.filters.not_kinds)
+    dates = property(lambda self: self.filters.dates)
+    not_dates = property(lambda self: self.filters.not_dates)
+    places = property(lambda self: self.filters.places)
+    not_places = property(lambda self: self.filters.not_places)
+    exact = property(lambda self: self.filters.exact)

@@ -14,6 +14,7 @@ from PIL import Image
 
 from mediasearch.store.errors import ConfigError, ModelUnavailableError
 
+from .embedders.device import pick_device
 from .hub_cache import snapshots
 from .lazy import Lazy
 
@@ -46,15 +47,6 @@ class Captioner(ABC):
         return out
 
 
-def _device() -> str:
-    """The captioner runs where MEDIASEARCH_DEVICE says (the one device rule)."""
-    from mediasearch.store.settings import load_settings
-
-    from .embedders.device import pick_device
-
-    return pick_device(load_settings().device)
-
-
 def _missing(model: str, e: Exception | None = None) -> ModelUnavailableError:
     why = f"{type(e).__name__}: {e}" if e is not None else "no such folder, and not in the Hugging Face cache"
     return ModelUnavailableError(
@@ -71,8 +63,9 @@ def _require_local(model: str) -> None:
 
 class LlavaCaptioner(Captioner):
     def __init__(self, model: str = DEFAULT_LLAVA, prompt: str = LLAVA_PROMPT, max_new_tokens: int = 40,
-                 quantize: str = "auto"):
+                 quantize: str = "auto", device: str = "auto"):
         super().__init__()
+        self.device_setting = device  # MEDIASEARCH_DEVICE, as Settings read it: resolved when loading
         self.model_name = model
         self.prompt = prompt
         self.max_new_tokens = max_new_tokens
@@ -84,7 +77,7 @@ class LlavaCaptioner(Captioner):
         import torch
         from transformers import AutoProcessor, LlavaForConditionalGeneration
 
-        device = _device()
+        device = pick_device(self.device_setting)
         kwargs: dict = {"local_files_only": True}
         if device.startswith("cuda"):
             kwargs["torch_dtype"] = torch.float16
@@ -121,8 +114,9 @@ class LlavaCaptioner(Captioner):
 class ImageToTextCaptioner(Captioner):
     """A lighter captioner for machines without a GPU (e.g. a BLIP base model)."""
 
-    def __init__(self, model: str, max_new_tokens: int = 30):
+    def __init__(self, model: str, max_new_tokens: int = 30, device: str = "auto"):
         super().__init__()
+        self.device_setting = device
         self.model_name = model
         self.max_new_tokens = max_new_tokens
         self.name = f"image-to-text:{model}"
@@ -136,7 +130,7 @@ class ImageToTextCaptioner(Captioner):
             self.model = AutoModelForImageTextToText.from_pretrained(self.model_name, local_files_only=True).eval()
         except (OSError, ValueError) as e:
             raise _missing(self.model_name, e) from e
-        self.device = _device()
+        self.device = pick_device(self.device_setting)
         self.model = self.model.to(self.device)
 
     def _caption(self, images: list[Image.Image]) -> list[str]:
@@ -148,13 +142,14 @@ class ImageToTextCaptioner(Captioner):
         return self.processor.batch_decode(out, skip_special_tokens=True)
 
 
-def resolve_captioner(spec: str) -> Captioner:
-    """``llava`` | ``llava:ID_OR_PATH`` | ``image-to-text:ID_OR_PATH``."""
+def resolve_captioner(spec: str, device: str = "auto") -> Captioner:
+    """``llava`` | ``llava:ID_OR_PATH`` | ``image-to-text:ID_OR_PATH``, to run
+    on ``device`` (the setting's value: auto, cpu, cuda, cuda:N, mps)."""
     kind, _, model = spec.partition(":")
     if kind == "llava":
-        return LlavaCaptioner(model or DEFAULT_LLAVA)
+        return LlavaCaptioner(model or DEFAULT_LLAVA, device=device)
     if kind in ("image-to-text", "blip", "git") and model:
-        return ImageToTextCaptioner(model)
+        return ImageToTextCaptioner(model, device=device)
     raise ConfigError(f"unknown captioner {spec!r}: use llava, llava:MODEL_OR_PATH or image-to-text:MODEL_OR_PATH")
 
 

@@ -69,7 +69,7 @@ def search_command(
         if rerank:
             from mediasearch.indexer.captioners import resolve_captioner
 
-            captioner = lambda: resolve_captioner(settings.captioner)  # noqa: E731
+            captioner = lambda: resolve_captioner(settings.captioner, settings.device)  # noqa: E731
         answer = SearchService(lib, captioner=captioner, say=say).search(req)
     finally:
         lib.close()
@@ -193,7 +193,7 @@ def caption_command(
     from mediasearch.store.catalog import Catalog
 
     settings = settings_from(data_dir)
-    cap = resolve_captioner(captioner or settings.captioner)
+    cap = resolve_captioner(captioner or settings.captioner, settings.device)
     catalog = Catalog(settings.catalog_target)
     try:
         n = caption_missing(catalog, settings.home, cap, settings.max_image_pixels, limit,

@@ -35,7 +35,7 @@ def _run(data: EvalSet, data_dir: Path | None, model: str | None, out: Path | No
     captioner = None
     if rerank:
         from mediasearch.indexer.captioners import resolve_captioner
-        captioner = resolve_captioner(settings.captioner)
+        captioner = resolve_captioner(settings.captioner, settings.device)
     from mediasearch.indexer.cli import progress_bar
 
     bar, update = progress_bar(sys.stderr.isatty() or not as_json)

@@ -48,7 +48,7 @@ class State:
         """The captioner for reranking, created once (its weights load lazily)."""
         if self._captioner is None:
             from mediasearch.indexer.captioners import resolve_captioner
-            self._captioner = resolve_captioner(self.settings.captioner)
+            self._captioner = resolve_captioner(self.settings.captioner, self.settings.device)
         return self._captioner
 
 

@@ -211,7 +211,6 @@ def test_the_caption_command_and_api_rerank_run_the_real_model(indexed, tiny_lla
 
 
 def test_the_device_is_chosen_in_one_place(monkeypatch):
-    from mediasearch.indexer.captioners import _device
     from mediasearch.indexer.embedders.device import pick_device
     from mediasearch.indexer.speech import Transcriber
 
@@ -234,7 +233,11 @@ def test_the_device_is_chosen_in_one_place(monkeypatch):
         with pytest.raises(ConfigError, match=r"mediasearch\[gpu\]"):
             ort_providers("cuda")
         assert ort_providers("auto") == ["CPUExecutionProvider"]
+    # The captioner follows MEDIASEARCH_DEVICE through Settings (issue 29.6: it read the environment itself).
+    from mediasearch.store.settings import Settings
+
     monkeypatch.setenv("MEDIASEARCH_DEVICE", "cpu")
-    assert _device() == "cpu"  # the captioner follows MEDIASEARCH_DEVICE
+    cap = resolve_captioner("image-to-text:some/model", Settings().device)
+    assert pick_device(cap.device_setting) == "cpu"
     t = Transcriber("bundled", "cuda:1")
     assert (t.device, t.device_index) == ("cuda", 1)  # not GPU 0

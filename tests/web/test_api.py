@@ -33,6 +33,13 @@ def test_search_answers_with_the_cli_hit_fields(client, library_dir):
     assert "default-src 'self'" in r.headers["content-security-policy"]
 
 
+def test_the_words_marked_in_snippets_leave_out_little_words(client):
+    """Seen on the page: "the" and "in" of a typed sentence were marked all
+    over other recordings' transcripts. The page marks ``query.words``."""
+    q = client.get("/api/search", params={"q": "the invoice from ACME in 2291", "plain": "date"}).json()["query"]
+    assert q["words"] == ["invoice", "acme", "2291"]
+
+
 def test_video_hit_carries_its_moment_and_keyframe(client):
     hits = client.get("/api/search", params={"q": "blue", "k": 1, "kind": "video"}).json()["results"]
     assert hits[0]["kind"] == "video" and 4 <= hits[0]["start"] < 6

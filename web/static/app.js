@@ -215,7 +215,7 @@ async function search(append = false, remember = true) {
     if (data.empty_index) { message("The index is empty: run `mediasearch index FOLDER` (or serve --watch FOLDER) first."); return; }
     const results = data.results;
     if (!append) showUnderstood(data.query);
-    state.words = (data.query.semantic || "").toLowerCase().match(/[\p{L}\p{N}]+/gu) || [];
+    state.words = data.query.words || [];  // the words a match is shown by (no "the", "in")
     const cut = data.cutoff || {};
     const held = cut.held_back || 0;
     if (!results.length && !append) {

@@ -52,7 +52,9 @@ def library(data: Path, home: Path | None, model: str) -> Library:
     return lib
 
 
-def main() -> None:
+def outside_set() -> tuple[argparse.Namespace, Library, SearchService]:
+    """The arguments every benchmark on an outside query set takes, and the
+    Flickr8k-1000 library indexed (or kept in --data-dir) with its service."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(DEFAULT_FLICKR))
     ap.add_argument("--data-dir", default=None, help="keep the index here between runs")
@@ -60,7 +62,18 @@ def main() -> None:
     ap.add_argument("--details", action="store_true", help="every query's answer too")
     args = ap.parse_args()
     lib = library(Path(args.data), Path(args.data_dir) if args.data_dir else None, args.model)
-    service = SearchService(lib)
+    return args, lib, SearchService(lib)
+
+
+def halves(path: Path):
+    """(half, row) for each line of a JSON Lines query set: every other
+    query tuned, the rest held out."""
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        yield ("tuned" if i % 2 == 0 else "held_out"), json.loads(line)
+
+
+def main() -> None:
+    args, lib, service = outside_set()
     tally: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     details = []
     for row in rows():

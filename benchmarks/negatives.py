@@ -14,13 +14,11 @@ query tuned, the rest held out).
 """
 from __future__ import annotations
 
-import argparse
-import json
 from collections import defaultdict
 from pathlib import Path
 
-from _common import DEFAULT_FLICKR, ROOT, emit
-from judge import library
+from _common import ROOT, emit
+from judge import halves, outside_set
 
 from mediasearch.search.service import SearchRequest, SearchService
 
@@ -33,19 +31,10 @@ def top(service: SearchService, text: str) -> list[str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=str(DEFAULT_FLICKR))
-    ap.add_argument("--data-dir", default=None, help="keep the index here between runs")
-    ap.add_argument("--model", default="bundled")
-    ap.add_argument("--details", action="store_true")
-    args = ap.parse_args()
-    lib = library(Path(args.data), Path(args.data_dir) if args.data_dir else None, args.model)
-    service = SearchService(lib)
+    args, lib, service = outside_set()
     tally: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     details = []
-    for i, line in enumerate(QUERIES.read_text(encoding="utf-8").splitlines()):
-        row = json.loads(line)
-        half = "tuned" if i % 2 == 0 else "held_out"
+    for half, row in halves(QUERIES):
         positive = row["q"].split(" -")[0]
         negated, target = set(row["negated"]), set(row["target"])
         t = tally[half]

@@ -32,8 +32,6 @@ BOUND = 1.0
 # a cosine alone would take half the beach away). Files without a signature
 # (videos, recordings) by the cosine alone.
 NEAR_COPY = EDIT_COSINE
-# "Not this" alone (no words, no example): Rocchio weight of the marked files.
-FEEDBACK_BAD = 0.5
 
 
 def depth(k: int, offset: int) -> int:
@@ -44,10 +42,10 @@ def away_from(engine, mean: np.ndarray, unlike: list[int]) -> np.ndarray:
     """"Not this" with nothing else to search by: away from the marked files'
     direction from the library's mean (in an embedding where any two
     pictures score 0.9, raw vectors would point at what all pictures share)."""
-    d = np.mean([engine.media_vector(m) for m in unlike], axis=0) - mean
+    d = _marked(engine, unlike).mean(0) - mean
     if not np.any(d):
         raise QueryError("the query has nothing left to search for")
-    return l2_normalize(-FEEDBACK_BAD * d)[0]
+    return l2_normalize(-d)[0]
 
 
 def remark(engine, found: list, vector: np.ndarray, query, like: list[int], unlike: list[int]) -> list:
@@ -55,17 +53,18 @@ def remark(engine, found: list, vector: np.ndarray, query, like: list[int], unli
     nearest files, without the files marked "Not this" and their copies,
     ordered by likeness to the query moved by the marks. Each hit's score
     is that moved likeness (``why["marks"]`` the move)."""
+    good, bad = _marked(engine, like), _marked(engine, unlike)
     cands = list(found)
     found_ids = {r.media_id for r in cands}
     seen = set(found_ids)
-    for g in like:
-        for r in engine.search_vector(engine.media_vector(g), query.only_filters(NEIGHBOURS)):
+    for g in good:
+        for r in engine.search_vector(g, query.only_filters(NEIGHBOURS)):
             if r.media_id not in seen:
                 seen.add(r.media_id)
                 r.match = None  # found by the mark, not judged against the words
                 cands.append(r)
     vectors = _vectors(engine, cands)
-    cands = _without(cands, vectors, unlike, engine)
+    cands = _without(cands, vectors, dict(zip(unlike, bad)), engine)
     keep = [r for r in cands if vectors[r.media_id] is not None]
     if len(keep) < 3:
         return cands
@@ -75,9 +74,9 @@ def remark(engine, found: list, vector: np.ndarray, query, like: list[int], unli
     spread = _spread(q[asked] if asked.sum() >= 3 else q)
     move = np.zeros(len(keep))
     if like:
-        move += GOOD * _likeness(mat, engine, like, signed=True)
+        move += GOOD * _likeness(mat, good, signed=True)
     if unlike:
-        move -= BAD * _likeness(mat, engine, unlike, signed=False)
+        move -= BAD * _likeness(mat, bad, signed=False)
     scores = q + spread * move
     for r, s, m in zip(keep, scores, move):
         r.score = round(float(s), 4)
@@ -86,11 +85,10 @@ def remark(engine, found: list, vector: np.ndarray, query, like: list[int], unli
     return [keep[i] for i in order] + [r for r in cands if vectors[r.media_id] is None]
 
 
-def _likeness(mat: np.ndarray, engine, ids: list[int], signed: bool) -> np.ndarray:
+def _likeness(mat: np.ndarray, marked: np.ndarray, signed: bool) -> np.ndarray:
     """How much more each hit looks like the marked files than the typical
     hit does, in spreads, bounded (a "Not this" only pushes down: what is
     unlike the marked file is not the answer for that)."""
-    marked = np.stack([engine.media_vector(m) for m in ids])
     like = (mat @ marked.T).mean(1)
     span = _spread(like)
     if span <= 0:
@@ -103,12 +101,11 @@ def _spread(x: np.ndarray) -> float:
     return float(np.percentile(x, 90) - np.percentile(x, 10)) if len(x) else 0.0
 
 
-def _without(results: list, vectors: dict, unlike: list[int], engine) -> list:
-    if not unlike:
+def _without(results: list, vectors: dict, marked: dict[int, np.ndarray], engine) -> list:
+    if not marked:
         return results
-    marked = {m: engine.media_vector(m) for m in unlike}
-    sigs = engine.catalog.signatures_of([*unlike, *(r.media_id for r in results)])
-    gone = set(unlike)
+    sigs = engine.catalog.signatures_of([*marked, *(r.media_id for r in results)])
+    gone = set(marked)
     return [r for r in results if r.media_id not in gone
             and not any(_copy(vectors[r.media_id], v, sigs.get(r.media_id), sigs.get(m)) for m, v in marked.items())]
 
@@ -120,6 +117,17 @@ def _copy(a: np.ndarray | None, b: np.ndarray, sig_a: bytes | None, sig_b: bytes
     pair = as_array([sig_a, sig_b])
     bits = pair_distance(pair[0], pair[1])
     return bits <= SAME_BITS or (bits <= EDIT_BITS and cosine >= NEAR_COPY)
+
+
+def _marked(engine, ids: list[int]) -> np.ndarray:
+    """The marked files' vectors (each the mean of its moments, as
+    ``media_vector``), in one catalog read; a file not indexed is an error."""
+    stored = engine.catalog.vectors_of_media(ids)
+    missing = next((m for m in ids if m not in stored), None)
+    if missing is not None:
+        raise QueryError(f"no indexed media with id {missing}")
+    return (l2_normalize(np.stack([stored[m].mean(0) for m in ids])) if ids
+            else np.zeros((0, engine.embedder.dim), np.float32))
 
 
 def _vectors(engine, results: list) -> dict[int, np.ndarray | None]:

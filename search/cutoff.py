@@ -121,6 +121,7 @@ class Judgement:
     matched: list[Result]
     weaker: list[Result]
     cutoff: dict
+    text_gate: float | None = None  # what a hit by a text's vector must score (None: no calibration)
 
 
 class Cutoff:
@@ -220,7 +221,7 @@ class Cutoff:
         tower's own scale (two unrelated short texts 0.3, above any
         picture): such a hit must beat what nonsense scores against those
         texts ("1001773457" against a receipt's "13406" was a "match")."""
-        texts = self.lib.catalog.text_vector_sample(TEXT_SAMPLE, self.lib.embedder.dim)
+        texts = self.lib.catalog.vector_sample(TEXT_SAMPLE, self.lib.embedder.dim, texts_only=True)
         if not len(texts):
             return 1.0
         return float((refs @ texts.T).max())  # beyond every reference: a code scores near codes read
@@ -244,7 +245,7 @@ class Cutoff:
             ideal = float((concepts @ vector).max())
             if ideal < COVERED:  # the model has no picture of it: ranked, not judged
                 return Judgement(results, [], {"applied": False, "reason": "uncovered", "words": True,
-                                               "note": uncovered_note(text)})
+                                               "note": uncovered_note(text)}, cal.text_gate)
             scale = max(ideal - bg, 1e-3)
             gate, hit = bg + GATE_RATIO * scale, bg + HIT_RATIO * scale
         else:
@@ -261,7 +262,7 @@ class Cutoff:
         return Judgement(matched, weaker, {
             "applied": True, "score": round(hit, 4), "gate": round(gate, 4),
             "matched": bool(matched), "held_back": len(weaker), "words": words,
-        })
+        }, cal.text_gate)
 
 
 def uncovered_note(text: str | None) -> str:

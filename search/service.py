@@ -186,10 +186,9 @@ class SearchService:
         None). With negated words, a match that looks like what they name is
         weaker."""
         j = self.cutoff.judge(results, vector, text)
-        cal = self.cutoff.calibration()
-        if cal is not None:
+        if j.text_gate is not None:
             for r in results:
-                open_at_picture(r, cal.text_gate)
+                open_at_picture(r, j.text_gate)
         for r in j.matched:
             r.match = True if j.cutoff.get("applied") else None
         for r in j.weaker:

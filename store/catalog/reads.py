@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from ..schema import STATUS_ERROR, STATUS_OK, TEXT_SOURCES, Media, Segment, stage_column
 from .base import chunks
@@ -144,22 +144,12 @@ class Reads:
         with self.read() as s:
             return listed(s.execute(stmt))
 
-    def vector_sample(self, n: int, dim: int) -> np.ndarray:
+    def vector_sample(self, n: int, dim: int, texts_only: bool = False) -> np.ndarray:
         """About ``n`` segment vectors spread evenly over the library (every
-        k-th id: the same sample each time, no full-table random sort)."""
+        k-th id: the same sample each time, no full-table random sort);
+        ``texts_only``: of the segments that are texts (read, said, tags)."""
+        where = Segment.source.in_(TEXT_SOURCES) if texts_only else true()
         with self.read() as s:
-            total = s.scalar(select(func.count(Segment.id))) or 0
-            step = max(1, total // max(n, 1))
-            stmt = select(Segment.vector).where(Segment.id % step == 0).limit(n)
-            blobs = s.scalars(stmt).all()
-        return (np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]) if blobs
-                else np.zeros((0, dim), np.float32))
-
-    def text_vector_sample(self, n: int, dim: int) -> np.ndarray:
-        """Up to ``n`` vectors of segments that are texts (read, said, tags),
-        spread over them by id."""
-        with self.read() as s:
-            where = Segment.source.in_(TEXT_SOURCES)
             total = s.scalar(select(func.count(Segment.id)).where(where)) or 0
             step = max(1, total // max(n, 1))
             blobs = s.scalars(select(Segment.vector).where(where, Segment.id % step == 0).limit(n)).all()

@@ -124,7 +124,7 @@ class CatalogBase:
         # fresh shared catalog both write "runtime"; a read-then-insert lost
         # one of them to a unique violation.
         session.flush()
-        upsert = _insert(session, Meta).values(key=key, value=value)
+        upsert = dialect_insert(session.get_bind().dialect.name == "sqlite", Meta).values(key=key, value=value)
         session.execute(upsert.on_conflict_do_update(index_elements=[Meta.key], set_={"value": value}))
         for obj in list(session.identity_map.values()):
             if isinstance(obj, Meta) and obj.key == key:
@@ -153,9 +153,7 @@ class CatalogBase:
     def insert_new(self, model):
         """An INSERT that skips rows whose key is taken (ON CONFLICT DO NOTHING),
         in this catalog's dialect."""
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        return (sqlite if self.sqlite else postgresql).insert(model).on_conflict_do_nothing()
+        return dialect_insert(self.sqlite, model).on_conflict_do_nothing()
 
     def _bump(self, s: Session) -> int:
         # One statement: concurrent writers (PostgreSQL) serialise on the row.
@@ -165,8 +163,8 @@ class CatalogBase:
                              .returning(Meta.value)).scalar_one())
 
 
-def _insert(session: Session, model):
-    """The dialect's INSERT (with its ON CONFLICT clauses) for ``session``."""
+def dialect_insert(on_sqlite: bool, model):
+    """The dialect's INSERT, the one with ON CONFLICT clauses."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    return (sqlite if session.get_bind().dialect.name == "sqlite" else postgresql).insert(model)
+    return (sqlite if on_sqlite else postgresql).insert(model)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from dataclasses import dataclass
 
-from mediasearch.store.catalog.words import STOPWORDS
+from mediasearch.store.catalog.words import content_words
 
 from .dates import from_range
 from .engine import Result
@@ -51,18 +50,12 @@ def _days(ranges: list[tuple[float, float]]) -> list[dict]:
             for a, b in ranges]
 
 
-def content_words(text: str) -> list[str]:
-    """The words a match is shown by (marked in snippets): the word search's,
-    little words aside ("the", "in" were marked all over a transcript)."""
-    words = re.findall(r"[^\W_]+", text.lower())
-    return [w for w in words if w not in STOPWORDS] or words
-
-
 def answer_dict(answer: SearchAnswer) -> dict:
     """The one JSON envelope of a search, for the API and the CLI alike."""
     req, it = answer.request, answer.interpretation
     return {
         "query": {"text": " ".join(req.texts), "semantic": it.semantic if it else " ".join(req.texts),
+                  # The words a match is shown by (marked in snippets): the word search's.
                   "words": content_words(it.semantic if it else " ".join(req.texts)),
                   "not": list(req.nots) + (list(it.nots) if it else []),
                   "like": list(req.like), "unlike": list(req.unlike),

@@ -41,6 +41,14 @@ def held_inside(word: str, anywhere: bool):
     return or_(held, func.lower(Media.path).like(f"%{escaped}%", escape="\\"))
 
 
+def content_words(text: str) -> list[str]:
+    """The words a word match is made by: little words never decide one ("a
+    dog on the beach" must not require "a", "on" and "the" in the file
+    name), unless there is nothing else."""
+    words = re.findall(r"\w+", text.lower())
+    return [w for w in words if w not in STOPWORDS] or words
+
+
 class Words:
     """Full-text matches, best first."""
 
@@ -50,9 +58,7 @@ class Words:
         """Full-text matches, best first: [(segment_id, media_id)]. Every word
         must match (in the name, folders, tags/transcript or captions); names
         weigh most."""
-        # Little words never decide a word match ("a dog on the beach" must
-        # not require "a", "on" and "the" in the file name).
-        words = [w for w in re.findall(r"\w+", text.lower()) if w not in STOPWORDS] or re.findall(r"\w+", text.lower())
+        words = content_words(text)
         if not words:
             return []
         words = words[:32]

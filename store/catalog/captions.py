@@ -29,10 +29,13 @@ class Captions:
         meanwhile is skipped."""
         now = time.time()
         with self.write() as s:
-            for sid, caption in rows:
-                if s.scalar(select(exists().where(Segment.id == sid))):
-                    s.execute(self.insert_new(Caption).values(segment_id=sid, captioner=captioner, text=caption,
-                                                              created_at=now))
+            there = set()
+            for part in chunks([int(sid) for sid, _ in rows]):
+                there.update(s.scalars(select(Segment.id).where(Segment.id.in_(part))))
+            kept = [{"segment_id": sid, "captioner": captioner, "text": caption, "created_at": now}
+                    for sid, caption in rows if sid in there]
+            if kept:
+                s.execute(self.insert_new(Caption), kept)
 
     def uncaptioned(self, captioner: str, limit: int | None = None) -> list[dict]:
         """Picture segments (images, video frames) without a caption from ``captioner``."""

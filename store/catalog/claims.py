@@ -70,6 +70,8 @@ class ClaimTable:
             s.execute(update(Claim).where(Claim.owner == owner).values(at=time.time()))
 
     def release(self, paths: list[str], owner: str) -> None:
+        if not paths:  # no write transaction (SQLite: the writer's lock) for nothing
+            return
         with self.write() as s:
             for part in chunks([to_db(p) for p in paths]):
                 s.execute(delete(Claim).where(Claim.owner == owner, Claim.path.in_(part)))

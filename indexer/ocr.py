@@ -126,7 +126,7 @@ def respaced(text: str) -> str:
     as "at" allowed between them; otherwise, a code or a name, it is left as
     read. A word run into a number ("TOTAL23,45", "12.50EUR") is parted from
     it. The glued form still matches: inside read text, words and quoted
-    phrases are also looked for with spaces ignored (catalog/words.py)."""
+    phrases are also looked for with spaces ignored (catalog/word_rules.py)."""
     text = re.sub(r"[A-Za-z0-9]{%d,}" % LONG_RUN, lambda m: _split_run(m.group(0)), text)
     return re.sub(r"(?<![A-Za-z])([A-Za-z]{3,})(?=\d)|(?<=\d)([A-Za-z]{3,})(?![A-Za-z])", _part_number, text)
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mediasearch.store.catalog.words import CJK
+from mediasearch.store.catalog.word_rules import CJK
 
 from .date_relative import (
     REL_PATTERN,

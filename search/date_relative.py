@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from mediasearch.store.catalog.words import CJK
+from mediasearch.store.catalog.word_rules import CJK
 
 from .date_spans import RELATIVE, Day, Pair, mk, month_span, show_span, year_span
 from .date_words import ZH_NUMBER, number

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 
-from mediasearch.store.catalog.words import content_words
+from mediasearch.store.catalog.word_rules import content_words
 
 from .dates import from_range
 from .engine import Result

@@ -17,7 +17,7 @@ import json
 import os
 import re
 
-from mediasearch.store.catalog.words import CJK, inside_worthy
+from mediasearch.store.catalog.word_rules import CJK, inside_worthy
 
 from .engine import RRF_K, Result
 from .interpret import Interpretation

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mediasearch.store.catalog.words import CJK
+from mediasearch.store.catalog.word_rules import CJK
 from mediasearch.store.db import fold
 from mediasearch.store.errors import MediaSearchError
 

@@ -6,12 +6,14 @@ transaction that adds or removes segments bumps ``generation``, which is how a
 stale vector index file is recognised. ``Catalog`` is one facade over parts
 split by job:
 
-- ``base``: engine, sessions, meta, generation; ``below_folder`` and ``chunks``
+- ``base``: the database (engine, sessions, meta, generation) every part is
+  given; ``below_folder`` and ``chunks``
+- ``filtering``: the filter every search shares; ``word_rules``: what a word match is
 - ``dto``: the records that go in and come out
 - ``writes``: the one write path (``apply``)
 - ``changes``: the change log readers follow
 - ``claims``: several indexers on one catalog
-- ``lookups``: known files, hashes, the search filters
+- ``lookups``: known files, hashes, filter-only lists
 - ``words``: word search, one adapter per dialect
 - ``captions``: captions for reranking
 - ``reads``: vectors, hits, details, status
@@ -19,8 +21,10 @@ split by job:
 """
 from __future__ import annotations
 
-from .base import CHUNK, CatalogBase, chunks, is_disk_full
-from .captions import Captions
+from pathlib import Path
+
+from .base import CHUNK, Database, chunks, is_disk_full
+from .captions import CaptionTable
 from .changes import ChangeLog
 from .claims import CLAIM_HEARTBEAT, CLAIM_STALE_AFTER, ClaimTable, claim_owner, owner_is_dead
 from .dto import Addition, Applied, Batch, Filters, Hit, KnownFile, MediaRecord, NewSegment, Rename, to_blob
@@ -36,7 +40,45 @@ __all__ = ["Addition", "Applied", "Batch", "CHUNK", "CLAIM_HEARTBEAT", "CLAIM_ST
            "owner_is_dead", "to_blob"]
 
 
-class Catalog(Writes, ChangeLog, ClaimTable, Lookups, Words, Captions, Reads, MissingFiles, Repairs, CatalogBase):
+class Catalog:
     """``target``: a SQLite file path (default) or a SQLAlchemy URL
     (``postgresql+psycopg://user:pw@host/db``) for a catalog shared by several
-    indexers and web servers."""
+    indexers and web servers.
+
+    The facade holds one database and one part per job, each given only the
+    database; its names (``FACADE``) are the parts' (``catalog.hits`` is
+    ``catalog.reads.hits``), so callers need not know which part does what."""
+
+    def __init__(self, target: Path | str):
+        self.db = Database(target)
+        self.writes, self.change_log, self.claim_table = Writes(self.db), ChangeLog(self.db), ClaimTable(self.db)
+        self.lookups, self.words, self.caption_table = Lookups(self.db), Words(self.db), CaptionTable(self.db)
+        self.reads, self.missing, self.repairs = Reads(self.db), MissingFiles(self.db), Repairs(self.db)
+
+
+# Which part answers each of the facade's names.
+FACADE = {
+    "db": "path engine sqlite where close read write get_meta set_meta generation model_identity "
+          "claim_model_identity",
+    "writes": "apply",
+    "change_log": "clear changes_since",
+    "claim_table": "claim touch_claims release",
+    "lookups": "known_files known_at ok_media_by_hash count_under roots segment_ids date_span place_names browse",
+    "words": "lexical",
+    "caption_table": "captions add_captions uncaptioned segment_rows",
+    "reads": "all_vectors vectors_by_id hits media media_vectors vectors_of_media signatures_of segment_vectors "
+             "stats segment_count incomplete failures recent vector_sample pictures picture_vectors owing videos "
+             "moments",
+    "missing": "take_offline bring_back held_missing missing_under offline_by_hash recent_deletions "
+               "record_deletions",
+    "repairs": "drop_repeated_segments",
+}
+
+
+def _facade_name(part: str, name: str) -> property:
+    return property(lambda catalog: getattr(getattr(catalog, part), name), doc=f"``{part}.{name}``")
+
+
+for _part, _names in FACADE.items():
+    for _name in _names.split():
+        setattr(Catalog, _name, _facade_name(_part, _name))

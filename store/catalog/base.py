@@ -63,8 +63,9 @@ def join_fts(stmt):
     return stmt.join(table("segment_fts", column("rowid")), text_sql("segment_fts.rowid = segment.id"))
 
 
-class CatalogBase:
-    """Engine, sessions, meta and generation of one catalog."""
+class Database:
+    """Engine, sessions, meta and generation of one catalog: what every part
+    of the catalog is given (and nothing else of the others)."""
 
     def __init__(self, target: Path | str):
         if isinstance(target, str) and "://" in target:
@@ -82,9 +83,6 @@ class CatalogBase:
 
     def close(self) -> None:
         self.engine.dispose()
-
-    def _under_sql(self, folder: str):
-        return below_folder(folder, self.sqlite)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -118,18 +116,6 @@ class CatalogBase:
         row = session.get(Meta, key)
         return row.value if row else None
 
-    @staticmethod
-    def _set_meta(session: Session, key: str, value: str) -> None:
-        # One upsert (SQLite and PostgreSQL alike): two workers starting on a
-        # fresh shared catalog both write "runtime"; a read-then-insert lost
-        # one of them to a unique violation.
-        session.flush()
-        upsert = dialect_insert(session.get_bind().dialect.name == "sqlite", Meta).values(key=key, value=value)
-        session.execute(upsert.on_conflict_do_update(index_elements=[Meta.key], set_={"value": value}))
-        for obj in list(session.identity_map.values()):
-            if isinstance(obj, Meta) and obj.key == key:
-                session.expire(obj)  # a Meta row already loaded in this session reads the new value
-
     def generation(self, session: Session | None = None) -> int:
         return int(self.get_meta("generation", session) or 0)
 
@@ -143,24 +129,47 @@ class CatalogBase:
         catalog, one records its model and the other is told which."""
         with self.write() as s:
             s.execute(self.insert_new(Meta).values(key="model", value=json.dumps(identity, sort_keys=True)))
-            self._set_meta(s, "schema_version", str(SCHEMA_VERSION))
+            put_meta(s, "schema_version", str(SCHEMA_VERSION))
             return json.loads(s.scalar(select(Meta.value).where(Meta.key == "model")))
 
     def set_meta(self, key: str, value: str) -> None:
         with self.write() as s:
-            self._set_meta(s, key, value)
+            put_meta(s, key, value)
 
     def insert_new(self, model):
         """An INSERT that skips rows whose key is taken (ON CONFLICT DO NOTHING),
         in this catalog's dialect."""
         return dialect_insert(self.sqlite, model).on_conflict_do_nothing()
 
-    def _bump(self, s: Session) -> int:
+    @staticmethod
+    def bump(s: Session) -> int:
+        """The next generation, taken in ``s``'s transaction."""
         # One statement: concurrent writers (PostgreSQL) serialise on the row.
         s.flush()
         bumped = cast(cast(Meta.value, Integer) + 1, Text)
         return int(s.execute(update(Meta).where(Meta.key == "generation").values(value=bumped)
                              .returning(Meta.value)).scalar_one())
+
+
+def put_meta(session: Session, key: str, value: str) -> None:
+    """Set a meta fact in the transaction of ``session``."""
+    # One upsert (SQLite and PostgreSQL alike): two workers starting on a
+    # fresh shared catalog both write "runtime"; a read-then-insert lost
+    # one of them to a unique violation.
+    session.flush()
+    upsert = dialect_insert(session.get_bind().dialect.name == "sqlite", Meta).values(key=key, value=value)
+    session.execute(upsert.on_conflict_do_update(index_elements=[Meta.key], set_={"value": value}))
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Meta) and obj.key == key:
+            session.expire(obj)  # a Meta row already loaded in this session reads the new value
+
+
+class Part:
+    """One repository of the catalog (one job: writes, words, claims...),
+    given the database and nothing else; ``Catalog`` holds one of each."""
+
+    def __init__(self, db: Database):
+        self.db = db
 
 
 def dialect_insert(on_sqlite: bool, model):

@@ -8,34 +8,37 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from ..schema import Change, Media, Meta, Segment
-from .base import chunks
+from .base import Part, chunks
 from .dto import Applied
 
+CHANGE_LOG_KEEP = 2000  # generations a lagging reader can catch up on
 
-class ChangeLog:
+
+def log_change(s: Session, gen: int, added: list[int], removed: list[int]) -> None:
+    """Record what generation ``gen`` added and removed (in the writer's
+    transaction, so a reader never sees one without the other)."""
+    s.execute(insert(Change).values(generation=gen, added=np.asarray(added, np.int64).tobytes(),
+                                    removed=np.asarray(removed, np.int64).tobytes()))
+    if gen % 100 == 0:
+        s.execute(delete(Change).where(Change.generation < gen - CHANGE_LOG_KEEP))
+
+
+class ChangeLog(Part):
     """Generations and what each one changed."""
-
-    CHANGE_LOG_KEEP = 2000  # generations a lagging reader can catch up on
 
     def clear(self) -> None:
         """Forget every file and vector (``--rebuild``)."""
-        with self.write() as s:
+        with self.db.write() as s:
             s.execute(delete(Segment))
             s.execute(delete(Media))
             s.execute(delete(Meta).where(Meta.key == "model"))
-            self._bump(s)  # no change-log entry: readers must reload
-
-    def _log_change(self, s: Session, gen: int, added: list[int], removed: list[int]) -> None:
-        s.execute(insert(Change).values(generation=gen, added=np.asarray(added, np.int64).tobytes(),
-                                        removed=np.asarray(removed, np.int64).tobytes()))
-        if gen % 100 == 0:
-            s.execute(delete(Change).where(Change.generation < gen - self.CHANGE_LOG_KEEP))
+            self.db.bump(s)  # no change-log entry: readers must reload
 
     def changes_since(self, generation: int, dim: int) -> list[Applied] | None:
         """The changes after ``generation`` as Applied records (vectors of the
         added segments included), or None when the log no longer covers them."""
-        with self.read() as s:
-            current = self.generation(s)
+        with self.db.read() as s:
+            current = self.db.generation(s)
             rows = s.execute(select(Change.generation, Change.added, Change.removed)
                              .where(Change.generation > generation).order_by(Change.generation)).all()
             if [r[0] for r in rows] != list(range(generation + 1, current + 1)):

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 
 from ..paths import to_db
 from ..schema import Claim
-from .base import chunks
+from .base import Part, chunks
 
 # A claim whose heartbeat is older than this is from a dead worker (workers
 # touch their claims every CLAIM_HEARTBEAT seconds).
@@ -40,7 +40,7 @@ def owner_is_dead(owner: str) -> bool:
     return False
 
 
-class ClaimTable:
+class ClaimTable(Part):
     """Taking, refreshing and giving back claims."""
 
     def claim(self, path: str, owner: str, stale_after: float = CLAIM_STALE_AFTER) -> bool:
@@ -51,8 +51,8 @@ class ClaimTable:
         its heartbeat (``touch_claims``) is older than ``stale_after``."""
         now = time.time()
         path = to_db(path)
-        take = self.insert_new(Claim).values(path=path, owner=owner, at=now).returning(Claim.path)
-        with self.write() as s:
+        take = self.db.insert_new(Claim).values(path=path, owner=owner, at=now).returning(Claim.path)
+        with self.db.write() as s:
             s.execute(delete(Claim).where(Claim.path == path, Claim.at < now - stale_after))
             if s.execute(take).first() is not None:
                 return True
@@ -66,12 +66,12 @@ class ClaimTable:
 
     def touch_claims(self, owner: str) -> None:
         """A worker's heartbeat: its claims stay fresh while it lives."""
-        with self.write() as s:
+        with self.db.write() as s:
             s.execute(update(Claim).where(Claim.owner == owner).values(at=time.time()))
 
     def release(self, paths: list[str], owner: str) -> None:
         if not paths:  # no write transaction (SQLite: the writer's lock) for nothing
             return
-        with self.write() as s:
+        with self.db.write() as s:
             for part in chunks([to_db(p) for p in paths]):
                 s.execute(delete(Claim).where(Claim.owner == owner, Claim.path.in_(part)))

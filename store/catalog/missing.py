@@ -22,21 +22,20 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from ..schema import STATUS_OFFLINE, STATUS_OK, Media
-from .base import chunks
+from .base import Part, below_folder, chunks, put_meta
 
 DELETIONS_KEY = "recent_deletions"
 
 
-class MissingFiles:
-    """Catalog methods for held, offline and recently deleted files (mixed
-    into ``Catalog``, which provides ``read``/``write``/``_under_sql``)."""
+class MissingFiles(Part):
+    """Held, offline and recently deleted files."""
 
     def take_offline(self, media_ids: list[int], reason: str, held: bool = False) -> None:
         """Mark files offline, remembering their earlier status and reason.
         ``held``: the daemon saw them vanish; they are deleted after the
         grace period unless their root is disappearing as a whole."""
         now = time.time()
-        with self.write() as s:
+        with self.db.write() as s:
             for part in chunks(media_ids):
                 not_yet = and_(Media.id.in_(part), Media.status != STATUS_OFFLINE)
                 s.execute(update(Media).where(not_yet).values(
@@ -48,7 +47,7 @@ class MissingFiles:
     def bring_back(self, media_ids: list[int]) -> None:
         """Offline files that are back unchanged: their earlier status and
         reason return (a failure stays a failure, to be retried when it changes)."""
-        with self.write() as s:
+        with self.db.write() as s:
             for part in chunks(media_ids):
                 s.execute(update(Media).where(Media.id.in_(part)).values(
                     status=func.coalesce(Media.prior_status, STATUS_OK), reason=Media.prior_reason,
@@ -56,15 +55,15 @@ class MissingFiles:
 
     def held_missing(self) -> list[tuple[int, str, float]]:
         """Every held file: (id, path, missing since)."""
-        with self.read() as s:
+        with self.db.read() as s:
             return [(r.id, r.path, r.missing_since) for r in s.execute(
                 select(Media.id, Media.path, Media.missing_since).where(Media.missing_since.is_not(None)))]
 
     def missing_under(self, folder: str) -> int:
         """Files under ``folder`` that are offline (held or not)."""
-        with self.read() as s:
+        with self.db.read() as s:
             return s.scalar(select(func.count(Media.id)).where(
-                self._under_sql(folder), Media.status == STATUS_OFFLINE)) or 0
+                below_folder(folder, self.db.sqlite), Media.status == STATUS_OFFLINE)) or 0
 
     def offline_by_hash(self, hashes: list[str], held_only: bool = False) -> dict[str, list[tuple[int, str]]]:
         """Offline rows with these contents that were fine before (hash ->
@@ -75,7 +74,7 @@ class MissingFiles:
         where = [Media.status == STATUS_OFFLINE, func.coalesce(Media.prior_status, STATUS_OK) == STATUS_OK]
         if held_only:
             where.append(Media.missing_since.is_not(None))
-        with self.read() as s:
+        with self.db.read() as s:
             for part in chunks(hashes):
                 for r in s.execute(select(Media.id, Media.path, Media.content_hash).where(
                         Media.content_hash.in_(part), *where).order_by(Media.id)):
@@ -92,15 +91,15 @@ class MissingFiles:
         if not counts:
             return
         now = time.time()
-        with self.write() as s:
+        with self.db.write() as s:
             log = self._deletion_log(s)
             for root, n in counts.items():
                 log.setdefault(root, []).append([now, n])
             log = {r: [e for e in entries if e[0] >= now - window] for r, entries in log.items()}
-            self._set_meta(s, DELETIONS_KEY, json.dumps({r: e for r, e in log.items() if e}))
+            put_meta(s, DELETIONS_KEY, json.dumps({r: e for r, e in log.items() if e}))
 
     def _deletion_log(self, session: Session | None) -> dict[str, list[list[float]]]:
-        raw = self.get_meta(DELETIONS_KEY, session)
+        raw = self.db.get_meta(DELETIONS_KEY, session)
         try:
             return json.loads(raw) if raw else {}
         except ValueError:

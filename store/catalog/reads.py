@@ -5,18 +5,18 @@ import numpy as np
 from sqlalchemy import func, select, true
 
 from ..schema import STATUS_ERROR, STATUS_OK, TEXT_SOURCES, Media, Segment, stage_column
-from .base import chunks
+from .base import Part, chunks
 from .dto import Hit
 from .lookups import LISTED, listed
 
 
-class Reads:
+class Reads(Part):
     """Vectors, hits, one file, counts."""
 
     def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray, int]:
         """Every segment vector with its id, and the generation they belong to."""
-        with self.read() as s:
-            gen = self.generation(s)
+        with self.db.read() as s:
+            gen = self.db.generation(s)
             n = s.scalar(select(func.count(Segment.id))) or 0
             ids = np.empty(n, dtype=np.int64)
             vecs = np.empty((n, dim), dtype=np.float32)
@@ -32,7 +32,7 @@ class Reads:
         """Exact vectors of these segments, in the order given (zeros if gone)."""
         out = np.zeros((len(segment_ids), dim), np.float32)
         pos = {int(i): n for n, i in enumerate(segment_ids)}
-        with self.read() as s:
+        with self.db.read() as s:
             for part in chunks(segment_ids):
                 chunk = [int(i) for i in part]
                 for sid, blob in s.execute(select(Segment.id, Segment.vector).where(Segment.id.in_(chunk))):
@@ -43,7 +43,7 @@ class Reads:
         out: dict[int, Hit] = {}
         if not segment_ids:
             return out
-        with self.read() as s:
+        with self.db.read() as s:
             for part in chunks(segment_ids):
                 stmt = select(
                     Segment.id, Segment.media_id, Segment.t_start, Segment.t_end, Segment.source,
@@ -57,7 +57,7 @@ class Reads:
 
     def media(self, media_id: int) -> dict | None:
         """One file's row and its segments (without vectors), for details views."""
-        with self.read() as s:
+        with self.db.read() as s:
             m = s.get(Media, media_id)
             if m is None:
                 return None
@@ -81,7 +81,7 @@ class Reads:
         """Each file's stored vectors, one query per few hundred files (a word
         search read them one file at a time: 612 statements at 400 files)."""
         rows: dict[int, list[np.ndarray]] = {}
-        with self.read() as s:
+        with self.db.read() as s:
             for part in chunks(list(dict.fromkeys(media_ids))):
                 for mid, blob in s.execute(select(Segment.media_id, Segment.vector)
                                            .where(Segment.media_id.in_(part)).order_by(Segment.id)):
@@ -91,14 +91,14 @@ class Reads:
     def signatures_of(self, media_ids: list[int]) -> dict[int, bytes]:
         """The perceptual signatures of those files that have one (pictures)."""
         out: dict[int, bytes] = {}
-        with self.read() as s:
+        with self.db.read() as s:
             for part in chunks(list(dict.fromkeys(media_ids))):
                 out.update((mid, sig) for mid, sig in s.execute(
                     select(Media.id, Media.signature).where(Media.id.in_(part), Media.signature.is_not(None))))
         return out
 
     def _vectors(self, *where) -> np.ndarray:
-        with self.read() as s:
+        with self.db.read() as s:
             blobs = s.scalars(select(Segment.vector).join(Media).where(*where).order_by(Segment.id)).all()
         return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs]) if blobs else np.zeros((0, 0), np.float32)
 
@@ -107,18 +107,18 @@ class Reads:
         return self._vectors(Media.path == media_path, Media.status == STATUS_OK)
 
     def stats(self) -> dict:
-        with self.read() as s:
+        with self.db.read() as s:
             by = {}
             for kind, status, n in s.execute(
                     select(Media.kind, Media.status, func.count()).group_by(Media.kind, Media.status)):
                 by.setdefault(status, {})[kind or "unknown"] = n
             segments = s.scalar(select(func.count(Segment.id))) or 0
             roots = sorted(s.scalars(select(Media.root).distinct()).all())
-            gen = self.generation(s)
+            gen = self.db.generation(s)
         return {"media": by, "segments": segments, "roots": roots, "generation": gen}
 
     def segment_count(self) -> int:
-        with self.read() as s:
+        with self.db.read() as s:
             return s.scalar(select(func.count(Segment.id))) or 0
 
     def incomplete(self, limit: int | None = None) -> list[dict]:
@@ -127,21 +127,21 @@ class Reads:
                 .order_by(Media.path))
         if limit:
             stmt = stmt.limit(limit)
-        with self.read() as s:
+        with self.db.read() as s:
             return [{"path": p, "reason": r} for p, r in s.execute(stmt)]
 
     def failures(self, limit: int | None = None) -> list[dict]:
         stmt = select(Media.path, Media.reason).where(Media.status == STATUS_ERROR).order_by(Media.path)
         if limit:
             stmt = stmt.limit(limit)
-        with self.read() as s:
+        with self.db.read() as s:
             return [{"path": p, "reason": r} for p, r in s.execute(stmt)]
 
     def recent(self, limit: int = 12) -> list[dict]:
         """The files most recently added to the index (the page's landing view)."""
         stmt = (select(*LISTED).where(Media.status == STATUS_OK, Media.missing_since.is_(None))
                 .order_by(Media.created_at.desc(), Media.id.desc()).limit(limit))
-        with self.read() as s:
+        with self.db.read() as s:
             return listed(s.execute(stmt))
 
     def vector_sample(self, n: int, dim: int, texts_only: bool = False) -> np.ndarray:
@@ -149,7 +149,7 @@ class Reads:
         k-th id: the same sample each time, no full-table random sort);
         ``texts_only``: of the segments that are texts (read, said, tags)."""
         where = Segment.source.in_(TEXT_SOURCES) if texts_only else true()
-        with self.read() as s:
+        with self.db.read() as s:
             total = s.scalar(select(func.count(Segment.id)).where(where)) or 0
             step = max(1, total // max(n, 1))
             blobs = s.scalars(select(Segment.vector).where(where, Segment.id % step == 0).limit(n)).all()
@@ -163,7 +163,7 @@ class Reads:
                        Media.signature, Media.size)
                 .where(Media.status == STATUS_OK, Media.kind == "image", Media.missing_since.is_(None))
                 .order_by(Media.id))
-        with self.read() as s:
+        with self.db.read() as s:
             return [{"media_id": r.id, "path": r.path, "width": r.width, "height": r.height,
                      "taken_at": r.taken_at, "mtime": r.mtime_ns / 1e9, "signature": r.signature,
                      "size": r.size} for r in s.execute(stmt)]
@@ -172,7 +172,7 @@ class Reads:
         """One vector per picture (its image segment), in the order given."""
         pos = {m: i for i, m in enumerate(media_ids)}
         out = np.zeros((len(media_ids), dim), np.float32)
-        with self.read() as s:
+        with self.db.read() as s:
             for part in chunks(media_ids):
                 for mid, blob in s.execute(select(Segment.media_id, Segment.vector)
                                            .where(Segment.media_id.in_(part), Segment.source == "image")):
@@ -189,7 +189,7 @@ class Reads:
                 .where(Media.status == STATUS_OK, Media.kind.in_(kinds), owed.is_(None),
                        Media.missing_since.is_(None))
                 .order_by(Media.id).limit(limit))
-        with self.read() as s:
+        with self.db.read() as s:
             return [tuple(r) for r in s.execute(stmt)]
 
     def videos(self) -> list[dict]:
@@ -198,14 +198,14 @@ class Reads:
                        Media.duration, Media.size, Media.content_hash)
                 .where(Media.status == STATUS_OK, Media.kind == "video", Media.missing_since.is_(None))
                 .order_by(Media.id))
-        with self.read() as s:
+        with self.db.read() as s:
             return [{"media_id": r.id, "path": r.path, "width": r.width, "height": r.height,
                      "taken_at": r.taken_at, "mtime": r.mtime_ns / 1e9, "duration": r.duration,
                      "size": r.size, "content_hash": r.content_hash} for r in s.execute(stmt)]
 
     def moments(self, media_id: int, dim: int) -> tuple[list[float], np.ndarray]:
         """A video's frame moments: their start times and vectors, in time order."""
-        with self.read() as s:
+        with self.db.read() as s:
             rows = s.execute(select(Segment.t_start, Segment.vector)
                              .where(Segment.media_id == media_id, Segment.source == "frame")
                              .order_by(Segment.t_start)).all()

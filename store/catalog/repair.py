@@ -12,12 +12,13 @@ import numpy as np
 from sqlalchemy import delete, func, select
 
 from ..schema import Segment
-from .base import chunks
+from .base import Part, chunks
+from .changes import log_change
 from .dto import Applied
 
 
-class Repairs:
-    """Mixed into ``Catalog`` (which provides ``write``, ``_bump``, ``_log_change``)."""
+class Repairs(Part):
+    """Repeated segments."""
 
     def drop_repeated_segments(self):
         """Delete every repeated segment of a media row (keeping the first);
@@ -28,13 +29,13 @@ class Repairs:
         dupes = select(Segment.id).where(
             Segment.media_id.in_(select(Segment.media_id).group_by(*key).having(func.count() > 1)),
             Segment.id.not_in(keep))
-        with self.write() as s:
+        with self.db.write() as s:
             removed = list(s.scalars(dupes).all())
             if not removed:
                 return None
             for part in chunks(removed):
                 s.execute(delete(Segment).where(Segment.id.in_(part)))
-            gen = self._bump(s)
-            self._log_change(s, gen, [], removed)
+            gen = self.db.bump(s)
+            log_change(s, gen, [], removed)
         return Applied(np.zeros(0, np.int64), np.zeros((0, 0), np.float32),
                        np.asarray(removed, np.int64), gen)

@@ -8,18 +8,19 @@ import numpy as np
 from sqlalchemy import delete, select, update
 
 from ..schema import STATUS_OK, Media, Segment, stage_column
-from .base import chunks
+from .base import Part, chunks
+from .changes import log_change
 from .dto import Applied, Batch, to_blob
 
 
-class Writes:
+class Writes(Part):
     """Applying batches; changing status without touching vectors."""
 
     def apply(self, batch: Batch) -> Applied:
         """Apply a batch of changes in one transaction and bump the generation."""
         removed: list[int] = []
         now = time.time()
-        with self.write() as s:
+        with self.db.write() as s:
             removed += _delete_media(s, batch.deletes)
             for r in batch.renames:
                 # A file that now sits where the moved one lands is replaced.
@@ -31,9 +32,9 @@ class Writes:
                     inode=r.inode, status=STATUS_OK, reason=None, updated_at=now,
                     missing_since=None, prior_status=None, prior_reason=None))
             new_segments = _upsert(s, batch, now, removed) + _add(s, batch.additions, now)
-            gen = self._bump(s)
+            gen = self.db.bump(s)
             added_ids = [seg.id for seg in new_segments]
-            self._log_change(s, gen, added_ids, removed)
+            log_change(s, gen, added_ids, removed)
             added = b"".join(seg.vector for seg in new_segments)
         vectors = np.frombuffer(added, dtype=np.float32)
         return Applied(

@@ -29,8 +29,9 @@ from PIL import Image, ImageDraw, ImageFont
 from mediasearch.indexer import ocr
 from mediasearch.indexer.library import Library
 from mediasearch.indexer.pipeline import Indexer
-from mediasearch.search.service import SearchRequest, SearchService, answer_dict
+from mediasearch.search.service import SearchRequest, SearchService
 from mediasearch.store.settings import Settings
+from mediasearch.web.envelope import answer_dict
 
 FONTS = "/usr/share/fonts/truetype/dejavu/"
 FACES = ["DejaVuSans.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf", "DejaVuSans-Bold.ttf"]

@@ -36,8 +36,9 @@ from mediasearch.indexer.library import Library  # noqa: E402
 from mediasearch.indexer.pipeline import Indexer  # noqa: E402
 from mediasearch.indexer.sounds import detector, has_voice  # noqa: E402
 from mediasearch.indexer.speech import Transcriber  # noqa: E402
-from mediasearch.search.service import SearchRequest, SearchService, answer_dict  # noqa: E402
+from mediasearch.search.service import SearchRequest, SearchService  # noqa: E402
 from mediasearch.store.settings import Settings  # noqa: E402
+from mediasearch.web.envelope import answer_dict
 from tests.media_factory import audio_file, music, noise, speech, sung, video  # noqa: E402
 
 R = 16000

@@ -24,9 +24,9 @@ from mediasearch.store.errors import NotFoundError, QueryError
 from mediasearch.store.schema import STATUS_OK
 
 from . import marks, negatives
+from .answer import SearchAnswer
 from .cutoff import Cutoff
 from .engine import Result, SearchEngine
-from .envelope import SearchAnswer, answer_dict, result_dict  # noqa: F401 (the API's and the CLI's shapes)
 from .interpret import Interpretation, Interpreter, folder
 from .moments import narrow_to_sentences, open_at_picture
 from .query import Query, check_kinds, positive_text
@@ -252,14 +252,7 @@ class SearchService:
 
         groups = find_groups(self.lib.catalog, self.lib.embedder.dim, self.lib.settings.max_image_pixels)
         groups += find_video_groups(self.lib.catalog, self.lib.embedder.dim, self.lib.settings.home)
-        out = []
-        for g in groups:
-            d = g.to_dict()
-            for item in d["items"]:
-                item["thumb"] = f"/thumb/{item['media_id']}?size=256"
-                item["name"] = os.path.basename(item["path"])
-            out.append(d)
-        return out
+        return [g.to_dict() for g in groups]
 
     # -- files ------------------------------------------------------------
     def media(self, media_id: int) -> dict:

@@ -70,7 +70,7 @@ def photos(tmp_path) -> Path:
 @pytest.fixture
 def cli(capsys):
     """Run `mediasearch ARGS...` in-process; returns (exit code, stdout, stderr)."""
-    from mediasearch.web.cli import main
+    from mediasearch.cli.main import main
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main([str(a) for a in args])

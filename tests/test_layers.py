@@ -1,6 +1,6 @@
 """Issue 29: the import graph drawn from the code (every import statement,
 at the top of a module or inside a function, read with ``ast``) has no
-upward import across the four layers (store < indexer < search < web) and
+upward import across the layers (store < indexer < search < web < cli) and
 no circle between modules. Four circles were hidden in lazy imports:
 roots/walk, the embedders and their tables, the date readers, and the
 search service with the modules that read its request."""
@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("store", "indexer", "search", "web")
+LAYERS = ("store", "indexer", "search", "web", "cli")
 
 
 def modules() -> dict[str, Path]:
@@ -91,3 +91,26 @@ def test_no_module_imports_a_layer_above_its_own():
 
 def test_no_modules_import_each_other_in_a_circle():
     assert circles(graph()) == []
+
+
+def test_only_the_cli_package_knows_typer():
+    """Every command lives in ``cli/``: the layers under it hold no options
+    or terminal output of their own (``store/`` imported typer before)."""
+    users = []
+    for m, f in modules().items():
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n.split(".")[0] in ("typer", "click", "rich") for n in names) and not m.startswith("cli"):
+                users.append(m)
+    assert users == []
+
+
+def test_urls_are_made_by_the_front_ends():
+    """The page's and API's URLs are shaped in ``web/`` (the CLI's ``--json``
+    through the same envelope), never by the search layer or below."""
+    made = [m for m, f in modules().items() if m.split(".")[0] in ("store", "indexer", "search")
+            for node in ast.walk(ast.parse(f.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and node.value.startswith(("/thumb/", "/media/", "/api/"))]
+    assert made == []

@@ -16,12 +16,13 @@ from fastapi.templating import Jinja2Templates
 from mediasearch.indexer.captioners import captioner_available
 from mediasearch.indexer.media.detect import detect
 from mediasearch.indexer.media.thumbs import SIZES, NotCached, thumbnail
-from mediasearch.search.service import MAX_ID, SearchRequest, answer_dict, result_dict
+from mediasearch.search.service import MAX_ID, SearchRequest
 from mediasearch.search.status import gather_status
 from mediasearch.store.errors import MediaDecodeError, QueryError
 from mediasearch.store.paths import display
 from mediasearch.store.schema import KINDS
 
+from .envelope import answer_dict, duplicates_dict, result_dict
 from .security import KEY_COOKIE
 from .state import SAFE_TYPES, MediaId, State, StateDep, errors, save_upload
 
@@ -102,7 +103,7 @@ async def api_search_upload(s: StateDep, file: Annotated[UploadFile | None, File
 @router.get("/api/duplicates", summary="Groups of near-identical pictures and videos, each with a suggested keeper")
 async def api_duplicates(s: StateDep):
     async with s.limit.admit():
-        return {"groups": await run_in_threadpool(s.service.duplicates)}
+        return {"groups": duplicates_dict(await run_in_threadpool(s.service.duplicates))}
 
 
 @router.get("/api/recent", summary="The files added last, newest first (the landing view)")

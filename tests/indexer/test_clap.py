@@ -9,7 +9,8 @@ import pytest
 from mediasearch.indexer import clap
 from mediasearch.indexer.library import Library
 from mediasearch.indexer.pipeline import Indexer
-from mediasearch.search.service import SearchRequest, SearchService, answer_dict
+from mediasearch.search.service import SearchRequest, SearchService
+from mediasearch.web.envelope import answer_dict
 
 from ..media_factory import audio_file, music, noise
 

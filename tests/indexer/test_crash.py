@@ -27,7 +27,7 @@ N_FILES = 300
 
 def spawn(folder, data, *extra):
     env = {**os.environ, "MEDIASEARCH_COMMIT_EVERY": "16", "MEDIASEARCH_BATCH_SIZE": "8"}
-    return subprocess.Popen([sys.executable, "-m", "mediasearch.web.cli", "index", str(folder), "--data-dir", str(data),
+    return subprocess.Popen([sys.executable, "-m", "mediasearch.cli", "index", str(folder), "--data-dir", str(data),
                              "--model", "fake", "--no-progress", *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
 
@@ -116,7 +116,7 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path, settings):
     folder.mkdir()
     for i in range(5):
         pattern(folder / f"{i}.png", i)
-    proc = subprocess.Popen([sys.executable, "-m", "mediasearch.web.cli", "watch", str(folder), "--data-dir",
+    proc = subprocess.Popen([sys.executable, "-m", "mediasearch.cli", "watch", str(folder), "--data-dir",
                              str(settings.home), "--model", "fake", "--settle", "0.3"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -130,10 +130,10 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path, settings):
         else:
             pytest.fail("watcher never reconciled")
         # While it runs, a second daemon refuses and status shows it.
-        second = subprocess.run([sys.executable, "-m", "mediasearch.web.cli", "watch", str(folder), "--data-dir",
+        second = subprocess.run([sys.executable, "-m", "mediasearch.cli", "watch", str(folder), "--data-dir",
                                  str(settings.home)], capture_output=True, timeout=60)
         assert second.returncode != 0 and b"already writing" in second.stderr
-        st = subprocess.run([sys.executable, "-m", "mediasearch.web.cli", "status", "--data-dir", str(settings.home)],
+        st = subprocess.run([sys.executable, "-m", "mediasearch.cli", "status", "--data-dir", str(settings.home)],
                             capture_output=True, timeout=60, text=True)
         assert "watcher  : running" in st.stdout and "mode native" in st.stdout
         proc.send_signal(signal.SIGTERM)
@@ -198,7 +198,7 @@ def test_ctrl_c_while_the_model_loads_says_what_was_kept(tmp_path):
     for i in range(30):
         pattern(folder / f"{i}.png", i)
     data = tmp_path / "d"
-    proc = subprocess.Popen([sys.executable, "-m", "mediasearch.web.cli", "index", str(folder), "--data-dir",
+    proc = subprocess.Popen([sys.executable, "-m", "mediasearch.cli", "index", str(folder), "--data-dir",
                              str(data), "--model", "bundled"], stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:

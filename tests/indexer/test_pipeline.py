@@ -380,12 +380,12 @@ def test_a_file_that_could_not_be_read_is_tried_again_once_it_can(tmp_path):
         locked.chmod(0)
         drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
         env = {**os.environ, "MEDIASEARCH_HOME": str(base / "d"), "HOME": str(base)}
-        if drop and subprocess.run([*drop, sys.executable, "-c", "import mediasearch.web.cli"], env=env,
+        if drop and subprocess.run([*drop, sys.executable, "-c", "import mediasearch.cli.main"], env=env,
                                    capture_output=True).returncode:
             pytest.skip("the unprivileged user cannot read this checkout (a private folder above it)")
 
         def index():
-            out = subprocess.run([*drop, sys.executable, "-m", "mediasearch.web.cli", "index", str(folder),
+            out = subprocess.run([*drop, sys.executable, "-m", "mediasearch.cli", "index", str(folder),
                                   "--model", "fake", "--json"], capture_output=True, text=True, env=env, timeout=300)
             assert out.returncode == 0, out.stderr
             return json.loads(out.stdout)

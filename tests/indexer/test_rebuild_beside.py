@@ -18,7 +18,7 @@ N_FILES = 120
 
 def spawn(folder, data, *extra):
     env = {**os.environ, "MEDIASEARCH_COMMIT_EVERY": "16", "MEDIASEARCH_BATCH_SIZE": "8", "MEDIASEARCH_OCR": "off"}
-    return subprocess.Popen([sys.executable, "-m", "mediasearch.web.cli", "index", str(folder), "--data-dir", str(data),
+    return subprocess.Popen([sys.executable, "-m", "mediasearch.cli", "index", str(folder), "--data-dir", str(data),
                              "--model", "fake", "--no-progress", *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
 

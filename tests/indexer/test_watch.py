@@ -249,7 +249,7 @@ def test_watch_loads_its_model_first_says_what_it_does_and_stops_at_once(setting
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "mediasearch.web.cli", "watch", str(folder), "--model", "fake",
+    proc = subprocess.Popen([sys.executable, "-m", "mediasearch.cli", "watch", str(folder), "--model", "fake",
                              "--data-dir", str(settings.home), "--settle", "0.2"], stderr=subprocess.PIPE, text=True)
     lines = []
 

@@ -107,7 +107,8 @@ def test_more_like_a_video_ranks_the_video_and_its_copy_above_stills(settings, t
     none of them. It now asks with each of its moments."""
     import shutil
 
-    from mediasearch.search.service import SearchRequest, SearchService, answer_dict
+    from mediasearch.search.service import SearchRequest, SearchService
+    from mediasearch.web.envelope import answer_dict
 
     from ..media_factory import video
 

@@ -83,7 +83,7 @@ def test_coco_json_through_the_installed_command_with_stderr_not_a_terminal(colo
     coco = {"images": [{"id": i, "file_name": n} for i, n in enumerate(images)],
             "annotations": [{"image_id": i, "caption": c} for i, caps in enumerate(captions) for c in caps]}
     (tmp_path / "captions_val2017.json").write_text(json.dumps(coco))
-    proc = subprocess.run([sys.executable, "-m", "mediasearch.web.cli", "eval", "coco",
+    proc = subprocess.run([sys.executable, "-m", "mediasearch.cli", "eval", "coco",
                            str(tmp_path / "captions_val2017.json"), "--images", str(folder), "--json",
                            "--model", "fake", "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o")],
                           capture_output=True, text=True, timeout=300)

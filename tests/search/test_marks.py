@@ -11,7 +11,8 @@ from PIL import Image
 from mediasearch.indexer.library import Library
 from mediasearch.indexer.pipeline import Indexer
 from mediasearch.search import marks
-from mediasearch.search.service import SearchRequest, SearchService, answer_dict
+from mediasearch.search.service import SearchRequest, SearchService
+from mediasearch.web.envelope import answer_dict
 
 from ..media_factory import pattern
 

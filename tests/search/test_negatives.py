@@ -7,7 +7,8 @@ from PIL import Image
 
 from mediasearch.indexer.library import Library
 from mediasearch.indexer.pipeline import Indexer
-from mediasearch.search.service import SearchRequest, SearchService, answer_dict
+from mediasearch.search.service import SearchRequest, SearchService
+from mediasearch.web.envelope import answer_dict
 
 COLOURS = {"red": (230, 20, 20), "purple": (200, 20, 200), "green": (20, 200, 20), "blue": (20, 20, 230)}
 

@@ -126,7 +126,7 @@ def test_serve_loads_its_model_before_it_says_it_serves(cli, photos, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "mediasearch.web.cli", "serve", "--data-dir", str(data),
+    proc = subprocess.Popen([sys.executable, "-m", "mediasearch.cli", "serve", "--data-dir", str(data),
                              "--port", str(port)], stderr=subprocess.PIPE, text=True)
     try:
         said = ""
@@ -151,7 +151,7 @@ def test_a_ctrl_c_inside_the_database_pool_prints_no_second_traceback():
     import logging
     import sys
 
-    from mediasearch.web.cli import _not_an_interruption
+    from mediasearch.cli.main import _not_an_interruption
 
     def record(exc):
         try:

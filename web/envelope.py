@@ -1,28 +1,17 @@
-"""The one JSON shape of a search answer and of a hit, for the API and the
-CLI alike."""
+"""The one JSON shape of a search answer, of a hit and of a group of
+copies, for the API and the CLI's ``--json`` alike: the URLs a front-end
+opens (``/thumb/...``, ``/media/...``) are made here, not in the search layer."""
 from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
 
+from mediasearch.search.answer import SearchAnswer
+from mediasearch.search.dates import from_range
+from mediasearch.search.engine import Result
+from mediasearch.search.explain import explain, reason
+from mediasearch.search.interpret import Interpretation
 from mediasearch.store.catalog.word_rules import content_words
-
-from .dates import from_range
-from .engine import Result
-from .explain import explain, reason
-from .interpret import Interpretation
-from .request import SearchRequest
-
-
-@dataclass
-class SearchAnswer:
-    request: SearchRequest
-    results: list[Result]
-    empty_index: bool = False
-    reranked: dict | None = None   # what reranking did (candidates, captions made, seconds)
-    interpretation: Interpretation | None = None  # how the text was read
-    cutoff: dict | None = None     # the calibrated cut-off, when the query was judged
 
 
 def result_dict(r: Result, it: Interpretation | None = None) -> dict:
@@ -75,3 +64,13 @@ def answer_dict(answer: SearchAnswer) -> dict:
         "reranked": answer.reranked,
         "cutoff": answer.cutoff,
     }
+
+
+def duplicates_dict(groups: list[dict]) -> list[dict]:
+    """Groups of copies (``SearchService.duplicates``) with each file's
+    thumbnail and name."""
+    for g in groups:
+        for item in g["items"]:
+            item["thumb"] = f"/thumb/{item['media_id']}?size=256"
+            item["name"] = os.path.basename(item["path"])
+    return groups

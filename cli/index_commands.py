@@ -8,47 +8,13 @@ from typing import Annotated
 
 import typer
 
-from mediasearch.store.cli_common import DataDirOpt, JsonOpt, ModelOpt, emit_json, say, settings_from
+from mediasearch.indexer.library import Library
+from mediasearch.indexer.pipeline import Indexer
 from mediasearch.store.lock import WriterLock
 from mediasearch.store.paths import one_line, without_secrets
 
-from .library import Library
-from .pipeline import Indexer, Progress
-
-
-def _no_progress(p: Progress, stage: str | None = None, unit: str = "files") -> None:
-    """The disabled bar: takes what the enabled one takes."""
-
-
-def progress_bar(enabled: bool):
-    """A rich progress bar on stderr: count, rate and ETA; (None, a no-op
-    with the same signature) when disabled."""
-    if not enabled:
-        return None, _no_progress
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
-    from rich.progress import Progress as Bar
-
-    class RateColumn(TextColumn):
-        def render(self, task):  # items per second
-            speed = task.finished_speed or task.speed
-            from rich.text import Text
-            unit = task.fields.get("unit", "files")
-            return Text(f"{speed:.1f} {unit}/s" if speed else f"-- {unit}/s")
-
-    bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-              RateColumn(""), TextColumn("ETA"), TimeRemainingColumn(),
-              console=Console(stderr=True), transient=False)
-    tasks: dict[str, int] = {}
-
-    def update(p: Progress, stage: str | None = None, unit: str = "files") -> None:
-        # One line per stage (indexing, reading words; eval: indexing, then scoring queries).
-        stage = stage or p.stage
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(stage, total=p.total, unit=unit)
-        bar.update(tasks[stage], completed=p.done, total=p.total)
-
-    return bar, update
+from .common import DataDirOpt, JsonOpt, ModelOpt, emit_json, say, settings_from
+from .progress import progress_bar
 
 
 def _require_paths(paths: list[Path]) -> None:
@@ -178,7 +144,7 @@ def watch_command(
     import signal
     import threading
 
-    from .watch import Watcher
+    from mediasearch.indexer.watch import Watcher
 
     settings = settings_from(data_dir, model)
     settings.ensure_home()

@@ -1,4 +1,4 @@
-"""The `mediasearch` command: assembles each layer's subcommands and turns
+"""The `mediasearch` command's root: assembles the subcommands and turns
 domain errors into messages and exit codes."""
 from __future__ import annotations
 
@@ -9,22 +9,19 @@ from typing import Annotated
 
 import typer
 
-from mediasearch.indexer import cli as indexer_cli
-from mediasearch.search import cli as search_cli
-from mediasearch.search import eval_cli
-from mediasearch.store.cli_common import DataDirOpt, ModelOpt, settings_from
 from mediasearch.store.errors import ConfigError, MediaSearchError, exit_code
 from mediasearch.store.settings import load_settings
 
-from . import help_types
+from . import eval_commands, help_types, index_commands, search_commands
+from .common import DataDirOpt, ModelOpt, settings_from
 
 help_types.install()
 app = typer.Typer(
     name="mediasearch", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
     help="Semantic search for your own photos, offline: index folders, search by text or by example.")
-indexer_cli.register(app)
-search_cli.register(app)
-eval_cli.register(app)
+index_commands.register(app)
+search_commands.register(app)
+eval_commands.register(app)
 
 @app.command("serve")
 def serve_command(
@@ -41,10 +38,9 @@ def serve_command(
     from mediasearch.indexer.library import Library
     from mediasearch.indexer.watch import Watcher
     from mediasearch.store.lock import WriterLock
-
-    from .app import create_app
-    from .security import is_loopback
-    from .server import allowed_hosts, check_address, run
+    from mediasearch.web.app import create_app
+    from mediasearch.web.security import is_loopback
+    from mediasearch.web.server import allowed_hosts, check_address, run
 
     if not is_loopback(host) and not api_key:
         raise ConfigError(f"binding to {host} exposes your files to the network: set an API key "

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from .paths import display
-from .settings import Settings, load_settings
+from mediasearch.store.paths import display
+from mediasearch.store.settings import Settings, load_settings
 
 DataDirOpt = Annotated[Path | None, typer.Option(
     "--data-dir", envvar="MEDIASEARCH_HOME", help="Where the index lives (default: the user data dir).",
@@ -34,7 +34,7 @@ def settings_from(data_dir: Path | None = None, model: str | None = None, **over
 def require_index(settings: Settings) -> None:
     """Read commands create nothing: a data dir without an index is a bad
     path (exit 3), said plainly, whether the folder or only the index is missing."""
-    from .errors import PathError
+    from mediasearch.store.errors import PathError
 
     if settings.catalog_url or settings.catalog_path.exists():
         return

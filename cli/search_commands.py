@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 
 from mediasearch.indexer.library import Library
-from mediasearch.store.cli_common import (
+from mediasearch.search.service import SearchRequest, SearchService
+from mediasearch.search.status import gather_status
+from mediasearch.store.errors import QueryError
+from mediasearch.store.paths import one_line
+from mediasearch.web.envelope import answer_dict, duplicates_dict, result_dict
+
+from .common import (
     DataDirOpt,
     JsonOpt,
     ModelOpt,
@@ -20,11 +26,6 @@ from mediasearch.store.cli_common import (
     say,
     settings_from,
 )
-from mediasearch.store.errors import QueryError
-from mediasearch.store.paths import one_line
-
-from .service import SearchRequest, SearchService, answer_dict, result_dict
-from .status import gather_status
 
 
 def search_command(
@@ -215,7 +216,7 @@ def duplicates_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False) ->
     finally:
         lib.close()
     if as_json:
-        emit_json({"groups": groups})
+        emit_json({"groups": duplicates_dict(groups)})  # the API's shape
         return
     if not groups:
         say("no near-duplicates found")

@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 
-from mediasearch.store.cli_common import DataDirOpt, JsonOpt, ModelOpt, emit_json, say, settings_from
+from mediasearch.search.datasets import EvalSet, load_coco, load_pairs_csv
+from mediasearch.search.evaluate import evaluate, format_table, plot_curves
 
-from .datasets import EvalSet, load_coco, load_pairs_csv
-from .evaluate import evaluate, format_table, plot_curves
+from .common import DataDirOpt, JsonOpt, ModelOpt, emit_json, say, settings_from
 
 eval_app = typer.Typer(no_args_is_help=True, help="Measure Recall@K through the real pipeline.")
 
@@ -36,7 +36,7 @@ def _run(data: EvalSet, data_dir: Path | None, model: str | None, out: Path | No
     if rerank:
         from mediasearch.indexer.captioners import resolve_captioner
         captioner = resolve_captioner(settings.captioner, settings.device)
-    from mediasearch.indexer.cli import progress_bar
+    from .progress import progress_bar
 
     bar, update = progress_bar(sys.stderr.isatty() or not as_json)
     stages = {"index": ("indexing images", "files"), "query": ("scoring queries", "queries")}

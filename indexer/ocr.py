@@ -5,12 +5,12 @@ and Chinese) on ONNX Runtime, with the models inside the PyPI wheel
 
 ``MEDIASEARCH_OCR``:
 - ``auto`` (default): a quick look first, the text detector alone on the
-  picture fitted into 960 px and never enlarged (~13 ms for a 500 px photo
-  on 2 cores); only where it sees a text region is the picture read in full
-  (detector on the picture enlarged to 736 px on its short side, then the
-  angle classifier and the recogniser: ~300-1,500 ms). It finds regions in
-  ~1% of ordinary photos (benchmarks/ocr.py). Skipped if the package is
-  missing.
+  picture fitted into 960 px and never enlarged; only where it sees a text
+  region is the picture read in full (detector on the picture enlarged to
+  736 px on its short side, then the angle classifier and the recogniser,
+  many times the look's cost). Few ordinary photos have such regions: the
+  costs and shares measured are in the README (benchmarks/ocr.py). Skipped
+  if the package is missing.
 - ``on``: every picture read in full; the package is required.
 - ``off``: nothing read.
 

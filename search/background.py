@@ -1,8 +1,9 @@
 """Work a long-lived search service does off the searching thread: when the
 library changed, the next search is answered with what was read before (the
 place names, the cut-off's calibration) while one thread reads them again.
-At 100k files that reading costs 0.2 s (place names) and 1.3 s (the
-cut-off: 128 lookups over every vector; benchmarks/search_latency.py)."""
+At 100k files that reading costs a noticeable part of a second (place
+names) to more (the cut-off: 128 lookups over every vector); figures:
+README, benchmarks/search_latency.py."""
 from __future__ import annotations
 
 import logging

@@ -1,8 +1,8 @@
 """Is an English query made of words? Told by a dictionary, not by the
 model: the text tower has a vector for anything typed, and "blorptangle",
 "x7q9 kk2" or "99a99b99c" lay close enough to real words there to pass as
-words (queries written outside the project: 9 of 30 such strings got
-matches).
+words (on queries written outside the project, such strings got matches;
+figures: README, benchmarks/judge.py).
 
 The words are MiniLM's vocabulary (what the bundled text tower reads whole)
 and the English of CC-CEDICT's glosses (48,000 words: "giraffe",

@@ -5,12 +5,9 @@ typical hit does (up, by as much less); a file whose own words (name, tags,
 what was said or read) name it goes below every other.
 
 Subtracting the negated text from the query vector (what this did before)
-cut the share of shown photos showing the negated thing by 38% on the tuned
-half of the outside query set, but turned "a man -hat" or "a lake -boat"
-into other subjects (photos with the positive and without the negative in
-the top 10: 6.9 -> 5.4). Reordering the positive query's own hits keeps the
-subject (6.8) and cuts the negated share by half. Figures: README
-(benchmarks/negatives.py).
+cut the share of shown photos showing the negated thing less, and turned
+"a man -hat" or "a lake -boat" into other subjects. Reordering the positive
+query's own hits keeps the subject. Figures: README (benchmarks/negatives.py).
 """
 from __future__ import annotations
 
@@ -55,7 +52,7 @@ def reorder(engine, results: list, positive: np.ndarray, negatives: list[np.ndar
     typical = float(np.nanmedian(unlike)) if not np.isnan(unlike).all() else 0.0
     unlike = np.where(np.isnan(unlike), typical, unlike)
     # Signed: a hit less like the negated thing than the typical hit moves
-    # up as much (clipped at zero, the negated share fell by 28%, not 50%);
+    # up as much (clipped at zero, the negated share fell much less);
     # bounded by the spread of the hits' likeness to the query, so "red
     # -blue" never turns into yellow, which is least like blue.
     like_arr = np.asarray(like)

@@ -80,8 +80,8 @@ class SearchService:
         """Run a query in each kind of reading once (English, Chinese, another
         language, a date and a place), so the first real one of each kind does
         not load CC-CEDICT, USE, the date rules or the cut-off's calibration
-        (a first Chinese query after `serve` started took 2 s, 21.6 s cold);
-        seconds spent."""
+        (a first Chinese query after `serve` started took seconds); seconds
+        spent."""
         import time
 
         t0 = time.perf_counter()

@@ -21,6 +21,12 @@ def _default_home() -> Path:
     return Path(platformdirs.user_data_dir("mediasearch", appauthor=False))
 
 
+def default_onnx_cache() -> Path:
+    """Where ONNX graphs written on this machine are kept (shared by every
+    data dir of the user: the same weights give the same graph)."""
+    return Path(platformdirs.user_cache_dir("mediasearch")) / "onnx"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MEDIASEARCH_", extra="ignore")
 
@@ -49,7 +55,7 @@ class Settings(BaseSettings):
     # Mean per-channel jump (0-255, on a 12x12 colour thumbnail) that counts as a cut.
     scene_threshold: float = 30.0
     # Words in pictures and video frames (indexer/ocr.py): auto | on | off.
-    # auto reads only what a quick look (~13 ms a photo) finds text in.
+    # auto reads only what a quick look (the text detector alone) finds text in.
     ocr: Literal["auto", "on", "off"] = "auto"
     # Speech: transcribe audio files and soundtracks.
     transcribe: bool = True
@@ -63,6 +69,8 @@ class Settings(BaseSettings):
     runtime: Literal["auto", "torch", "onnx"] = "auto"
     # The image tower quantized to int8 under ONNX Runtime (faster; see README for its cost).
     onnx_int8: bool = False
+    # Where ONNX graphs exported or written on this machine are kept.
+    onnx_cache: Path = Field(default_factory=default_onnx_cache)
     # CLAP sound tags (indexer/clap.py): auto (a known CLAP in the Hugging
     # Face cache), off, or a folder / hub id; local files only.
     clap_model: str = "auto"

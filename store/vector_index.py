@@ -205,7 +205,7 @@ class VectorIndex:
 
     def best_scores(self, queries: np.ndarray) -> np.ndarray:
         """Each query's best score over the whole index: one batched call on
-        a flat index (128 single searches of 100k vectors took 2.8 s, the
+        a flat index (128 single searches of 100k vectors took seconds, the
         batch a fraction of it); other kinds search one by one (each fast)."""
         q = np.ascontiguousarray(queries, dtype=np.float32)
         if self.plan.kind != "flat" or self.mirror is not None or self.fetch is not None and \

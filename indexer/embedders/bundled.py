@@ -118,8 +118,9 @@ class BundledEmbedder(Embedder):
     def __init__(self, device: str = "cpu", cache_dir: Path | None = None,
                  top_k: int = TOP_K, temperature: float = TEMPERATURE,
                  templates: tuple[str, ...] = TEMPLATES, batch_size: int = 32,
-                 colour_weight: float = COLOUR_WEIGHT):
+                 colour_weight: float = COLOUR_WEIGHT, onnx_cache: Path | None = None):
         super().__init__()
+        self.onnx_cache = onnx_cache
         self._device_setting = device
         self._providers: list[str] | None = None
         self.cache_dir = Path(cache_dir) if cache_dir else None
@@ -226,7 +227,7 @@ class BundledEmbedder(Embedder):
         if not weights.is_file():
             raise ModelUnavailableError(f"bundled image model missing at {weights}")
         try:
-            model = network_file(weights, IMAGE_SIZE, cache_root())
+            model = network_file(weights, IMAGE_SIZE, cache_root(self.onnx_cache))
         except ValueError as e:
             raise ModelUnavailableError(f"EfficientNet-Lite2 weights at {weights}: {e}") from e
         log.info("bundled image network: EfficientNet-Lite2 on ONNX Runtime (%s)", self.providers[0])

@@ -4,8 +4,8 @@ An ImageNet classifier says "Labrador retriever" but never "black", while a
 third of the captions people write name a colour ("a black dog", "a man in a
 red shirt"). The share of each basic colour name, weighted to the centre of
 the picture (where subjects usually are), lets the bundled model put the
-picture near those words too. Measured on Flickr8k (benchmarks/tune_bundled.py):
-Recall@10 of colour-naming queries 23.8 -> 25.7, the rest 27.7 -> 28.2.
+picture near those words too: colour-naming queries gain most, the rest do
+not lose (Flickr8k figures: README, benchmarks/tune_bundled.py).
 """
 from __future__ import annotations
 

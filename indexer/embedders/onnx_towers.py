@@ -1,8 +1,8 @@
 """Image networks on ONNX Runtime, the runtime the field's CPU tools use
-(immich's ML service, rclip 3.x): on this 2-core machine open_clip's
-ViT-B-32 ran 1.17x faster for pictures and 1.4x faster for a text query
-than PyTorch eager, 1.7x with the optional int8 image tower, and the
-bundled model's EfficientNet-Lite2 5x faster (benchmarks/embed_backends.py).
+(immich's ML service, rclip 3.x): faster than PyTorch eager on a CPU for
+open_clip's towers (more with the optional int8 image tower) and for the
+bundled model's EfficientNet-Lite2 (figures: README,
+benchmarks/embed_backends.py).
 
 Each tower is exported once per machine into the user cache, keyed by the
 weights' identity (architecture, weights, a fingerprint of the parameters,
@@ -25,6 +25,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
+from mediasearch.store.settings import default_onnx_cache
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +61,10 @@ def ort_session(model: bytes | str | Path, threads: int, providers: list[str] | 
                                 providers=providers or ["CPUExecutionProvider"])
 
 
-def cache_root() -> Path:
-    import platformdirs
-
-    return Path(os.environ.get("MEDIASEARCH_ONNX_CACHE") or Path(platformdirs.user_cache_dir("mediasearch")) / "onnx")
+def cache_root(cache: Path | None) -> Path:
+    """The ONNX cache: ``Settings.onnx_cache``, given by whoever builds the
+    embedder; an embedder made without settings (benchmarks) uses the default."""
+    return Path(cache) if cache is not None else default_onnx_cache()
 
 
 def fingerprint(model, identity: dict) -> str:
@@ -123,7 +125,8 @@ def _read_marker(folder: Path, int8: bool) -> dict:
         return {}
 
 
-def build(model, tokenizer, identity: dict, threads: int, int8: bool = False) -> OnnxTowers:
+def build(model, tokenizer, identity: dict, threads: int, int8: bool = False,
+          cache: Path | None = None) -> OnnxTowers:
     """The towers for ``model``, exported if this machine has none yet and
     verified against PyTorch; raises OnnxUnavailable with the reason."""
     try:
@@ -132,7 +135,7 @@ def build(model, tokenizer, identity: dict, threads: int, int8: bool = False) ->
         raise OnnxUnavailable(f"{e.name} is not installed") from e
     import open_clip
 
-    folder = cache_root() / fingerprint(model, {**identity, "open_clip": open_clip.__version__})
+    folder = cache_root(cache) / fingerprint(model, {**identity, "open_clip": open_clip.__version__})
     probe_pixels, probe_tokens = _probe(tokenizer)
     try:
         if not (folder / "text.onnx").is_file():
@@ -164,7 +167,7 @@ def build(model, tokenizer, identity: dict, threads: int, int8: bool = False) ->
 # weights *file* it came from (path, size, mtime, inode) and what else a
 # start needs (open_clip's preprocessing), so the next start with that same
 # file opens the ONNX sessions alone.
-def _alias(identity: dict, weights: Path, variant: str) -> Path:
+def _alias(identity: dict, weights: Path, variant: str, cache: Path | None) -> Path:
     from importlib.metadata import version
 
     from .clip_fast import VERSION
@@ -172,14 +175,15 @@ def _alias(identity: dict, weights: Path, variant: str) -> Path:
     st = weights.stat()
     what = [identity, str(weights), st.st_size, st.st_mtime_ns, st.st_ino, variant, OPSET, version("torch"),
             "clip_fast", VERSION]
-    return cache_root() / "by-file" / (hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode())
+    return cache_root(cache) / "by-file" / (hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode())
                                        .hexdigest()[:24] + ".json")
 
 
-def remember(identity: dict, weights: Path, variant: str, folder: Path, **extra) -> None:
+def remember(identity: dict, weights: Path, variant: str, folder: Path, cache: Path | None = None,
+             **extra) -> None:
     """After a verified build: which export this weights file gave (and
     what else a start needs without the PyTorch model)."""
-    alias = _alias(identity, weights, variant)
+    alias = _alias(identity, weights, variant, cache)
     try:
         alias.parent.mkdir(parents=True, exist_ok=True)
         part = alias.with_name(alias.name + f".{os.getpid()}.part")
@@ -189,14 +193,15 @@ def remember(identity: dict, weights: Path, variant: str, folder: Path, **extra)
         log.debug("ONNX export not remembered: %s", e)
 
 
-def recall(identity: dict, weights: Path, variant: str, marker: str) -> tuple[Path, dict] | None:
+def recall(identity: dict, weights: Path, variant: str, marker: str,
+           cache: Path | None = None) -> tuple[Path, dict] | None:
     """The verified export folder of this very file and what ``remember``
     recorded, or None (none yet, the file changed, the export is gone)."""
     try:
         import onnxruntime  # noqa: F401
 
-        alias = json.loads(_alias(identity, weights, variant).read_text())
-        folder = cache_root() / alias["folder"]
+        alias = json.loads(_alias(identity, weights, variant, cache).read_text())
+        folder = cache_root(cache) / alias["folder"]
         return (folder, alias) if (folder / marker).is_file() else None
     except FileNotFoundError:
         log.debug("no verified ONNX export for %s yet", weights)
@@ -206,10 +211,11 @@ def recall(identity: dict, weights: Path, variant: str, marker: str) -> tuple[Pa
         return None
 
 
-def open_exported(identity: dict, checkpoint: Path, threads: int, int8: bool) -> tuple[OnnxTowers, dict] | None:
+def open_exported(identity: dict, checkpoint: Path, threads: int, int8: bool,
+                  cache: Path | None = None) -> tuple[OnnxTowers, dict] | None:
     """open_clip's towers from a verified export of this checkpoint file."""
     return _opened(recall(identity, checkpoint, "int8" if int8 else "fp32",
-                          "verified.int8.json" if int8 else "verified.json"),
+                          "verified.int8.json" if int8 else "verified.json", cache),
                    lambda folder, alias: (OnnxTowers(folder, threads, int8), alias))
 
 

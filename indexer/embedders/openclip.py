@@ -138,8 +138,10 @@ class OpenClipEmbedder(EnglishClipReading, Embedder):
 
     def __init__(self, arch: str = DEFAULT_ARCH, weights: str | None = DEFAULT_TAG,
                  device: str = "cpu", batch_size: int = 32, allow_download: bool = False,
-                 allow_random: bool = False, runtime: str = "torch", int8: bool = False):
+                 allow_random: bool = False, runtime: str = "torch", int8: bool = False,
+                 onnx_cache: Path | None = None):
         super().__init__()
+        self.onnx_cache = onnx_cache
         if runtime not in ("auto", "torch", "onnx"):
             raise ConfigError(f"MEDIASEARCH_RUNTIME: use auto, torch or onnx (not {runtime!r})")
         if not open_clip_installed():
@@ -249,7 +251,7 @@ class OpenClipEmbedder(EnglishClipReading, Embedder):
         from .device import cpu_threads
         from .onnx_towers import open_exported
 
-        got = open_exported(self._export_identity(), self.checkpoint, cpu_threads(), self.int8)
+        got = open_exported(self._export_identity(), self.checkpoint, cpu_threads(), self.int8, self.onnx_cache)
         if got is None:
             return False
         self.onnx, alias = got
@@ -284,7 +286,8 @@ class OpenClipEmbedder(EnglishClipReading, Embedder):
         from .onnx_towers import OnnxUnavailable, build, remember
 
         try:
-            self.onnx = build(self.model, self.tokenizer, self.identity(), self._torch.get_num_threads(), self.int8)
+            self.onnx = build(self.model, self.tokenizer, self.identity(), self._torch.get_num_threads(), self.int8,
+                              self.onnx_cache)
         except OnnxUnavailable as e:
             log.warning("ONNX Runtime not used (%s); PyTorch runs the model", e)
             return
@@ -297,6 +300,7 @@ class OpenClipEmbedder(EnglishClipReading, Embedder):
 
             cfg, tok = get_model_preprocess_cfg(self.model), standalone(self.tokenizer)
             remember(self._export_identity(), self.checkpoint, "int8" if self.int8 else "fp32", self.onnx.folder,
+                     self.onnx_cache,
                      preprocess=cfg, tokenizer=tok if agrees(self.preprocess, self.tokenizer, cfg, tok) else None)
     def prepare_image(self, image: Image.Image):
         self.ensure_loaded()

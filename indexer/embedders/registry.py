@@ -96,11 +96,11 @@ def build(spec: str, settings: Settings, allow_download: bool) -> Embedder:
         # The device is picked when the image network loads: a text query
         # never opens it.
         return BundledEmbedder(device=check_device(settings.device), cache_dir=settings.home / "cache",
-                               batch_size=settings.batch_size)
+                               batch_size=settings.batch_size, onnx_cache=settings.onnx_cache)
     if spec in ("bundled-multilingual", "multilingual"):
         from .multilingual import MultilingualEmbedder
         return MultilingualEmbedder(device=check_device(settings.device), cache_dir=settings.home / "cache",
-                                    batch_size=settings.batch_size)
+                                    batch_size=settings.batch_size, onnx_cache=settings.onnx_cache)
     if spec == "openclip" or spec.startswith("openclip:"):
         from .openclip import OpenClipEmbedder
         arch, weights = parse_openclip(spec)
@@ -113,7 +113,7 @@ def build(spec: str, settings: Settings, allow_download: bool) -> Embedder:
             return OnnxClipEmbedder(arch, weights, export, ort_providers(settings.device), settings.batch_size)
         return OpenClipEmbedder(arch, weights, device=pick_device(settings.device),
                                 batch_size=settings.batch_size, allow_download=allow_download,
-                                runtime=settings.runtime, int8=settings.onnx_int8)
+                                runtime=settings.runtime, int8=settings.onnx_int8, onnx_cache=settings.onnx_cache)
     raise ConfigError(f"unknown model {spec!r}: use auto, bundled, bundled-multilingual, openclip:ARCH/TAG "
                       "or openclip:ARCH/path/to/checkpoint")
 
@@ -149,12 +149,12 @@ def resolve_embedder(settings: Settings, spec: str | None = None,
         if cached_weights(DEFAULT_ARCH, DEFAULT_TAG) is not None:
             emb = OpenClipEmbedder(DEFAULT_ARCH, DEFAULT_TAG, device=pick_device(settings.device),
                                    batch_size=settings.batch_size, runtime=settings.runtime,
-                                   int8=settings.onnx_int8)
+                                   int8=settings.onnx_int8, onnx_cache=settings.onnx_cache)
             return Choice(emb, f"using CLIP {emb.model_id} (weights found in the local cache)")
         if hub_reachable(settings.network_timeout):
             emb = OpenClipEmbedder(DEFAULT_ARCH, DEFAULT_TAG, device=pick_device(settings.device),
                                    batch_size=settings.batch_size, allow_download=True,
-                                   runtime=settings.runtime, int8=settings.onnx_int8)
+                                   runtime=settings.runtime, int8=settings.onnx_int8, onnx_cache=settings.onnx_cache)
             return Choice(emb, f"using CLIP {emb.model_id} (weights will be downloaded once)")
         why = "CLIP weights are not cached and the model hub cannot be reached"
     except ImportError as e:  # open_clip not installed

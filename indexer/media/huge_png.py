@@ -3,8 +3,9 @@
 Pillow decodes a PNG whole (width x height x 3 bytes: 588 MB for a 196-MP
 picture) before it can be made small; JPEG's ``draft`` has no PNG
 counterpart. libvips (``pyvips`` with ``pyvips-binary``: LGPL, inside the
-wheel) streams a PNG line by line into its thumbnail, so a 120-MP PNG costs
-about 120 MB instead of 480 MB at the same speed (benchmarks/huge_images.py).
+wheel) streams a PNG line by line into its thumbnail, so a huge PNG costs a
+fraction of the memory at the same speed (figures: README,
+benchmarks/huge_images.py).
 The EXIF block (date, place, orientation) is read from the file's eXIf chunk
 without decoding anything.
 """

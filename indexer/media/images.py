@@ -11,6 +11,8 @@ import datetime as dt
 import stat
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +26,31 @@ from ..safe_open import NotARegularFile, decodable
 from ..walk import special_kind
 from . import huge_png
 
-# We enforce our own pixel limit before decoding (see load_image); PIL's global
-# one would otherwise warn or raise with its own threshold.
-Image.MAX_IMAGE_PIXELS = None
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 _heif_registered: bool | None = None
+
+# Pillow's bomb guard is a module global read while a file is opened: it is
+# lifted for that one opening, under a lock, and put back (every other use of
+# Pillow in the process keeps Pillow's own limit). The caller checks its own
+# limit on the size the header gives, before anything is decoded.
+_PILLOW_LIMIT = threading.Lock()
+
+
+@contextmanager
+def opened_unguarded(name) -> Iterator[Image.Image]:
+    """``Image.open(name)`` (the header read) without Pillow's 89 MP guard:
+    the caller's own limit (MEDIASEARCH_MAX_IMAGE_PIXELS) applies instead,
+    with a message that names it."""
+    with _PILLOW_LIMIT:
+        before = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            img = Image.open(name)
+        finally:
+            Image.MAX_IMAGE_PIXELS = before
+    with img:
+        yield img
 
 # Pictures whose decode is large (PNG, TIFF, WebP cannot be decoded at reduced
 # scale as JPEG can) are decoded one at a time: N decode threads never hold N
@@ -172,7 +193,7 @@ def load_image(path: Path | str, max_pixels: int, max_side: int = 512,
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with decodable(path) as name, Image.open(name) as img:
+            with decodable(path) as name, opened_unguarded(name) as img:
                 w, h = img.size
                 if w * h > max_pixels:
                     raise MediaDecodeError(

@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from mediasearch.store.errors import ModelUnavailableError
+from mediasearch.store.settings import Settings
 
 pytestmark = pytest.mark.slow  # real packaged weights
 
@@ -35,11 +36,11 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
 
 
-def test_the_network_written_from_the_weights_gives_pytorchs_logits():
+def test_the_network_written_from_the_weights_gives_pytorchs_logits(onnx_cache):
     from mediasearch.indexer.embedders.bundled import BundledEmbedder
 
     ref = np.load(REFERENCE)
-    emb = BundledEmbedder()
+    emb = BundledEmbedder(onnx_cache=onnx_cache)
     emb.ensure_loaded()
     logits = emb.net(fixed_batch())
     assert _cosines(logits, ref["logits"]).min() >= 0.9999
@@ -47,19 +48,19 @@ def test_the_network_written_from_the_weights_gives_pytorchs_logits():
     assert emb.runtime == "onnx"
 
 
-def test_the_bundled_vectors_and_identity_are_the_ones_indexes_were_built_with():
+def test_the_bundled_vectors_and_identity_are_the_ones_indexes_were_built_with(onnx_cache):
     from mediasearch.indexer.embedders.bundled import BundledEmbedder
 
-    emb = BundledEmbedder()
+    emb = BundledEmbedder(onnx_cache=onnx_cache)
     pictures = [Image.new("RGB", (300, 200), (200, 40, 40)), Image.new("RGB", (200, 300), (20, 120, 220))]
     np.testing.assert_allclose(emb.embed_images(pictures), np.load(REFERENCE)["vectors"], atol=1e-4)
     assert emb.identity()["architecture"] == "tf_efficientnet_lite2+conse+all-MiniLM-L6-v2"
     assert emb.identity()["weights"].startswith("efficientnet-lite2-9656183e;all-MiniLM-L6-v2;k=20;t=2.0;")
 
 
-def test_pictures_are_embedded_with_no_torch_timm_or_open_clip_imported():
+def test_pictures_are_embedded_with_no_torch_timm_or_open_clip_imported(onnx_cache):
     code = ("import sys; from PIL import Image; from mediasearch.indexer.embedders.bundled import BundledEmbedder; "
-            "e = BundledEmbedder(); e.embed_images([Image.new('RGB', (300, 200), (200, 40, 40))]); "
+            f"e = BundledEmbedder(onnx_cache={str(onnx_cache)!r}); e.embed_images([Image.new('RGB', (300, 200), (200, 40, 40))]); "
             "e.embed_texts(['a dog']); "
             "heavy = [m for m in ('torch', 'timm', 'open_clip', 'torchvision') if m in sys.modules]; "
             "assert not heavy, heavy")
@@ -139,3 +140,13 @@ def test_a_damaged_onnx_export_folder_is_a_clear_error(tmp_path):
     (tmp_path / "config.json").unlink()
     with pytest.raises(ModelUnavailableError, match="missing config.json"):
         OnnxClipEmbedder("ViT-B-32", "openai", tmp_path)
+
+
+def test_the_onnx_cache_is_where_the_settings_say(tmp_path):
+    """MEDIASEARCH_ONNX_CACHE is a Settings field the embedder is given."""
+    from mediasearch.indexer.embedders.registry import resolve_embedder
+
+    settings = Settings(home=tmp_path / "data", onnx_cache=tmp_path / "graphs", network_timeout=0)
+    emb = resolve_embedder(settings, "bundled").embedder
+    emb.embed_images([Image.new("RGB", (64, 64), (200, 40, 40))])
+    assert list((tmp_path / "graphs").rglob("*.onnx"))

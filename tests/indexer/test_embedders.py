@@ -128,12 +128,12 @@ def test_auto_prefers_the_model_the_index_was_built_with(settings):
 
 
 @pytest.mark.slow
-def test_bundled_model_finds_the_cat(tmp_path):
+def test_bundled_model_finds_the_cat(tmp_path, onnx_cache):
     from skimage import data
 
     from mediasearch.indexer.embedders.bundled import BundledEmbedder
 
-    e = BundledEmbedder(cache_dir=tmp_path)
+    e = BundledEmbedder(cache_dir=tmp_path, onnx_cache=onnx_cache)
     pics = {"cat": data.chelsea(), "coffee": data.coffee(), "rocket": data.rocket(),
             "astronaut": data.astronaut()}
     v = e.embed_images([Image.fromarray(a) for a in pics.values()])
@@ -147,14 +147,14 @@ def test_bundled_model_finds_the_cat(tmp_path):
 
 
 @pytest.mark.slow  # the real MiniLM weights on 75 prompts: ~11 s on 2 busy cores
-def test_shipped_bundled_tables_match_a_live_computation(tmp_path):
+def test_shipped_bundled_tables_match_a_live_computation(tmp_path, onnx_cache):
     """The class-name and colour tables ship as package data (issue 20: the
     first index froze for minutes computing them); sample rows recomputed
     live from the packaged weights agree within 1e-5."""
     from mediasearch.indexer.embedders.bundled import BundledEmbedder
     from mediasearch.indexer.embedders.tables import shipped
 
-    e = BundledEmbedder(cache_dir=tmp_path)
+    e = BundledEmbedder(cache_dir=tmp_path, onnx_cache=onnx_cache)
     for kind, (key, names, templates) in e.table_specs().items():
         table = shipped(key, (len(names), e.dim))
         assert table is not None, f"no shipped {kind} table for the current names/templates/weights"
@@ -162,7 +162,7 @@ def test_shipped_bundled_tables_match_a_live_computation(tmp_path):
         live = e.compute_table([names[i] for i in rows], templates)
         np.testing.assert_allclose(table[rows], live, atol=1e-5)
     # Other templates (a tuning run) are computed once and cached per machine.
-    other = BundledEmbedder(cache_dir=tmp_path, templates=("a {}.",))
+    other = BundledEmbedder(cache_dir=tmp_path, onnx_cache=onnx_cache, templates=("a {}.",))
     other.compute_table = lambda names, templates: np.ones((len(names), 384), np.float32)
     assert other._table("classes").shape == (1000, 384) and list(tmp_path.glob("bundled-classes-*.npy"))
 
@@ -201,10 +201,10 @@ def test_colour_shares_name_the_colours_a_person_would():
 
 
 @pytest.mark.slow
-def test_bundled_model_knows_colours_imagenet_does_not_name(tmp_path):
+def test_bundled_model_knows_colours_imagenet_does_not_name(tmp_path, onnx_cache):
     from mediasearch.indexer.embedders.bundled import BundledEmbedder
 
-    e = BundledEmbedder(cache_dir=tmp_path)
+    e = BundledEmbedder(cache_dir=tmp_path, onnx_cache=onnx_cache)
     rng = np.random.default_rng(0)
     pics = {}
     for name, rgb in (("red", (200, 30, 30)), ("blue", (20, 60, 200)), ("yellow", (240, 200, 20))):
@@ -298,7 +298,7 @@ def test_multilingual_clip_short_names_resolve_and_fail_fast_offline(settings, m
 
 
 @pytest.mark.slow
-def test_a_chinese_query_finds_the_cat_with_the_offline_model(tmp_path):
+def test_a_chinese_query_finds_the_cat_with_the_offline_model(tmp_path, onnx_cache):
     """Issue 19: "一只猫" finds the cat with the bundled (English) model (read
     into English words through CC-CEDICT), a Russian or Spanish query
     through USE and the map; English queries never take that way. The
@@ -311,15 +311,15 @@ def test_a_chinese_query_finds_the_cat_with_the_offline_model(tmp_path):
     from mediasearch.indexer.embedders.multilingual import MultilingualEmbedder
 
     pics = [Image.fromarray(a) for a in (data.chelsea(), data.coffee(), data.rocket(), data.astronaut())]
-    bundled = BundledEmbedder(cache_dir=tmp_path)
+    bundled = BundledEmbedder(cache_dir=tmp_path, onnx_cache=onnx_cache)
     bundled.embed_texts(["海滩上的狗"])
     assert not bundled._crosslingual._use.loaded
-    for emb in (bundled, MultilingualEmbedder(cache_dir=tmp_path)):
+    for emb in (bundled, MultilingualEmbedder(cache_dir=tmp_path, onnx_cache=onnx_cache)):
         v = emb.embed_images(pics)
         t = emb.embed_texts(["一只猫", "一杯咖啡", "火箭发射", "кошка", "una taza de café"])
         assert (t @ v.T).argmax(1).tolist() == [0, 1, 2, 0, 1], emb.model_id
         assert not list(tmp_path.glob("*.npy"))  # every table shipped: nothing computed
-    english = BundledEmbedder(cache_dir=tmp_path)
+    english = BundledEmbedder(cache_dir=tmp_path, onnx_cache=onnx_cache)
     english.ensure_loaded()
     np.testing.assert_allclose(english.embed_texts(["a cat"]), english._encode_texts(["a cat"]), atol=1e-6)
 
@@ -334,13 +334,13 @@ def test_onnx_runtime_gives_the_same_vectors_and_is_exported_once(tiny_clip, tmp
     from mediasearch.indexer.embedders import onnx_towers
     from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 
-    monkeypatch.setenv("MEDIASEARCH_ONNX_CACHE", str(tmp_path / "onnx"))
+    cache = tmp_path / "onnx"
     torch_e = OpenClipEmbedder(tiny_clip, None, allow_random=True, runtime="torch")
     torch_e.ensure_loaded()
     ckpt = tmp_path / "tiny.pt"
     import torch
     torch.save(torch_e.model.state_dict(), ckpt)
-    onnx_e = OpenClipEmbedder(tiny_clip, str(ckpt), runtime="auto")
+    onnx_e = OpenClipEmbedder(tiny_clip, str(ckpt), runtime="auto", onnx_cache=cache)
     onnx_e.ensure_loaded()
     assert onnx_e.runtime_used == "onnx"
     exported = list((tmp_path / "onnx").glob("*/visual.onnx"))
@@ -352,7 +352,7 @@ def test_onnx_runtime_gives_the_same_vectors_and_is_exported_once(tiny_clip, tmp
     # A second start: no export (the file is the same one) and no PyTorch
     # model built (the verified export of this file opens alone), the same answers.
     stamp = exported[0].stat().st_mtime_ns
-    again = OpenClipEmbedder(tiny_clip, str(ckpt), runtime="auto")
+    again = OpenClipEmbedder(tiny_clip, str(ckpt), runtime="auto", onnx_cache=cache)
     again.ensure_loaded()
     assert again.runtime_used == "onnx" and exported[0].stat().st_mtime_ns == stamp
     assert again.model is None
@@ -363,15 +363,15 @@ def test_onnx_runtime_gives_the_same_vectors_and_is_exported_once(tiny_clip, tmp
     np.testing.assert_allclose(again.embed_texts(["a red bus"]), torch_e.embed_texts(["a red bus"]), atol=1e-4)
     # The file rewritten (other bytes, a new mtime): the full start checks it again.
     torch.save(torch_e.model.state_dict(), ckpt)
-    rewritten = OpenClipEmbedder(tiny_clip, str(ckpt), runtime="auto")
+    rewritten = OpenClipEmbedder(tiny_clip, str(ckpt), runtime="auto", onnx_cache=cache)
     rewritten.ensure_loaded()
     assert rewritten.model is not None and rewritten.runtime_used == "onnx"
     # Other weights of the same architecture get their own export.
-    other = OpenClipEmbedder(tiny_clip, None, allow_random=True, runtime="auto")
+    other = OpenClipEmbedder(tiny_clip, None, allow_random=True, runtime="auto", onnx_cache=cache)
     other.ensure_loaded()
     assert len(list((tmp_path / "onnx").glob("*/visual.onnx"))) == 2
     # int8: a quantized image tower, close to fp32, text unchanged.
-    q = OpenClipEmbedder(tiny_clip, str(ckpt), runtime="auto", int8=True)
+    q = OpenClipEmbedder(tiny_clip, str(ckpt), runtime="auto", int8=True, onnx_cache=cache)
     q.ensure_loaded()
     assert q.runtime_used == "onnx-int8"
     cos = (q.embed_images(images()) * torch_e.embed_images(images())).sum(1)
@@ -386,17 +386,17 @@ def test_a_broken_export_falls_back_to_pytorch_and_says_so(tiny_clip, tmp_path, 
 
     from mediasearch.indexer.embedders.openclip import OpenClipEmbedder
 
-    monkeypatch.setenv("MEDIASEARCH_ONNX_CACHE", str(tmp_path / "onnx"))
+    cache = tmp_path / "onnx"
     seed = OpenClipEmbedder(tiny_clip, None, allow_random=True, runtime="torch")
     seed.ensure_loaded()
     torch.save(seed.model.state_dict(), tmp_path / "tiny.pt")
-    first = OpenClipEmbedder(tiny_clip, str(tmp_path / "tiny.pt"), runtime="auto")
+    first = OpenClipEmbedder(tiny_clip, str(tmp_path / "tiny.pt"), runtime="auto", onnx_cache=cache)
     first.ensure_loaded()
     assert first.runtime_used == "onnx"
     folder = next(p.parent for p in (tmp_path / "onnx").glob("*/visual.onnx"))
     # A damaged cached export (a disk error, a killed copy): refused at the check.
     (folder / "visual.onnx").write_bytes(b"not a model")
-    again = OpenClipEmbedder(tiny_clip, str(tmp_path / "tiny.pt"), runtime="auto")
+    again = OpenClipEmbedder(tiny_clip, str(tmp_path / "tiny.pt"), runtime="auto", onnx_cache=cache)
     with caplog.at_level("WARNING"):
         again.ensure_loaded()
     assert again.runtime_used == "torch" and "ONNX Runtime not used" in caplog.text

@@ -60,6 +60,31 @@ def test_pixel_limit_refuses_bombs_before_decoding(tmp_path):
         load_image(tmp_path / "big.png", max_pixels=1_000_000)
 
 
+def test_pillows_guard_is_raised_for_one_opening_and_stays_on_for_the_rest(tmp_path):
+    """Issue 29: a 200 MP picture within the user's limit is not refused by
+    Pillow's own 89 MP guard, which stays on for every other use of Pillow
+    (it was turned off for the whole process at import)."""
+    import struct
+
+    Image.new("RGB", (16, 16), (90, 90, 90)).save(tmp_path / "small.jpg")
+    data = bytearray((tmp_path / "small.jpg").read_bytes())
+    sof = data.index(b"\xff\xc0")  # height and width follow the marker, length and precision
+    data[sof + 5:sof + 9] = struct.pack(">HH", 10_000, 20_000)
+    (tmp_path / "claims-200mp.jpg").write_bytes(bytes(data))
+    pillow_default = Image.MAX_IMAGE_PIXELS
+    assert pillow_default is not None
+    try:  # the pixels are not there: decoded as grey or refused as broken, never as a bomb
+        got = load_image(tmp_path / "claims-200mp.jpg", max_pixels=10**9)
+        assert got.width * got.height == 200_000_000
+    except MediaDecodeError as e:
+        assert "bomb" not in str(e)
+    with pytest.raises(MediaDecodeError, match="above the limit of 100,000,000"):
+        load_image(tmp_path / "claims-200mp.jpg", max_pixels=100_000_000)
+    assert Image.MAX_IMAGE_PIXELS == pillow_default
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(tmp_path / "claims-200mp.jpg")
+
+
 @pytest.mark.parametrize("content,reason", [
     (b"", "empty"),
     (b"\xff\xd8\xff\xe0" + b"\x00" * 40, "cannot decode|not a readable"),

@@ -194,8 +194,15 @@ class Library:
         return True
 
     def save_vector_index(self) -> None:
-        if self._vi is not None:
-            self._vi.save(self.vector_path, self.model_id)
+        if self._vi is None:
+            return
+        # An interruption (Ctrl-C, SIGTERM) can land between a batch's commit
+        # and its follow(): the file would be saved a batch behind the
+        # catalog, stamped with the older generation. The change log brings
+        # it level first (else it is reloaded whole).
+        if self._vi.generation != self.catalog.generation() and not self._catch_up():
+            self.vector_index(refresh=True)
+        self._vi.save(self.vector_path, self.model_id)
 
     def close(self, completed: bool = True) -> None:
         """``completed``: a rebuild ran to its end and replaces the old index

@@ -93,6 +93,9 @@ def index_command(
         say(f"  read words in {report.words_caught_up} files indexed before OCR")
     if report.sounds_caught_up:
         say(f"  heard sounds in {report.sounds_caught_up} recordings and videos indexed before sound events")
+    if report.faces_found or report.people_made:
+        say(f"  {report.faces_found} faces found, {report.faces_grouped} grouped, {report.people_made} new people "
+            "(`mediasearch people` lists and names them)")
     if report.repaired:
         say(f"  repaired: {report.repaired} repeated segments (left by an older version) dropped")
 

@@ -1,7 +1,8 @@
 """Catch-up jobs: files indexed before a stage existed (or while it was
 off) gain what that stage finds, without their pictures being embedded
 again. Two stages catch up: the words in pixels (OCR: pictures and video
-frames) and the sound events of recordings and soundtracks.
+frames) and the sound events of recordings and soundtracks. The faces stage
+runs here too (indexer/faces_stage.py), for new files and old alike.
 ``mediasearch index`` (and the daemon) run them after their own work, a
 batch at a time, so a stop loses at most one batch; the next run goes on
 where it stopped. Which files still owe a stage is a column of theirs
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from mediasearch.store.catalog import Addition, Batch
 from mediasearch.store.errors import MediaDecodeError
 
-from . import ocr, sounds
+from . import faces, faces_stage, ocr, sounds
 from .extract import OCR_FRAME_SIDE, Extracted, Item, embed_items, moment_words, picture_text, sound_items
 from .media.images import load_image
 from .report import IndexReport, Progress
@@ -41,6 +42,8 @@ class CatchUp:
             report.sounds_caught_up += self._stage(
                 "sounds", ("audio", "video"), self._sounds, report, "hearing sounds",
                 "hearing sounds in {n} recordings and videos indexed before (sound events catch-up)")
+        if not report.interrupted and faces.available(s.faces):
+            faces_stage.run(self.lib, report, self.progress, self.should_stop, self.phase)
 
     def _stage(self, column: str, kinds: tuple[str, ...], read, report: IndexReport, stage: str,
                message: str) -> int:

@@ -48,6 +48,9 @@ class IndexReport:
     near_copies: list[dict] = field(default_factory=list)
     sounds_caught_up: int = 0  # recordings and videos indexed before sound events, heard this run
     repaired: int = 0  # repeated segments dropped (left by an older version)
+    faces_found: int = 0  # faces found in pictures and videos looked at this run
+    faces_grouped: int = 0  # faces that joined or started a person this run
+    people_made: int = 0
     # What happened to each file, in order ("added", path, None), ("moved", path, from), ("failed", path, why):
     # the daemon's lines; not in --json (the counts and lists above are), capped.
     activity: list[tuple[str, str, str | None]] = field(default_factory=list)

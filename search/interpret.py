@@ -74,13 +74,15 @@ class Interpreter:
             plain = set(READING_TYPES)
         self._refresh()
         chosen = (req.place or "").strip()
+        # Read each time (one small query): a name given a moment ago is a name now.
+        named = self.catalog.named() if self.catalog.face_count() else None
         out = Interpretation(terms=[], filters=Filters(kinds=list(req.kinds), places=[chosen] if chosen else []))
         semantic = []
         for text in req.texts:
             if req.texts_may_be_files and is_file(text):  # the terminal's query by example
                 out.terms.append(parse_term(text, as_file=True))
                 continue
-            u = understand(text, self._places if not chosen else None, plain=plain)
+            u = understand(text, self._places if not chosen else None, plain=plain, people=named)
             # A query of only quoted words is ranked by those words.
             words = u.semantic or (" ".join(u.exact) if u.exact and not (u.dates or u.places or u.kinds) else "")
             if words:
@@ -94,7 +96,9 @@ class Interpreter:
             out.filters = out.filters.narrowed(
                 kinds=[] if req.kinds else [k for k in f.kinds if k not in out.kinds], not_kinds=f.not_kinds,
                 dates=f.dates, not_dates=f.not_dates, places=[p for p in f.places if p not in out.places],
-                not_places=f.not_places, exact=f.exact)
+                not_places=f.not_places, exact=f.exact, people=f.people, not_people=f.not_people)
+            out.filters.alone = out.filters.alone or f.alone
+            out.filters.faces = f.faces or out.filters.faces
             out.readings += u.readings
             out.notes += u.notes
         labels = list(req.file_names) + [None] * len(req.files)

@@ -27,7 +27,7 @@ from .dates import find_dates
 if TYPE_CHECKING:
     from .place_names import Gazetteer
 
-READING_TYPES = ("date", "place", "kind", "not", "exact")
+READING_TYPES = ("date", "place", "kind", "not", "exact", "people")
 
 KIND_WORDS = {
     "video": (r"videos?|clips?|movies?|films?|footage|vídeos?|vidéos?", "视频|录像"),
@@ -127,10 +127,12 @@ class _Text:
 
 
 def understand(text: str, places: "Gazetteer | None" = None, now: dt.datetime | None = None,
-               plain: set[str] | frozenset = frozenset()) -> Understood:
+               plain: set[str] | frozenset = frozenset(), people: dict[str, int] | None = None) -> Understood:
     """Split ``text`` into its semantic part and filters. ``places``: the
-    library's gazetteer (the places its photos were taken at); ``plain``
-    lists reading types to leave as words (the undo)."""
+    library's gazetteer (the places its photos were taken at); ``people``:
+    the names given to people (None: the library was not looked at for
+    faces, so no count is read either); ``plain`` lists reading types to
+    leave as words (the undo)."""
     now = now or dt.datetime.now()
     u = Understood(text=text, semantic="")
     rest = _Text(text, plain)
@@ -139,6 +141,8 @@ def understand(text: str, places: "Gazetteer | None" = None, now: dt.datetime | 
             u.exact.append(m.group(1).strip())
             u.readings.append(Reading("exact", m.group(0), f"with the words “{m.group(1).strip()}”"))
     _read_dates(rest, u, now)
+    if people is not None:
+        _read_people(rest, u, people)
     if places:
         _read_places(rest, u, places)
     _read_negatives(rest, u)
@@ -180,6 +184,23 @@ def _read_places(rest: _Text, u: Understood, gaz: "Gazetteer") -> None:
     name = unknown_place(rest.s)
     if name:
         u.notes.append(f"nothing in the library was taken in {name}: kept “{name}” as words")
+
+
+def _read_people(rest: _Text, u: Understood, named: dict[str, int]) -> None:
+    from .read_people import find_counts, find_people
+
+    for p in find_people(rest.s, named):
+        shown = " ".join(rest.s[p.start:p.end].split())
+        if not rest.take(p.start, p.end, "people"):
+            continue
+        (u.not_people if p.negated else u.people).append(p.person_id)
+        u.filters.alone = u.filters.alone or p.alone
+        label = ("without " if p.negated else "just " if p.alone else "with ") + p.name
+        u.readings.append(Reading("people", shown, label))
+    for c in find_counts(rest.s):
+        if rest.take(c.start, c.end, "people"):
+            u.filters.faces = c.faces
+            u.readings.append(Reading("people", " ".join(rest.s[c.start:c.end].split()), c.label))
 
 
 def _clean(rest: str) -> str:

@@ -227,6 +227,43 @@ def m010_sound_state(conn: Connection) -> None:
     ddl(conn, "ALTER TABLE media ADD COLUMN sounds TEXT")
 
 
+@migration
+def m011_people(conn: Connection) -> None:
+    """Faces found in pictures and video frames (box as fractions of the
+    picture, quality, dlib's 128-d descriptor) and the people they are
+    grouped into. A person's name and centre live on the person, so a name
+    outlives its faces (a --rebuild finds them again and they rejoin it);
+    ``how`` says why a face is where it is (joined by distance, or put there
+    by the user), ``not_people`` whom the user said it is not. ``media.faces``
+    is the stage's state (NULL: not looked at yet)."""
+    ddl(conn, """CREATE TABLE person (
+            id INTEGER PRIMARY KEY,
+            name TEXT,
+            hidden INTEGER NOT NULL DEFAULT 0,
+            centre BLOB,
+            created_at FLOAT NOT NULL
+        )""")
+    ddl(conn, """CREATE TABLE face (
+            id INTEGER PRIMARY KEY,
+            media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+            t FLOAT,
+            x FLOAT NOT NULL,
+            y FLOAT NOT NULL,
+            w FLOAT NOT NULL,
+            h FLOAT NOT NULL,
+            size INTEGER NOT NULL,
+            quality FLOAT NOT NULL,
+            good INTEGER NOT NULL,
+            descriptor BLOB NOT NULL,
+            person_id INTEGER REFERENCES person(id) ON DELETE SET NULL,
+            how TEXT,
+            not_people TEXT
+        )""")
+    conn.exec_driver_sql("CREATE INDEX ix_face_media_id ON face (media_id)")
+    conn.exec_driver_sql("CREATE INDEX ix_face_person_id ON face (person_id)")
+    ddl(conn, "ALTER TABLE media ADD COLUMN faces TEXT")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"

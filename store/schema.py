@@ -69,6 +69,8 @@ class Media(Base):
     # Its sound listened to for events (indexer/sounds.py: "heard" or
     # "failed"); NULL: not yet, the sound catch-up's work (m010).
     sounds: Mapped[str | None] = mapped_column(String)
+    # Its pictures looked at for faces (indexer/faces.py: "looked" or "failed").
+    faces: Mapped[str | None] = mapped_column(String)
     # Set while a file the daemon saw vanish is held before deletion (m006).
     missing_since: Mapped[float | None] = mapped_column(Float)
     # What the file was before it went offline (an error keeps its reason).
@@ -131,9 +133,44 @@ class Change(Base):
     removed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class Person(Base):
+    """Someone whose faces were grouped (m011); named by the user or not."""
+
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    hidden: Mapped[int] = mapped_column(Integer, default=0)
+    # The mean descriptor of its faces: a person keeps being found after its
+    # faces were all re-detected (a --rebuild), so its name is not lost.
+    centre: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Face(Base):
+    """One face in a picture or a video frame (m011)."""
+
+    __tablename__ = "face"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="CASCADE"), index=True)
+    t: Mapped[float | None] = mapped_column(Float)  # the moment of a video; NULL for a picture
+    # The box, as fractions of the picture's width and height.
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    w: Mapped[float] = mapped_column(Float)
+    h: Mapped[float] = mapped_column(Float)
+    size: Mapped[int] = mapped_column(Integer)  # its side in the original's pixels
+    quality: Mapped[float] = mapped_column(Float)
+    good: Mapped[int] = mapped_column(Integer)  # may start a person (large, sharp, frontal enough)
+    descriptor: Mapped[bytes] = mapped_column(LargeBinary)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    how: Mapped[str | None] = mapped_column(Text)  # JSON: why it is with this person
+    not_people: Mapped[str | None] = mapped_column(Text)  # JSON: people the user said it is not
+
+
 def stage_column(name: str):
     """The media column a catch-up stage marks when it ran on a file
-    (NULL until then): ``ocr`` (words in pixels) or ``sounds`` (sound events)."""
-    if name not in ("ocr", "sounds"):
+    (NULL until then): ``ocr`` (words in pixels), ``sounds`` (sound events)
+    or ``faces``."""
+    if name not in ("ocr", "sounds", "faces"):
         raise ValueError(f"no catch-up stage {name!r}")
     return getattr(Media, name)

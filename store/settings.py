@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Words in pictures and video frames (indexer/ocr.py): auto | on | off.
     # auto reads only what a quick look (the text detector alone) finds text in.
     ocr: Literal["auto", "on", "off"] = "auto"
+    # Faces in pictures and videos, grouped into people (indexer/faces.py): auto (on
+    # when dlib and face-recognition-models are installed) | off.
+    faces: Literal["auto", "off"] = "auto"
     # Speech: transcribe audio files and soundtracks.
     transcribe: bool = True
     # Sound events (indexer/sounds.py): music, singing, speech as timed

@@ -47,6 +47,8 @@ def isolated_env(tmp_path, monkeypatch, onnx_cache):
     monkeypatch.setenv("MEDIASEARCH_NETWORK_TIMEOUT", "0")
     # OCR reads every generated picture: on only in the tests about it (tests/indexer/test_ocr.py).
     monkeypatch.setenv("MEDIASEARCH_OCR", "off")
+    # Faces likewise: on in tests/indexer/test_faces.py and the people tests.
+    monkeypatch.setenv("MEDIASEARCH_FACES", "off")
     monkeypatch.setenv("MEDIASEARCH_ONNX_CACHE", str(onnx_cache))
 
 

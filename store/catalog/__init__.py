@@ -18,6 +18,7 @@ split by job:
 - ``captions``: captions for reranking
 - ``reads``: vectors, hits, details, status
 - ``missing`` / ``repair``: held offline files, repeated segments
+- ``faces``: faces found and the people they are grouped into
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from .captions import CaptionTable
 from .changes import ChangeLog
 from .claims import CLAIM_HEARTBEAT, CLAIM_STALE_AFTER, ClaimTable, claim_owner, owner_is_dead
 from .dto import Addition, Applied, Batch, Filters, Hit, KnownFile, MediaRecord, NewSegment, Rename, to_blob
+from .faces import FaceTable, FoundFaces, NewFace
 from .lookups import Lookups
 from .missing import MissingFiles
 from .reads import Reads
@@ -35,8 +37,8 @@ from .repair import Repairs
 from .words import Words
 from .writes import Writes
 
-__all__ = ["Addition", "Applied", "Batch", "CHUNK", "CLAIM_HEARTBEAT", "CLAIM_STALE_AFTER", "Catalog", "Filters", "Hit",
-           "KnownFile", "MediaRecord", "NewSegment", "Rename", "chunks", "claim_owner", "is_disk_full",
+__all__ = ["Addition", "Applied", "Batch", "CHUNK", "CLAIM_HEARTBEAT", "CLAIM_STALE_AFTER", "Catalog", "Filters",
+           "FoundFaces", "Hit", "KnownFile", "NewFace", "MediaRecord", "NewSegment", "Rename", "chunks", "claim_owner", "is_disk_full",
            "owner_is_dead", "to_blob"]
 
 
@@ -54,6 +56,7 @@ class Catalog:
         self.writes, self.change_log, self.claim_table = Writes(self.db), ChangeLog(self.db), ClaimTable(self.db)
         self.lookups, self.words, self.caption_table = Lookups(self.db), Words(self.db), CaptionTable(self.db)
         self.reads, self.missing, self.repairs = Reads(self.db), MissingFiles(self.db), Repairs(self.db)
+        self.face_table = FaceTable(self.db)
 
 
 # Which part answers each of the facade's names.
@@ -72,6 +75,8 @@ FACADE = {
     "missing": "take_offline bring_back held_missing missing_under offline_by_hash recent_deletions "
                "record_deletions",
     "repairs": "drop_repeated_segments",
+    "face_table": "add_faces face_set centres group name_person hide_person merge_people take_out move_face "
+                  "forget_person forget_all people faces_of named face_count",
 }
 
 

@@ -153,6 +153,10 @@ class Filters:
     places: list[str] = field(default_factory=list)      # taken at a place whose name holds the words of any
     not_places: list[str] = field(default_factory=list)  # taken at none of these
     not_dates: list[tuple[float, float]] = field(default_factory=list)  # within none of these
+    people: list[int] = field(default_factory=list)      # every one of these people is in it
+    not_people: list[int] = field(default_factory=list)  # none of these is
+    alone: bool = False  # nobody but ``people`` (faces grouped to someone else, or to nobody, exclude it)
+    faces: tuple[int, int | None] | None = None  # how many faces it holds: (at least, at most)
 
     def narrowed(self, **more) -> "Filters":
         """A copy with more narrowing (lists added to, dates set)."""
@@ -165,7 +169,8 @@ class Filters:
     def active(self) -> bool:
         return bool(self.kinds or self.not_kinds or self.under or self.after is not None
                     or self.before is not None or self.dates or self.exact or self.places
-                    or self.not_places or self.not_dates)
+                    or self.not_places or self.not_dates or self.people or self.not_people
+                    or self.faces is not None)
 
 
 class ReadFilters:
@@ -180,3 +185,5 @@ class ReadFilters:
     places = property(lambda self: self.filters.places)
     not_places = property(lambda self: self.filters.not_places)
     exact = property(lambda self: self.filters.exact)
+    people = property(lambda self: self.filters.people)
+    not_people = property(lambda self: self.filters.not_people)

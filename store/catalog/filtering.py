@@ -11,7 +11,7 @@ from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy import text as text_sql
 
 from ..db import fold
-from ..schema import SOURCE_FRAME, SOURCE_IMAGE, STATUS_OK, Media, Segment
+from ..schema import SOURCE_FRAME, SOURCE_IMAGE, STATUS_OK, Face, Media, Segment
 from .base import below_folder, join_fts
 from .dto import Filters
 from .word_rules import CJK, held_inside, inside_worthy
@@ -46,6 +46,25 @@ def filtered(sqlite: bool, stmt, f: Filters):
         stmt = stmt.where(Media.kind.not_in(f.not_kinds))
     if f.under:
         stmt = stmt.where(or_(*[below_folder(folder, sqlite) for folder in f.under]))
+    return with_people(stmt, f)
+
+
+def with_people(stmt, f: Filters):
+    """Who is in it: every one of ``people``, none of ``not_people``, nobody
+    else (``alone``), and how many faces (``faces``: at least, at most)."""
+    for person in f.people:
+        stmt = stmt.where(Media.id.in_(select(Face.media_id).where(Face.person_id == person)))
+    if f.not_people:
+        stmt = stmt.where(Media.id.not_in(select(Face.media_id).where(Face.person_id.in_(f.not_people))))
+    if f.alone and f.people:
+        others = or_(Face.person_id.is_(None), Face.person_id.not_in(f.people))
+        stmt = stmt.where(Media.id.not_in(select(Face.media_id).where(others, Face.good == 1)))
+    if f.faces is not None:
+        lo, hi = f.faces
+        counted = select(func.count(Face.id)).where(Face.media_id == Media.id).scalar_subquery()
+        stmt = stmt.where(Media.faces.is_not(None), counted >= lo)
+        if hi is not None:
+            stmt = stmt.where(counted <= hi)
     return stmt
 
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 from sqlalchemy import delete, select, update
 
-from ..schema import STATUS_OK, Media, Segment, stage_column
+from ..schema import STATUS_OK, Face, Media, Segment, stage_column
 from .base import Part, chunks
 from .changes import log_change
 from .dto import Applied, Batch, to_blob
@@ -100,6 +100,7 @@ def _upsert(s, batch: Batch, now: float, removed: list[int]) -> list[Segment]:
     for part in chunks([m.id for m in existing.values()]):
         removed += _segment_ids_of(s, part)
         s.execute(delete(Segment).where(Segment.media_id.in_(part)))
+        s.execute(delete(Face).where(Face.media_id.in_(part)))  # a new version is looked at again
     rows = [_media_row(s, rec, existing, now) for rec in upserts]
     s.flush()  # media ids, needed by the segments
     new_segments: list[Segment] = []
@@ -125,7 +126,7 @@ def _media_row(s, rec, existing: dict[str, Media], now: float) -> Media:
                  "status", "reason", "width", "height", "duration", "taken_at", "signature", "ocr", "sounds"):
         setattr(media, name, getattr(rec, name))
     media.updated_at = now
-    media.missing_since = media.prior_status = media.prior_reason = None
+    media.missing_since = media.prior_status = media.prior_reason = media.faces = None
     if rec.copy_segments_from is not None:
         src = s.get(Media, rec.copy_segments_from)
         if src is not None:

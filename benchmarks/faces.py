@@ -1,0 +1,159 @@
+"""Faces found and people grouped, on photos written outside the project.
+
+  python benchmarks/faces.py [--lfw ../shared/data/faces-lfw-dev] [--pd ../shared/data/faces-pd]
+
+Prints JSON:
+- ``lfw``: faces-lfw-dev (30 people with 4-12 photos, 150 one-photo
+  distractors; research licence: measured here, never in the repo or the
+  tests). The labelled face of a photo is the one found nearest its middle.
+  Grouping runs as the product runs it (indexer/people.py), in three
+  incremental runs over the photos; pair precision and recall of the
+  people made, on the tuned half of the identities (every other one, by
+  name; the thresholds were chosen there) and on the held-out half.
+  ``two_of_one_photo``: people holding two faces of one photo (must be 0).
+- ``pd``: faces-pd (public domain): faces found against the people the
+  manifest names (unnamed bystanders can be there too), photos without a
+  face where one was found.
+- ``seconds``: detection + description per photo at 640 px and at
+  4032x3024 (a faces-pd portrait enlarged), decoding included.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import time
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT.parent))  # the checkout as the mediasearch package's parent
+
+from mediasearch.indexer import faces, people  # noqa: E402
+from mediasearch.indexer.media.images import load_image  # noqa: E402
+from mediasearch.store.catalog.faces import FaceSet  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+LIMIT = 400_000_000
+
+
+def look(path: Path):
+    got = load_image(path, LIMIT, max_side=faces.LOOK_SIDE)
+    return faces.find_faces(got.image, (got.width, got.height))
+
+
+def labelled(path: Path):
+    """The face nearest the photo's middle (LFW photos are centred on theirs)."""
+    found = look(path)
+    if not found:
+        return None
+    return min(found, key=lambda f: abs(f.x + f.w / 2 - 0.5) + abs(f.y + f.h / 2 - 0.5))
+
+
+def incremental(descriptors: np.ndarray, media: np.ndarray, good: np.ndarray, runs: int = 3) -> np.ndarray:
+    """Person of each face after ``runs`` grouping runs, each seeing a third more photos."""
+    person = np.full(len(descriptors), -1, np.int64)
+    next_id = 1
+    for r in range(1, runs + 1):
+        seen = np.arange(len(descriptors)) < round(len(descriptors) * r / runs)
+        idx = np.flatnonzero(seen)
+        fs = FaceSet(ids=idx.astype(np.int64), frames=media[idx], descriptors=descriptors[idx], good=good[idx],
+                     person_ids=person[idx], not_people={}, by_user=np.zeros(len(idx), bool),
+                     forgotten=np.zeros(len(idx), bool))
+        g = people.group(fs, {})
+        for face_id, pid, _ in g.joins:
+            person[face_id] = pid
+        for ids, _ in g.new_people:
+            person[ids] = next_id
+            next_id += 1
+    return person
+
+
+def pair_scores(truth: list[str], person: np.ndarray, keep: np.ndarray) -> dict:
+    idx = np.flatnonzero(keep)
+    tp = fp = fn = 0
+    for a, b in combinations(idx, 2):
+        same, grouped = truth[a] == truth[b], person[a] >= 0 and person[a] == person[b]
+        tp += same and grouped
+        fp += grouped and not same
+        fn += same and not grouped
+    return {"precision": round(tp / (tp + fp), 4) if tp + fp else None,
+            "recall": round(tp / (tp + fn), 4) if tp + fn else None, "pairs_true": tp + fn, "pairs_made": tp + fp}
+
+
+def lfw(folder: Path) -> dict:
+    rows = json.loads((folder / "manifest.json").read_text())
+    rng = np.random.default_rng(0)
+    rows = [rows[i] for i in rng.permutation(len(rows))]  # photos arrive in no particular order
+    found, truth, desc, good, media = 0, [], [], [], []
+    for n, row in enumerate(rows):
+        f = labelled(folder / row["file"])
+        if f is None:
+            continue
+        found += 1
+        truth.append(row["identity"])
+        desc.append(f.descriptor)
+        good.append(f.good)
+        media.append(n)
+    person = incremental(np.asarray(desc, np.float32), np.asarray(media, np.int64), np.asarray(good, bool))
+    names = sorted({r["identity"] for r in rows})
+    tuned = {name for i, name in enumerate(names) if i % 2 == 0}
+    halves = {h: pair_scores(truth, person, np.asarray([(t in tuned) == (h == "tuned") for t in truth]))
+              for h in ("tuned", "held_out")}
+    return {"photos": len(rows), "faces_found": found, **halves,
+            "people_made": int(len(set(person[person >= 0].tolist()))),
+            "faces_grouped": int((person >= 0).sum()), "good_faces": int(np.sum(good))}
+
+
+def pd(folder: Path) -> dict:
+    rows = json.loads((folder / "manifest.json").read_text())
+    named = found = noface_false = 0
+    per_photo = {}
+    for row in rows:
+        n = len(look(folder / row["file"]))
+        there = len(row.get("people", []))
+        per_photo[row["file"]] = {"found": n, "named": there}
+        if row["file"].startswith("_noface/"):
+            noface_false += n > 0
+        named += there
+        found += min(n, there)
+    return {"photos": len(rows), "named_people": named, "found_up_to_named": found,
+            "noface_photos_with_a_face": noface_false, "per_photo": per_photo}
+
+
+def seconds(folder: Path) -> dict:
+    portrait = Image.open(folder / "Joe_Biden" / "2.jpg").convert("RGB")
+    out = {}
+    for label, size in (("640px", (640, 480)), ("4032x3024", (4032, 3024))):
+        buf = io.BytesIO()
+        portrait.resize(size).save(buf, "JPEG", quality=90)
+        path = Path(f"/tmp/faces-bench-{label}.jpg")
+        path.write_bytes(buf.getvalue())
+        look(path)  # models loaded
+        t = time.perf_counter()
+        for _ in range(5):
+            look(path)
+        out[label] = round((time.perf_counter() - t) / 5, 3)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lfw", default=str(DATA / "faces-lfw-dev"))
+    ap.add_argument("--pd", default=str(DATA / "faces-pd"))
+    ap.add_argument("--skip-pd", action="store_true")
+    a = ap.parse_args()
+    out = {"lfw": lfw(Path(a.lfw)), "seconds": seconds(Path(a.pd)),
+           "thresholds": {k: getattr(people, k) for k in ("JOIN", "JOIN_POOR", "MARGIN", "START", "START_MAX",
+                                                          "MIN_NEW", "COMPARED")}}
+    if not a.skip_pd:
+        out["pd"] = pd(Path(a.pd))
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

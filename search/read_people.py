@@ -1,0 +1,69 @@
+"""Who is in the picture, read from a query: the names the user gave to
+people ("Anna at the beach", "Anna and Ben", "Anna without Ben", "just
+Anna") and how many people ("two people", "a group photo", "a selfie",
+"no people"). Names are matched whole, case aside, longest first, so
+"Mary Lou Williams" is one name and "Mary" another only when both were given.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NEGATION = r"(?:without|except|not|but\s+not|no|-)\s*"
+ALONE = r"(?:just|only|alone\s+with)\s+"
+# How many faces a picture holds for each phrase: (at least, at most).
+COUNTS = [
+    (r"(?:no|without)\s+(?:people|persons?|one|faces?)|nobody|no\s*one|empty\s+of\s+people", (0, 0), "nobody in it"),
+    (r"(?:a\s+)?selfies?|(?:a\s+)?portraits?|(?:a\s+)?headshots?|(?:a|one)\s+(?:person|face)\s+alone",
+     (1, 1), "one person"),
+    (r"(?:two|2)\s+(?:people|persons|faces)|(?:a\s+)?couple", (2, 2), "two people"),
+    (r"(?:three|3)\s+(?:people|persons|faces)", (3, 3), "three people"),
+    (r"(?:a\s+)?group\s+(?:photos?|pictures?|shots?)|(?:a\s+)?crowds?|many\s+people", (3, None), "a group"),
+]
+
+
+@dataclass
+class FoundPerson:
+    start: int
+    end: int
+    person_id: int
+    name: str
+    negated: bool = False
+    alone: bool = False
+
+
+@dataclass
+class FoundCount:
+    start: int
+    end: int
+    faces: tuple[int, int | None]
+    label: str
+
+
+def find_people(text: str, named: dict[str, int]) -> list[FoundPerson]:
+    """The named people in ``text``, with their negations and "just"."""
+    out: list[FoundPerson] = []
+    taken = [False] * len(text)
+    for name in sorted(named, key=len, reverse=True):
+        words = r"\s+".join(re.escape(w) for w in name.split())
+        if not words:
+            continue
+        pattern = rf"(?:(?P<neg>{NEGATION})|(?P<alone>{ALONE}))?\b(?P<name>{words})(?:['’]s)?\b"
+        for m in re.finditer(pattern, text, re.IGNORECASE):
+            if any(taken[m.start("name"):m.end("name")]):
+                continue
+            for i in range(m.start(), m.end()):
+                taken[i] = True
+            out.append(FoundPerson(m.start(), m.end(), named[name], name, negated=bool(m.group("neg")),
+                                   alone=bool(m.group("alone"))))
+    return sorted(out, key=lambda f: f.start)
+
+
+def find_counts(text: str) -> list[FoundCount]:
+    """How many people the query asks for ("two people", "no people")."""
+    out = []
+    for pattern, faces, label in COUNTS:
+        for m in re.finditer(rf"\b(?:{pattern})\b", text, re.IGNORECASE):
+            if not any(m.start() < f.end and f.start < m.end() for f in out):
+                out.append(FoundCount(m.start(), m.end(), faces, label))
+    return out

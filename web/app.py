@@ -18,6 +18,7 @@ from mediasearch.indexer.library import Library
 from mediasearch.store.errors import MediaSearchError, http_status
 from mediasearch.store.settings import Settings
 
+from .people_routes import router as people_router
 from .routes import router
 from .security import GuardMiddleware, JsonErrors, Overloaded
 from .state import PathSafeJSON, State
@@ -109,6 +110,7 @@ def create_app(settings: Settings, model: str | None = None, api_key: str | None
         return PathSafeJSON({"detail": exc.message}, status_code=exc.status, headers={"Retry-After": "2"})
 
     app.include_router(router)
+    app.include_router(people_router)
     app.add_middleware(JsonErrors)
 
     if cors_origins:

@@ -215,8 +215,8 @@ class FaceTable(Part):
                     for r in s.execute(stmt)]
 
     def faces_of(self, person_id: int | None = None, media_ids: list[int] | None = None,
-                 limit: int | None = None) -> list[dict]:
-        """Faces of a person (best first) or of some files, with the file."""
+                 limit: int | None = None, face_ids: list[int] | None = None) -> list[dict]:
+        """Faces of a person (best first), of some files, or by id, with the file."""
         stmt = (select(Face.id, Face.media_id, Face.t.label("at"), Face.x, Face.y, Face.w, Face.h, Face.size, Face.quality,
                        Face.good, Face.person_id, Face.how, Media.path, Person.name)
                 .join(Media, Media.id == Face.media_id).outerjoin(Person, Person.id == Face.person_id)
@@ -225,6 +225,8 @@ class FaceTable(Part):
             stmt = stmt.where(Face.person_id == person_id)
         if media_ids is not None:
             stmt = stmt.where(Face.media_id.in_(media_ids))
+        if face_ids is not None:
+            stmt = stmt.where(Face.id.in_(face_ids))
         stmt = stmt.order_by(Face.quality.desc(), Face.id).limit(limit)
         with self.db.read() as s:
             return [{"id": r.id, "media_id": r.media_id, "t": r.at, "box": [r.x, r.y, r.w, r.h], "size": r.size,

@@ -14,6 +14,8 @@ Prints JSON:
 - ``pd``: faces-pd (public domain): faces found against the people the
   manifest names (unnamed bystanders can be there too), photos without a
   face where one was found.
+- ``named_queries``: through the product on faces-pd: one photo's person
+  named per identity, then the name searched.
 - ``seconds``: detection + description per photo at 640 px and at
   4032x3024 (a faces-pd portrait enlarged), decoding included.
 """
@@ -125,6 +127,43 @@ def pd(folder: Path) -> dict:
             "noface_photos_with_a_face": noface_false, "per_photo": per_photo}
 
 
+def named_queries(folder: Path) -> dict:
+    """Through the product: faces-pd indexed (faces on), the person holding
+    each identity's first photo named, then the name searched: the share of
+    that identity's photos (the manifest's people) in the answer, and the
+    answer's photos that are not theirs."""
+    import shutil
+    import tempfile
+
+    from mediasearch.indexer.library import Library
+    from mediasearch.indexer.pipeline import Indexer
+    from mediasearch.search.service import SearchRequest, SearchService
+    from mediasearch.store.settings import Settings
+
+    folder = folder.resolve()
+    rows = json.loads((folder / "manifest.json").read_text())
+    home = Path(tempfile.mkdtemp())
+    lib = Library(Settings(home=home, model="fake", faces="auto", ocr="off", network_timeout=0))
+    try:
+        Indexer(lib).run([folder])
+        out = {}
+        for name in sorted({r["identity"] for r in rows if not r["file"].startswith("_")}):
+            theirs = {str(folder / r["file"]) for r in rows if name in r.get("people", [])}
+            first = str(folder / next(r["file"] for r in rows if r.get("identity") == name))
+            media = lib.catalog.known_at([first])[first].id
+            held = [f for f in lib.catalog.faces_of(media_ids=[media]) if f["person_id"]]
+            if not held:
+                out[name] = {"named": False, "photos": len(theirs)}
+                continue
+            lib.catalog.name_person(max(held, key=lambda f: f["quality"])["person_id"], name)
+            got = {r.path for r in SearchService(lib).search(SearchRequest(texts=[name], k=100)).results}
+            out[name] = {"photos": len(theirs), "found": len(got & theirs), "not_theirs": len(got - theirs)}
+        return out
+    finally:
+        lib.close()
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def seconds(folder: Path) -> dict:
     portrait = Image.open(folder / "Joe_Biden" / "2.jpg").convert("RGB")
     out = {}
@@ -152,7 +191,8 @@ def main() -> None:
                                                           "MIN_NEW", "COMPARED")}}
     if not a.skip_pd:
         out["pd"] = pd(Path(a.pd))
-    print(json.dumps(out, indent=1))
+        out["named_queries"] = named_queries(Path(a.pd))
+    print(json.dumps(out, indent=1, default=int))
 
 
 if __name__ == "__main__":

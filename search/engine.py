@@ -50,6 +50,7 @@ class Result:
     why: dict = field(default_factory=dict)
     spans: str | None = None  # a transcript window's sentences (JSON), to narrow the moment
     match: bool | None = None  # above the calibrated cut-off (None: not judged)
+    people: list[str] = field(default_factory=list)  # the named people whose faces are in it
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -127,6 +127,8 @@ def explain(r: Result, it: Interpretation | None) -> list[dict]:
         out += [{"signal": "place", "text": label} for label in read or [f"taken in {p}" for p in it.places]]
         out += [{"signal": "date", "text": rd.label} for rd in it.readings if rd.type == "date"]
         out += [{"signal": "words", "text": rd.label, "exact": True} for rd in it.readings if rd.type == "exact"]
+    if r.people:
+        out.append({"signal": "people", "text": "with " + " and ".join(r.people)})
     out += _sound(r)
     if "negated_likeness" in parts and it is not None:
         nots = ", ".join(f"“{n}”" for n in it.nots) or "what was excluded"
@@ -176,7 +178,7 @@ def reason(why: list[dict]) -> str:
             bits.append("words in " + ", ".join(f["field"] for f in w["fields"]))
         elif s == "words" and w.get("text"):
             bits.append(w["text"])
-        elif s in ("place", "date", "example", "sound"):
+        elif s in ("place", "date", "example", "sound", "people"):
             bits.append(w["text"])
         elif s == "caption":
             bits.append("caption")

@@ -111,11 +111,13 @@ class SearchService:
         in a video: "in March" read as a date), the words alone, with a note
         saying so (the reading is still there to choose)."""
         answer = self._search(req)
+        self._name_people(answer.results)
         it = answer.interpretation
         if answer.results or answer.empty_index or req.offset or req.plain or it is None \
                 or not it.readings or not it.semantic:
             return answer
         words = self._search(replace(req, plain=["all"]))
+        self._name_people(words.results)
         if not words.results:
             return answer
         labels = " · ".join(rd.label for rd in it.readings)
@@ -178,6 +180,17 @@ class SearchService:
             reranked = {"candidates": stats.candidates, "captioned_now": stats.captioned_now,
                         "seconds": round(stats.seconds, 3)}
         return SearchAnswer(req, results, reranked=reranked, interpretation=it, cutoff=cutoff)
+
+    def _name_people(self, results: list[Result]) -> None:
+        """Each hit's named people (one query for the page; none without faces)."""
+        if not results or not self.lib.catalog.face_count():
+            return
+        named: dict[int, list[str]] = {}
+        for f in self.lib.catalog.faces_of(media_ids=[r.media_id for r in results]):
+            if f["person"] and f["person"] not in named.setdefault(f["media_id"], []):
+                named[f["media_id"]].append(f["person"])
+        for r in results:
+            r.people = sorted(named.get(r.media_id, []))
 
     def _judge(self, results: list[Result], vector: np.ndarray, text: str | None,
                negated: bool) -> tuple[list[Result], dict]:

@@ -14,6 +14,7 @@ from mediasearch.indexer import faces_stage
 from mediasearch.indexer.library import Library
 from mediasearch.indexer.pipeline import Indexer
 from mediasearch.search.service import SearchRequest, SearchService
+from mediasearch.web.envelope import answer_dict
 
 pytest.importorskip("dlib")
 FACES = Path(__file__).resolve().parent.parent / "data" / "faces"
@@ -63,6 +64,11 @@ def test_a_name_finds_the_person_and_survives_a_rebuild_and_a_move(library, sett
     lib.catalog.name_person(obama, "Barack Obama")
     lib.catalog.name_person(biden, "Joe Biden")
     assert listed(lib, "Barack Obama") == OBAMA | {"obama-and-biden.jpg"}
+    # Each hit's reason names the people in it.
+    reasons = {Path(r["path"]).name: r["reason"] for r in answer_dict(
+        SearchService(lib).search(SearchRequest(texts=["Joe Biden"], k=10)))["results"]}
+    assert reasons["obama-and-biden.jpg"] == "with Barack Obama and Joe Biden"
+    assert reasons["biden-1.jpg"] == "with Joe Biden"
     assert listed(lib, "barack obama and joe biden") == {"obama-and-biden.jpg"}
     assert listed(lib, "Joe Biden without Barack Obama") == BIDEN
     assert listed(lib, "just Barack Obama") == OBAMA

@@ -67,4 +67,6 @@ def test_people_are_shown_named_searched_and_corrected(people_page, tmp_path):
     names = page.locator("#results .card").all_inner_texts()
     assert all("obama-" in n and "biden" not in n for n in names), names
     assert "with Barack Obama" in page.inner_text("#understood")
+    badges = page.locator("#results .card .why-badge[data-signal=people]").all_inner_texts()
+    assert badges == ["with Barack Obama"] * 3, badges
     page.screenshot(path=str(tmp_path / "searched.png"))

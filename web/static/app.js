@@ -97,7 +97,7 @@ function whyBadges(r) {
     if (w.signal === "picture") text = (w.label || "picture") + " " + w.score.toFixed(2);
     else if (w.signal === "words" && w.fields && w.fields.length) text = "words in " + w.fields.map((f) => f.field).join(", ");
     else if (w.signal === "words" && w.exact) text = w.text;
-    else if (["place", "date", "example", "sound"].includes(w.signal)) text = w.text;
+    else if (["place", "date", "example", "sound", "people"].includes(w.signal)) text = w.text;
     else if (w.signal === "caption") text = "caption";
     if (text) box.appendChild(el("span", { class: "why-badge", "data-signal": w.signal, title: w.weight !== undefined ? "share of the score: " + w.weight : "" }, text));
   }

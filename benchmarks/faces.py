@@ -67,11 +67,12 @@ def incremental(descriptors: np.ndarray, media: np.ndarray, good: np.ndarray, ru
                      person_ids=person[idx], not_people={}, by_user=np.zeros(len(idx), bool),
                      forgotten=np.zeros(len(idx), bool))
         g = people.group(fs, {})
+        made = list(range(next_id, next_id + len(g.new_people)))
+        for (ids, _), pid in zip(g.new_people, made):
+            person[ids] = pid
         for face_id, pid, _ in g.joins:
-            person[face_id] = pid
-        for ids, _ in g.new_people:
-            person[ids] = next_id
-            next_id += 1
+            person[face_id] = made[-pid - 1] if pid < 0 else pid
+        next_id += len(made)
     return person
 
 

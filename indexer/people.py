@@ -11,6 +11,8 @@ Each run looks at the faces nobody holds yet:
    faces near it (each within ``START`` of the group on average and
    ``START_MAX`` of every member) become a person once there are
    ``MIN_NEW`` of them. Poor faces never start a person.
+3. The faces still waiting get a second look, against the people just
+   made (so a person's other photos join in the run that found them).
 Never: two faces of one picture (or one moment of a video) in one person, a face back with a person the
 user took it out of, a face the user placed moved. People are never merged
 by grouping (only by the user). Each decision is written with its reason.
@@ -24,11 +26,11 @@ import numpy as np
 from mediasearch.store.catalog.faces import FaceSet
 
 # Chosen on the tuned half of faces-lfw-dev (benchmarks/faces.py; figures in the README).
-JOIN = 0.54
-JOIN_POOR = 0.48
+JOIN = 0.52
+JOIN_POOR = 0.50
 MARGIN = 0.03     # the nearest person must be this much nearer than the next
-START = 0.52
-START_MAX = 0.60
+START = 0.54
+START_MAX = 0.62
 MIN_NEW = 2
 COMPARED = 5
 BLOCK = 3000      # waiting faces compared pairwise at once (36 MB of distances)
@@ -67,7 +69,34 @@ def group(fs: FaceSet, centres: dict[int, np.ndarray]) -> Grouping:
     # for the next run, where the people made here can take them).
     for start in range(0, rest.size, BLOCK):
         out.new_people += _start_people(fs, rest[start:start + BLOCK])
+    if out.new_people:  # the faces still waiting may join the people just made, in this same run
+        _join_new(fs, waiting, joined, out, members, files)
     return out
+
+
+def _join_new(fs: FaceSet, waiting: np.ndarray, joined: set[int], out: Grouping,
+              members: dict[int, list[int]], files: dict[int, set[int]]) -> None:
+    """A second look at the waiting faces once new people exist (numbered
+    here -1, -2...: ``FaceTable.group`` gives them their ids)."""
+    pos = {int(fid): i for i, fid in enumerate(fs.ids)}
+    started = set()
+    for n, (face_ids, _) in enumerate(out.new_people):
+        key = -(n + 1)
+        members[key] = [pos[f] for f in face_ids]
+        files[key] = {int(fs.frames[i]) for i in members[key]}
+        started |= set(members[key])
+    people = sorted(members)
+    for i in _best_first(fs, waiting):
+        if int(i) in joined or int(i) in started:
+            continue
+        choice = _nearest_person(fs, int(i), people, members, {}, files)
+        if choice is None or choice[0] >= 0:
+            continue  # (an old person already had its chance in the first look)
+        person, distance, compared = choice
+        out.joins.append((int(fs.ids[i]), person, {"by": "distance", "distance": round(distance, 3),
+                                                   "compared": compared}))
+        joined.add(int(i))
+        files[person].add(int(fs.frames[i]))
 
 
 def _best_first(fs: FaceSet, idx: np.ndarray) -> np.ndarray:

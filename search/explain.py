@@ -129,6 +129,9 @@ def explain(r: Result, it: Interpretation | None) -> list[dict]:
         out += [{"signal": "words", "text": rd.label, "exact": True} for rd in it.readings if rd.type == "exact"]
     if r.people:
         out.append({"signal": "people", "text": "with " + " and ".join(r.people)})
+    elif parts.get("faces"):
+        n = parts["faces"]
+        out.append({"signal": "people", "text": f"{n} face{'s' if n > 1 else ''} in it"})
     out += _sound(r)
     if "negated_likeness" in parts and it is not None:
         nots = ", ".join(f"“{n}”" for n in it.nots) or "what was excluded"

@@ -54,3 +54,16 @@ def narrow_to_sentences(results: list[Result], terms: list[Term], embedder, top:
                 qvec = embedder.embed_texts([text])[0]
             best = int(np.argmax(embedder.embed_texts([s[2] for s in sentences]) @ qvec))
         r.start, r.end, r.text = sentences[best]
+
+
+PEOPLE_NEAR = 2.0  # s: a moment this near a face of the asked-for people shows them
+
+
+def at_people_moment(r, times: list[float]) -> None:
+    """A video found by who is in it opens where they are: its own best
+    moment when they are there, else their first moment (a list by date:
+    their first moment)."""
+    if r.start is not None and any(r.start - PEOPLE_NEAR <= t <= (r.end or r.start) + PEOPLE_NEAR for t in times):
+        return
+    near = times[0] if r.start is None else min(times, key=lambda t: abs(t - r.start))
+    r.start, r.end = near, near

@@ -28,8 +28,9 @@ from .answer import SearchAnswer
 from .cutoff import Cutoff
 from .engine import Result, SearchEngine
 from .interpret import Interpretation, Interpreter, folder
-from .moments import narrow_to_sentences, open_at_picture
+from .moments import at_people_moment, narrow_to_sentences, open_at_picture
 from .query import Query, check_kinds, positive_text
+from .read_people import about_people
 from .request import SearchRequest
 
 MAX_ID = 2**63 - 1
@@ -111,13 +112,13 @@ class SearchService:
         in a video: "in March" read as a date), the words alone, with a note
         saying so (the reading is still there to choose)."""
         answer = self._search(req)
-        self._name_people(answer.results)
+        self._name_people(answer.results, answer.interpretation)
         it = answer.interpretation
         if answer.results or answer.empty_index or req.offset or req.plain or it is None \
                 or not it.readings or not it.semantic:
             return answer
         words = self._search(replace(req, plain=["all"]))
-        self._name_people(words.results)
+        self._name_people(words.results, words.interpretation)
         if not words.results:
             return answer
         labels = " · ".join(rd.label for rd in it.readings)
@@ -181,16 +182,23 @@ class SearchService:
                         "seconds": round(stats.seconds, 3)}
         return SearchAnswer(req, results, reranked=reranked, interpretation=it, cutoff=cutoff)
 
-    def _name_people(self, results: list[Result]) -> None:
-        """Each hit's named people (one query for the page; none without faces)."""
+    def _name_people(self, results: list[Result], it: Interpretation | None) -> None:
+        """Each hit's named people (one query for the page; none without
+        faces); a video asked for by who is in it opens where they are."""
         if not results or not self.lib.catalog.face_count():
             return
         named: dict[int, list[str]] = {}
+        seen: dict[int, list[float]] = {}  # video -> when the asked-for people are in it
+        wanted = set(it.people) if it is not None else set()
         for f in self.lib.catalog.faces_of(media_ids=[r.media_id for r in results]):
             if f["person"] and f["person"] not in named.setdefault(f["media_id"], []):
                 named[f["media_id"]].append(f["person"])
+            if f["person_id"] in wanted and f["t"] is not None:
+                seen.setdefault(f["media_id"], []).append(f["t"])
         for r in results:
             r.people = sorted(named.get(r.media_id, []))
+            if r.media_id in seen:
+                at_people_moment(r, sorted(seen[r.media_id]))
 
     def _judge(self, results: list[Result], vector: np.ndarray, text: str | None,
                negated: bool) -> tuple[list[Result], dict]:
@@ -207,12 +215,30 @@ class SearchService:
         for r in j.weaker:
             r.match = False
         results = j.matched + j.weaker
+        if j.cutoff.get("applied") and about_people(text) and j.weaker:
+            results = self._faces_answer(results, j.cutoff)
         if negated:
             results = negatives.judged(results, j.cutoff)
             if j.cutoff.get("applied"):
                 j.cutoff["held_back"] = sum(r.match is False for r in results)
                 j.cutoff["matched"] = any(r.match for r in results)
         return results, j.cutoff
+
+    def _faces_answer(self, results: list[Result], cutoff: dict) -> list[Result]:
+        """A query about people ("a man", "kids having fun", "a crowd"): a
+        hit held back that has a face in it is a match after all, in its
+        rank (the bundled model has no idea of a person; the faces do)."""
+        counts = self.lib.catalog.face_counts([r.media_id for r in results if r.match is False])
+        if not counts:
+            return results
+        for r in results:
+            if r.match is False and r.media_id in counts:
+                r.match = True
+                r.why["faces"] = counts[r.media_id]
+        cutoff["by_faces"] = len(counts)
+        cutoff["held_back"] = sum(r.match is False for r in results)
+        cutoff["matched"] = True
+        return [r for r in results if r.match is not False] + [r for r in results if r.match is False]
 
     def _search_words(self, query: Query) -> tuple[list[Result], np.ndarray]:
         """A text query's hits and the vector they are judged by: negated

@@ -76,7 +76,7 @@ FACADE = {
                "record_deletions",
     "repairs": "drop_repeated_segments",
     "face_table": "add_faces face_set centres group name_person hide_person merge_people take_out move_face "
-                  "forget_person forget_all people faces_of named face_count",
+                  "forget_person forget_all people faces_of named face_counts face_count",
 }
 
 

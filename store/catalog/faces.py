@@ -108,14 +108,12 @@ class FaceTable(Part):
                                                         .where(Person.centre.is_not(None)))}
 
     def group(self, joins: list[tuple[int, int, dict]], new_people: list[tuple[list[int], dict]]) -> list[int]:
-        """Write a grouping run: faces joining people (face, person, why) and
-        new people (their faces, why); the new people's ids. Centres follow."""
+        """Write a grouping run: new people (their faces, why) and faces
+        joining people (face, person, why; person -1, -2... is the first,
+        second... new one); the new people's ids. Centres follow."""
         now = time.time()
         made = []
         with self.db.write() as s:
-            for face_id, person_id, how in joins:
-                s.execute(update(Face).where(Face.id == face_id, Face.person_id.is_(None))
-                          .values(person_id=person_id, how=json.dumps(how)))
             for face_ids, how in new_people:
                 person = Person(created_at=now)
                 s.add(person)
@@ -124,7 +122,11 @@ class FaceTable(Part):
                 for part in chunks(face_ids):
                     s.execute(update(Face).where(Face.id.in_(part), Face.person_id.is_(None))
                               .values(person_id=person.id, how=json.dumps(how)))
-            touched = {p for _, p, _ in joins} | set(made)
+            for face_id, person_id, how in joins:
+                person_id = made[-person_id - 1] if person_id < 0 else person_id
+                s.execute(update(Face).where(Face.id == face_id, Face.person_id.is_(None))
+                          .values(person_id=person_id, how=json.dumps(how)))
+            touched = {made[-p - 1] if p < 0 else p for _, p, _ in joins} | set(made)
             _update_centres(s, touched)
         return made
 
@@ -239,6 +241,15 @@ class FaceTable(Part):
         with self.db.read() as s:
             return {name: pid for pid, name in s.execute(select(Person.id, Person.name)
                                                          .where(Person.name.is_not(None)))}
+
+    def face_counts(self, media_ids: list[int]) -> dict[int, int]:
+        """How many faces each of these files holds (files without any left out)."""
+        out: dict[int, int] = {}
+        with self.db.read() as s:
+            for part in chunks([int(i) for i in media_ids]):
+                stmt = select(Face.media_id, func.count(Face.id)).where(Face.media_id.in_(part)).group_by(Face.media_id)
+                out.update((media, n) for media, n in s.execute(stmt))
+        return out
 
     def face_count(self) -> int:
         with self.db.read() as s:

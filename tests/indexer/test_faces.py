@@ -118,3 +118,29 @@ def test_the_people_command_lists_names_and_forgets(library, cli, settings):
     assert code == 0 and "forgot" in err
     code, out, _ = cli("people", "--json", *home)
     assert json.loads(out)["people"] == []
+
+
+def test_a_video_found_by_who_is_in_it_opens_where_they_are(settings, tmp_path):
+    """Faces are found at a video's moments; "Barack Obama" lists the video
+    opened at his first moment, not at its start."""
+    import numpy as np
+    from PIL import Image
+
+    from ..media_factory import video
+
+    settings.faces = "auto"
+    root = tmp_path / "clips"
+    shutil.copytree(FACES, root, ignore=shutil.ignore_patterns("*.md", "no-face.jpg"))
+    face = np.asarray(Image.open(FACES / "obama-1.jpg").convert("RGB").resize((320, 400)))
+    video(root / "speech.mp4", [(4, (90, 90, 90)), (4, face)], size=(320, 400))
+    lib = Library(settings)
+    try:
+        Indexer(lib).run([root])
+        lib.catalog.name_person(person_of(lib, "obama-1.jpg"), "Barack Obama")
+        hits = SearchService(lib).search(SearchRequest(texts=["Barack Obama"], k=20)).results
+        clip = next(r for r in hits if r.path.endswith("speech.mp4"))
+        assert 3.5 <= clip.start <= 4.5, clip.start
+        assert clip.people == ["Barack Obama"]
+    finally:
+        lib.close()
+

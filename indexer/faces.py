@@ -37,8 +37,8 @@ LOOK_SIDE = 1600      # long side a picture is looked at (enlarged at most ENLAR
 ENLARGE = 2.0
 MIN_SIDE = 40         # faces smaller than this in the looked-at picture are not kept: nobody is told apart
 GOOD_SIZE = 60        # px in the original: a face this large or larger may start a person...
-GOOD_SHARPNESS = 25.0  # ...when its aligned crop is this sharp (variance of the Laplacian)...
-GOOD_FRONTAL = 0.2    # ...and its nose sits within this share of the eye span from the middle
+GOOD_SHARPNESS = 15.0  # ...when its aligned crop is this sharp (variance of the Laplacian)...
+GOOD_FRONTAL = 0.3    # ...and its nose sits within this share of the eye span from the middle
 LOOKED, FAILED = "looked", "failed"
 
 _lock = threading.Lock()

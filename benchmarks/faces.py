@@ -16,6 +16,8 @@ Prints JSON:
   face where one was found.
 - ``named_queries``: through the product on faces-pd: one photo's person
   named per identity, then the name searched.
+- ``index_cost`` (``--index-cost``): indexing with faces on against off,
+  bundled model, fresh data dirs, on faces-pd and 150 Flickr8k thumbnails.
 - ``seconds``: detection + description per photo at 640 px and at
   4032x3024 (a faces-pd portrait enlarged), decoding included.
 """
@@ -181,11 +183,53 @@ def seconds(folder: Path) -> dict:
     return out
 
 
+def index_seconds(folder: Path, faces_mode: str) -> float:
+    """Indexing ``folder`` into a fresh data dir with the bundled model, whole."""
+    import shutil
+    import tempfile
+
+    from mediasearch.indexer.library import Library
+    from mediasearch.indexer.pipeline import Indexer
+    from mediasearch.store.settings import Settings
+
+    home = Path(tempfile.mkdtemp())
+    t = time.perf_counter()
+    lib = Library(Settings(home=home, model="bundled", faces=faces_mode, network_timeout=0))
+    try:
+        Indexer(lib).run([folder])
+    finally:
+        lib.close()
+        shutil.rmtree(home, ignore_errors=True)
+    return time.perf_counter() - t
+
+
+def index_cost(pd_folder: Path, flickr: Path, n: int = 150) -> dict:
+    """Indexing with faces on over off: faces-pd (real-size photos) and the
+    first ``n`` Flickr8k-1000 photos (200-px thumbnails)."""
+    import shutil
+    import tempfile
+
+    small = Path(tempfile.mkdtemp())
+    for f in sorted(flickr.glob("*.jpg"))[:n]:
+        shutil.copy(f, small / f.name)
+    out = {}
+    for label, folder in (("faces_pd", pd_folder), (f"flickr_{n}", small)):
+        # Alternated, the faster of two each (the first run of a process
+        # also pays one-time loads; this machine is noisy).
+        runs = [(index_seconds(folder, "off"), index_seconds(folder, "auto")) for _ in range(2)]
+        off, on = min(r[0] for r in runs), min(r[1] for r in runs)
+        out[label] = {"off_s": round(off, 1), "on_s": round(on, 1), "ratio": round(on / off, 2)}
+    shutil.rmtree(small, ignore_errors=True)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lfw", default=str(DATA / "faces-lfw-dev"))
     ap.add_argument("--pd", default=str(DATA / "faces-pd"))
     ap.add_argument("--skip-pd", action="store_true")
+    ap.add_argument("--index-cost", action="store_true", help="also time indexing with faces off and on (minutes)")
+    ap.add_argument("--flickr", default=str(DATA / "flickr8k-1000" / "images"))
     a = ap.parse_args()
     out = {"lfw": lfw(Path(a.lfw)), "seconds": seconds(Path(a.pd)),
            "thresholds": {k: getattr(people, k) for k in ("JOIN", "JOIN_POOR", "MARGIN", "START", "START_MAX",
@@ -193,6 +237,8 @@ def main() -> None:
     if not a.skip_pd:
         out["pd"] = pd(Path(a.pd))
         out["named_queries"] = named_queries(Path(a.pd))
+    if a.index_cost:
+        out["index_cost"] = index_cost(Path(a.pd), Path(a.flickr))
     print(json.dumps(out, indent=1, default=int))
 
 

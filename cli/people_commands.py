@@ -100,6 +100,17 @@ def merge_command(into: int, other: int, data_dir: DataDirOpt = None) -> None:
         cat.close()
 
 
+@people_app.command("unmerge")
+def unmerge_command(person: int, data_dir: DataDirOpt = None) -> None:
+    """Undo merges into a person: each merged person comes back with its faces and name."""
+    cat = _catalog(data_dir)
+    try:
+        made = _checked(cat.unmerge, person)
+        say(f"{len(made)} people back: {', '.join(map(str, made))}" if made else "nothing was merged into it")
+    finally:
+        cat.close()
+
+
 @people_app.command("split")
 def split_command(faces: Annotated[list[int], typer.Argument(help="Face ids (`people show`).")],
                   data_dir: DataDirOpt = None) -> None:

@@ -173,6 +173,8 @@ def explain(how: dict | None, person: str | None) -> str:
     who = person or "this person"
     if not how:
         return "not grouped yet"
+    if how.get("merged_from") is not None:
+        return f"merged into {who} by you (`people unmerge` undoes it)"
     if how.get("by") == "user":
         return f"put with {who} by you"
     if how.get("by") == "new":

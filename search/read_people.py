@@ -65,22 +65,40 @@ class FoundCount:
 
 
 def find_people(text: str, named: dict[str, int]) -> list[FoundPerson]:
-    """The named people in ``text``, with their negations and "just"."""
+    """The named people in ``text``, with their negations and "just": whole
+    names case aside, and one word of a name ("Obama" for "Barack Obama")
+    written with its capital, when it is nobody else's."""
     out: list[FoundPerson] = []
     taken = [False] * len(text)
-    for name in sorted(named, key=len, reverse=True):
+    for name, person, flags in sorted(_names_and_words(named), key=lambda n: len(n[0]), reverse=True):
         words = r"\s+".join(re.escape(w) for w in name.split())
-        if not words:
-            continue
         pattern = rf"(?:(?P<neg>{NEGATION})|(?P<alone>{ALONE}))?\b(?P<name>{words})(?:['’]s)?\b"
-        for m in re.finditer(pattern, text, re.IGNORECASE):
+        for m in re.finditer(pattern, text, flags):
             if any(taken[m.start("name"):m.end("name")]):
                 continue
             for i in range(m.start(), m.end()):
                 taken[i] = True
-            out.append(FoundPerson(m.start(), m.end(), named[name], name, negated=bool(m.group("neg")),
+            full = next(n for n, p in named.items() if p == person)
+            out.append(FoundPerson(m.start(), m.end(), person, full, negated=bool(m.group("neg")),
                                    alone=bool(m.group("alone"))))
     return sorted(out, key=lambda f: f.start)
+
+
+def _names_and_words(named: dict[str, int]) -> list[tuple[str, int, int]]:
+    """(text, person, regex flags): each whole name (case aside), and each
+    word of a longer name that is capitalised, 3 letters or more, and no
+    other person's (matched with its capital: "Rose" the person, "rose" the
+    flower)."""
+    out = [(name, person, re.IGNORECASE) for name, person in named.items() if name.split()]
+    owners: dict[str, set[int]] = {}
+    for name, person in named.items():
+        words = name.split()
+        for w in words if len(words) > 1 else ():
+            if len(w) >= 3 and w[0].isupper():
+                owners.setdefault(w, set()).add(person)
+    whole = {n.lower() for n in named}
+    out += [(w, next(iter(ps)), 0) for w, ps in owners.items() if len(ps) == 1 and w.lower() not in whole]
+    return out
 
 
 def find_counts(text: str) -> list[FoundCount]:

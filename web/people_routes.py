@@ -76,6 +76,12 @@ def api_merge(s: StateDep, person_id: Id, body: MergeBody):
     return {"ok": True}
 
 
+@router.post("/api/people/{person_id}/unmerge", summary="Undo merges into a person: the merged people come back",
+             responses=errors(404))
+def api_unmerge(s: StateDep, person_id: Id):
+    return {"people": _found(s.lib.catalog.unmerge, person_id)}
+
+
 @router.post("/api/people/{person_id}/hide", summary="Hide a person from the people view (or show again)",
              responses=errors(404))
 def api_hide(s: StateDep, person_id: Id, body: HideBody):

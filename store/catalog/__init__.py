@@ -75,7 +75,7 @@ FACADE = {
     "missing": "take_offline bring_back held_missing missing_under offline_by_hash recent_deletions "
                "record_deletions",
     "repairs": "drop_repeated_segments",
-    "face_table": "add_faces face_set centres group name_person hide_person merge_people take_out move_face "
+    "face_table": "add_faces face_set centres group name_person hide_person merge_people unmerge take_out move_face "
                   "forget_person forget_all people faces_of named face_counts face_count",
 }
 

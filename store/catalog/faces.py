@@ -148,13 +148,41 @@ class FaceTable(Part):
             return
         with self.db.write() as s:
             keep, gone = _require(s, into), _require(s, other)
-            s.execute(update(Face).where(Face.person_id == other)
-                      .values(person_id=into, how=json.dumps({"by": "user", "merged_from": other})))
-            if not keep.name and gone.name:
+            took = bool(not keep.name and gone.name)
+            how = json.dumps({"by": "user", "merged_from": other, "name": gone.name, "hidden": gone.hidden,
+                              "took_name": took})
+            s.execute(update(Face).where(Face.person_id == other).values(person_id=into, how=how))
+            if took:
                 keep.name = gone.name
             s.delete(gone)
             s.flush()
             _update_centres(s, {into})
+
+    def unmerge(self, person_id: int) -> list[int]:
+        """Undo the merges into this person: each merged person comes back
+        with its faces and its name; the people made again."""
+        now, made = time.time(), []
+        with self.db.write() as s:
+            keep = _require(s, person_id)
+            merged: dict[int, list[tuple[int, dict]]] = {}
+            for fid, how in s.execute(select(Face.id, Face.how).where(Face.person_id == person_id,
+                                                                       Face.how.is_not(None))):
+                why = json.loads(how)
+                if why.get("merged_from") is not None:
+                    merged.setdefault(why["merged_from"], []).append((fid, why))
+            for faces in merged.values():
+                why = faces[0][1]
+                if why.get("took_name") and keep.name == why.get("name"):
+                    keep.name = None  # the name goes back with the person it came from
+                person = Person(name=why.get("name"), hidden=int(why.get("hidden") or 0), created_at=now)
+                s.add(person)
+                s.flush()
+                made.append(person.id)
+                for part in chunks([fid for fid, _ in faces]):
+                    s.execute(update(Face).where(Face.id.in_(part)).values(
+                        person_id=person.id, how=json.dumps({"by": "user", "unmerged_from": person_id})))
+            _update_centres(s, {person_id, *made})
+        return made
 
     def take_out(self, face_id: int) -> int | None:
         """"Not this person": the face leaves its person and never rejoins

@@ -92,8 +92,15 @@ def test_not_this_person_takes_a_face_out_for_good_and_merge_and_forget_work(lib
     assert lib.catalog.take_out(face["id"]) == obama
     faces_stage.regroup(lib.catalog)
     assert "obama-3.jpg" not in people_files(lib)[obama]  # never back with the person it was taken from
+    lib.catalog.name_person(biden, "Joe Biden")
     lib.catalog.merge_people(obama, biden)  # the user's word: one person now
-    assert len(lib.catalog.people()) == 1
+    assert len(lib.catalog.people()) == 1 and lib.catalog.people()[0]["name"] == "Joe Biden"
+    before = people_files(lib)[obama]
+    (back,) = lib.catalog.unmerge(obama)  # a bad merge is undone: Biden comes back, named
+    assert {p["name"] for p in lib.catalog.people()} == {None, "Joe Biden"}
+    assert people_files(lib)[back] == BIDEN | {"obama-and-biden.jpg"}
+    assert people_files(lib)[obama] | people_files(lib)[back] == before
+    lib.catalog.merge_people(obama, back)
     lib.catalog.forget_person(obama)
     faces_stage.regroup(lib.catalog)
     assert lib.catalog.people() == []  # forgotten faces do not make the same person again

@@ -24,3 +24,12 @@ def test_counts_of_people():
 def test_a_query_only_about_people_is_answered_by_faces_and_others_by_the_model():
     assert all(about_people(q) for q in ("a man", "kids having fun", "a crowd", "two women smiling"))
     assert not any(about_people(q) for q in ("a man riding an elephant", "a dog", "a girl in a pink dress", ""))
+
+
+def test_one_word_of_a_name_is_the_person_when_it_is_theirs_alone_and_capitalised():
+    named = {"Barack Obama": 2, "Rose Miller": 4, "Mary Lou Williams": 5, "Mary Smith": 6}
+    assert [(f.person_id, f.name) for f in find_people("Obama at the beach", named)] == [(2, "Barack Obama")]
+    assert find_people("a rose garden", named) == []          # the flower, not Rose Miller
+    assert [f.person_id for f in find_people("Rose at the party", named)] == [4]
+    assert find_people("Mary at home", named) == []            # two Marys: nobody is guessed
+    assert [f.person_id for f in find_people("Williams", named)] == [5]

@@ -78,6 +78,11 @@ async function showPerson(p) {
   hide.addEventListener("click", async () => { await post("/api/people/" + p.id + "/hide", { hidden: true }); showPeople(); });
   bar.appendChild(hide);
   bar.appendChild(mergeControl(p));
+  if (data.faces.some((f) => f.how && f.how.merged_from !== undefined)) {
+    const undo = el("button", { type: "button" }, "Undo merges");
+    undo.addEventListener("click", async () => { await post("/api/people/" + p.id + "/unmerge"); showPeople(); });
+    bar.appendChild(undo);
+  }
   $("results").appendChild(bar);
   const grid = el("div", { class: "faces" });
   for (const f of data.faces) grid.appendChild(faceCard(f));

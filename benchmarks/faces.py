@@ -149,7 +149,9 @@ def named_queries(folder: Path) -> dict:
     lib = Library(Settings(home=home, model="fake", faces="auto", ocr="off", network_timeout=0))
     try:
         Indexer(lib).run([folder])
-        out = {}
+        fs = lib.catalog.face_set()
+        held = [(int(p), int(f)) for p, f in zip(fs.person_ids, fs.frames) if p >= 0]
+        out = {"two_faces_of_one_photo_in_one_person": len(held) - len(set(held))}
         for name in sorted({r["identity"] for r in rows if not r["file"].startswith("_")}):
             theirs = {str(folder / r["file"]) for r in rows if name in r.get("people", [])}
             first = str(folder / next(r["file"] for r in rows if r.get("identity") == name))

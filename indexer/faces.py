@@ -100,9 +100,10 @@ def find_faces(picture: Image.Image, original_size: tuple[int, int], t: float | 
         size = round(side * to_original)
         sharp, off_middle = sharpness(chip), frontal_offset(shape)
         good = size >= GOOD_SIZE and sharp >= GOOD_SHARPNESS and off_middle <= GOOD_FRONTAL
+        points = [[round(shape.part(i).x / img.width, 4), round(shape.part(i).y / img.height, 4)] for i in range(5)]
         out.append(NewFace(x=box.left() / img.width, y=box.top() / img.height, w=box.width() / img.width,
                            h=box.height() / img.height, size=size, good=good, descriptor=vector, t=t,
-                           quality=quality(size, sharp, off_middle)))
+                           quality=quality(size, sharp, off_middle), landmarks=points))
     return out
 
 

@@ -230,7 +230,7 @@ def m010_sound_state(conn: Connection) -> None:
 @migration
 def m011_people(conn: Connection) -> None:
     """Faces found in pictures and video frames (box as fractions of the
-    picture, quality, dlib's 128-d descriptor) and the people they are
+    picture, five landmarks, quality, dlib's 128-d descriptor) and the people they are
     grouped into. A person's name and centre live on the person, so a name
     outlives its faces (a --rebuild finds them again and they rejoin it);
     ``how`` says why a face is where it is (joined by distance, or put there
@@ -252,6 +252,7 @@ def m011_people(conn: Connection) -> None:
             w FLOAT NOT NULL,
             h FLOAT NOT NULL,
             size INTEGER NOT NULL,
+            landmarks TEXT,
             quality FLOAT NOT NULL,
             good INTEGER NOT NULL,
             descriptor BLOB NOT NULL,

@@ -159,6 +159,8 @@ class Face(Base):
     w: Mapped[float] = mapped_column(Float)
     h: Mapped[float] = mapped_column(Float)
     size: Mapped[int] = mapped_column(Integer)  # its side in the original's pixels
+    # Eye corners (two per eye) and the nose, as [x, y] fractions of the picture (JSON).
+    landmarks: Mapped[str | None] = mapped_column(Text)
     quality: Mapped[float] = mapped_column(Float)
     good: Mapped[int] = mapped_column(Integer)  # may start a person (large, sharp, frontal enough)
     descriptor: Mapped[bytes] = mapped_column(LargeBinary)

@@ -32,6 +32,7 @@ class NewFace:
     good: bool
     descriptor: np.ndarray
     t: float | None = None
+    landmarks: list[list[float]] | None = None  # eye corners and nose, fractions of the picture
 
 
 @dataclass
@@ -78,6 +79,7 @@ class FaceTable(Part):
                     continue
                 stored += 1
                 s.add_all(Face(media_id=f.media_id, t=n.t, x=n.x, y=n.y, w=n.w, h=n.h, size=n.size,
+                               landmarks=json.dumps(n.landmarks) if n.landmarks else None,
                                quality=n.quality, good=int(n.good), descriptor=np.asarray(n.descriptor, np.float32)
                                .tobytes()) for n in f.faces)
         return stored
@@ -247,7 +249,8 @@ class FaceTable(Part):
     def faces_of(self, person_id: int | None = None, media_ids: list[int] | None = None,
                  limit: int | None = None, face_ids: list[int] | None = None) -> list[dict]:
         """Faces of a person (best first), of some files, or by id, with the file."""
-        stmt = (select(Face.id, Face.media_id, Face.t.label("at"), Face.x, Face.y, Face.w, Face.h, Face.size, Face.quality,
+        stmt = (select(Face.id, Face.media_id, Face.t.label("at"), Face.x, Face.y, Face.w, Face.h, Face.size,
+                       Face.landmarks, Face.quality,
                        Face.good, Face.person_id, Face.how, Media.path, Person.name)
                 .join(Media, Media.id == Face.media_id).outerjoin(Person, Person.id == Face.person_id)
                 .where(Media.status == STATUS_OK))
@@ -260,6 +263,7 @@ class FaceTable(Part):
         stmt = stmt.order_by(Face.quality.desc(), Face.id).limit(limit)
         with self.db.read() as s:
             return [{"id": r.id, "media_id": r.media_id, "t": r.at, "box": [r.x, r.y, r.w, r.h], "size": r.size,
+                     "landmarks": json.loads(r.landmarks) if r.landmarks else None,
                      "quality": round(r.quality, 3), "good": bool(r.good), "person_id": r.person_id,
                      "person": r.name, "how": json.loads(r.how) if r.how else None, "path": r.path}
                     for r in s.execute(stmt)]

@@ -55,7 +55,7 @@ def test_faces_are_grouped_into_one_person_each_and_the_group_photo_is_both(libr
     assert lib.catalog.faces_of(media_ids=[nobody.id]) == []
     # Every face says why it is with its person.
     face = lib.catalog.faces_of(person_of(lib, "obama-1.jpg"))[0]
-    assert face["how"]["by"] in ("new", "distance")
+    assert face["how"]["by"] in ("new", "distance") and len(face["landmarks"]) == 5
 
 
 def test_a_name_finds_the_person_and_survives_a_rebuild_and_a_move(library, settings, tmp_path):

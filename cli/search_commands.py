@@ -46,6 +46,7 @@ def search_command(
     show_all: Annotated[bool, typer.Option("--all", help="Show weaker matches too (below the calibrated cut-off).")] = False,
     plain: Annotated[list[str] | None, typer.Option("--plain", help="Leave this reading of the text as words: date | place | kind | not | exact | all (repeatable).")] = None,
     literal: Annotated[bool, typer.Option("--literal", help="Read nothing from the text: search for it as typed (= --plain all).")] = False,
+    by: Annotated[str, typer.Option("--by", help="relevance | newest (or date) | oldest: by date, the matches only, with day headers.")] = "relevance",
     data_dir: DataDirOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
@@ -57,7 +58,7 @@ def search_command(
                         kinds=list(kind or []), under=[str(u) for u in under or []], place=place,
                         lexical=lexical, rerank=rerank, texts_may_be_files=True,
                         like=list(like or []), unlike=list(unlike or []), all=show_all,
-                        plain=["all"] if literal else list(plain or []))
+                        plain=["all"] if literal else list(plain or []), order="newest" if by == "date" else by)
     for f in image or []:
         if not Path(f).expanduser().is_file():
             raise QueryError(f"query file not found: {f}")
@@ -106,9 +107,20 @@ def print_answer(answer) -> None:
     elif cut.get("held_back") and not answer.request.all:
         say(f"{cut['held_back']} weaker matches held back (--all shows them)")
     listed = bool(results) and all((r.why or {}).get("filters") for r in results)
+    oldest = answer.request.order == "oldest"
     if listed:  # only filters were asked: nothing was ranked, so no score is shown
-        say("listed by date, newest first (the query has only filters)")
+        say(f"listed by date, {'oldest' if oldest else 'newest'} first (the query has only filters)")
+    elif answer.ordered:
+        o = answer.ordered
+        say(f"{o['of']} matches by date, {o['by']} first" + (f" (the {o['of']} best)" if o.get("capped") else ""))
+    day = None
     for r in results:
+        if answer.ordered or listed:
+            when = r.when or r.taken_at
+            shown = f"{dt.datetime.fromtimestamp(when):%A %d %B %Y}" if when else "date unknown"
+            if shown != day:
+                say(f"-- {shown}")
+                day = shown
         d = result_dict(r, it)
         where = r.path
         if r.start is not None:

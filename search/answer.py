@@ -17,3 +17,4 @@ class SearchAnswer:
     reranked: dict | None = None   # what reranking did (candidates, captions made, seconds)
     interpretation: Interpretation | None = None  # how the text was read
     cutoff: dict | None = None     # the calibrated cut-off, when the query was judged
+    ordered: dict | None = None    # by date: {"by": newest|oldest, "of": matches ordered}

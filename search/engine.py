@@ -51,6 +51,7 @@ class Result:
     spans: str | None = None  # a transcript window's sentences (JSON), to narrow the moment
     match: bool | None = None  # above the calibrated cut-off (None: not judged)
     people: list[str] = field(default_factory=list)  # the named people whose faces are in it
+    when: float | None = None  # when it was taken (EXIF, else mtime): set where answers are ordered by date
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -31,3 +31,6 @@ class SearchRequest:
     # The terminal's rule: a text that names an existing file is a query by
     # example. Never for web queries (a stranger must not make us open files).
     texts_may_be_files: bool = False
+    # relevance (best first) | newest | oldest: by date, the matches only
+    # (what the cut-off keeps), never every file.
+    order: str = "relevance"

@@ -50,11 +50,15 @@ def parse_date(value: float | str | None, name: str) -> float | None:
         raise QueryError(f"{name}: use a date like 2024-07-31 (or a unix time)") from None
 
 
+ORDERS = ("relevance", "newest", "oldest")
+DATE_DEPTH = 200  # matches re-ordered by date (the best ones where there are more)
+
+
 def _listed(rows: list[dict], why: str) -> list[Result]:
     """Files shown without a score (the newest, or those the filters alone
     chose): ``why`` says which, so the page shows no score."""
     return [Result(r["media_id"], r["path"], r["kind"] or "unknown", 0.0, taken_at=r["taken_at"],
-                   why={why: True}) for r in rows]
+                   why={why: True}, when=r.get("when")) for r in rows]
 
 
 def _check_id(media_id: int) -> int:
@@ -107,6 +111,27 @@ class SearchService:
 
     # -- running ----------------------------------------------------------
     def search(self, req: SearchRequest) -> SearchAnswer:
+        """The answer, best first or by date (``req.order``)."""
+        if req.order not in ORDERS:
+            raise QueryError(f"order: use {', '.join(ORDERS)} (not {req.order!r})")
+        if req.order == "relevance":
+            return self._answer(req)
+        # By date: the matches of a deep search, re-ordered, then the page.
+        deep = self._answer(replace(req, order="relevance", k=max(DATE_DEPTH, req.k + req.offset), offset=0))
+        if deep.results and "filters" in deep.results[0].why:  # filters only: listed by date already
+            return self._answer(req)
+        deep_hits = deep.results
+        shown = [r for r in deep_hits if r.match is not False or req.all]
+        when = self.lib.catalog.when_of([r.media_id for r in shown])
+        for r in shown:
+            r.when = when.get(r.media_id)
+        shown.sort(key=lambda r: (r.when is None, -(r.when or 0) if req.order == "newest" else (r.when or 0)))
+        deep.request, deep.results = req, shown[req.offset:req.offset + req.k]
+        # "capped": there may be more matches than the DATE_DEPTH best ones ordered here.
+        deep.ordered = {"by": req.order, "of": len(shown), "capped": len(deep_hits) >= DATE_DEPTH}
+        return deep
+
+    def _answer(self, req: SearchRequest) -> SearchAnswer:
         """The answer; where a reading (a date, a place, a kind) left nothing
         of words that find something ("The new bridge opens in March." said
         in a video: "in March" read as a date), the words alone, with a note
@@ -135,7 +160,8 @@ class SearchService:
         if self.lib.catalog.model_identity() is None:
             return SearchAnswer(req, [], empty_index=True, interpretation=it)
         if browse:  # only filters ("videos from last summer"): the matching files, newest first
-            return SearchAnswer(req, _listed(self.lib.catalog.browse(query.filters, req.k, req.offset), "filters"),
+            rows = self.lib.catalog.browse(query.filters, req.k, req.offset, oldest=req.order == "oldest")
+            return SearchAnswer(req, _listed(rows, "filters"),
                                 interpretation=it)
         new_examples = [t.path for t in terms if t.path is not None
                         and not self.lib.catalog.segment_vectors(str(t.path)).size]

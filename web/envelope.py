@@ -30,6 +30,8 @@ def result_dict(r: Result, it: Interpretation | None = None) -> dict:
     d["name"] = os.path.basename(r.path)
     # The day it was taken, in the server's time zone (the photo's clock).
     d["taken"] = dt.datetime.fromtimestamp(r.taken_at).date().isoformat() if r.taken_at else None
+    # When it was taken, EXIF else file time (the day headers of a list by date).
+    d["when"] = dt.datetime.fromtimestamp(r.when).date().isoformat() if r.when else None
     return d
 
 
@@ -63,6 +65,7 @@ def answer_dict(answer: SearchAnswer) -> dict:
         "empty_index": answer.empty_index, "k": req.k, "offset": req.offset,
         "reranked": answer.reranked,
         "cutoff": answer.cutoff,
+        "order": answer.ordered or {"by": req.order},
     }
 
 

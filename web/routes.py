@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
@@ -29,6 +29,7 @@ from .state import SAFE_TYPES, MediaId, State, StateDep, errors, save_upload
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes HTML
 router = APIRouter()
+Order = Literal["relevance", "newest", "oldest"]
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -60,18 +61,21 @@ async def api_search(s: StateDep, q: str = "", k: Annotated[int, Q(ge=1, le=200)
                      like: Annotated[list[int], Q()] = [],
                      unlike: Annotated[list[int], Q()] = [],
                      lexical: bool = True, rerank: bool = False, place: str | None = None,
-                     plain: Annotated[list[str], Q()] = [], all: bool = False):
+                     plain: Annotated[list[str], Q()] = [], all: bool = False,
+                     order: Order = "relevance"):
     """``q`` is read for dates ("July 2019"), places ("in Lisbon"), kinds
     ("videos of"), negatives ("-cat", "not screenshots") and "exact words";
     ``plain`` (repeatable: date, place, kind, not, exact, all) leaves a
     reading as words. ``not`` adds negatives; ``like``/``unlike``
     (repeatable) refine by results marked good or bad. Hits below the
-    calibrated cut-off are held back unless ``all=true``."""
+    calibrated cut-off are held back unless ``all=true``. ``order``: relevance
+    (best first), newest or oldest (the matches re-ordered by date, each hit
+    with ``when``, the day it was taken)."""
     if any(not 1 <= i <= MAX_ID for i in [*like, *unlike]):
         raise QueryError("like/unlike: not a media id")
     req = SearchRequest(texts=[q] if q.strip() else [], nots=not_, like=like, unlike=unlike, k=k,
                         offset=offset, kinds=kind, under=under, after=after, before=before,
-                        place=place, lexical=lexical, rerank=rerank, plain=plain, all=all)
+                        place=place, lexical=lexical, rerank=rerank, plain=plain, all=all, order=order)
     return await answer(s, req)
 
 @router.post("/api/search", summary="Search with an uploaded image or audio file and/or text",
@@ -84,9 +88,10 @@ async def api_search_upload(s: StateDep, file: Annotated[UploadFile | None, File
                             after: Annotated[str | None, Form()] = None,
                             before: Annotated[str | None, Form()] = None,
                             place: Annotated[str | None, Form()] = None,
-                            plain: Annotated[list[str], Form()] = [], all: Annotated[bool, Form()] = False):
+                            plain: Annotated[list[str], Form()] = [], all: Annotated[bool, Form()] = False,
+                            order: Annotated[Order, Form()] = "relevance"):
     req = SearchRequest(texts=[q] if q.strip() else [], k=k, offset=offset, kinds=kind, under=under,
-                        after=after, before=before, place=place, plain=plain, all=all)
+                        after=after, before=before, place=place, plain=plain, all=all, order=order)
     if file is None or not file.filename:
         return await answer(s, req)
     tmp_path = await run_in_threadpool(save_upload, s.settings.home, file)

@@ -14,7 +14,8 @@ LISTED = (Media.id, Media.path, Media.kind, Media.taken_at)  # a file shown with
 
 
 def listed(rows) -> list[dict]:
-    return [{"media_id": r.id, "path": r.path, "kind": r.kind, "taken_at": r.taken_at} for r in rows]
+    return [{"media_id": r.id, "path": r.path, "kind": r.kind, "taken_at": r.taken_at,
+             "when": getattr(r, "at", None)} for r in rows]
 
 
 class Lookups(Part):
@@ -81,6 +82,15 @@ class Lookups(Part):
             lo, hi = s.execute(select(func.min(WHEN), func.max(WHEN)).where(Media.status == STATUS_OK)).one()
         return None if lo is None else (float(lo), float(hi))
 
+    def when_of(self, media_ids: list[int]) -> dict[int, float]:
+        """When each file was taken (EXIF or container date, else its
+        modification time), unix time."""
+        out: dict[int, float] = {}
+        with self.db.read() as s:
+            for part in chunks([int(i) for i in media_ids]):
+                out.update((m, float(w)) for m, w in s.execute(select(Media.id, WHEN).where(Media.id.in_(part))))
+        return out
+
     def place_names(self) -> list[str]:
         """The names of the places the library's pictures were taken at."""
         stmt = (select(Segment.text).distinct()
@@ -88,10 +98,11 @@ class Lookups(Part):
         with self.db.read() as s:
             return [t for t in s.scalars(stmt) if t]
 
-    def browse(self, filters: Filters, limit: int, offset: int = 0) -> list[dict]:
+    def browse(self, filters: Filters, limit: int, offset: int = 0, oldest: bool = False) -> list[dict]:
         """Files matching the filters alone (a query of only a date or a
-        kind), newest first."""
-        stmt = filtered(self.db.sqlite, select(*LISTED), filters)
-        stmt = stmt.where(Media.missing_since.is_(None)).order_by(WHEN.desc(), Media.id.desc())
+        kind), newest first (or oldest first)."""
+        stmt = filtered(self.db.sqlite, select(*LISTED, WHEN.label("at")), filters)
+        order = (WHEN.asc(), Media.id.asc()) if oldest else (WHEN.desc(), Media.id.desc())
+        stmt = stmt.where(Media.missing_since.is_(None)).order_by(*order)
         with self.db.read() as s:
             return listed(s.execute(stmt.limit(limit).offset(offset)))

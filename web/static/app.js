@@ -112,6 +112,7 @@ function filters() {
   if ($("after").value) f.after = $("after").value;
   if ($("before").value) f.before = $("before").value;
   if ($("rerank").checked) f.rerank = "true";
+  if ($("order").value !== "relevance") f.order = $("order").value;
   return f;
 }
 
@@ -162,6 +163,7 @@ function fromURL() {
   const p = new URLSearchParams(location.search);
   $("q").value = p.get("q") || "";
   for (const id of ["kind", "under", "place", "after", "before"]) $(id).value = p.get(id) || "";
+  $("order").value = ["newest", "oldest"].includes(p.get("order")) ? p.get("order") : "relevance";
   $("rerank").checked = p.get("rerank") === "true";
   state.like = p.get("like");
   state.good = p.getAll("good"); state.bad = p.getAll("bad");
@@ -175,7 +177,7 @@ function fromURL() {
 
 function countFilters() {
   // Filters stay visible as a count while the panel is closed.
-  const n = Object.keys(filters()).length;
+  const n = Object.keys(filters()).filter((k) => k !== "order").length;
   $("filters-summary").textContent = n ? "Filters (" + n + ")" : "Filters";
 }
 
@@ -223,7 +225,13 @@ async function search(append = false, remember = true) {
       message("No results. Try other words, or fewer filters.");  // nothing even weakly: the filters exclude all
       return;
     }
-    for (const r of results) $("results").appendChild(card(r));
+    const byDate = (data.order && data.order.by !== "relevance")
+      || results.every((r) => r.score_parts && r.score_parts.filters);
+    if (!append) { state.day = null; state.month = null; }
+    for (const r of results) {
+      if (byDate) dateHeaders(r.when || r.taken);
+      $("results").appendChild(card(r));
+    }
     state.offset += results.length;
     $("more").hidden = results.length < k;
     if (append) history.replaceState(null, "", toURL() + (toURL().startsWith("?") ? "&" : "?") + "n=" + state.offset);
@@ -232,6 +240,21 @@ async function search(append = false, remember = true) {
   } catch (e) {
     if (mine !== state.seq) return;
     message("Search failed: " + e.message, true);
+  }
+}
+
+// A list by date gets a month header and a day header where they change.
+function dateHeaders(day) {
+  const d = day ? new Date(day + "T12:00:00") : null;
+  const month = d ? d.toLocaleDateString(undefined, { month: "long", year: "numeric" }) : "Date unknown";
+  const label = d ? d.toLocaleDateString(undefined, { weekday: "long", day: "numeric", month: "long" }) : "";
+  if (month !== state.month) {
+    $("results").appendChild(el("h2", { class: "month-header" }, month));
+    state.month = month; state.day = null;
+  }
+  if (label && label !== state.day) {
+    $("results").appendChild(el("h3", { class: "day-header" }, label));
+    state.day = label;
   }
 }
 
@@ -449,6 +472,7 @@ document.addEventListener("DOMContentLoaded", () => {
     search();
   });
   $("filters").addEventListener("change", countFilters);
+  $("order").addEventListener("change", () => { if ($("q").value.trim() || state.example || state.like !== null) search(); });
   window.addEventListener("popstate", fromURL);
   // Reranking is offered only where a captioner's weights are installed.
   fetch("/api/status").then((r) => r.json())

@@ -1,0 +1,50 @@
+"""Issue 32.1: the page shows an answer by date with month and day headers,
+the order kept in the address bar, at desktop and phone widths."""
+import pytest
+
+from ..media_factory import geotagged
+from .test_browser import ARGS, CHROMIUM, indexed_and_served, wait_js
+
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (.ci/run installs it)"),
+              pytest.mark.slow]
+TAKEN = {"cat_2019.jpg": "2019:07:14 10:00:00", "cat_2023.jpg": "2023:01:02 09:00:00",
+         "cat_2023b.jpg": "2023:01:02 17:00:00", "cat_2021.jpg": "2021:07:14 10:00:00"}
+
+
+@pytest.fixture
+def dated_page(settings, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    root = tmp_path / "dated"
+    root.mkdir()
+    for name, taken in TAKEN.items():
+        geotagged(root / name, (200, 120, 40), 38.7223, -9.1393, taken=taken)
+    for url in indexed_and_served(settings, root):
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            pg = browser.new_page(viewport={"width": 1000, "height": 900})
+            pg.goto(url)
+            yield pg
+            browser.close()
+
+
+def test_newest_first_with_month_and_day_headers_kept_in_the_url(dated_page, tmp_path):
+    page = dated_page
+    page.fill("#q", "cat")
+    page.click("#go")
+    page.wait_for_selector("#results .card")
+    assert page.locator(".month-header").count() == 0  # best match first: no headers
+    page.select_option("#order", "newest")
+    wait_js(page, "document.querySelectorAll('.month-header').length === 3")
+    assert "order=newest" in page.url
+    headers = page.locator(".month-header").all_inner_texts()
+    assert headers == ["January 2023", "July 2021", "July 2019"], headers
+    assert page.locator(".day-header").count() == 3  # two cats on 2 January 2023 share a day
+    names = page.locator("#results .card .name").all_inner_texts()
+    assert names[-1] == "cat_2019.jpg" and set(names[:2]) == {"cat_2023.jpg", "cat_2023b.jpg"}
+    page.screenshot(path=str(tmp_path / "by-date.png"))
+    page.reload()  # the order comes back from the address bar
+    wait_js(page, "document.querySelectorAll('.month-header').length === 3")
+    assert page.input_value("#order") == "newest"
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(tmp_path / "by-date-phone.png"))

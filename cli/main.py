@@ -12,7 +12,7 @@ import typer
 from mediasearch.store.errors import ConfigError, MediaSearchError, exit_code
 from mediasearch.store.settings import load_settings
 
-from . import eval_commands, help_types, index_commands, people_commands, search_commands
+from . import eval_commands, event_commands, help_types, index_commands, people_commands, search_commands
 from .common import DataDirOpt, ModelOpt, settings_from
 
 help_types.install()
@@ -23,6 +23,7 @@ index_commands.register(app)
 search_commands.register(app)
 eval_commands.register(app)
 people_commands.register(app)
+event_commands.register(app)
 
 @app.command("serve")
 def serve_command(

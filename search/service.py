@@ -27,6 +27,7 @@ from . import marks, negatives
 from .answer import SearchAnswer
 from .cutoff import Cutoff
 from .engine import Result, SearchEngine
+from .events import Event, find_events
 from .interpret import Interpretation, Interpreter, folder
 from .moments import at_people_moment, narrow_to_sentences, open_at_picture
 from .query import Query, check_kinds, positive_text
@@ -308,6 +309,21 @@ class SearchService:
     def recent(self, n: int = 12) -> list[Result]:
         """What was added last, newest first: the landing view's cards."""
         return _listed(self.lib.catalog.recent(n), "recent")
+
+    def events(self) -> list[Event]:
+        """The library's events (trips, days out, evenings), newest first."""
+        return find_events(self.lib.catalog.timeline_rows())
+
+    def event(self, event_id: int) -> tuple[Event, list[Result]]:
+        """One event and its files, in the order they were taken."""
+        found = next((e for e in self.events() if e.id == event_id), None)
+        if found is None:
+            raise NotFoundError(f"no event {event_id}")
+        when = self.lib.catalog.when_of(found.media_ids)
+        hits = self.lib.catalog.hits_of_media(found.media_ids)
+        out = [Result(m, h["path"], h["kind"] or "unknown", 0.0, taken_at=h["taken_at"], why={"event": True},
+                      when=when.get(m)) for m, h in hits.items()]
+        return found, sorted(out, key=lambda r: (r.when or 0, r.media_id))
 
     def duplicates(self) -> list[dict]:
         """Groups of near-identical pictures and videos, each with a

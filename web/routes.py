@@ -111,6 +111,21 @@ async def api_duplicates(s: StateDep):
         return {"groups": duplicates_dict(await run_in_threadpool(s.service.duplicates))}
 
 
+@router.get("/api/events", summary="Trips, days out and evenings, newest first")
+def api_events(s: StateDep, k: Annotated[int, Q(ge=1, le=1000)] = 100, offset: Annotated[int, Q(ge=0)] = 0):
+    events = s.service.events()
+    out = []
+    for e in events[offset:offset + k]:
+        out.append({**e.to_dict(), "cover": f"/thumb/{min(e.media_ids)}?size=256"})
+    return {"events": out, "total": len(events)}
+
+
+@router.get("/api/events/{event_id}", summary="One event and its files, in the order taken", responses=errors(404))
+def api_event(s: StateDep, event_id: MediaId):
+    found, files = s.service.event(event_id)
+    return {"event": found.to_dict(), "results": [result_dict(r) for r in files]}
+
+
 @router.get("/api/recent", summary="The files added last, newest first (the landing view)")
 def api_recent(s: StateDep, n: Annotated[int, Q(ge=1, le=100)] = 12):
     return {"results": [result_dict(r) for r in s.service.recent(n)]}

@@ -91,6 +91,26 @@ class Lookups(Part):
                 out.update((m, float(w)) for m, w in s.execute(select(Media.id, WHEN).where(Media.id.in_(part))))
         return out
 
+    def hits_of_media(self, media_ids: list[int]) -> dict[int, dict]:
+        """The listing row of each ok file (path, kind, EXIF date)."""
+        out: dict[int, dict] = {}
+        with self.db.read() as s:
+            for part in chunks([int(i) for i in media_ids]):
+                for r in listed(s.execute(select(*LISTED).where(Media.id.in_(part), Media.status == STATUS_OK))):
+                    out[r["media_id"]] = r
+        return out
+
+    def timeline_rows(self) -> list[tuple[int, float, str | None]]:
+        """Every ok file as (id, when taken, the place name its picture
+        carries or None), for events."""
+        place = (select(Segment.media_id, func.min(Segment.text).label("place"))
+                 .where(Segment.source.in_((SOURCE_IMAGE, SOURCE_FRAME)), Segment.text.is_not(None))
+                 .group_by(Segment.media_id).subquery())
+        stmt = (select(Media.id, WHEN, place.c.place).outerjoin(place, place.c.media_id == Media.id)
+                .where(Media.status == STATUS_OK, Media.missing_since.is_(None)))
+        with self.db.read() as s:
+            return [(r[0], float(r[1]), r[2] or None) for r in s.execute(stmt)]
+
     def place_names(self) -> list[str]:
         """The names of the places the library's pictures were taken at."""
         stmt = (select(Segment.text).distinct()

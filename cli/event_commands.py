@@ -1,0 +1,64 @@
+"""`mediasearch events`: the library's trips, days out and evenings, found
+from when and where the files were taken."""
+from __future__ import annotations
+
+import typer
+
+from mediasearch.indexer.library import Library
+from mediasearch.search.service import SearchService
+from mediasearch.store.paths import one_line
+from mediasearch.web.envelope import result_dict
+
+from .common import DataDirOpt, JsonOpt, emit_json, require_index, say, settings_from
+
+events_app = typer.Typer(help="Trips, days out and evenings, found from when and where files were taken.")
+
+
+def _service(data_dir) -> tuple[Library, SearchService]:
+    settings = settings_from(data_dir)
+    require_index(settings)
+    lib = Library(settings)
+    return lib, SearchService(lib)
+
+
+@events_app.callback(invoke_without_command=True)
+def events_command(ctx: typer.Context, data_dir: DataDirOpt = None, as_json: JsonOpt = False,
+                   limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many, newest first.")) -> None:
+    """List the events, newest first: name (place and dates), files, id."""
+    if ctx.invoked_subcommand is not None:
+        return
+    lib, service = _service(data_dir)
+    try:
+        events = service.events()
+    finally:
+        lib.close()
+    if as_json:
+        emit_json({"events": [e.to_dict() for e in events[:limit]], "total": len(events)})
+        return
+    if not events:
+        say("no events: nothing indexed has a date yet")
+        return
+    for e in events[:limit]:
+        typer.echo(one_line(f"{e.id:>7}  {e.name:<44} {len(e.media_ids):>5} files" + ("  away" if e.away else "")))
+    if len(events) > limit:
+        say(f"{len(events) - limit} older events (--limit)")
+
+
+@events_app.command("show")
+def show_command(event: int, data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
+    """One event's files, in the order they were taken."""
+    lib, service = _service(data_dir)
+    try:
+        found, files = service.event(event)
+    finally:
+        lib.close()
+    if as_json:
+        emit_json({"event": found.to_dict(), "results": [result_dict(r) for r in files]})
+        return
+    say(f"{found.name}: {len(files)} files")
+    for r in files:
+        typer.echo(one_line(r.path))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(events_app, name="events")

@@ -1,0 +1,120 @@
+"""Events: the library's files grouped the way people remember them, as
+trips, days out and evenings, from when and where each was taken.
+
+1. Files in time order start a new group after a gap of more than ``GAP``
+   (an evening is hours; a night apart is two days).
+2. Groups away from home (home: the place with the most days of photos)
+   follow on into one trip while the next group is away too, in the same
+   country or with no place known, within ``TRIP_GAP`` (a trip is several
+   days away from home).
+3. Files with no place (no GPS) go with whatever their time puts them in;
+   they never break a trip.
+An event's id is its smallest file id (stable while that file stays, as
+files arriving later get larger ids), its name the place most of its
+files were taken at and its dates: "Lisbon, 12-15 July 2023".
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+GAP = 6 * 3600        # s: a longer pause between two photos starts a new event
+TRIP_GAP = 48 * 3600  # s: days away from home follow on within this
+
+
+@dataclass
+class Event:
+    id: int
+    start: float
+    end: float
+    media_ids: list[int] = field(default_factory=list)
+    places: Counter = field(default_factory=Counter)
+    away: bool = False
+
+    @property
+    def place(self) -> str | None:
+        return self.places.most_common(1)[0][0] if self.places else None
+
+    @property
+    def name(self) -> str:
+        return f"{self.place}, {dates(self.start, self.end)}" if self.place else dates(self.start, self.end)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "place": self.place, "files": len(self.media_ids),
+                "start": _day(self.start), "end": _day(self.end), "away": self.away}
+
+
+def town(place: str | None) -> str | None:
+    """"Intendente, Lisbon, Portugal" -> "Lisbon, Portugal": a district is its town."""
+    if not place:
+        return None
+    parts = [p.strip() for p in place.split(",") if p.strip()]
+    return ", ".join(parts[-2:]) if parts else None
+
+
+def country(place: str | None) -> str | None:
+    return place.rsplit(",", 1)[-1].strip() if place else None
+
+
+def find_events(rows: list[tuple[int, float, str | None]]) -> list[Event]:
+    """``rows``: (media id, when taken, place name or None); events newest first."""
+    rows = sorted(rows, key=lambda r: (r[1], r[0]))
+    home = _home(rows)
+    groups: list[Event] = []
+    for media_id, when, place in rows:
+        where = town(place)
+        if not groups or when - groups[-1].end > GAP:
+            groups.append(Event(media_id, when, when))
+        g = groups[-1]
+        g.end = when
+        g.media_ids.append(media_id)
+        if where:
+            g.places[where] += 1
+    for g in groups:
+        g.away = g.place is not None and g.place != home
+    events = _trips(groups)
+    for e in events:
+        e.id = min(e.media_ids)  # stable: files that arrive later have larger ids
+    return sorted(events, key=lambda e: e.start, reverse=True)
+
+
+def _home(rows) -> str | None:
+    """The place with the most days of photos."""
+    days: dict[str, set] = {}
+    for _, when, place in rows:
+        if town(place):
+            days.setdefault(town(place), set()).add(dt.date.fromtimestamp(when))
+    return max(days, key=lambda p: (len(days[p]), p)) if days else None
+
+
+def _trips(groups: list[Event]) -> list[Event]:
+    """Consecutive groups away from home, in one country, close in time: one trip."""
+    out: list[Event] = []
+    for g in groups:
+        last = out[-1] if out else None
+        placeless = g.place is None
+        if last is not None and last.away and (g.away or placeless) and g.start - last.end <= TRIP_GAP \
+                and (placeless or country(g.place) == country(last.place)):
+            last.end = g.end
+            last.media_ids += g.media_ids
+            last.places.update(g.places)
+            continue
+        out.append(g)
+    return out
+
+
+def dates(start: float, end: float) -> str:
+    """"12 July 2023", "12-15 July 2023", "30 June - 2 July 2023", "30 Dec 2023 - 2 Jan 2024"."""
+    a, b = dt.date.fromtimestamp(start), dt.date.fromtimestamp(end)
+    if a == b:
+        return f"{a.day} {a:%B %Y}"
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{a.day}-{b.day} {b:%B %Y}"
+    if a.year == b.year:
+        return f"{a.day} {a:%B} - {b.day} {b:%B %Y}"
+    return f"{a.day} {a:%b %Y} - {b.day} {b:%b %Y}"
+
+
+def _day(t: float) -> str:
+    return dt.date.fromtimestamp(t).isoformat()

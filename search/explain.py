@@ -102,7 +102,7 @@ def span(text: str, hit: set[str], around: int = 60) -> str:
 def explain(r: Result, it: Interpretation | None) -> list[dict]:
     parts = r.why or {}
     out: list[dict] = []
-    if parts.get("recent") or parts.get("filters"):
+    if parts.get("recent") or parts.get("filters") or parts.get("event"):
         pass  # listed, not ranked: only the filters below say why
     elif "best_moment" in parts:
         out.append({"signal": "example", "weight": 1.0, "score": parts["best_moment"],

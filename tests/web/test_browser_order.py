@@ -8,7 +8,7 @@ from .test_browser import ARGS, CHROMIUM, indexed_and_served, wait_js
 pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (.ci/run installs it)"),
               pytest.mark.slow]
 TAKEN = {"cat_2019.jpg": "2019:07:14 10:00:00", "cat_2023.jpg": "2023:01:02 09:00:00",
-         "cat_2023b.jpg": "2023:01:02 17:00:00", "cat_2021.jpg": "2021:07:14 10:00:00"}
+         "cat_2023b.jpg": "2023:01:02 13:00:00", "cat_2021.jpg": "2021:07:14 10:00:00"}
 
 
 @pytest.fixture
@@ -48,3 +48,19 @@ def test_newest_first_with_month_and_day_headers_kept_in_the_url(dated_page, tmp
     assert page.input_value("#order") == "newest"
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(tmp_path / "by-date-phone.png"))
+
+
+def test_the_events_view_shows_a_trip_and_opens_it(dated_page, tmp_path):
+    """Issue 32.2: the cats of 2 January 2023 are one event; it opens with its files."""
+    page = dated_page
+    page.click("#events-btn")
+    page.wait_for_selector(".event")
+    names = page.locator(".event-name").all_inner_texts()
+    assert len(names) == 3 and names[0].endswith("2 January 2023"), names
+    page.screenshot(path=str(tmp_path / "events.png"))
+    page.locator(".event").first.click()
+    page.wait_for_selector("#results .card")
+    assert sorted(page.locator("#results .card .name").all_inner_texts()) == ["cat_2023.jpg", "cat_2023b.jpg"]
+    assert page.locator(".day-header").count() == 1
+    assert page.locator("#results .card .score").count() == 0  # listed, not scored
+    page.screenshot(path=str(tmp_path / "event.png"))

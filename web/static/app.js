@@ -270,7 +270,7 @@ function card(r) {
   const row = el("div", { class: "row" });
   const moment = r.start !== null ? " @ " + fmtTime(r.start) + "–" + fmtTime(r.end) : "";
   row.appendChild(el("span", { class: "badge", title: r.kind + moment }, r.kind + moment));
-  if (!(r.score_parts && (r.score_parts.recent || r.score_parts.filters))) row.appendChild(el("span", { class: "score" }, r.score.toFixed(3)));
+  if (!(r.score_parts && (r.score_parts.recent || r.score_parts.filters || r.score_parts.event))) row.appendChild(el("span", { class: "score" }, r.score.toFixed(3)));
   meta.appendChild(row);
   // The date on a line of its own: beside a video's moment it was squeezed into "2026-/07-18".
   if (r.taken) meta.appendChild(el("span", { class: "taken", title: "taken on" }, r.taken));

@@ -60,5 +60,25 @@ def show_command(event: int, data_dir: DataDirOpt = None, as_json: JsonOpt = Fal
         typer.echo(one_line(r.path))
 
 
+@events_app.command("find")
+def find_command(text: list[str], data_dir: DataDirOpt = None, as_json: JsonOpt = False,
+                 limit: int = typer.Option(10, "--limit", "-n", min=1)) -> None:
+    """Events found by what happened in them: "the beach trip", "our weekend in Porto"."""
+    lib, service = _service(data_dir)
+    try:
+        answer, ranked = service.events_matching(" ".join(text), limit)
+    finally:
+        lib.close()
+    if as_json:
+        emit_json({"events": [{**e.to_dict(), "score": round(score, 4),
+                               "matched": [result_dict(h) for h in hits[:5]]} for e, score, hits in ranked]})
+        return
+    if not ranked:
+        say("no event matches")
+        return
+    for e, score, hits in ranked:
+        typer.echo(one_line(f"{e.id:>7}  {e.name:<44} {len(hits):>3} of {len(e.media_ids)} files match"))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(events_app, name="events")

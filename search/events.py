@@ -16,9 +16,14 @@ files were taken at and its dates: "Lisbon, 12-15 July 2023".
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+# Words that say "an event" in a query, not what is in its pictures.
+EVENT_WORDS = re.compile(r"\b(?:our|my|the|a|trips?|holidays?|vacations?|weekends?|days?\s+out|outings?|"
+                         r"evenings?|nights?|journeys?|visits?|travels?|tours?|events?|when\s+we|we)\b",
+                         re.IGNORECASE)
 GAP = 6 * 3600        # s: a longer pause between two photos starts a new event
 TRIP_GAP = 48 * 3600  # s: days away from home follow on within this
 
@@ -118,3 +123,26 @@ def dates(start: float, end: float) -> str:
 
 def _day(t: float) -> str:
     return dt.date.fromtimestamp(t).isoformat()
+
+
+def what_happened(text: str) -> str:
+    """The query without the words that only say "an event": "our beach
+    trip" -> "beach"."""
+    return " ".join(EVENT_WORDS.sub(" ", text).split())
+
+
+def rank_events(events: list[Event], hits: list) -> list[tuple[Event, float, list]]:
+    """Events ranked by the hits found in them (each hit a Result of the
+    query): an event's score is the sum of its three best hits' scores, so
+    a trip full of beaches beats a day with one. (event, score, its hits)."""
+    of = {m: e for e in events for m in e.media_ids}
+    found: dict[int, list] = {}
+    for h in hits:
+        e = of.get(h.media_id)
+        if e is not None:
+            found.setdefault(e.id, []).append(h)
+    by_id = {e.id: e for e in events}
+    # (More hits break ties: a query of filters alone lists files unscored.)
+    ranked = [(by_id[i], sum(sorted((h.score for h in hs), reverse=True)[:3]) + 1e-3 * len(hs), hs)
+              for i, hs in found.items()]
+    return sorted(ranked, key=lambda x: -x[1])

@@ -27,7 +27,7 @@ from . import marks, negatives
 from .answer import SearchAnswer
 from .cutoff import Cutoff
 from .engine import Result, SearchEngine
-from .events import Event, find_events
+from .events import Event, find_events, rank_events, what_happened
 from .interpret import Interpretation, Interpreter, folder
 from .moments import at_people_moment, narrow_to_sentences, open_at_picture
 from .query import Query, check_kinds, positive_text
@@ -313,6 +313,13 @@ class SearchService:
     def events(self) -> list[Event]:
         """The library's events (trips, days out, evenings), newest first."""
         return find_events(self.lib.catalog.timeline_rows())
+
+    def events_matching(self, text: str, k: int = 10) -> tuple[SearchAnswer, list[tuple[Event, float, list]]]:
+        """Events found by what happened in them ("the beach trip", "our
+        weekend in Porto"): the query's matches (pictures, words read, what
+        was said, sounds), gathered by event."""
+        answer = self.search(SearchRequest(texts=[what_happened(text) or text], k=DATE_DEPTH))
+        return answer, rank_events(self.events(), answer.results)[:k]
 
     def event(self, event_id: int) -> tuple[Event, list[Result]]:
         """One event and its files, in the order they were taken."""

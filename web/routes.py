@@ -112,7 +112,15 @@ async def api_duplicates(s: StateDep):
 
 
 @router.get("/api/events", summary="Trips, days out and evenings, newest first")
-def api_events(s: StateDep, k: Annotated[int, Q(ge=1, le=1000)] = 100, offset: Annotated[int, Q(ge=0)] = 0):
+def api_events(s: StateDep, k: Annotated[int, Q(ge=1, le=1000)] = 100, offset: Annotated[int, Q(ge=0)] = 0,
+               q: Annotated[str, Q(max_length=500)] = ""):
+    """Newest first; with ``q``, the events found by what happened in them
+    ("the beach trip"), best first, each with the files that matched."""
+    if q.strip():
+        _, ranked = s.service.events_matching(q, k)
+        return {"events": [{**e.to_dict(), "cover": f"/thumb/{hits[0].media_id}?size=256", "score": round(score, 4),
+                            "matched": [result_dict(h) for h in hits[:5]]} for e, score, hits in ranked],
+                "total": len(ranked)}
     events = s.service.events()
     out = []
     for e in events[offset:offset + k]:

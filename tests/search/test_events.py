@@ -30,11 +30,11 @@ def library(tmp_path_factory):
     root = tmp / "pics"
     root.mkdir()
     for i, taken in enumerate(TRIP):
-        geotagged(root / f"trip_{i}.jpg", (30 + 40 * i, 120, 200), *LISBON, taken=taken)
+        geotagged(root / f"beach_{i}.jpg", (30 + 40 * i, 120, 200), *LISBON, taken=taken)
     # On the trip too, from a phone that wrote no GPS: its time puts it there.
     exif = Image.Exif()
     exif.get_ifd(0x8769)[0x9003] = "2023:07:13 15:00:00"
-    Image.new("RGB", (64, 48), (10, 200, 10)).save(root / "trip_nogps.jpg", exif=exif)
+    Image.new("RGB", (64, 48), (10, 200, 10)).save(root / "beach_nogps.jpg", exif=exif)
     for i, taken in enumerate(HOME):
         geotagged(root / f"home_{i}.jpg", (200, 30 + 40 * i, 30), *PORTO, taken=taken)
     settings = Settings(home=tmp / "data", model="fake", network_timeout=0)
@@ -52,7 +52,7 @@ def test_a_trip_is_one_event_and_days_at_home_are_their_own(library):
     _, lib = library
     events = SearchService(lib).events()
     by_files = {frozenset(files(lib, e)): e for e in events}
-    trip = by_files[frozenset({f"trip_{i}.jpg" for i in range(4)} | {"trip_nogps.jpg"})]
+    trip = by_files[frozenset({f"beach_{i}.jpg" for i in range(4)} | {"beach_nogps.jpg"})]
     assert trip.name == "Lisbon, Portugal, 12-14 July 2023" and trip.away
     assert frozenset({"home_0.jpg", "home_1.jpg"}) in by_files  # an evening: one event
     assert frozenset({"home_2.jpg"}) in by_files                 # the next morning: another
@@ -68,7 +68,7 @@ def test_the_cli_and_the_api_list_and_open_events(library, cli):
     trip = next(e for e in listed["events"] if e["away"])
     assert code == 0 and listed["total"] == 5 and trip["name"].startswith("Lisbon, Portugal")
     code, out, _ = cli("events", "show", str(trip["id"]), "--json", "--data-dir", settings.home)
-    assert [r["name"] for r in json.loads(out)["results"]][0] == "trip_0.jpg"
+    assert [r["name"] for r in json.loads(out)["results"]][0] == "beach_0.jpg"
     from fastapi.testclient import TestClient
 
     from mediasearch.web.app import create_app
@@ -87,3 +87,14 @@ def test_event_names_and_rules_on_rows():
     day = 1700000000.0
     rows = [(1, day, "Porto, Portugal"), (2, day + 3600, None), (3, day + 12 * 3600, "Porto, Portugal")]
     assert [sorted(e.media_ids) for e in find_events(rows)] == [[3], [1, 2]]  # a night apart: two
+
+
+def test_an_event_is_found_by_what_happened_in_it(library, cli):
+    """ "our trip" finds the trip (its files' words match), the event words
+    themselves say nothing of what is in the pictures."""
+    settings, lib = library
+    _, ranked = SearchService(lib).events_matching("our beach trip")
+    assert ranked and ranked[0][0].away and len(ranked[0][2]) >= 4
+    code, out, _ = cli("events", "find", "the", "evening", "at", "home", "--json", "--data-dir", settings.home)
+    found = json.loads(out)["events"]
+    assert code == 0 and found and not found[0]["away"] and found[0]["matched"][0]["name"].startswith("home_")

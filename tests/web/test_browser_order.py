@@ -58,6 +58,12 @@ def test_the_events_view_shows_a_trip_and_opens_it(dated_page, tmp_path):
     names = page.locator(".event-name").all_inner_texts()
     assert len(names) == 3 and names[0].endswith("2 January 2023"), names
     page.screenshot(path=str(tmp_path / "events.png"))
+    page.fill(".events-find input", "our trip in 2021")  # the year read as a date: that trip alone
+    page.click(".events-find button")
+    wait_js(page, "document.getElementById('message').textContent.includes('happened')")
+    assert page.locator(".event-name").all_inner_texts()[0].endswith("14 July 2021")
+    page.click("#events-btn")
+    page.wait_for_selector(".event")
     page.locator(".event").first.click()
     page.wait_for_selector("#results .card")
     assert sorted(page.locator("#results .card .name").all_inner_texts()) == ["cat_2023.jpg", "cat_2023b.jpg"]

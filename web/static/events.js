@@ -3,20 +3,37 @@
 // files in the order they were taken. Uses app.js's $, el, state, message, card.
 "use strict";
 
-async function showEvents() {
+async function showEvents(query = "") {
   const mine = emptyView();
-  message("Finding events…");
+  message(query ? "Finding “" + query + "”…" : "Finding events…");
   try {
-    const data = await (await fetch("/api/events?k=200")).json();
+    const url = "/api/events?k=" + (query ? 20 : 200) + (query ? "&q=" + encodeURIComponent(query) : "");
+    const data = await (await fetch(url)).json();
     if (mine !== state.seq) return;
-    if (!data.events.length) { message("No events yet: nothing indexed has a date."); return; }
-    message(data.total + " events (trips, days out, evenings), newest first. Click one to open it.");
+    $("results").appendChild(findBox(query));
+    if (!data.events.length) {
+      message(query ? "No event matches “" + query + "”." : "No events yet: nothing indexed has a date.");
+      return;
+    }
+    message(query ? data.total + " events where “" + query + "” happened, best first."
+                  : data.total + " events (trips, days out, evenings), newest first. Click one to open it.");
     const grid = el("div", { class: "events" });
     for (const e of data.events) grid.appendChild(eventCard(e));
     $("results").appendChild(grid);
   } catch (e) {
     if (mine === state.seq) message("Events unavailable: " + e.message, true);
   }
+}
+
+// "the beach trip", "our weekend in Porto": events by what happened in them.
+function findBox(query) {
+  const form = el("form", { class: "events-find" });
+  const input = el("input", { type: "search", value: query, placeholder: "Find an event: “the beach trip”",
+                              "aria-label": "Find an event" });
+  form.appendChild(input);
+  form.appendChild(el("button", { type: "submit" }, "Find"));
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); showEvents(input.value.trim()); });
+  return form;
 }
 
 function eventCard(e) {
@@ -42,5 +59,5 @@ async function showEvent(id) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  $("events-btn").addEventListener("click", showEvents);
+  $("events-btn").addEventListener("click", () => showEvents());
 });

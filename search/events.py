@@ -146,3 +146,19 @@ def rank_events(events: list[Event], hits: list) -> list[tuple[Event, float, lis
     ranked = [(by_id[i], sum(sorted((h.score for h in hs), reverse=True)[:3]) + 1e-3 * len(hs), hs)
               for i, hs in found.items()]
     return sorted(ranked, key=lambda x: -x[1])
+
+
+def timeline(rows: list[tuple[int, float, str | None]], events: list[Event]) -> list[dict]:
+    """The library by month, newest first: files taken that month and the
+    events that began in it (the timeline view)."""
+    months: dict[str, int] = Counter(dt.date.fromtimestamp(w).strftime("%Y-%m") for _, w, _ in rows)
+    started: dict[str, list[Event]] = {}
+    for e in events:
+        started.setdefault(dt.date.fromtimestamp(e.start).strftime("%Y-%m"), []).append(e)
+    out = []
+    for month in sorted(months, reverse=True):
+        first = dt.date.fromisoformat(month + "-01")
+        out.append({"month": month, "label": f"{first:%B %Y}", "files": months[month],
+                    "events": [{"id": e.id, "name": e.name, "files": len(e.media_ids), "away": e.away}
+                               for e in sorted(started.get(month, []), key=lambda e: e.start)]})
+    return out

@@ -27,7 +27,7 @@ from . import marks, negatives
 from .answer import SearchAnswer
 from .cutoff import Cutoff
 from .engine import Result, SearchEngine
-from .events import Event, find_events, rank_events, what_happened
+from .events import Event, find_events, rank_events, timeline, what_happened
 from .interpret import Interpretation, Interpreter, folder
 from .moments import at_people_moment, narrow_to_sentences, open_at_picture
 from .query import Query, check_kinds, positive_text
@@ -313,6 +313,11 @@ class SearchService:
     def events(self) -> list[Event]:
         """The library's events (trips, days out, evenings), newest first."""
         return find_events(self.lib.catalog.timeline_rows())
+
+    def timeline(self) -> list[dict]:
+        """The library by month, newest first, with each month's events."""
+        rows = self.lib.catalog.timeline_rows()
+        return timeline(rows, find_events(rows))
 
     def events_matching(self, text: str, k: int = 10) -> tuple[SearchAnswer, list[tuple[Event, float, list]]]:
         """Events found by what happened in them ("the beach trip", "our

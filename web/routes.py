@@ -128,6 +128,15 @@ def api_events(s: StateDep, k: Annotated[int, Q(ge=1, le=1000)] = 100, offset: A
     return {"events": out, "total": len(events)}
 
 
+@router.get("/api/timeline", summary="The library by month, newest first, with each month's events")
+def api_timeline(s: StateDep):
+    months = s.service.timeline()
+    for m in months:
+        for e in m["events"]:
+            e["cover"] = f"/thumb/{e['id']}?size=256"
+    return {"months": months, "years": sorted({m["month"][:4] for m in months}, reverse=True)}
+
+
 @router.get("/api/events/{event_id}", summary="One event and its files, in the order taken", responses=errors(404))
 def api_event(s: StateDep, event_id: MediaId):
     found, files = s.service.event(event_id)

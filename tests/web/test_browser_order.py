@@ -70,3 +70,18 @@ def test_the_events_view_shows_a_trip_and_opens_it(dated_page, tmp_path):
     assert page.locator(".day-header").count() == 1
     assert page.locator("#results .card .score").count() == 0  # listed, not scored
     page.screenshot(path=str(tmp_path / "event.png"))
+
+
+def test_the_timeline_scrolls_by_month_and_a_month_lists_its_files(dated_page, tmp_path):
+    """Issue 32.4: months newest first with counts and their events; a year
+    to jump to; a month's title lists that month's files."""
+    page = dated_page
+    page.click("#timeline-btn")
+    page.wait_for_selector("[data-month]")
+    months = page.locator(".month-header").all_inner_texts()
+    assert months == ["January 2023 2 files", "July 2021 1 file", "July 2019 1 file"], months
+    assert page.locator(".year-jump option").all_inner_texts() == ["Jump to a year", "2023", "2021", "2019"]
+    page.screenshot(path=str(tmp_path / "timeline.png"))
+    page.click("text=July 2021")
+    page.wait_for_selector("#results .card")
+    assert page.locator("#results .card .name").all_inner_texts() == ["cat_2021.jpg"]

@@ -58,6 +58,35 @@ async function showEvent(id) {
   for (const r of data.results) { dateHeaders(r.when || r.taken); $("results").appendChild(card(r)); }
 }
 
+// Timeline: the library by month, newest first, with a year to jump to;
+// each month's events as cards, its title listing the month's files.
+async function showTimeline() {
+  const mine = emptyView();
+  message("Reading the timeline…");
+  const data = await (await fetch("/api/timeline")).json();
+  if (mine !== state.seq) return;
+  if (!data.months.length) { message("Nothing dated yet."); return; }
+  message(data.months.length + " months with photos. Jump to a year, or open a month or an event.");
+  const jump = el("select", { class: "year-jump", "aria-label": "Jump to a year" });
+  jump.appendChild(el("option", { value: "" }, "Jump to a year"));
+  for (const y of data.years) jump.appendChild(el("option", { value: y }, y));
+  jump.addEventListener("change", () => {
+    const first = document.querySelector("[data-month^='" + jump.value + "']");
+    if (first) first.scrollIntoView();
+  });
+  $("results").appendChild(jump);
+  for (const m of data.months) {
+    const head = el("h2", { class: "month-header", "data-month": m.month });
+    const link = el("a", { href: "?q=" + encodeURIComponent(m.label) }, m.label);
+    head.append(link, " ", el("span", { class: "count" }, m.files + (m.files === 1 ? " file" : " files")));
+    $("results").appendChild(head);
+    const grid = el("div", { class: "events" });
+    for (const e of m.events) grid.appendChild(eventCard(e));
+    $("results").appendChild(grid);
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  $("timeline-btn").addEventListener("click", showTimeline);
   $("events-btn").addEventListener("click", () => showEvents());
 });

@@ -80,5 +80,34 @@ def find_command(text: list[str], data_dir: DataDirOpt = None, as_json: JsonOpt 
         typer.echo(one_line(f"{e.id:>7}  {e.name:<44} {len(hits):>3} of {len(e.media_ids)} files match"))
 
 
+@events_app.command("rename")
+def rename_command(event: int, name: list[str], data_dir: DataDirOpt = None) -> None:
+    """Name an event ("Grandma's 80th"); an empty name gives back the place and dates."""
+    _edit(data_dir, "name", event, name=" ".join(name).strip())
+    say(f"event {event} renamed")
+
+
+@events_app.command("merge")
+def merge_command(event: int, other: int, data_dir: DataDirOpt = None) -> None:
+    """Two events that are one (a trip with a day at home in it)."""
+    _edit(data_dir, "merge", event, other=other)
+    say(f"event {other} merged into {event}")
+
+
+@events_app.command("split")
+def split_command(event: int, file: int, data_dir: DataDirOpt = None) -> None:
+    """Split an event before a file (its id: `events show --json`)."""
+    _edit(data_dir, "split", event, other=file)
+    say(f"event {event} split before file {file}")
+
+
+def _edit(data_dir, kind: str, event: int, other: int | None = None, name: str | None = None) -> None:
+    lib, service = _service(data_dir)
+    try:
+        service.edit_event(kind, event, other, name)
+    finally:
+        lib.close()
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(events_app, name="events")

@@ -36,6 +36,7 @@ class Event:
     media_ids: list[int] = field(default_factory=list)
     places: Counter = field(default_factory=Counter)
     away: bool = False
+    given_name: str | None = None  # the user's
 
     @property
     def place(self) -> str | None:
@@ -43,6 +44,8 @@ class Event:
 
     @property
     def name(self) -> str:
+        if self.given_name:
+            return self.given_name
         return f"{self.place}, {dates(self.start, self.end)}" if self.place else dates(self.start, self.end)
 
     def to_dict(self) -> dict:
@@ -62,8 +65,11 @@ def country(place: str | None) -> str | None:
     return place.rsplit(",", 1)[-1].strip() if place else None
 
 
-def find_events(rows: list[tuple[int, float, str | None]]) -> list[Event]:
-    """``rows``: (media id, when taken, place name or None); events newest first."""
+def find_events(rows: list[tuple[int, float, str | None]], edits: list[dict] | None = None,
+                hashes: dict[int, str] | None = None) -> list[Event]:
+    """``rows``: (media id, when taken, place name or None); events newest
+    first, with the user's ``edits`` applied (``hashes``: each file's
+    content hash, what the edits are kept by)."""
     rows = sorted(rows, key=lambda r: (r[1], r[0]))
     home = _home(rows)
     groups: list[Event] = []
@@ -79,9 +85,63 @@ def find_events(rows: list[tuple[int, float, str | None]]) -> list[Event]:
     for g in groups:
         g.away = g.place is not None and g.place != home
     events = _trips(groups)
+    if edits:
+        when = {m: w for m, w, _ in rows}
+        events = apply_edits(events, edits, hashes or {}, when)
     for e in events:
         e.id = min(e.media_ids)  # stable: files that arrive later have larger ids
     return sorted(events, key=lambda e: e.start, reverse=True)
+
+
+def apply_edits(events: list[Event], edits: list[dict], hashes: dict[int, str],
+                when: dict[int, float]) -> list[Event]:
+    """Splits, then merges, then names, each edit kept by the content hash
+    of a file (the event's first file, or where it splits): one whose file
+    is gone is skipped."""
+    of_hash: dict[str, int] = {}
+    for m, h in hashes.items():
+        of_hash.setdefault(h, m)
+    for e in [e for e in edits if e["kind"] == "split"]:
+        events = _split(events, of_hash.get(e["file_hash"]), when)
+    for e in [e for e in edits if e["kind"] == "merge"]:
+        events = _merge(events, of_hash.get(e["file_hash"]), of_hash.get(e["other_hash"]))
+    holder = {m: ev for ev in events for m in ev.media_ids}
+    for e in [e for e in edits if e["kind"] == "name"]:
+        ev = holder.get(of_hash.get(e["file_hash"]))
+        if ev is not None and min(ev.media_ids, key=lambda m: (when[m], m)) == of_hash[e["file_hash"]]:
+            ev.given_name = e["name"] or None
+    return events
+
+
+def _split(events: list[Event], at: int | None, when: dict[int, float]) -> list[Event]:
+    out = []
+    for ev in events:
+        if at is None or at not in ev.media_ids or when[at] <= ev.start:
+            out.append(ev)
+            continue
+        ordered = sorted(ev.media_ids, key=lambda m: (when[m], m))
+        cut = ordered.index(at)
+        for part in (ordered[:cut], ordered[cut:]):
+            out.append(Event(min(part), when[part[0]], when[part[-1]], part, _places_of(ev, part), ev.away))
+    return out
+
+
+def _places_of(ev: Event, part: list[int]) -> Counter:
+    # The part keeps its event's places, in proportion (the per-file places are not kept on events).
+    share = len(part) / max(1, len(ev.media_ids))
+    return Counter({p: max(1, round(n * share)) for p, n in ev.places.items()})
+
+
+def _merge(events: list[Event], a: int | None, b: int | None) -> list[Event]:
+    ea = next((e for e in events if a in e.media_ids), None)
+    eb = next((e for e in events if b in e.media_ids), None)
+    if ea is None or eb is None or ea is eb:
+        return events
+    ea.media_ids += eb.media_ids
+    ea.start, ea.end = min(ea.start, eb.start), max(ea.end, eb.end)
+    ea.places.update(eb.places)
+    ea.away = ea.away or eb.away
+    return [e for e in events if e is not eb]
 
 
 def _home(rows) -> str | None:

@@ -311,8 +311,36 @@ class SearchService:
         return _listed(self.lib.catalog.recent(n), "recent")
 
     def events(self) -> list[Event]:
-        """The library's events (trips, days out, evenings), newest first."""
-        return find_events(self.lib.catalog.timeline_rows())
+        """The library's events (trips, days out, evenings), newest first,
+        with what the user said of them."""
+        rows, edits = self.lib.catalog.timeline_rows(), self.lib.catalog.event_edits()
+        hashes = self.lib.catalog.hashes_of([r[0] for r in rows]) if edits else {}
+        return find_events(rows, edits, hashes)
+
+    def edit_event(self, kind: str, event_id: int, other: int | None = None, name: str | None = None) -> None:
+        """Name an event, merge another into it (``other``: an event id), or
+        split it before a file (``other``: a file id in it)."""
+        events = {e.id: e for e in self.events()}
+        if event_id not in events:
+            raise NotFoundError(f"no event {event_id}")
+        ev = events[event_id]
+        when = self.lib.catalog.when_of(ev.media_ids)
+        first = min(ev.media_ids, key=lambda m: (when[m], m))
+        if kind == "merge":
+            if other not in events:
+                raise NotFoundError(f"no event {other}")
+            o_when = self.lib.catalog.when_of(events[other].media_ids)
+            mark = (first, min(events[other].media_ids, key=lambda m: (o_when[m], m)))
+        elif kind == "split":
+            if other not in ev.media_ids or other == first:
+                raise QueryError(f"file {other} is not in event {event_id} after its first file")
+            mark = (other, None)
+        else:
+            mark = (first, None)
+        hashes = self.lib.catalog.hashes_of([m for m in mark if m is not None])
+        if any(m is not None and m not in hashes for m in mark):
+            raise QueryError("a file of this event has no content hash yet: index it again")
+        self.lib.catalog.add_event_edit(kind, hashes[mark[0]], hashes.get(mark[1]) if mark[1] else None, name)
 
     def timeline(self) -> list[dict]:
         """The library by month, newest first, with each month's events."""

@@ -265,6 +265,21 @@ def m011_people(conn: Connection) -> None:
     ddl(conn, "ALTER TABLE media ADD COLUMN faces TEXT")
 
 
+@migration
+def m012_event_edits(conn: Connection) -> None:
+    """What the user said of events: a name, two events that are one, an
+    event split before a file. Kept by the files' content hashes, so the
+    edits outlive moves and a --rebuild (which gives files new ids)."""
+    ddl(conn, """CREATE TABLE event_edit (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            file_hash TEXT NOT NULL,
+            other_hash TEXT,
+            name TEXT,
+            at FLOAT NOT NULL
+        )""")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"

@@ -169,6 +169,19 @@ class Face(Base):
     not_people: Mapped[str | None] = mapped_column(Text)  # JSON: people the user said it is not
 
 
+class EventEdit(Base):
+    """One thing the user said of an event (m012): ``name`` it, ``merge`` it
+    with the event of ``other_hash``, ``split`` it before this file."""
+
+    __tablename__ = "event_edit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    file_hash: Mapped[str] = mapped_column(Text)  # the event's first file (name, merge) or where it splits
+    other_hash: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[float] = mapped_column(Float)
+
+
 def stage_column(name: str):
     """The media column a catch-up stage marks when it ran on a file
     (NULL until then): ``ocr`` (words in pixels), ``sounds`` (sound events)

@@ -12,6 +12,7 @@ from fastapi import Query as Q
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 
 from mediasearch.indexer.captioners import captioner_available
 from mediasearch.indexer.media.detect import detect
@@ -126,6 +127,19 @@ def api_events(s: StateDep, k: Annotated[int, Q(ge=1, le=1000)] = 100, offset: A
     for e in events[offset:offset + k]:
         out.append({**e.to_dict(), "cover": f"/thumb/{min(e.media_ids)}?size=256"})
     return {"events": out, "total": len(events)}
+
+
+class EventEdit(BaseModel):
+    kind: Literal["name", "merge", "split"]
+    name: str | None = Field(None, max_length=200)
+    other: int | None = Field(None, ge=1, le=2**62)  # merge: an event id; split: a file id in the event
+
+
+@router.post("/api/events/{event_id}/edit", summary="Name an event, merge another into it, or split it before a file",
+             responses=errors(400, 404))
+def api_edit_event(s: StateDep, event_id: MediaId, body: EventEdit):
+    s.service.edit_event(body.kind, event_id, body.other, body.name)
+    return {"ok": True}
 
 
 @router.get("/api/timeline", summary="The library by month, newest first, with each month's events")

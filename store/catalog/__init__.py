@@ -29,6 +29,7 @@ from .captions import CaptionTable
 from .changes import ChangeLog
 from .claims import CLAIM_HEARTBEAT, CLAIM_STALE_AFTER, ClaimTable, claim_owner, owner_is_dead
 from .dto import Addition, Applied, Batch, Filters, Hit, KnownFile, MediaRecord, NewSegment, Rename, to_blob
+from .event_edits import EventEdits
 from .faces import FaceTable, FoundFaces, NewFace
 from .lookups import Lookups
 from .missing import MissingFiles
@@ -56,7 +57,7 @@ class Catalog:
         self.writes, self.change_log, self.claim_table = Writes(self.db), ChangeLog(self.db), ClaimTable(self.db)
         self.lookups, self.words, self.caption_table = Lookups(self.db), Words(self.db), CaptionTable(self.db)
         self.reads, self.missing, self.repairs = Reads(self.db), MissingFiles(self.db), Repairs(self.db)
-        self.face_table = FaceTable(self.db)
+        self.face_table, self.event_edit_table = FaceTable(self.db), EventEdits(self.db)
 
 
 # Which part answers each of the facade's names.
@@ -76,6 +77,7 @@ FACADE = {
     "missing": "take_offline bring_back held_missing missing_under offline_by_hash recent_deletions "
                "record_deletions",
     "repairs": "drop_repeated_segments",
+    "event_edit_table": "add_event_edit event_edits hashes_of",
     "face_table": "add_faces face_set centres group name_person hide_person merge_people unmerge take_out move_face "
                   "forget_person forget_all people faces_of named face_counts face_count",
 }

@@ -10,7 +10,7 @@ from mediasearch.indexer.library import Library
 from mediasearch.indexer.pipeline import Indexer
 from mediasearch.search.events import dates, find_events
 from mediasearch.search.service import SearchService
-from mediasearch.store.errors import NotFoundError
+from mediasearch.store.errors import NotFoundError, QueryError
 
 from ..media_factory import geotagged
 
@@ -20,13 +20,11 @@ HOME = ["2023:06:01 19:00:00", "2023:06:01 21:00:00", "2023:06:02 08:00:00", "20
         "2023:08:03 10:00:00"]
 
 
-@pytest.fixture(scope="module")
-def library(tmp_path_factory):
+def build(tmp):
     from PIL import Image
 
     from mediasearch.store.settings import Settings
 
-    tmp = tmp_path_factory.mktemp("events")
     root = tmp / "pics"
     root.mkdir()
     for i, taken in enumerate(TRIP):
@@ -40,6 +38,12 @@ def library(tmp_path_factory):
     settings = Settings(home=tmp / "data", model="fake", network_timeout=0)
     lib = Library(settings)
     Indexer(lib).run([root])
+    return settings, lib, root
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    settings, lib, _ = build(tmp_path_factory.mktemp("events"))
     yield settings, lib
     lib.close()
 
@@ -98,3 +102,33 @@ def test_an_event_is_found_by_what_happened_in_it(library, cli):
     code, out, _ = cli("events", "find", "the", "evening", "at", "home", "--json", "--data-dir", settings.home)
     found = json.loads(out)["events"]
     assert code == 0 and found and not found[0]["away"] and found[0]["matched"][0]["name"].startswith("home_")
+
+
+def test_renames_merges_and_splits_outlive_a_rebuild(tmp_path, cli):
+    settings, lib, root = build(tmp_path)
+    try:
+        service = SearchService(lib)
+
+        def by_name():
+            return {e.name: sorted(files(lib, e)) for e in service.events()}
+
+        trip = next(e for e in service.events() if e.away)
+        service.edit_event("name", trip.id, name="Lisbon with Ana")
+        evening = next(e for e in service.events() if files(lib, e) == {"home_0.jpg", "home_1.jpg"})
+        morning = next(e for e in service.events() if files(lib, e) == {"home_2.jpg"})
+        service.edit_event("merge", evening.id, other=morning.id)  # one birthday, evening to morning
+        beach_3 = next(m for m, h in lib.catalog.hits_of_media(trip.media_ids).items() if h["path"].endswith("beach_3.jpg"))
+        service.edit_event("split", trip.id, other=beach_3)  # the last day was another trip
+        names = by_name()
+        assert names["Lisbon with Ana"] == ["beach_0.jpg", "beach_1.jpg", "beach_2.jpg", "beach_nogps.jpg"]
+        assert names["Lisbon, Portugal, 14 July 2023"] == ["beach_3.jpg"]
+        assert ["home_0.jpg", "home_1.jpg", "home_2.jpg"] in names.values()
+        lib.catalog.clear()  # --rebuild: every file gets a new id; the edits are kept by content
+        Indexer(lib).run([root])
+        assert by_name() == names
+        with pytest.raises(QueryError):
+            service.edit_event("split", trip.id, other=999999)
+    finally:
+        lib.close()
+    code, _, err = cli("events", "rename", "999999", "x", "--data-dir", settings.home)
+    assert code != 0 and "no event 999999" in err

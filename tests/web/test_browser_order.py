@@ -69,6 +69,12 @@ def test_the_events_view_shows_a_trip_and_opens_it(dated_page, tmp_path):
     assert sorted(page.locator("#results .card .name").all_inner_texts()) == ["cat_2023.jpg", "cat_2023b.jpg"]
     assert page.locator(".day-header").count() == 1
     assert page.locator("#results .card .score").count() == 0  # listed, not scored
+    page.fill(".event-rename", "New Year at the lake")
+    page.press(".event-rename", "Enter")
+    wait_js(page, "document.getElementById('message').textContent === 'Renamed.'")
+    page.click("text=All events")
+    page.wait_for_selector(".event")
+    assert page.locator(".event-name").all_inner_texts()[0] == "New Year at the lake"
     page.screenshot(path=str(tmp_path / "event.png"))
 
 

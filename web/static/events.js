@@ -51,9 +51,18 @@ async function showEvent(id) {
   const data = await (await fetch("/api/events/" + id)).json();
   if (mine !== state.seq) return;
   message(data.event.name + ": " + data.event.files + (data.event.files === 1 ? " file" : " files") + ", in the order taken.");
+  const bar = el("div", { class: "person-actions" });
   const back = el("button", { type: "button", class: "events-back" }, "All events");
-  back.addEventListener("click", showEvents);
-  $("results").appendChild(back);
+  back.addEventListener("click", () => showEvents());
+  const name = el("input", { type: "text", value: data.event.name, "aria-label": "Event name", class: "event-rename" });
+  name.addEventListener("keydown", async (ev) => {
+    if (ev.key !== "Enter") return;
+    ev.preventDefault();
+    try { await post("/api/events/" + id + "/edit", { kind: "name", name: name.value.trim() }); message("Renamed."); }
+    catch (e) { message("Could not rename: " + e.message, true); }
+  });
+  bar.append(back, name);
+  $("results").appendChild(bar);
   state.day = null; state.month = null;
   for (const r of data.results) { dateHeaders(r.when || r.taken); $("results").appendChild(card(r)); }
 }

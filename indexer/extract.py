@@ -29,6 +29,7 @@ from .media.images import load_image
 from .media.keyframes import keyframe_path, save_keyframe  # noqa: F401 (keyframe_path: for captioning)
 from .media.signature import signature
 from .places import place_name
+from .places import valid as valid_position
 from .speech import Transcriber
 
 OCR_FRAME_SIDE = 960  # video frames kept this large for reading words on screen
@@ -53,6 +54,7 @@ class Extracted:
     duration: float | None = None
     taken_at: float | None = None
     items: list[Item] = field(default_factory=list)
+    position: tuple[float, float] | None = None  # GPS (lat, lon)
     signature: bytes | None = None  # perceptual, for near-duplicates (pictures)
     ocr: str | None = None  # ocr.READ / ocr.FAILED once its pixels were looked at for words
     sounds: str | None = None  # sounds.HEARD once its sound was listened to for events
@@ -80,7 +82,8 @@ def extract_image(path: Path, head: bytes, ctx: Context) -> Extracted:
     place = place_name(*loaded.gps) if loaded.gps else None
     item = Item(SOURCE_IMAGE, image=ctx.embedder.prepare_image(loaded.image), text=place)
     out = Extracted("image", loaded.width, loaded.height, None, loaded.taken_at, [item],
-                    signature=signature(loaded.image))
+                    signature=signature(loaded.image),
+                    position=tuple(loaded.gps) if loaded.gps and valid_position(*loaded.gps) else None)
     if reading:
         out.items += picture_text(path, loaded.image, ctx.settings, out)
     return out
@@ -249,7 +252,8 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
                 raise
         raise
     place = place_name(*facts.location) if facts.location else None
-    out = Extracted("video", facts.width, facts.height, facts.duration, facts.taken_at)
+    out = Extracted("video", facts.width, facts.height, facts.duration, facts.taken_at,
+                    position=tuple(facts.location) if facts.location and valid_position(*facts.location) else None)
     # Words on screen (slides, signs, titles) need more pixels than the model does.
     side = OCR_FRAME_SIDE if ocr.reader(s.ocr) is not None else 448
     shots = group_shots(sample_frames(path, s.video_interval, s.scene_threshold, max_side=side), facts.duration)

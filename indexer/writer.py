@@ -28,6 +28,7 @@ def record(p: Prepared, segments: list[NewSegment], copy_from: int | None = None
         status=STATUS_ERROR if p.error else STATUS_OK, reason=p.error or (ex.note if ex else None),
         width=ex.width if ex else None, height=ex.height if ex else None,
         duration=ex.duration if ex else None, taken_at=ex.taken_at if ex else None,
+        position=ex.position if ex else None,
         signature=ex.signature if ex else None, ocr=ex.ocr if ex else None,
         sounds=ex.sounds if ex else None,
         segments=segments, copy_segments_from=copy_from,

@@ -23,11 +23,11 @@ from mediasearch.indexer.roots import under
 from mediasearch.store.errors import NotFoundError, QueryError
 from mediasearch.store.schema import STATUS_OK
 
-from . import marks, negatives
+from . import browsing, marks, negatives
 from .answer import SearchAnswer
 from .cutoff import Cutoff
 from .engine import Result, SearchEngine
-from .events import Event, find_events, rank_events, timeline, what_happened
+from .events import Event, rank_events, what_happened
 from .interpret import Interpretation, Interpreter, folder
 from .moments import at_people_moment, narrow_to_sentences, open_at_picture
 from .query import Query, check_kinds, positive_text
@@ -310,42 +310,15 @@ class SearchService:
         """What was added last, newest first: the landing view's cards."""
         return _listed(self.lib.catalog.recent(n), "recent")
 
+    # -- the library as events, months and places (search/browsing.py) -------
     def events(self) -> list[Event]:
-        """The library's events (trips, days out, evenings), newest first,
-        with what the user said of them."""
-        rows, edits = self.lib.catalog.timeline_rows(), self.lib.catalog.event_edits()
-        hashes = self.lib.catalog.hashes_of([r[0] for r in rows]) if edits else {}
-        return find_events(rows, edits, hashes)
+        return browsing.events(self.lib)
+
+    def event(self, event_id: int) -> tuple[Event, list[Result]]:
+        return browsing.event(self.lib, event_id)
 
     def edit_event(self, kind: str, event_id: int, other: int | None = None, name: str | None = None) -> None:
-        """Name an event, merge another into it (``other``: an event id), or
-        split it before a file (``other``: a file id in it)."""
-        events = {e.id: e for e in self.events()}
-        if event_id not in events:
-            raise NotFoundError(f"no event {event_id}")
-        ev = events[event_id]
-        when = self.lib.catalog.when_of(ev.media_ids)
-        first = min(ev.media_ids, key=lambda m: (when[m], m))
-        if kind == "merge":
-            if other not in events:
-                raise NotFoundError(f"no event {other}")
-            o_when = self.lib.catalog.when_of(events[other].media_ids)
-            mark = (first, min(events[other].media_ids, key=lambda m: (o_when[m], m)))
-        elif kind == "split":
-            if other not in ev.media_ids or other == first:
-                raise QueryError(f"file {other} is not in event {event_id} after its first file")
-            mark = (other, None)
-        else:
-            mark = (first, None)
-        hashes = self.lib.catalog.hashes_of([m for m in mark if m is not None])
-        if any(m is not None and m not in hashes for m in mark):
-            raise QueryError("a file of this event has no content hash yet: index it again")
-        self.lib.catalog.add_event_edit(kind, hashes[mark[0]], hashes.get(mark[1]) if mark[1] else None, name)
-
-    def timeline(self) -> list[dict]:
-        """The library by month, newest first, with each month's events."""
-        rows = self.lib.catalog.timeline_rows()
-        return timeline(rows, find_events(rows))
+        browsing.edit_event(self.lib, kind, event_id, other, name)
 
     def events_matching(self, text: str, k: int = 10) -> tuple[SearchAnswer, list[tuple[Event, float, list]]]:
         """Events found by what happened in them ("the beach trip", "our
@@ -354,16 +327,12 @@ class SearchService:
         answer = self.search(SearchRequest(texts=[what_happened(text) or text], k=DATE_DEPTH))
         return answer, rank_events(self.events(), answer.results)[:k]
 
-    def event(self, event_id: int) -> tuple[Event, list[Result]]:
-        """One event and its files, in the order they were taken."""
-        found = next((e for e in self.events() if e.id == event_id), None)
-        if found is None:
-            raise NotFoundError(f"no event {event_id}")
-        when = self.lib.catalog.when_of(found.media_ids)
-        hits = self.lib.catalog.hits_of_media(found.media_ids)
-        out = [Result(m, h["path"], h["kind"] or "unknown", 0.0, taken_at=h["taken_at"], why={"event": True},
-                      when=when.get(m)) for m, h in hits.items()]
-        return found, sorted(out, key=lambda r: (r.when or 0, r.media_id))
+
+    def timeline(self) -> list[dict]:
+        return browsing.timeline(self.lib)
+
+    def map(self, cell: float) -> dict:
+        return browsing.library_map(self.lib, cell)
 
     def duplicates(self) -> list[dict]:
         """Groups of near-identical pictures and videos, each with a

@@ -280,6 +280,14 @@ def m012_event_edits(conn: Connection) -> None:
         )""")
 
 
+@migration
+def m013_positions(conn: Connection) -> None:
+    """Where a picture or video was taken (GPS, degrees), for the map;
+    files indexed before keep NULL until indexed again."""
+    ddl(conn, "ALTER TABLE media ADD COLUMN lat FLOAT")
+    ddl(conn, "ALTER TABLE media ADD COLUMN lon FLOAT")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"

@@ -69,6 +69,9 @@ class Media(Base):
     # Its sound listened to for events (indexer/sounds.py: "heard" or
     # "failed"); NULL: not yet, the sound catch-up's work (m010).
     sounds: Mapped[str | None] = mapped_column(String)
+    # Where it was taken (GPS degrees), for the map (m013).
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
     # Its pictures looked at for faces (indexer/faces.py: "looked" or "failed").
     faces: Mapped[str | None] = mapped_column(String)
     # Set while a file the daemon saw vanish is held before deletion (m006).

@@ -142,6 +142,14 @@ def api_edit_event(s: StateDep, event_id: MediaId, body: EventEdit):
     return {"ok": True}
 
 
+@router.get("/api/map", summary="Where the library was taken: clusters of files (cell: degrees), files without GPS counted")
+def api_map(s: StateDep, cell: Annotated[float, Q(ge=0.01, le=90)] = 5.0):
+    out = s.service.map(cell)
+    for c in out["clusters"]:
+        c["thumb"] = f"/thumb/{c['cover']}?size=128"
+    return {**out, "outlines": "/static/world.json"}
+
+
 @router.get("/api/timeline", summary="The library by month, newest first, with each month's events")
 def api_timeline(s: StateDep):
     months = s.service.timeline()

@@ -68,7 +68,7 @@ FACADE = {
     "change_log": "clear changes_since",
     "claim_table": "claim touch_claims release",
     "lookups": "known_files known_at ok_media_by_hash count_under roots segment_ids date_span place_names browse "
-               "when_of timeline_rows hits_of_media",
+               "when_of timeline_rows hits_of_media positions",
     "words": "lexical",
     "caption_table": "captions add_captions uncaptioned segment_rows",
     "reads": "all_vectors vectors_by_id hits media media_vectors vectors_of_media signatures_of segment_vectors "

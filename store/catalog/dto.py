@@ -35,6 +35,7 @@ class MediaRecord:
     height: int | None = None
     duration: float | None = None
     taken_at: float | None = None
+    position: tuple[float, float] | None = None  # GPS (lat, lon) where it was taken
     signature: bytes | None = None  # perceptual signature (pictures)
     ocr: str | None = None  # read for words ("read", "failed"); None: not yet
     sounds: str | None = None  # listened to for sound events ("heard", "failed"); None: not yet

@@ -100,6 +100,17 @@ class Lookups(Part):
                     out[r["media_id"]] = r
         return out
 
+    def positions(self) -> tuple[list[tuple[int, float, float]], int]:
+        """Where each ok file with GPS was taken: [(id, lat, lon)], and how
+        many pictures and videos have no position (counted, never guessed)."""
+        ok = (Media.status == STATUS_OK, Media.missing_since.is_(None))
+        with self.db.read() as s:
+            placed = [(r[0], float(r[1]), float(r[2])) for r in s.execute(
+                select(Media.id, Media.lat, Media.lon).where(*ok, Media.lat.is_not(None), Media.lon.is_not(None)))]
+            unplaced = s.scalar(select(func.count(Media.id)).where(*ok, Media.lat.is_(None),
+                                                                  Media.kind.in_(("image", "video")))) or 0
+        return placed, unplaced
+
     def timeline_rows(self) -> list[tuple[int, float, str | None]]:
         """Every ok file as (id, when taken, the place name its picture
         carries or None), for events."""

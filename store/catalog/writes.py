@@ -125,13 +125,14 @@ def _media_row(s, rec, existing: dict[str, Media], now: float) -> Media:
     for name in ("root", "kind", "size", "mtime_ns", "inode", "content_hash",
                  "status", "reason", "width", "height", "duration", "taken_at", "signature", "ocr", "sounds"):
         setattr(media, name, getattr(rec, name))
+    media.lat, media.lon = rec.position or (None, None)
     media.updated_at = now
     media.missing_since = media.prior_status = media.prior_reason = media.faces = None
     if rec.copy_segments_from is not None:
         src = s.get(Media, rec.copy_segments_from)
         if src is not None:
             media.kind = src.kind  # same content: what decoding found there
-            for name in ("width", "height", "duration", "taken_at", "signature", "ocr", "sounds"):
+            for name in ("width", "height", "duration", "taken_at", "signature", "ocr", "sounds", "lat", "lon"):
                 if getattr(media, name) is None:
                     setattr(media, name, getattr(src, name))
     return media

@@ -132,3 +132,12 @@ def test_renames_merges_and_splits_outlive_a_rebuild(tmp_path, cli):
         lib.close()
     code, _, err = cli("events", "rename", "999999", "x", "--data-dir", settings.home)
     assert code != 0 and "no event 999999" in err
+
+
+def test_the_map_clusters_files_by_position_and_counts_those_without(library):
+    _, lib = library
+    m = SearchService(lib).map(5.0)
+    assert sorted((c["count"], c["place"]) for c in m["clusters"]) == [(4, "Lisbon, Portugal"), (5, "Porto, Portugal")]
+    assert m["unplaced"] == 1 and m["placed"] == 9  # the phone photo without GPS: counted, not guessed
+    fine = SearchService(lib).map(0.01)
+    assert sum(c["count"] for c in fine["clusters"]) == 9

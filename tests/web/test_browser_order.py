@@ -91,3 +91,18 @@ def test_the_timeline_scrolls_by_month_and_a_month_lists_its_files(dated_page, t
     page.click("text=July 2021")
     page.wait_for_selector("#results .card")
     assert page.locator("#results .card .name").all_inner_texts() == ["cat_2021.jpg"]
+
+
+def test_the_map_shows_where_files_were_taken_offline_and_a_click_searches_there(dated_page, tmp_path):
+    """Issue 32.3: country outlines from a file served by the app (no tile
+    server), the Lisbon cats as one cluster, a click searching Lisbon."""
+    page = dated_page
+    page.click("#map-btn")
+    page.wait_for_selector(".map .cluster")
+    assert page.locator(".map .land").count() > 100
+    assert page.locator(".map .cluster").get_attribute("data-count") == "4"
+    assert "4 files on the map" in page.inner_text("#message")
+    page.screenshot(path=str(tmp_path / "map.png"))
+    page.locator(".map .cluster").click()
+    page.wait_for_selector("#results .card")
+    assert page.input_value("#q") == "Lisbon" and page.locator("#results .card").count() == 4

@@ -88,6 +88,10 @@ def test_the_timeline_scrolls_by_month_and_a_month_lists_its_files(dated_page, t
     assert months == ["January 2023 2 files", "July 2021 1 file", "July 2019 1 file"], months
     assert page.locator(".year-jump option").all_inner_texts() == ["Jump to a year", "2023", "2021", "2019"]
     page.screenshot(path=str(tmp_path / "timeline.png"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.querySelector('.event').getBoundingClientRect().right") <= 390
+    page.screenshot(path=str(tmp_path / "timeline-phone.png"))
+    page.set_viewport_size({"width": 1000, "height": 900})
     page.click("text=July 2021")
     page.wait_for_selector("#results .card")
     assert page.locator("#results .card .name").all_inner_texts() == ["cat_2021.jpg"]
@@ -103,6 +107,10 @@ def test_the_map_shows_where_files_were_taken_offline_and_a_click_searches_there
     assert page.locator(".map .cluster").get_attribute("data-count") == "4"
     assert "4 files on the map" in page.inner_text("#message")
     page.screenshot(path=str(tmp_path / "map.png"))
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the map fits the width
+    assert page.evaluate("document.querySelector('.map').getBoundingClientRect().right") <= 390
+    page.screenshot(path=str(tmp_path / "map-phone.png"))
+    page.set_viewport_size({"width": 1000, "height": 900})
     page.locator(".map .cluster").click()
     page.wait_for_selector("#results .card")
     assert page.input_value("#q") == "Lisbon" and page.locator("#results .card").count() == 4

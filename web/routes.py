@@ -112,17 +112,20 @@ async def api_duplicates(s: StateDep):
         return {"groups": duplicates_dict(await run_in_threadpool(s.service.duplicates))}
 
 
-@router.get("/api/events", summary="Trips, days out and evenings, newest first")
-def api_events(s: StateDep, k: Annotated[int, Q(ge=1, le=1000)] = 100, offset: Annotated[int, Q(ge=0)] = 0,
-               q: Annotated[str, Q(max_length=500)] = ""):
+@router.get("/api/events", summary="Trips, days out and evenings, newest first",
+            responses=errors(400, 409, 429, 503))
+async def api_events(s: StateDep, k: Annotated[int, Q(ge=1, le=1000)] = 100, offset: Annotated[int, Q(ge=0)] = 0,
+                     q: Annotated[str, Q(max_length=500)] = ""):
     """Newest first; with ``q``, the events found by what happened in them
-    ("the beach trip"), best first, each with the files that matched."""
+    ("the beach trip"), best first, each with the files that matched (a
+    search: admitted like one)."""
     if q.strip():
-        _, ranked = s.service.events_matching(q, k)
+        async with s.limit.admit():
+            _, ranked = await run_in_threadpool(s.service.events_matching, q, k)
         return {"events": [{**e.to_dict(), "cover": f"/thumb/{hits[0].media_id}?size=256", "score": round(score, 4),
                             "matched": [result_dict(h) for h in hits[:5]]} for e, score, hits in ranked],
                 "total": len(ranked)}
-    events = s.service.events()
+    events = await run_in_threadpool(s.service.events)
     out = []
     for e in events[offset:offset + k]:
         out.append({**e.to_dict(), "cover": f"/thumb/{min(e.media_ids)}?size=256"})

@@ -8,7 +8,6 @@ import typer
 
 from mediasearch.indexer.people import explain
 from mediasearch.store.catalog import Catalog
-from mediasearch.store.errors import QueryError
 from mediasearch.store.paths import one_line
 
 from .common import DataDirOpt, JsonOpt, emit_json, require_index, say, settings_from
@@ -20,13 +19,6 @@ def _catalog(data_dir) -> Catalog:
     settings = settings_from(data_dir)
     require_index(settings)
     return Catalog(settings.catalog_url or settings.catalog_path)
-
-
-def _checked(action, *args):
-    try:
-        return action(*args)
-    except LookupError as e:
-        raise QueryError(str(e)) from e
 
 
 @people_app.callback(invoke_without_command=True)
@@ -83,7 +75,7 @@ def name_command(person: int, name: Annotated[list[str], typer.Argument(help="Th
     """Name a person (an empty name takes it away); searches find them by it."""
     cat = _catalog(data_dir)
     try:
-        _checked(cat.name_person, person, " ".join(name))
+        cat.name_person(person, " ".join(name))
         say(f"person {person} is now {' '.join(name)!r}")
     finally:
         cat.close()
@@ -94,7 +86,7 @@ def merge_command(into: int, other: int, data_dir: DataDirOpt = None) -> None:
     """The same person found twice: OTHER's faces become INTO's."""
     cat = _catalog(data_dir)
     try:
-        _checked(cat.merge_people, into, other)
+        cat.merge_people(into, other)
         say(f"person {other} merged into {into}")
     finally:
         cat.close()
@@ -105,7 +97,7 @@ def unmerge_command(person: int, data_dir: DataDirOpt = None) -> None:
     """Undo merges into a person: each merged person comes back with its faces and name."""
     cat = _catalog(data_dir)
     try:
-        made = _checked(cat.unmerge, person)
+        made = cat.unmerge(person)
         say(f"{len(made)} people back: {', '.join(map(str, made))}" if made else "nothing was merged into it")
     finally:
         cat.close()
@@ -118,7 +110,7 @@ def split_command(faces: Annotated[list[int], typer.Argument(help="Face ids (`pe
     cat = _catalog(data_dir)
     try:
         for face in faces:
-            _checked(cat.take_out, face)
+            cat.take_out(face)
         say(f"{len(faces)} faces taken out; they wait to be grouped again")
     finally:
         cat.close()
@@ -129,7 +121,7 @@ def move_command(face: int, person: int, data_dir: DataDirOpt = None) -> None:
     """Put a face with a person (grouping never moves it again)."""
     cat = _catalog(data_dir)
     try:
-        _checked(cat.move_face, face, person)
+        cat.move_face(face, person)
         say(f"face {face} is now with person {person}")
     finally:
         cat.close()
@@ -141,7 +133,7 @@ def hide_command(person: int, data_dir: DataDirOpt = None,
     """Keep a person out of the people list (strangers, posters)."""
     cat = _catalog(data_dir)
     try:
-        _checked(cat.hide_person, person, not show)
+        cat.hide_person(person, not show)
         say(f"person {person} {'shown' if show else 'hidden'}")
     finally:
         cat.close()
@@ -152,7 +144,7 @@ def forget_command(person: int, data_dir: DataDirOpt = None) -> None:
     """Forget a person: its name goes, its faces wait and never rejoin it."""
     cat = _catalog(data_dir)
     try:
-        _checked(cat.forget_person, person)
+        cat.forget_person(person)
         say(f"person {person} forgotten")
     finally:
         cat.close()

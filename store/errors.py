@@ -40,7 +40,8 @@ class PathError(MediaSearchError):
 
 
 class NotFoundError(MediaSearchError):
-    """No such media, or its file may not be served (outside every root)."""
+    """No such media, person, face or event, or a file that may not be
+    served (outside every root)."""
 
 
 class WriterBusyError(MediaSearchError):

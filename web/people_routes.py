@@ -40,13 +40,6 @@ def _face_dict(f: dict) -> dict:
     return {**f, "crop": f"/face/{f['id']}?size=160", "why": explain(f["how"], f["person"])}
 
 
-def _found(action, *args):
-    try:
-        return action(*args)
-    except LookupError as e:
-        raise HTTPException(404, str(e)) from e
-
-
 @router.get("/api/people", summary="The people found, named first, with a face each")
 def api_people(s: StateDep, hidden: bool = False):
     cat = s.lib.catalog
@@ -65,41 +58,41 @@ def api_person_faces(s: StateDep, person_id: Id, limit: Annotated[int, Q(ge=1, l
 @router.post("/api/people/{person_id}/name", summary="Name a person (an empty name takes it away)",
              responses=errors(404))
 def api_name(s: StateDep, person_id: Id, body: NameBody):
-    _found(s.lib.catalog.name_person, person_id, body.name)
+    s.lib.catalog.name_person(person_id, body.name)
     return {"ok": True}
 
 
 @router.post("/api/people/{person_id}/merge", summary="The same person found twice: the other's faces join this one",
              responses=errors(404))
 def api_merge(s: StateDep, person_id: Id, body: MergeBody):
-    _found(s.lib.catalog.merge_people, person_id, body.other)
+    s.lib.catalog.merge_people(person_id, body.other)
     return {"ok": True}
 
 
 @router.post("/api/people/{person_id}/unmerge", summary="Undo merges into a person: the merged people come back",
              responses=errors(404))
 def api_unmerge(s: StateDep, person_id: Id):
-    return {"people": _found(s.lib.catalog.unmerge, person_id)}
+    return {"people": s.lib.catalog.unmerge(person_id)}
 
 
 @router.post("/api/people/{person_id}/hide", summary="Hide a person from the people view (or show again)",
              responses=errors(404))
 def api_hide(s: StateDep, person_id: Id, body: HideBody):
-    _found(s.lib.catalog.hide_person, person_id, body.hidden)
+    s.lib.catalog.hide_person(person_id, body.hidden)
     return {"ok": True}
 
 
 @router.delete("/api/people/{person_id}", summary="Forget a person (its faces are left alone)",
                responses=errors(404))
 def api_forget(s: StateDep, person_id: Id):
-    _found(s.lib.catalog.forget_person, person_id)
+    s.lib.catalog.forget_person(person_id)
     return {"ok": True}
 
 
 @router.post("/api/faces/{face_id}/out", summary="Not this person: the face leaves its person for good",
              responses=errors(404))
 def api_take_out(s: StateDep, face_id: Id):
-    return {"left": _found(s.lib.catalog.take_out, face_id)}
+    return {"left": s.lib.catalog.take_out(face_id)}
 
 
 @router.get("/face/{face_id}", summary="A face, cropped from its picture or video moment",

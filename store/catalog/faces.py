@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy import delete, func, select, update
 
+from ..errors import NotFoundError
 from ..schema import STATUS_OK, Face, Media, Person
 from .base import Part, chunks
 
@@ -192,7 +193,7 @@ class FaceTable(Part):
         with self.db.write() as s:
             face = s.get(Face, face_id)
             if face is None:
-                raise LookupError(f"no face {face_id}")
+                raise NotFoundError(f"no face {face_id}")
             left = face.person_id
             if left is not None:
                 face.not_people = json.dumps(sorted(set(json.loads(face.not_people or "[]")) | {left}))
@@ -208,7 +209,7 @@ class FaceTable(Part):
             _require(s, person_id)
             face = s.get(Face, face_id)
             if face is None:
-                raise LookupError(f"no face {face_id}")
+                raise NotFoundError(f"no face {face_id}")
             old = face.person_id
             face.person_id, face.how = person_id, json.dumps({"by": "user", "moved_from": old})
             s.flush()
@@ -291,7 +292,7 @@ class FaceTable(Part):
 def _require(s, person_id: int) -> Person:
     person = s.get(Person, person_id)
     if person is None:
-        raise LookupError(f"no person {person_id}")
+        raise NotFoundError(f"no person {person_id}")
     return person
 
 

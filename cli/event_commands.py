@@ -2,6 +2,9 @@
 from when and where the files were taken."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import typer
 
 from mediasearch.indexer.library import Library
@@ -14,11 +17,16 @@ from .common import DataDirOpt, JsonOpt, emit_json, require_index, say, settings
 events_app = typer.Typer(help="Trips, days out and evenings, found from when and where files were taken.")
 
 
-def _service(data_dir) -> tuple[Library, SearchService]:
+@contextmanager
+def _opened(data_dir) -> Iterator[SearchService]:
+    """A search service over the data dir, its library closed after the command."""
     settings = settings_from(data_dir)
     require_index(settings)
     lib = Library(settings)
-    return lib, SearchService(lib)
+    try:
+        yield SearchService(lib)
+    finally:
+        lib.close()
 
 
 @events_app.callback(invoke_without_command=True)
@@ -27,11 +35,8 @@ def events_command(ctx: typer.Context, data_dir: DataDirOpt = None, as_json: Jso
     """List the events, newest first: name (place and dates), files, id."""
     if ctx.invoked_subcommand is not None:
         return
-    lib, service = _service(data_dir)
-    try:
+    with _opened(data_dir) as service:
         events = service.events()
-    finally:
-        lib.close()
     if as_json:
         emit_json({"events": [e.to_dict() for e in events[:limit]], "total": len(events)})
         return
@@ -47,11 +52,8 @@ def events_command(ctx: typer.Context, data_dir: DataDirOpt = None, as_json: Jso
 @events_app.command("show")
 def show_command(event: int, data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
     """One event's files, in the order they were taken."""
-    lib, service = _service(data_dir)
-    try:
+    with _opened(data_dir) as service:
         found, files = service.event(event)
-    finally:
-        lib.close()
     if as_json:
         emit_json({"event": found.to_dict(), "results": [result_dict(r) for r in files]})
         return
@@ -64,11 +66,8 @@ def show_command(event: int, data_dir: DataDirOpt = None, as_json: JsonOpt = Fal
 def find_command(text: list[str], data_dir: DataDirOpt = None, as_json: JsonOpt = False,
                  limit: int = typer.Option(10, "--limit", "-n", min=1)) -> None:
     """Events found by what happened in them: "the beach trip", "our weekend in Porto"."""
-    lib, service = _service(data_dir)
-    try:
+    with _opened(data_dir) as service:
         answer, ranked = service.events_matching(" ".join(text), limit)
-    finally:
-        lib.close()
     if as_json:
         emit_json({"events": [{**e.to_dict(), "score": round(score, 4),
                                "matched": [result_dict(h) for h in hits[:5]]} for e, score, hits in ranked]})
@@ -102,11 +101,8 @@ def split_command(event: int, file: int, data_dir: DataDirOpt = None) -> None:
 
 
 def _edit(data_dir, kind: str, event: int, other: int | None = None, name: str | None = None) -> None:
-    lib, service = _service(data_dir)
-    try:
+    with _opened(data_dir) as service:
         service.edit_event(kind, event, other, name)
-    finally:
-        lib.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,8 @@
 corrected and forgotten by the person who owns the photos."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -15,10 +17,16 @@ from .common import DataDirOpt, JsonOpt, emit_json, require_index, say, settings
 people_app = typer.Typer(help="The people whose faces were found: list, name, merge, split, forget.")
 
 
-def _catalog(data_dir) -> Catalog:
+@contextmanager
+def _opened(data_dir) -> Iterator[Catalog]:
+    """The data dir's catalog, closed after the command."""
     settings = settings_from(data_dir)
     require_index(settings)
-    return Catalog(settings.catalog_url or settings.catalog_path)
+    cat = Catalog(settings.catalog_url or settings.catalog_path)
+    try:
+        yield cat
+    finally:
+        cat.close()
 
 
 @people_app.callback(invoke_without_command=True)
@@ -30,8 +38,7 @@ def people_command(ctx: typer.Context, data_dir: DataDirOpt = None, as_json: Jso
     """List the people found (named first, then by how often they appear)."""
     if ctx.invoked_subcommand is not None:
         return
-    cat = _catalog(data_dir)
-    try:
+    with _opened(data_dir) as cat:
         if forget_all:
             n = cat.forget_all()
             say(f"forgot {n} faces and every person; with MEDIASEARCH_FACES=off no face is looked for again")
@@ -49,15 +56,12 @@ def people_command(ctx: typer.Context, data_dir: DataDirOpt = None, as_json: Jso
             name = p["name"] or "(no name)"
             shown = f"{p['id']:>5}  {name:<24} {p['files']:>4} files" + ("  hidden" if p["hidden"] else "")
             typer.echo(one_line(shown + (f"  e.g. {first[0]['path']}" if first else "")))
-    finally:
-        cat.close()
 
 
 @people_app.command("show")
 def show_command(person: int, data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
     """One person's faces, best first, with why each is theirs."""
-    cat = _catalog(data_dir)
-    try:
+    with _opened(data_dir) as cat:
         faces = cat.faces_of(person)
         if as_json:
             emit_json({"faces": faces})
@@ -65,89 +69,66 @@ def show_command(person: int, data_dir: DataDirOpt = None, as_json: JsonOpt = Fa
         for f in faces:
             when = f" @ {f['t']:.1f}s" if f["t"] is not None else ""
             typer.echo(one_line(f"face {f['id']:>6}  {f['path']}{when}  ({explain(f['how'], f['person'])})"))
-    finally:
-        cat.close()
 
 
 @people_app.command("name")
 def name_command(person: int, name: Annotated[list[str], typer.Argument(help="The name (several words allowed).")],
                  data_dir: DataDirOpt = None) -> None:
     """Name a person (an empty name takes it away); searches find them by it."""
-    cat = _catalog(data_dir)
-    try:
+    with _opened(data_dir) as cat:
         cat.name_person(person, " ".join(name))
         say(f"person {person} is now {' '.join(name)!r}")
-    finally:
-        cat.close()
 
 
 @people_app.command("merge")
 def merge_command(into: int, other: int, data_dir: DataDirOpt = None) -> None:
     """The same person found twice: OTHER's faces become INTO's."""
-    cat = _catalog(data_dir)
-    try:
+    with _opened(data_dir) as cat:
         cat.merge_people(into, other)
         say(f"person {other} merged into {into}")
-    finally:
-        cat.close()
 
 
 @people_app.command("unmerge")
 def unmerge_command(person: int, data_dir: DataDirOpt = None) -> None:
     """Undo merges into a person: each merged person comes back with its faces and name."""
-    cat = _catalog(data_dir)
-    try:
+    with _opened(data_dir) as cat:
         made = cat.unmerge(person)
         say(f"{len(made)} people back: {', '.join(map(str, made))}" if made else "nothing was merged into it")
-    finally:
-        cat.close()
 
 
 @people_app.command("split")
 def split_command(faces: Annotated[list[int], typer.Argument(help="Face ids (`people show`).")],
                   data_dir: DataDirOpt = None) -> None:
     """Not this person: these faces leave their person and never rejoin it."""
-    cat = _catalog(data_dir)
-    try:
+    with _opened(data_dir) as cat:
         for face in faces:
             cat.take_out(face)
         say(f"{len(faces)} faces taken out; they wait to be grouped again")
-    finally:
-        cat.close()
 
 
 @people_app.command("move")
 def move_command(face: int, person: int, data_dir: DataDirOpt = None) -> None:
     """Put a face with a person (grouping never moves it again)."""
-    cat = _catalog(data_dir)
-    try:
+    with _opened(data_dir) as cat:
         cat.move_face(face, person)
         say(f"face {face} is now with person {person}")
-    finally:
-        cat.close()
 
 
 @people_app.command("hide")
 def hide_command(person: int, data_dir: DataDirOpt = None,
                  show: Annotated[bool, typer.Option("--show", help="Show a hidden person again.")] = False) -> None:
     """Keep a person out of the people list (strangers, posters)."""
-    cat = _catalog(data_dir)
-    try:
+    with _opened(data_dir) as cat:
         cat.hide_person(person, not show)
         say(f"person {person} {'shown' if show else 'hidden'}")
-    finally:
-        cat.close()
 
 
 @people_app.command("forget")
 def forget_command(person: int, data_dir: DataDirOpt = None) -> None:
     """Forget a person: its name goes, its faces wait and never rejoin it."""
-    cat = _catalog(data_dir)
-    try:
+    with _opened(data_dir) as cat:
         cat.forget_person(person)
         say(f"person {person} forgotten")
-    finally:
-        cat.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -41,7 +41,7 @@ def run(lib, report: IndexReport, progress: Callable[[Progress], None], should_s
         report.faces_found += sum(len(f.faces) for f in found)
         if report.interrupted:
             return
-    if todo or catalog.face_count():
+    if todo or catalog.has_faces():
         regroup(catalog, report)
 
 

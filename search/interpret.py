@@ -75,7 +75,7 @@ class Interpreter:
         self._refresh()
         chosen = (req.place or "").strip()
         # Read each time (one small query): a name given a moment ago is a name now.
-        named = self.catalog.named() if self.catalog.face_count() else None
+        named = self.catalog.named() if self.catalog.has_faces() else None
         out = Interpretation(terms=[], filters=Filters(kinds=list(req.kinds), places=[chosen] if chosen else []))
         semantic = []
         for text in req.texts:

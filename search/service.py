@@ -212,7 +212,7 @@ class SearchService:
     def _name_people(self, results: list[Result], it: Interpretation | None) -> None:
         """Each hit's named people (one query for the page; none without
         faces); a video asked for by who is in it opens where they are."""
-        if not results or not self.lib.catalog.face_count():
+        if not results or not self.lib.catalog.has_faces():
             return
         named: dict[int, list[str]] = {}
         seen: dict[int, list[float]] = {}  # video -> when the asked-for people are in it

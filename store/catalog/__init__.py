@@ -79,7 +79,7 @@ FACADE = {
     "repairs": "drop_repeated_segments",
     "event_edit_table": "add_event_edit event_edits hashes_of",
     "face_table": "add_faces face_set centres group name_person hide_person merge_people unmerge take_out move_face "
-                  "forget_person forget_all people faces_of named face_counts face_count",
+                  "forget_person forget_all people faces_of named face_counts has_faces face_count",
 }
 
 

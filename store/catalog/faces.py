@@ -284,6 +284,12 @@ class FaceTable(Part):
                 out.update((media, n) for media, n in s.execute(stmt))
         return out
 
+    def has_faces(self) -> bool:
+        """Whether any face was found (one row read, not a count of all:
+        every search asks)."""
+        with self.db.read() as s:
+            return s.scalar(select(Face.id).limit(1)) is not None
+
     def face_count(self) -> int:
         with self.db.read() as s:
             return s.scalar(select(func.count(Face.id))) or 0

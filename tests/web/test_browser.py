@@ -71,6 +71,19 @@ def indexed_and_served(settings, library_dir):
     t.join(20)
 
 
+def served_page(settings, root):
+    """Index ``root``, serve it, and yield a Chromium page on it (1000x900)."""
+    from playwright.sync_api import sync_playwright
+
+    for url in indexed_and_served(settings, root):
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            pg = browser.new_page(viewport={"width": 1000, "height": 900})
+            pg.goto(url)
+            yield pg
+            browser.close()
+
+
 @pytest.fixture
 def page(server):
     from playwright.sync_api import sync_playwright
@@ -337,7 +350,6 @@ def card_page(settings, tmp_path):
     """A library with what the cards got wrong: a dated video with a long name,
     a tall scanned page whose title is at the top, plain pictures."""
     from PIL import Image, ImageDraw, ImageFont
-    from playwright.sync_api import sync_playwright
 
     from ..media_factory import pattern
 
@@ -354,13 +366,7 @@ def card_page(settings, tmp_path):
     from ..search.test_duplicates import _shots_and_copies
     _shots_and_copies(root)  # two shots of one scene: similar, not the same picture
     Image.open(root / "p1.png").rotate(90).save(root / "p1 (1).png")  # a copy: the name's differing part is marked
-    for url in indexed_and_served(settings, root):
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            pg = browser.new_page(viewport={"width": 1000, "height": 900})
-            pg.goto(url)
-            yield pg
-            browser.close()
+    yield from served_page(settings, root)
 
 
 def test_cards_keep_everything_inside_and_tall_pictures_show_their_top(card_page, tmp_path):

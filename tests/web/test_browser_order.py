@@ -3,7 +3,7 @@ the order kept in the address bar, at desktop and phone widths."""
 import pytest
 
 from ..media_factory import geotagged
-from .test_browser import ARGS, CHROMIUM, indexed_and_served, wait_js
+from .test_browser import CHROMIUM, served_page, wait_js
 
 pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (.ci/run installs it)"),
               pytest.mark.slow]
@@ -13,19 +13,11 @@ TAKEN = {"cat_2019.jpg": "2019:07:14 10:00:00", "cat_2023.jpg": "2023:01:02 09:0
 
 @pytest.fixture
 def dated_page(settings, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     root = tmp_path / "dated"
     root.mkdir()
     for name, taken in TAKEN.items():
         geotagged(root / name, (200, 120, 40), 38.7223, -9.1393, taken=taken)
-    for url in indexed_and_served(settings, root):
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            pg = browser.new_page(viewport={"width": 1000, "height": 900})
-            pg.goto(url)
-            yield pg
-            browser.close()
+    yield from served_page(settings, root)
 
 
 def test_newest_first_with_month_and_day_headers_kept_in_the_url(dated_page, tmp_path):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_browser import ARGS, CHROMIUM, indexed_and_served, wait_js
+from .test_browser import CHROMIUM, served_page, wait_js
 
 pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (.ci/run installs it)"),
               pytest.mark.slow]
@@ -16,18 +16,10 @@ FACES = Path(__file__).resolve().parent.parent / "data" / "faces"
 
 @pytest.fixture
 def people_page(settings, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     root = tmp_path / "family"
     shutil.copytree(FACES, root, ignore=shutil.ignore_patterns("*.md"))
     settings.faces = "auto"
-    for url in indexed_and_served(settings, root):
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            pg = browser.new_page(viewport={"width": 1000, "height": 900})
-            pg.goto(url)
-            yield pg
-            browser.close()
+    yield from served_page(settings, root)
 
 
 def test_people_are_shown_named_searched_and_corrected(people_page, tmp_path):

@@ -89,8 +89,8 @@ def index_command(
         say(f"  ... and {len(report.special) - 10} more skipped (see `mediasearch status`)")
     if report.near_copies:
         _say_copies(report.near_copies)
-    if report.words_caught_up:
-        say(f"  read words in {report.words_caught_up} files indexed before OCR")
+    if report.words_read:
+        say(f"  read words in {report.words_read} pictures and videos")
     if report.sounds_caught_up:
         say(f"  heard sounds in {report.sounds_caught_up} recordings and videos indexed before sound events")
     if report.faces_found or report.people_made:

@@ -1,12 +1,14 @@
-"""Catch-up jobs: files indexed before a stage existed (or while it was
-off) gain what that stage finds, without their pictures being embedded
-again. Two stages catch up: the words in pixels (OCR: pictures and video
-frames) and the sound events of recordings and soundtracks. The faces stage
-runs here too (indexer/faces_stage.py), for new files and old alike.
-``mediasearch index`` (and the daemon) run them after their own work, a
-batch at a time, so a stop loses at most one batch; the next run goes on
-where it stopped. Which files still owe a stage is a column of theirs
-(media.ocr, media.sounds: NULL until done)."""
+"""The second pass. The first (pipeline.py) makes every file searchable by
+picture: vectors, dates, places, names, committed batch by batch. This one
+reads the words in pixels (OCR: pictures and video frames), hears the sound
+events of recordings indexed before that stage existed, and finds faces
+(faces_stage.py): the slow readers never hold the model back, and files
+indexed before a stage existed (or while it was off) catch up the same way,
+without their pictures being embedded again. ``mediasearch index`` (and the
+daemon) run it after the first pass, a batch at a time, so a stop loses at
+most one batch; the next run goes on where it stopped. Which files still owe
+a stage is a column of theirs (media.ocr, media.sounds, media.faces: NULL
+until done)."""
 from __future__ import annotations
 
 import logging
@@ -34,10 +36,9 @@ class CatchUp:
     def run(self, report: IndexReport) -> None:
         s = self.settings
         if ocr.reader(s.ocr) is not None:
-            done = self._stage("ocr", ("image", "video"), self._words, report, "reading words",
-                               "reading words in {n} files indexed before (OCR catch-up; "
-                               "their pictures are not embedded again)")
-            report.words_caught_up += done
+            report.words_read += self._stage(
+                "ocr", ("image", "video"), self._words, report, "reading words",
+                "second pass: reading words in {n} pictures and videos (already searchable by picture)")
         if not report.interrupted and sounds.detector(s.audio_events) is not None:
             report.sounds_caught_up += self._stage(
                 "sounds", ("audio", "video"), self._sounds, report, "hearing sounds",
@@ -86,7 +87,7 @@ class CatchUp:
                                                       max_side=OCR_FRAME_SIDE), duration):
                     moment_words(shot, s.ocr, out, words)
         except (MediaDecodeError, OSError) as e:
-            log.info("OCR catch-up: %s not read: %s", path, e)
+            log.info("words: %s not read: %s", path, e)
             return [], ocr.FAILED
         return words, out.ocr or ocr.FAILED
 

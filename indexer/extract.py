@@ -73,20 +73,17 @@ Extractor = Callable[[Path, bytes, Context], Extracted]
 
 
 def extract_image(path: Path, head: bytes, ctx: Context) -> Extracted:
-    reading = ocr.reader(ctx.settings.ocr) is not None
-    # The model needs 512 px; a quick look for words needs about twice that.
-    loaded = load_image(path, ctx.settings.max_image_pixels, head=head,
-                        max_side=ocr.LOOK_SIDE if reading else 512)
+    """The first pass over a picture: what makes it searchable by picture
+    (vector, date, place, signature). Its words are read in the second pass
+    (catchup.py), so a library full of text never holds the model back."""
+    loaded = load_image(path, ctx.settings.max_image_pixels, head=head, max_side=512)  # the model's size
     # The place name rides on the picture's segment as words (found by word
     # search); the vector stays the picture's own.
     place = place_name(*loaded.gps) if loaded.gps else None
     item = Item(SOURCE_IMAGE, image=ctx.embedder.prepare_image(loaded.image), text=place)
-    out = Extracted("image", loaded.width, loaded.height, None, loaded.taken_at, [item],
-                    signature=signature(loaded.image),
-                    position=tuple(loaded.gps) if loaded.gps and valid_position(*loaded.gps) else None)
-    if reading:
-        out.items += picture_text(path, loaded.image, ctx.settings, out)
-    return out
+    return Extracted("image", loaded.width, loaded.height, None, loaded.taken_at, [item],
+                     signature=signature(loaded.image),
+                     position=tuple(loaded.gps) if loaded.gps and valid_position(*loaded.gps) else None)
 
 
 def picture_text(path, look, settings: Settings, out: Extracted) -> list[Item]:
@@ -254,11 +251,9 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
     place = place_name(*facts.location) if facts.location else None
     out = Extracted("video", facts.width, facts.height, facts.duration, facts.taken_at,
                     position=tuple(facts.location) if facts.location and valid_position(*facts.location) else None)
-    # Words on screen (slides, signs, titles) need more pixels than the model does.
-    side = OCR_FRAME_SIDE if ocr.reader(s.ocr) is not None else 448
-    shots = group_shots(sample_frames(path, s.video_interval, s.scene_threshold, max_side=side), facts.duration)
+    # Words on screen are read in the second pass (catchup.py), at OCR_FRAME_SIDE.
+    shots = group_shots(sample_frames(path, s.video_interval, s.scene_threshold, max_side=448), facts.duration)
     pending: list = []
-    words: list[Item] = []
 
     def flush() -> None:
         # Frames are embedded here, in bounded batches, so a long video never
@@ -270,7 +265,6 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
             out.items.append(Item(SOURCE_FRAME, round(sh.t_start, 3), round(sh.t_end, 3), vector=v, text=place))
             if ctx.keyframe_dir is not None:
                 save_keyframe(sh.image, ctx.keyframe_dir / f"{int(round(sh.t_start * 1000))}.jpg")
-            moment_words(sh, s.ocr, out, words)
         pending.clear()
 
     for shot in shots:
@@ -280,7 +274,6 @@ def extract_video(path: Path, head: bytes, ctx: Context) -> Extracted:
     flush()
     if not out.items:
         raise MediaDecodeError("the video has no decodable frames")
-    out.items += words
     if not facts.has_audio and sounds.detector(s.audio_events) is not None:
         out.sounds = sounds.HEARD  # silent: nothing to hear, nothing owed
     if facts.has_audio:

@@ -11,7 +11,7 @@ class Progress:
     done: int
     total: int
     path: str | None = None
-    stage: str = "indexing"  # the bar's line: indexing, reading words (the OCR catch-up)
+    stage: str = "indexing"  # the bar's line: indexing (first pass); reading words, hearing sounds, finding faces (second)
 
 
 @dataclass
@@ -43,7 +43,7 @@ class IndexReport:
     unreadable: list[dict] = field(default_factory=list)
     # FIFOs, sockets, devices, links not followed: {"path", "reason"}
     special: list[dict] = field(default_factory=list)
-    words_caught_up: int = 0  # files indexed before OCR, read for words this run
+    words_read: int = 0  # pictures and videos read for words this run (the second pass)
     # New pictures within a copy's distance of one indexed before: {"path", "like", "bits"}
     near_copies: list[dict] = field(default_factory=list)
     sounds_caught_up: int = 0  # recordings and videos indexed before sound events, heard this run

@@ -55,12 +55,23 @@ def _best_inside(outer: np.ndarray, inner: np.ndarray) -> float:
     # Compared inside a margin: near a picture's edge its detail mixes in what
     # lies beyond it (a banner's white, the padding), which the other lacks.
     m = min(COARSE // 2, (ih - 2) // 2, (iw - 2) // 2)
-    windows = np.lib.stride_tricks.sliding_window_view(outer, (ih, iw))[:, :, m:ih - m, m:iw - m]
-    w = windows.reshape(-1, (ih - 2 * m) * (iw - 2 * m))
-    w = w - w.mean(axis=1, keepdims=True)
-    core = inner[m:ih - m, m:iw - m]
-    v = (core - core.mean()).reshape(-1)
-    return float(((w @ v) / (np.linalg.norm(w, axis=1) * (np.linalg.norm(v) + 1e-6) + 1e-6)).max())
+    o = outer[m:oh - m, m:ow - m].astype(np.float64)
+    core = inner[m:ih - m, m:iw - m].astype(np.float64)
+    v = core - core.mean()
+    # Every place at once: the dot products by FFT (v sums to zero, so a
+    # window's own mean drops out of them) and each window's spread from
+    # running sums; 2-3x faster than stacking the windows, same numbers.
+    (h, w), (ch, cw) = o.shape, v.shape
+    dots = np.fft.irfft2(np.fft.rfft2(o) * np.fft.rfft2(v[::-1, ::-1], s=(h, w)), s=(h, w))[ch - 1:, cw - 1:]
+    s1, s2 = _window_sums(o, ch, cw), _window_sums(o * o, ch, cw)
+    spread = np.sqrt(np.maximum(s2 - s1 * s1 / v.size, 0.0))
+    return float((dots / (spread * (np.linalg.norm(v) + 1e-6) + 1e-6)).max())
+
+
+def _window_sums(g: np.ndarray, ch: int, cw: int) -> np.ndarray:
+    """The sum of every ch x cw window of ``g`` (an integral image)."""
+    c = np.pad(g.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    return c[ch:, cw:] - c[:-ch, cw:] - c[ch:, :-cw] + c[:-ch, :-cw]
 
 
 def containment(a: Image.Image, b: Image.Image, turn: int | None = None) -> float:

@@ -133,7 +133,7 @@ def test_a_library_indexed_without_ocr_catches_up_without_re_embedding(settings,
     try:
         seen = []
         report = Indexer(lib, progress=seen.append).run([root])
-        assert report.words_caught_up == 2 and report.new == 0 and report.unchanged == 2
+        assert report.words_read == 2 and report.new == 0 and report.unchanged == 2
         assert any(p.stage == "reading words" for p in seen)
         a = search(SearchService(lib), "concert")
         assert a["results"][0]["name"] == "poster.jpg"
@@ -142,7 +142,7 @@ def test_a_library_indexed_without_ocr_catches_up_without_re_embedding(settings,
                if s["source"] == "image"}
         assert now == image_segments
         # Nothing is owed any more: the next run reads nothing.
-        assert Indexer(lib).run([root]).words_caught_up == 0
+        assert Indexer(lib).run([root]).words_read == 0
     finally:
         lib.close()
 
@@ -157,7 +157,7 @@ def test_a_copy_is_never_read_twice(settings, tmp_path):
         Indexer(lib).run([root])
         (root / "backup" / "slide copy.jpg").write_bytes((root / "slide.jpg").read_bytes())
         report = Indexer(lib).run([root])
-        assert report.duplicates == 1 and report.words_caught_up == 0
+        assert report.duplicates == 1 and report.words_read == 0
         names = {r["name"] for r in search(SearchService(lib), "budget", k=5)["results"]}
         assert names == {"slide.jpg", "slide copy.jpg"}
     finally:

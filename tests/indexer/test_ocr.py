@@ -202,3 +202,39 @@ def test_words_on_screen_in_a_video_are_found_at_their_moment(settings, tmp_path
         assert field["field"] == "words on screen" and field["boxes"]
     finally:
         lib.close()
+
+
+def test_every_file_is_searchable_before_words_are_read_and_a_stop_keeps_both(settings, tmp_path):
+    # Two passes (issue 33.2): the pictures' vectors first, the slow reading
+    # of words after, so a text-heavy library never holds the model back.
+    settings.ocr = "on"
+    root = tmp_path / "pics"
+    root.mkdir()
+    for i, word in enumerate(["CONCERT", "INVOICE", "MENU", "TICKET"]):
+        text_picture(root / f"text_{i}.jpg", [word, "Saturday"])
+    pattern(root / "photo.png", 1)
+    lib = Library(settings)
+    try:
+        at_second_pass = {}
+
+        def seen(p):
+            if p.stage == "reading words" and not at_second_pass:
+                at_second_pass["owing"] = len(lib.catalog.owing("ocr", ("image",)))
+                at_second_pass["indexed"] = lib.catalog.stats()
+                at_second_pass["by_picture"] = search(SearchService(lib), "a striped pattern", k=5)["results"]
+
+        report = Indexer(lib, progress=seen, should_stop=lambda: bool(at_second_pass)).run([root])
+        # When the second pass began, all five were committed and searchable; no word was read yet.
+        assert at_second_pass["owing"] == 5 and at_second_pass["indexed"]["media"]["ok"]["image"] == 5
+        assert len(at_second_pass["by_picture"]) == 5
+        # Stopped in the second pass: the first is whole, the words read so far kept.
+        assert report.interrupted and report.new == 5 and report.words_read == 1
+        assert len(lib.catalog.owing("ocr", ("image",))) == 4
+        lib.close()
+
+        lib = Library(settings)
+        report = Indexer(lib).run([root])
+        assert report.new == 0 and report.words_read == 4  # nothing embedded again, the rest read
+        assert search(SearchService(lib), "invoice")["results"][0]["name"] == "text_1.jpg"
+    finally:
+        lib.close()

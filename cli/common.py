@@ -2,15 +2,16 @@
 from options, JSON output, human formatting."""
 from __future__ import annotations
 
-import json
-import sys
+import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mediasearch.store.paths import display
-from mediasearch.store.settings import Settings, load_settings
+from .text import emit_json, fmt_bytes, fmt_time, say  # noqa: F401 (the commands' one import)
+
+if TYPE_CHECKING:  # the settings (pydantic) load only when a command needs them
+    from mediasearch.store.settings import Settings
 
 DataDirOpt = Annotated[Path | None, typer.Option(
     "--data-dir", envvar="MEDIASEARCH_HOME", help="Where the index lives (default: the user data dir).",
@@ -23,12 +24,19 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output o
 
 
 def settings_from(data_dir: Path | None = None, model: str | None = None, **overrides: Any) -> Settings:
+    """The settings of a command (its options over the environment); the log
+    level is set from them here, the first time, not at start-up, so a
+    search a running server answers never loads them."""
+    from mediasearch.store.settings import load_settings
+
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["home"] = Path(data_dir).expanduser()
     if model:
         values["model"] = model
-    return load_settings(**values)
+    settings = load_settings(**values)
+    logging.basicConfig(level=settings.log.upper(), format="%(levelname)s %(name)s: %(message)s")
+    return settings
 
 
 def require_index(settings: Settings) -> None:
@@ -44,29 +52,3 @@ def require_index(settings: Settings) -> None:
     raise PathError(f"there is no index in {settings.home}: run `mediasearch index FOLDER` first")
 
 
-def emit_json(obj: Any) -> None:
-    # Valid UTF-8 even for file names with undecodable bytes (shown as U+FFFD).
-    sys.stdout.write(display(json.dumps(obj, indent=2, ensure_ascii=False, default=str)) + "\n")
-
-
-def say(message: str) -> None:
-    """A message for the person at the terminal (stderr keeps stdout clean)."""
-    typer.echo(message, err=True)
-
-
-def fmt_time(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
-def fmt_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"

@@ -1,27 +1,22 @@
 """`mediasearch search` and `mediasearch status`."""
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mediasearch.indexer.library import Library
-from mediasearch.search.service import SearchRequest, SearchService
-from mediasearch.search.status import gather_status
 from mediasearch.store.errors import QueryError
 from mediasearch.store.paths import one_line
-from mediasearch.web.envelope import answer_dict, duplicates_dict, result_dict
 
+from .answer_text import show
 from .common import (
     DataDirOpt,
     JsonOpt,
     ModelOpt,
     emit_json,
     fmt_bytes,
-    fmt_time,
     require_index,
     say,
     settings_from,
@@ -52,13 +47,18 @@ def search_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Search the index by text and/or example images."""
+    order = "newest" if by == "date" else by
+    from mediasearch.indexer.library import Library
+    from mediasearch.search.service import SearchRequest, SearchService
+    from mediasearch.web.envelope import answer_dict
+
     settings = settings_from(data_dir, model)
     require_index(settings)
     req = SearchRequest(texts=list(terms or []), nots=list(not_ or []), files=[], k=k, offset=offset,
                         kinds=list(kind or []), under=[str(u) for u in under or []], place=place,
                         lexical=lexical, rerank=rerank, texts_may_be_files=True,
                         like=list(like or []), unlike=list(unlike or []), all=show_all,
-                        plain=["all"] if literal else list(plain or []), order="newest" if by == "date" else by)
+                        plain=["all"] if literal else list(plain or []), order=order)
     for f in image or []:
         if not Path(f).expanduser().is_file():
             raise QueryError(f"query file not found: {f}")
@@ -78,67 +78,7 @@ def search_command(
     if answer.reranked:
         say(f"reranked {answer.reranked['candidates']} results with {settings.captioner} captions "
             f"({answer.reranked['captioned_now']} made now) in {answer.reranked['seconds']:.2f}s")
-    if as_json:
-        emit_json(answer_dict(answer))
-        return
-    print_answer(answer)
-
-
-def print_answer(answer) -> None:
-    """The interpretation above the results (on stderr, so the results stay
-    a clean list on stdout), then one line per hit with a short reason."""
-    it = answer.interpretation
-    if it is not None and it.readings:
-        types = sorted({rd.type for rd in it.readings})
-        say("understood: " + " · ".join(rd.label for rd in it.readings)
-            + (f" · searching for “{it.semantic}”" if it.semantic else "")
-            + f"  (undo: --plain {' --plain '.join(types)})")
-    for note in it.notes if it is not None else []:
-        say(note)
-    cut = answer.cutoff or {}
-    results = answer.results
-    matched = [r for r in results if r.match is not False]
-    if cut.get("applied") and not matched and cut.get("held_back"):
-        held = cut.get("held_back", 0)
-        say(f"no good match for “{it.semantic if it else ''}”"
-            + (f"; {held} weaker matches held back (--all shows them)" if held and not answer.request.all else ""))
-    elif not results:
-        say("no results")
-    elif cut.get("held_back") and not answer.request.all:
-        say(f"{cut['held_back']} weaker matches held back (--all shows them)")
-    listed = bool(results) and all((r.why or {}).get("filters") for r in results)
-    oldest = answer.request.order == "oldest"
-    if listed:  # only filters were asked: nothing was ranked, so no score is shown
-        say(f"listed by date, {'oldest' if oldest else 'newest'} first (the query has only filters)")
-    elif answer.ordered:
-        o = answer.ordered
-        say(f"{o['of']} matches by date, {o['by']} first" + (f" (the {o['of']} best)" if o.get("capped") else ""))
-    day = None
-    for r in results:
-        if answer.ordered or listed:
-            when = r.when or r.taken_at
-            shown = f"{dt.datetime.fromtimestamp(when):%A %d %B %Y}" if when else "date unknown"
-            if shown != day:
-                say(f"-- {shown}")
-                day = shown
-        d = result_dict(r, it)
-        where = r.path
-        if r.start is not None:
-            where += f" @ {fmt_time(r.start)}-{fmt_time(r.end)}"
-        score = "listed" if listed else f"{r.score:6.3f}"
-        line = f"{'~' if r.match is False else ' '}{score}  {r.kind:<5}  {where}"
-        if r.taken_at:
-            line += f"  {dt.datetime.fromtimestamp(r.taken_at):%Y-%m-%d}"
-        # Words on a picture are where it was taken; elsewhere, what was said or tagged.
-        if r.text:
-            line += f"  ({r.text[:80]})" if r.source in ("image", "frame") else f'  "{r.text[:80]}"'
-        if r.words and r.words.get("text") and r.words["text"] != r.text:
-            line += f'  words: "{r.words["text"][:80]}"'
-        if r.caption:
-            line += f"  [{r.caption[:80]}]"
-        if d["reason"]:
-            line += f"  <- {d['reason']}"
-        typer.echo(one_line(line))
+    show(answer_dict(answer), show_all, as_json)
 
 
 def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
@@ -147,6 +87,8 @@ def status_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False,
     settings = settings_from(data_dir)
     if not settings.catalog_url and not settings.home.exists():
         require_index(settings)  # says the data dir does not exist (exit 3)
+    from mediasearch.search.status import gather_status
+
     info = gather_status(settings, failures)
     if as_json:
         emit_json(info)
@@ -220,6 +162,10 @@ def duplicates_command(data_dir: DataDirOpt = None, as_json: JsonOpt = False) ->
     """List groups of near-identical pictures (recompressed, resized, rotated,
     mirrored, cropped copies), each with a suggested keeper and why they were
     grouped. Nothing is deleted: that stays your own action."""
+    from mediasearch.indexer.library import Library
+    from mediasearch.search.service import SearchService
+    from mediasearch.web.envelope import duplicates_dict
+
     settings = settings_from(data_dir)
     require_index(settings)
     lib = Library(settings)

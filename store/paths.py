@@ -11,8 +11,6 @@ For showing a path, undecodable bytes become U+FFFD.
 """
 from __future__ import annotations
 
-from sqlalchemy.types import String, TypeDecorator
-
 _TO_DB = {c: c - 0xDC80 + 0xF780 for c in range(0xDC80, 0xDD00)}
 _FROM_DB = {v: k for k, v in _TO_DB.items()}
 
@@ -28,19 +26,6 @@ def from_db(path: str) -> str:
 def display(path: str) -> str:
     """The path as text a person (or a JSON parser) can take: bad bytes shown as U+FFFD."""
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-class PathText(TypeDecorator):
-    """A path column: surrogate-escaped in Python, storable in the database."""
-
-    impl = String
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        return to_db(value) if isinstance(value, str) else value
-
-    def process_result_value(self, value, dialect):
-        return from_db(value) if isinstance(value, str) else value
 
 
 def without_secrets(uri: str) -> str:

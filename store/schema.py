@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
-from .paths import PathText
+from .paths import from_db, to_db
 
 # Kinds of media and statuses of a media row.
 KINDS = ("image", "video", "audio")
@@ -27,6 +28,19 @@ SOURCE_SOUND = "sound"  # a timed sound event: music, singing, speech (its label
 # Segments whose vector is a text's (the text tower's), not a picture's:
 # their likeness to a text query is on another scale.
 TEXT_SOURCES = (SOURCE_TRANSCRIPT, SOURCE_METADATA, SOURCE_CAPTION, SOURCE_OCR, SOURCE_SOUND)
+
+
+class PathText(TypeDecorator):
+    """A path column: surrogate-escaped in Python, storable in the database."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return to_db(value) if isinstance(value, str) else value
+
+    def process_result_value(self, value, dialect):
+        return from_db(value) if isinstance(value, str) else value
 
 
 class Base(DeclarativeBase):

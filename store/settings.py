@@ -15,10 +15,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
-
-
-def _default_home() -> Path:
-    return Path(platformdirs.user_data_dir("mediasearch", appauthor=False))
+from .home import default_home
 
 
 def default_onnx_cache() -> Path:
@@ -31,7 +28,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MEDIASEARCH_", extra="ignore")
 
     # Data directory: catalog.sqlite, vectors.faiss, thumbnails.
-    home: Path = Field(default_factory=_default_home)
+    home: Path = Field(default_factory=default_home)
     # Catalog on another database (SQLAlchemy URL, e.g.
     # postgresql+psycopg://user:pw@host/db); default: <home>/catalog.sqlite.
     catalog_url: str | None = None

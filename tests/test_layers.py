@@ -118,14 +118,17 @@ def test_urls_are_made_by_the_front_ends():
 
 def test_library_code_takes_settings_and_never_reads_its_own_environment():
     """Every MEDIASEARCH_* variable is a Settings field: no module reads one
-    from the environment itself (MEDIASEARCH_ONNX_CACHE was read by hand)."""
+    from the environment itself (MEDIASEARCH_ONNX_CACHE was read by hand).
+    One exception, by design: the quick search (cli/quick.py) reads the two
+    variables its command's typer options read (envvar=), before typer is
+    imported; a test there checks they are the options' own."""
     readers = []
     for m, f in modules().items():
         for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and any(
                     isinstance(a, ast.Constant) and str(a.value).startswith("MEDIASEARCH_") for a in node.args):
                 fn = ast.unparse(node.func)
-                if "environ" in fn or "getenv" in fn:
+                if ("environ" in fn or "getenv" in fn) and m != "cli.quick":
                     readers.append(m)
             if isinstance(node, ast.Subscript) and "environ" in ast.unparse(node.value) and \
                     isinstance(node.slice, ast.Constant) and str(node.slice.value).startswith("MEDIASEARCH_"):

@@ -76,5 +76,5 @@ def run(app, host: str, port: int, on_listening=None) -> None:
     sock = config.bind_socket()
     sock.listen(config.backlog)
     if on_listening is not None:
-        on_listening()
+        on_listening(sock.getsockname()[1])  # the port bound (port 0: the one the system gave)
     uvicorn.Server(config).run(sockets=[sock])

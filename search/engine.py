@@ -58,6 +58,7 @@ class Result:
 
 
 FUSION_DEPTH = 100  # candidates taken from each ranking before fusing
+POST_FILTER_WIDEN = 8  # a filtered search first looks this much deeper unfiltered (engine.search_vector)
 RRF_K = 60           # reciprocal rank fusion constant (Cormack et al., 2009)
 
 
@@ -249,10 +250,13 @@ class SearchEngine:
     def search_vector(self, vector: np.ndarray, query: Query) -> list[Result]:
         vi = self.lib.vector_index(refresh=self.live)
         allowed = None
-        if query.filtered:
-            allowed = self.catalog.segment_ids(filters=query.filters)
         want = query.offset + query.k
         n = max(want * 3, 32)
+        if query.filtered:
+            first = self._filtered_after(vi, vector, query, n * POST_FILTER_WIDEN)
+            if first is not None:
+                return first
+            allowed = self.catalog.segment_ids(filters=query.filters)
         while True:
             scores, ids = vi.search(vector, n, allowed)
             results = self._group(scores, ids)
@@ -260,6 +264,20 @@ class SearchEngine:
             if len(results) >= want or exhausted:
                 return results[query.offset:want]
             n *= 4
+
+    def _filtered_after(self, vi, vector: np.ndarray, query: Query, n: int) -> list[Result] | None:
+        """A filter that keeps much of the library ("not videos", "photos"):
+        the best ``n`` of all, those the filter keeps, when they are enough
+        (with an exact index, the same answer as filtering inside the search:
+        whatever the filter keeps beyond them scores lower). Listing every
+        allowed id first cost 90-150 ms at 100k files. None: too few kept."""
+        scores, ids = vi.search(vector, n)
+        kept = np.isin(ids, self.catalog.segment_ids(filters=query.filters, among=ids))
+        results = self._group(scores[kept], ids[kept])
+        want = query.offset + query.k
+        if len(results) >= want or len(ids) < n:
+            return results[query.offset:want]
+        return None
 
     def _group(self, scores: np.ndarray, ids: np.ndarray) -> list[Result]:
         rows = self.catalog.hits([int(i) for i in ids])

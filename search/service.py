@@ -35,7 +35,7 @@ from .read_people import about_people
 from .request import SearchRequest
 
 MAX_ID = 2**63 - 1
-WARM_QUERIES = ("a photo in July 2019", "海滩上的狗", "un perro en la playa")
+WARM_QUERIES = ("a photo in July 2019", "Anna at the beach in Lisbon", "海滩上的狗", "un perro en la playa")
 
 
 def parse_date(value: float | str | None, name: str) -> float | None:

@@ -288,6 +288,15 @@ def m013_positions(conn: Connection) -> None:
     ddl(conn, "ALTER TABLE media ADD COLUMN lon FLOAT")
 
 
+@migration
+def m014_segment_texts(conn: Connection) -> None:
+    """The segments' texts in an index of their own, by source and id: a word
+    looked for inside longer words of read text (words.py) scanned every
+    segment row, vectors and all (135 ms a query at 100k files, 400 ms for a
+    Chinese word); it now reads read text alone, or the texts alone."""
+    ddl(conn, "CREATE INDEX ix_segment_text ON segment (source, id, media_id, text) WHERE text IS NOT NULL")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"

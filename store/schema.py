@@ -6,6 +6,7 @@ models mirror them and are what the rest of the code reads and writes.
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -117,6 +118,10 @@ class Segment(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
     media: Mapped[Media] = relationship(back_populates="segments")
+    # The texts alone, by source and id: the words-inside search reads these, not the rows (m014).
+    __table_args__ = (Index("ix_segment_text", "source", "id", "media_id", "text",
+                            sqlite_where=sql_text("text IS NOT NULL"),
+                            postgresql_where=sql_text("text IS NOT NULL")),)
 
 
 class Caption(Base):

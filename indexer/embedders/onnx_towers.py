@@ -49,14 +49,21 @@ def ort_errors() -> tuple[type[BaseException], ...]:
     return tuple(c for c in (getattr(state, n, None) for n in names) if isinstance(c, type))
 
 
+SPIN = False  # intra-op threads that spin while waiting burn the CPU decoding (and others) need
+
+
 def ort_session(model: bytes | str | Path, threads: int, providers: list[str] | None = None):
     """An ONNX Runtime session for a model file (or its bytes) on ``threads``
-    intra-op threads, one inter-op: every network here is opened this way."""
+    intra-op threads, one inter-op: every network here is opened this way.
+    Idle threads sleep instead of spinning: a spinning pool took cores from
+    the decoder threads and, on a busy machine, from everyone else."""
     import onnxruntime as ort
 
     so = ort.SessionOptions()
     so.intra_op_num_threads = max(1, threads)
     so.inter_op_num_threads = 1
+    if not SPIN:
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(model if isinstance(model, bytes) else str(model), so,
                                 providers=providers or ["CPUExecutionProvider"])
 

@@ -69,10 +69,14 @@ class Lookups(Part):
 
     def segment_ids(self, kinds: list[str] | None = None, under: list[str] | None = None,
                     after: float | None = None, before: float | None = None,
-                    place: str | None = None, filters: Filters | None = None) -> np.ndarray:
-        """Ids of the segments of ok media matching the filters. Dates are the
-        photo's EXIF time when known, else the file's modification time."""
+                    place: str | None = None, filters: Filters | None = None,
+                    among: np.ndarray | None = None) -> np.ndarray:
+        """Ids of the segments of ok media matching the filters (``among``:
+        only of these ids). Dates are the photo's EXIF time when known, else
+        the file's modification time."""
         stmt = filtered(self.db.sqlite, select(Segment.id).join(Media), filters_from(filters, kinds, under, after, before, place))
+        if among is not None:
+            stmt = stmt.where(Segment.id.in_([int(i) for i in among]))
         with self.db.read() as s:
             return np.asarray(s.scalars(stmt).all(), dtype=np.int64)
 

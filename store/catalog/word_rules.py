@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func
 
 from ..schema import Media, Segment
 
@@ -29,13 +29,23 @@ def held_inside(word: str, anywhere: bool):
     """The condition "a segment's text holds ``word`` with spaces ignored":
     in text read in pictures (spaces dropped or added by the reader), or, for
     Chinese/Japanese (``anywhere``: their runs are one token in the index),
-    in any text."""
-    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    held = func.replace(func.lower(Segment.text), " ", "").like(f"%{escaped}%", escape="\\")
+    in any text. ``text IS NOT NULL`` (and the source) let SQLite read the
+    texts from their index (ix_segment_text, m014) instead of every row,
+    vectors and all."""
+    held = func.replace(func.lower(Segment.text), " ", "").like(_pattern(word), escape="\\")
     if not anywhere:
-        return and_(Segment.source == "ocr", held)
-    # ... and in the file's name and folders (茶馆 in 龙井茶馆.jpg).
-    return or_(held, func.lower(Media.path).like(f"%{escaped}%", escape="\\"))
+        return and_(Segment.source == "ocr", Segment.text.is_not(None), held)
+    return and_(Segment.text.is_not(None), held)
+
+
+def path_holds(word: str):
+    """The condition "the file's path holds ``word``" (茶馆 in 龙井茶馆.jpg)."""
+    return func.lower(Media.path).like(_pattern(word), escape="\\")
+
+
+def _pattern(word: str) -> str:
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def content_words(text: str) -> list[str]:

@@ -3,14 +3,14 @@ one adapter per dialect: SQLite's FTS5 table and PostgreSQL's stored,
 GIN-indexed tsvector (m005)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy import text as text_sql
 
 from ..schema import Media, Segment
 from .base import Part, join_fts
 from .dto import Filters, filters_from
 from .filtering import filtered
-from .word_rules import CJK, content_words, held_inside, inside_worthy
+from .word_rules import CJK, content_words, held_inside, inside_worthy, path_holds
 
 
 class Words(Part):
@@ -56,9 +56,16 @@ class Words(Part):
         everywhere."""
         if not all(inside_worthy(w) for w in words):
             return []
-        stmt = filtered(self.db.sqlite, select(Segment.id, Segment.media_id).join(Media), f)
         anywhere = any(CJK.search(w) for w in words)  # Chinese runs are whole words everywhere: any text
+        stmt = filtered(self.db.sqlite, select(Segment.id, Segment.media_id).join(Media), f)
         for w in words:
             stmt = stmt.where(held_inside(w, anywhere))
+        # In the order of the texts' own index (m014): ordered by id alone,
+        # SQLite scanned every row, vectors and all, rather than sort.
         with self.db.read() as s:
-            return [(r[0], r[1]) for r in s.execute(stmt.order_by(Segment.id).limit(limit))]
+            found = [(r[0], r[1]) for r in s.execute(stmt.order_by(Segment.source, Segment.id).limit(limit))]
+            if anywhere:  # ... and in file and folder names: each file by its first segment
+                first = select(func.min(Segment.id), Media.id).join(Media)
+                first = filtered(self.db.sqlite, first, f).where(*[path_holds(w) for w in words])
+                found += [(r[0], r[1]) for r in s.execute(first.group_by(Media.id).order_by(Media.id).limit(limit))]
+        return sorted(set(found))[:limit]

@@ -135,3 +135,38 @@ def test_more_like_a_video_ranks_the_video_and_its_copy_above_stills(settings, t
         assert why["red.png"] == "looks like a moment of the example"
     finally:
         lib.close()
+
+
+@pytest.mark.parametrize("filters", [{"not_kinds": ["video"]}, {"kinds": ["video"]}, {"under": ["/lib/07"]}])
+def test_a_filtered_search_gives_the_exact_filtered_answer(settings, filters):
+    """A filter that keeps most of the library is applied after a deeper
+    unfiltered look (issue 33.4), one that keeps little inside the search:
+    either way the answer is the best files the filter keeps, as a scan of
+    every vector would give."""
+    import numpy as np
+
+    from mediasearch.store.catalog import Batch, MediaRecord, NewSegment
+
+    rng = np.random.default_rng(3)
+    lib = Library(settings)
+    try:
+        lib.claim_identity()
+        dim = lib.embedder.dim
+        vecs = rng.normal(size=(1200, dim)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        kinds = ["video" if i % 20 == 0 else "image" for i in range(len(vecs))]
+        lib.follow(lib.catalog.apply(Batch(upserts=[
+            MediaRecord(path=f"/lib/{i % 40:02d}/{i}.jpg", root="/lib", size=1, mtime_ns=1, inode=i, kind=kinds[i],
+                        content_hash=str(i), segments=[NewSegment(vecs[i], "frame" if kinds[i] == "video" else "image")])
+            for i in range(len(vecs))])))
+        engine = SearchEngine(lib)
+        q = rng.normal(size=dim).astype(np.float32)
+        q /= np.linalg.norm(q)
+        got = [int(r.path.rsplit("/", 1)[-1].split(".")[0]) for r in engine.search_vector(q, Query([], k=10, **filters))]
+        keep = [i for i in range(len(vecs))
+                if (kinds[i] != "video" if "not_kinds" in filters else kinds[i] == "video" if "kinds" in filters
+                    else i % 40 == 7)]
+        best = sorted(keep, key=lambda i: -float(vecs[i] @ q))[:10]
+        assert got == best
+    finally:
+        lib.close()

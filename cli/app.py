@@ -14,7 +14,7 @@ from mediasearch.store.errors import ConfigError
 from . import help_types, serving
 from .common import DataDirOpt, ModelOpt, settings_from
 
-# Which module registers each command (tests/cli/test_cli_lazy.py checks it against the modules).
+# Which module registers each command (tests/web/test_quick_search.py checks it against the modules).
 COMMANDS = {"index": "index_commands", "migrate-vectors": "index_commands", "watch": "index_commands",
             "search": "search_commands", "duplicates": "search_commands", "caption": "search_commands",
             "status": "search_commands", "eval": "eval_commands", "people": "people_commands",

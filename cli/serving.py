@@ -16,14 +16,18 @@ FILE = "serve.json"
 WAIT = 120.0  # seconds for an answer once connected (a busy server still beats a cold start)
 
 
-def announce(home: Path, host: str, port: int, keyed: bool, model: str) -> Path:
-    """Say where this server listens (written whole: a reader never sees half)."""
+def announce(home: Path, host: str, port: int, keyed: bool, model: str) -> Path | None:
+    """Say where this server listens (written whole: a reader never sees
+    half). A data dir it cannot write to only loses the shortcut."""
     connect = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
     path = Path(home) / FILE
     tmp = path.with_name(f".{FILE}.{os.getpid()}")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "host": connect, "port": port, "keyed": keyed,
-                               "model": model}))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps({"pid": os.getpid(), "host": connect, "port": port, "keyed": keyed,
+                                   "model": model}))
+        os.replace(tmp, path)
+    except OSError:
+        return None
     return path
 
 

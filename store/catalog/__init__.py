@@ -67,7 +67,7 @@ FACADE = {
     "writes": "apply",
     "change_log": "clear changes_since",
     "claim_table": "claim touch_claims release",
-    "lookups": "known_files known_at ok_media_by_hash count_under roots segment_ids date_span place_names browse "
+    "lookups": "known_files known_at ok_media_by_hash count_under roots segment_ids last_media_id date_span place_names browse "
                "when_of timeline_rows hits_of_media positions",
     "words": "lexical",
     "caption_table": "captions add_captions uncaptioned segment_rows",

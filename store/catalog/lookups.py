@@ -80,6 +80,12 @@ class Lookups(Part):
         with self.db.read() as s:
             return np.asarray(s.scalars(stmt).all(), dtype=np.int64)
 
+    def last_media_id(self) -> int:
+        """The highest file id given so far (one index lookup): how many files
+        the library has had, at most."""
+        with self.db.read() as s:
+            return int(s.scalar(select(func.max(Media.id))) or 0)
+
     def date_span(self) -> tuple[float, float] | None:
         """The earliest and latest date of the library's files (EXIF, else mtime)."""
         with self.db.read() as s:

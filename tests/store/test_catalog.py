@@ -285,3 +285,18 @@ def test_chinese_words_are_found_inside_longer_runs(catalog_target):
     assert paths(cat.lexical("烤鸭")) == paths(cat.lexical("外滩")) == ["/r/上海外滩/北京烤鸭店.jpg"]
     assert len(cat.segment_ids(filters=Filters(exact=["东方明珠"]))) == 1
     cat.close()
+
+
+def test_exact_vectors_come_back_by_id_in_the_order_asked(catalog_target):
+    # What an IVF-PQ index refines its candidates with (read through the driver's cursor).
+    cat = Catalog(catalog_target)
+    rng = np.random.default_rng(1)
+    vecs = rng.normal(size=(30, 4)).astype(np.float32)
+    cat.apply(Batch(upserts=[rec(f"/r/{i}.jpg", vecs[i]) for i in range(30)]))
+    ids = np.asarray(sorted(s["id"] for m in cat.pictures() for s in cat.media(m["media_id"])["segments"]))
+    wanted = np.asarray([ids[7], ids[2], 10_000, ids[29]])
+    got = cat.vectors_by_id(wanted, 4)
+    by_id = {int(i): vecs[n] for n, i in enumerate(ids)}
+    assert np.allclose(got[[0, 1, 3]], [by_id[int(ids[7])], by_id[int(ids[2])], by_id[int(ids[29])]])
+    assert not got[2].any()  # an id that is not there: zeros
+    cat.close()

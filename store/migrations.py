@@ -297,6 +297,16 @@ def m014_segment_texts(conn: Connection) -> None:
     ddl(conn, "CREATE INDEX ix_segment_text ON segment (source, id, media_id, text) WHERE text IS NOT NULL")
 
 
+@migration
+def m015_when_index(conn: Connection) -> None:
+    """When each file was taken (EXIF, else its modification time; the
+    expression of catalog/filtering.py's WHEN), indexed: a list by date of a
+    million files sorted them all (about 1 s a query)."""
+    expr = "coalesce(taken_at, CAST(mtime_ns AS FLOAT) * 1e-9)"
+    ddl(conn, f"CREATE INDEX ix_media_when ON media ({expr})" if is_sqlite(conn)
+        else f"CREATE INDEX ix_media_when ON media (({expr}))")
+
+
 def applied(conn: Connection) -> set[str]:
     conn.exec_driver_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"

@@ -5,7 +5,7 @@ models mirror them and are what the rest of the code reads and writes.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -60,7 +60,9 @@ class Media(Base):
     """One row per file under an indexed root."""
 
     __tablename__ = "media"
-    __table_args__ = (Index("ix_media_missing", "missing_since"),)
+    # When it was taken (catalog/filtering.py's WHEN), indexed for lists by date (m015).
+    __table_args__ = (Index("ix_media_missing", "missing_since"),
+                      Index("ix_media_when", func.coalesce(sql_text("taken_at"), sql_text("CAST(mtime_ns AS FLOAT) * 1e-9"))))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Paths may hold undecodable bytes (see paths.py).
     path: Mapped[str] = mapped_column(PathText, unique=True)

@@ -144,6 +144,8 @@ class Lookups(Part):
         kind), newest first (or oldest first)."""
         stmt = filtered(self.db.sqlite, select(*LISTED, WHEN.label("at")), filters)
         order = (WHEN.asc(), Media.id.asc()) if oldest else (WHEN.desc(), Media.id.desc())
-        stmt = stmt.where(Media.missing_since.is_(None)).order_by(*order)
+        # "Not missing" said so that no index answers it: SQLite, without
+        # statistics, took the index of missing files over the one by date.
+        stmt = stmt.where(func.coalesce(Media.missing_since, 0) == 0).order_by(*order)
         with self.db.read() as s:
             return listed(s.execute(stmt.limit(limit).offset(offset)))

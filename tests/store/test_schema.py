@@ -22,6 +22,7 @@ FULL_TEXT = ("segment_fts",)
 FULL_TEXT_COLUMNS = {"segment": {"words"}}
 
 
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_the_models_are_the_migrated_schema(catalog_target):
     cat = Catalog(catalog_target)
     try:

@@ -1,4 +1,4 @@
-"""The model for the rclip side-by-side (benchmarks/rclip_side_by_side.sh):
+"""The model for the rclip side-by-side (benchmarks/rclip_side_by_side.py):
 one random-weight ViT-B-32-256 (rclip 3.3's architecture), saved as a
 checkpoint for mediasearch and exported to ONNX with rclip's input and
 output names into an rclip data dir, where rclip looks before it would

@@ -254,7 +254,7 @@ class SearchEngine:
         want = query.offset + query.k
         n = max(int(want * self._segments_per_file(vi)), 32)
         if query.filtered:
-            first = self._filtered_after(vi, vector, query, n * POST_FILTER_WIDEN)
+            first = self._filtered_after(vi, vector, query, want, n * POST_FILTER_WIDEN)
             if first is not None:
                 return first
             allowed = self.catalog.segment_ids(filters=query.filters)
@@ -272,14 +272,14 @@ class SearchEngine:
         the files asked for the vectors are searched before grouping (an
         IVF-PQ index refines each candidate with its exact vector from the
         catalog: at 1M photos, 3x fetched 2,400 vectors a query where 1,000
-        do). Kept per library generation; too few found, the search goes
+        do). Kept per generation of the index (which follows the catalog's:
+        no second read of it per search); too few found, the search goes
         deeper (search_vector)."""
-        gen = self.catalog.generation()
-        if self._spf is None or self._spf[0] != gen:
-            self._spf = (gen, len(vi) / max(1, self.catalog.last_media_id()))
+        if self._spf is None or self._spf[0] != vi.generation:
+            self._spf = (vi.generation, len(vi) / max(1, self.catalog.last_media_id()))
         return min(3.0, max(1.2, self._spf[1]))
 
-    def _filtered_after(self, vi, vector: np.ndarray, query: Query, n: int) -> list[Result] | None:
+    def _filtered_after(self, vi, vector: np.ndarray, query: Query, want: int, n: int) -> list[Result] | None:
         """A filter that keeps much of the library ("not videos", "photos"):
         the best ``n`` of all, those the filter keeps, when they are enough
         (with an exact index, the same answer as filtering inside the search:
@@ -288,7 +288,6 @@ class SearchEngine:
         scores, ids = vi.search(vector, n)
         kept = np.isin(ids, self.catalog.segment_ids(filters=query.filters, among=ids))
         results = self._group(scores[kept], ids[kept])
-        want = query.offset + query.k
         if len(results) >= want or len(ids) < n:
             return results[query.offset:want]
         return None

@@ -19,6 +19,11 @@ from .answer_text import show
 HOME_VARIABLE, MODEL_VARIABLE = "MEDIASEARCH_HOME", "MEDIASEARCH_MODEL"
 
 
+def order_of(by: str) -> str:
+    """``--by`` as the search's order: ``date`` is newest first."""
+    return "newest" if by == "date" else by
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mediasearch search", add_help=False, allow_abbrev=False,
                                 exit_on_error=False)
@@ -60,7 +65,7 @@ def params(args: list[str]) -> tuple[Path, str | None, list[tuple[str, str]], ar
         home = default_home()
     q = [("q", a.terms[0] if a.terms else ""), ("k", str(a.top)), ("offset", str(a.offset)),
          ("lexical", str(a.lexical).lower()), ("all", str(a.show_all).lower()),
-         ("order", "newest" if a.by == "date" else a.by)]
+         ("order", order_of(a.by))]
     q += [("not", n) for n in a.nots] + [("kind", kd) for kd in a.kind]
     q += [("under", str(Path(u).expanduser().resolve())) for u in a.under]
     q += [("like", str(i)) for i in a.like] + [("unlike", str(i)) for i in a.unlike]

@@ -21,6 +21,7 @@ from .common import (
     say,
     settings_from,
 )
+from .quick import order_of
 
 
 def search_command(
@@ -47,7 +48,7 @@ def search_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Search the index by text and/or example images."""
-    order = "newest" if by == "date" else by
+    order = order_of(by)
     from mediasearch.indexer.library import Library
     from mediasearch.search.service import SearchRequest, SearchService
     from mediasearch.web.envelope import answer_dict
